@@ -1,0 +1,673 @@
+//===- SemaStages.cpp - Stages, objectives, loops, schedules, order -------===//
+
+#include "Sema.h"
+#include "SemaImpl.h"
+
+#include <algorithm>
+#include <functional>
+#include <set>
+
+namespace align::sema {
+
+namespace {
+
+bool contains(const std::vector<std::string> &v, const std::string &s) {
+  return std::find(v.begin(), v.end(), s) != v.end();
+}
+
+/// The declarations attached to a policy with `with`.
+std::vector<const ast::Decl *> attachments(const ast::Decl &policy) {
+  std::vector<const ast::Decl *> out;
+  const ast::Expr *e = policy.value.get();
+  while (e->kind == ast::ExprKind::With) {
+    if (e->operands[1]->decl)
+      out.push_back(e->operands[1]->decl);
+    e = e->operands[0].get();
+  }
+  return out;
+}
+
+const ast::Decl *attached(const ast::Decl *target, ast::DeclKind kind) {
+  if (!target || target->kind != ast::DeclKind::Policy)
+    return nullptr;
+  for (const ast::Decl *d : attachments(*target))
+    if (d->kind == kind)
+      return d;
+  return nullptr;
+}
+
+// Order in which declaration kinds are checked, so that a declaration's dependencies are checked first
+// (a direction reads the objectives of an already checked reward).
+const ast::DeclKind kCheckOrder[] = {
+    ast::DeclKind::Tokenizer, ast::DeclKind::Template,  ast::DeclKind::Model,      ast::DeclKind::Adapter,
+    ast::DeclKind::Users,     ast::DeclKind::Data,      ast::DeclKind::Reward,     ast::DeclKind::Reference,
+    ast::DeclKind::Preference, ast::DeclKind::Policy,   ast::DeclKind::Aggregate,
+};
+
+} // namespace
+
+const ast::Decl *Sema::trainTarget(const ast::Stage &stage) const {
+  return stage.trains.empty() ? nullptr : stage.trains.front().targetDecl;
+}
+
+void Sema::checkRecipe(ast::Recipe &recipe) {
+  recipe_ = &recipe;
+  for (ast::DeclPtr &d : recipe.decls)
+    declare(*d);
+  for (ast::StagePtr &s : recipe.stages)
+    declareStage(*s);
+  for (ast::StagePtr &s : recipe.stages) {
+    stage_ = s.get();
+    stageScopes_[stage_];
+    for (ast::DeclPtr &d : s->decls)
+      declare(*d);
+  }
+  stage_ = nullptr;
+
+  for (ast::DeclKind kind : kCheckOrder) {
+    for (ast::DeclPtr &d : recipe.decls)
+      if (d->kind == kind)
+        checkDecl(*d);
+    for (ast::StagePtr &s : recipe.stages) {
+      stage_ = s.get();
+      for (ast::DeclPtr &d : s->decls)
+        if (d->kind == kind)
+          checkDecl(*d);
+      stage_ = nullptr;
+    }
+  }
+
+  for (size_t i = 0; i < recipe.schedules.size(); ++i) {
+    if (i > 0) {
+      auto &d = diags_.error(recipe.schedules[i].range, "recipe '" + recipe.name + "' has more than one schedule block");
+      d.notes.push_back({recipe.schedules[0].range, "first schedule block is here"});
+    }
+    checkSchedule(recipe.schedules[i], "schedule");
+  }
+  for (ast::StagePtr &s : recipe.stages)
+    checkStage(*s);
+  for (ast::StagePtr &s : recipe.stages)
+    layerSchedule(*s);
+  for (ast::EvalBlock &e : recipe.evals)
+    checkEval(e, nullptr);
+  if (recipe.stages.empty())
+    diags_.error(recipe.nameRange, "recipe '" + recipe.name + "' has no stage")
+        .hints.push_back("a stage says what is trained: `stage sft { train base on corpus; objective nll(); }`");
+  checkDependencies();
+}
+
+void Sema::checkStage(ast::Stage &stage) {
+  stage_ = &stage;
+
+  if (stage.init) {
+    auto it = recipeScope_.find(stage.init->source);
+    if (it == recipeScope_.end() || !it->second.stage) {
+      std::vector<std::string> stages;
+      for (const ast::StagePtr &s : recipe_->stages)
+        stages.push_back(s->name);
+      auto &d = diags_.error(stage.init->sourceRange, it == recipeScope_.end()
+                                                          ? "unknown stage '" + stage.init->source + "'"
+                                                          : "'" + stage.init->source + "' is " + it->second.kind() +
+                                                                ", not a stage; `init from` names a stage");
+      std::string guess = closestMatch(stage.init->source, stages);
+      if (!guess.empty())
+        d.hints.push_back("did you mean '" + guess + "'?");
+      if (it != recipeScope_.end())
+        d.notes.push_back({it->second.range(), "'" + stage.init->source + "' is declared here"});
+    } else {
+      stage.init->stage = it->second.stage;
+      edges_[&stage].push_back({it->second.stage, stage.init->sourceRange});
+    }
+  }
+
+  for (size_t i = 0; i < stage.trains.size(); ++i) {
+    ast::TrainItem &train = stage.trains[i];
+    if (i > 0) {
+      auto &d = diags_.error(train.range, "stage '" + stage.name + "' trains more than one model");
+      d.notes.push_back({stage.trains[0].range, "first 'train' is here"});
+      continue;
+    }
+    std::optional<Symbol> target = lookup(train.target);
+    if (!target) {
+      auto &d = diags_.error(train.targetRange, "unknown name '" + train.target + "'");
+      std::string guess = closestMatch(train.target, visibleNames());
+      if (!guess.empty())
+        d.hints.push_back("did you mean '" + guess + "'?");
+    } else if (!target->decl || (target->decl->kind != ast::DeclKind::Policy &&
+                                 target->decl->kind != ast::DeclKind::Reward && target->decl->kind != ast::DeclKind::Model)) {
+      auto &d = diags_.error(train.targetRange, "'" + train.target + "' is " + target->kind() +
+                                                    "; a stage trains a policy, reward or model");
+      d.notes.push_back({target->range(), "'" + train.target + "' is declared here"});
+    } else {
+      train.targetDecl = target->decl;
+      addEdge(*target, train.targetRange);
+    }
+    for (ast::ExprPtr &data : train.data)
+      resolveRef(*data, "data", "'train ... on'");
+  }
+
+  for (size_t i = 0; i < stage.objectives.size(); ++i) {
+    if (i > 0) {
+      auto &d = diags_.error(stage.objectives[i].first, "stage '" + stage.name + "' has more than one objective");
+      d.notes.push_back({stage.objectives[0].first, "first objective is here"});
+      d.hints.push_back("combine losses in one objective: `objective rank_loss() + 0.1 * imitation();`");
+      continue;
+    }
+    checkObjective(stage, stage.objectives[i].first, *stage.objectives[i].second);
+  }
+  if (!stage.objectives.empty() && stage.trains.empty())
+    diags_.error(stage.objectives[0].first, "stage '" + stage.name + "' has an objective but trains nothing")
+        .hints.push_back("add `train <policy> on <data>;`");
+  if (stage.objectives.empty() && !stage.trains.empty())
+    diags_.error(stage.trains[0].range, "stage '" + stage.name + "' trains '" + stage.trains[0].target +
+                                            "' but has no objective")
+        .hints.push_back("add e.g. `objective dpo(beta: 0.1);`");
+
+  checkLoops(stage);
+  for (size_t i = 0; i < stage.schedules.size(); ++i) {
+    if (i > 0) {
+      auto &d = diags_.error(stage.schedules[i].range, "stage '" + stage.name + "' has more than one schedule block");
+      d.notes.push_back({stage.schedules[0].range, "first schedule block is here"});
+    }
+    checkSchedule(stage.schedules[i], "schedule");
+  }
+  for (ast::EvalBlock &e : stage.evals)
+    checkEval(e, &stage);
+  stage_ = nullptr;
+}
+
+void Sema::collectTerms(ast::ExprPtr &expr, std::vector<ast::Expr *> &terms) {
+  ast::Expr &e = *expr;
+  if (e.kind == ast::ExprKind::Ref && e.path.size() == 1 && schema::find("objective", e.path[0])) {
+    auto call = std::make_unique<ast::Expr>(ast::ExprKind::Call, e.range);
+    call->text = e.path[0];
+    call->calleeRange = e.range;
+    expr = std::move(call);
+  }
+  if (expr->kind == ast::ExprKind::Call) {
+    // Term-level rules still apply when an argument is wrong, so report both at once.
+    checkCall(*expr, "objective", "");
+    if (schema::find("objective", expr->text))
+      terms.push_back(expr.get());
+    return;
+  }
+  if (expr->kind == ast::ExprKind::Binary) {
+    char op = expr->text[0];
+    auto weight = [&](ast::Expr &w) {
+      auto c = fold(w, true);
+      if (!c || c->unit != ast::ExprKind::Number)
+        diags_.error(w.range, "a loss weight is a number, got " + spell(w));
+      else if (c->value <= 0)
+        diags_.error(w.range, "a loss weight must be > 0, got " + spell(w));
+    };
+    if (op == '+') {
+      collectTerms(expr->operands[0], terms);
+      collectTerms(expr->operands[1], terms);
+      return;
+    }
+    if (op == '*') {
+      bool leftIsWeight = fold(*expr->operands[0], false).has_value();
+      weight(*expr->operands[leftIsWeight ? 0 : 1]);
+      collectTerms(expr->operands[leftIsWeight ? 1 : 0], terms);
+      return;
+    }
+    if (op == '/') {
+      weight(*expr->operands[1]);
+      collectTerms(expr->operands[0], terms);
+      return;
+    }
+    diags_.error(expr->range, "losses are added, not subtracted")
+        .hints.push_back("weights must be positive: `a() + 0.1 * b()`");
+    return;
+  }
+  diags_.error(expr->range, "an objective is a loss such as `dpo(beta: 0.1)` or a weighted sum such as "
+                            "`rank_loss() + 0.1 * imitation()`, got " + spell(*expr));
+}
+
+void Sema::checkObjective(ast::Stage &stage, ast::Range, ast::Expr &) {
+  std::vector<ast::Expr *> terms;
+  collectTerms(stage.objectives[0].second, terms);
+  stageTerms_[&stage] = terms;
+  const ast::Decl *target = trainTarget(stage);
+
+  for (ast::Expr *term : terms) {
+    const schema::Constructor *ctor = schema::find("objective", term->text);
+    const schema::ObjectiveRule &rule = *ctor->objective;
+    const std::string name = "objective '" + term->text + "'";
+
+    if (target) {
+      bool isReward = target->kind == ast::DeclKind::Reward;
+      if (rule.target == schema::ObjectiveRule::LanguageModel && isReward) {
+        auto &d = diags_.error(term->calleeRange, name + " trains a policy, but '" + target->name + "' is a reward model");
+        d.notes.push_back({target->nameRange, "'" + target->name + "' is declared here"});
+      } else if (rule.target == schema::ObjectiveRule::Reward && !isReward) {
+        auto &d = diags_.error(term->calleeRange, name + " trains a reward model, but '" + target->name + "' is " +
+                                                      (target->kind == ast::DeclKind::Policy ? "a policy" : "a model"));
+        d.notes.push_back({target->nameRange, "'" + target->name + "' is declared here"});
+        d.hints.push_back("declare `reward rm = scalar(base: " + target->name + ");` and train it");
+      }
+    }
+
+    const ast::Decl *types = nullptr;
+    if (term->text == "em_dpo")
+      if (const ast::Argument *t = term->arg("types"); t && t->value->decl) {
+        types = t->value->decl;
+        if (types->constructor != "latent") {
+          auto &d = diags_.error(t->value->range, "em_dpo needs a `latent` preference, but '" + types->name + "' is " +
+                                                      types->constructor);
+          d.notes.push_back({types->nameRange, "'" + types->name + "' is declared here"});
+          types = nullptr;
+        }
+      }
+
+    for (const ast::TrainItem &train : stage.trains)
+      for (const ast::ExprPtr &ref : train.data) {
+        const ast::Decl *data = ref->decl;
+        if (!data || data->constructor.empty())
+          continue;
+        if (!contains(rule.sources, data->constructor)) {
+          std::string kinds;
+          for (size_t i = 0; i < rule.sources.size(); ++i)
+            kinds += (i == 0 ? "" : i + 1 == rule.sources.size() ? " or " : ", ") + rule.sources[i];
+          auto &d = diags_.error(ref->range, name + " reads " + kinds + " data, but '" + data->name + "' is " +
+                                                 data->constructor + " data");
+          d.notes.push_back({data->nameRange, "'" + data->name + "' is declared here"});
+          continue;
+        }
+        if (types) {
+          const ast::Field *likelihood = types->param("likelihood");
+          if (likelihood && spell(*likelihood->value) == "plackett_luce" && data->constructor != "ranking") {
+            auto &d = diags_.error(ref->range, "'" + data->name + "' is " + data->constructor + " data, but '" +
+                                                   types->name + "' scores rankings with plackett_luce");
+            d.notes.push_back({likelihood->keyRange, "likelihood chosen here"});
+            d.hints.push_back("use `ranking` data, or `likelihood: pairwise`");
+          }
+        }
+        if (rule.needsUsers && !dataHasColumn(*data, "user")) {
+          auto &d = diags_.error(ref->range, name + " needs user ids, but data '" + data->name + "' declares no 'user' column");
+          d.notes.push_back({data->nameRange, "'" + data->name + "' is declared here"});
+          d.hints.push_back("add `user: \"<column>\";` to the data block");
+        }
+        if (rule.needsAnnotators && !dataHasColumn(*data, "annotator") && !dataHasColumn(*data, "user")) {
+          auto &d = diags_.error(ref->range, name + " needs annotator ids, but data '" + data->name +
+                                                 "' declares no 'annotator' or 'user' column");
+          d.notes.push_back({data->nameRange, "'" + data->name + "' is declared here"});
+          d.hints.push_back("add `annotator: \"<column>\";` to the data block");
+        }
+        if (const ast::Argument *w = term->arg("example_weights");
+            w && w->value->kind == ast::ExprKind::Bool && w->value->boolean && !dataHasColumn(*data, "weight")) {
+          auto &d = diags_.error(ref->range, name + " uses example weights, but data '" + data->name +
+                                                 "' declares no 'weight' column");
+          d.notes.push_back({w->keyRange, "example weights asked for here"});
+        }
+      }
+
+    if (rule.needsReference) {
+      bool found = false;
+      for (const ast::DeclPtr &d : stage.decls)
+        found |= d->kind == ast::DeclKind::Reference;
+      for (const ast::DeclPtr &d : recipe_->decls)
+        found |= d->kind == ast::DeclKind::Reference;
+      if (!found)
+        diags_.error(term->calleeRange, name + " needs a reference model")
+            .hints.push_back("declare `reference ref = frozen(<model or stage>);` in stage '" + stage.name + "'");
+    }
+    if (rule.needsUsers && target && !attached(target, ast::DeclKind::Users)) {
+      auto &d = diags_.error(term->calleeRange, name + " needs a users model on the policy it trains");
+      d.notes.push_back({target->nameRange, "'" + target->name + "' is declared here"});
+      d.hints.push_back("attach one: `policy " + target->name + " = <model> with <users>;`");
+    }
+  }
+}
+
+void Sema::checkLoops(ast::Stage &stage) {
+  std::map<std::string, const ast::Loop *> seen;
+  const std::vector<ast::Expr *> &terms = stageTerms_[&stage];
+  auto hasTerm = [&](const std::string &n) {
+    return std::any_of(terms.begin(), terms.end(), [&](const ast::Expr *t) { return t->text == n; });
+  };
+  for (ast::Loop &loop : stage.loops) {
+    const schema::Constructor *ctor = schema::find("loop", loop.kind);
+    if (!ctor) {
+      auto &d = diags_.error(loop.kindRange, "unknown loop '" + loop.kind + "'");
+      std::string guess = closestMatch(loop.kind, schema::names("loop"));
+      d.hints.push_back(guess.empty() ? "loops: em, rsf" : "did you mean '" + guess + "'?");
+      continue;
+    }
+    if (auto [it, inserted] = seen.emplace(loop.kind, &loop); !inserted) {
+      auto &d = diags_.error(loop.kindRange, "stage '" + stage.name + "' has two '" + loop.kind + "' loops");
+      d.notes.push_back({it->second->kindRange, "first one is here"});
+      continue;
+    }
+    std::vector<Provided> provided;
+    for (ast::Field &f : loop.block.fields)
+      provided.push_back(Provided{f.key, f.keyRange, std::move(f.value)});
+    loop.block.fields = checkParams(*ctor, std::move(provided), loop.kindRange, "loop " + loop.kind);
+    if (!loop.block.splits.empty())
+      diags_.error(loop.block.splits[0].range, "splits belong in a data block");
+
+    if (loop.kind == "em" && !hasTerm("em_dpo"))
+      diags_.error(loop.kindRange, "`loop em` alternates E- and M-steps of an `em_dpo` objective, and stage '" +
+                                       stage.name + "' has none");
+    if (loop.kind == "rsf") {
+      if (!hasTerm("nll"))
+        diags_.error(loop.kindRange, "`loop rsf` fine-tunes on the best samples with `nll()`; make it the objective");
+      const ast::Field *directions = loop.block.find("directions");
+      const ast::Decl *dir = directions ? directions->value->decl : nullptr;
+      if (dir && dir->constructor != "direction") {
+        auto &d = diags_.error(directions->value->range, "`directions` needs a `direction` preference, but '" +
+                                                             dir->name + "' is " + dir->constructor);
+        d.notes.push_back({dir->nameRange, "'" + dir->name + "' is declared here"});
+      } else if (dir) {
+        const ast::Decl *target = trainTarget(stage);
+        const ast::Decl *conditioned = attached(target, ast::DeclKind::Preference);
+        if (target && conditioned != dir) {
+          auto &d = diags_.error(loop.kindRange, "`loop rsf` samples under directions of '" + dir->name +
+                                                     "', but policy '" + target->name + "' is not conditioned on it");
+          d.hints.push_back("declare `policy " + target->name + " = <model> with " + dir->name + ";`");
+        }
+      }
+      if (const ast::Field *scorer = loop.block.find("scorer"); scorer && scorer->value->target != ast::RefTarget::Unresolved) {
+        Symbol symbol{const_cast<ast::Decl *>(scorer->value->decl), const_cast<ast::Stage *>(scorer->value->stage)};
+        const ast::Decl *reward = nullptr;
+        rewardObjectives(symbol, &reward);
+        if (!reward || reward->constructor != "regression")
+          diags_.error(scorer->value->range, "the RSF scorer must be a multi-objective `regression` reward");
+      }
+    }
+  }
+  if (hasTerm("em_dpo") && !seen.count("em"))
+    diags_.error(stage.objectives[0].first, "an `em_dpo` objective needs `loop em { iterations: ...; }` in stage '" +
+                                                stage.name + "'");
+}
+
+void Sema::checkSchedule(ast::FieldBlock &block, const std::string &owner) {
+  const schema::Constructor *ctor = schema::find("schedule", "schedule");
+  std::vector<std::string> names;
+  for (const schema::Param &p : ctor->params)
+    names.push_back(p.name);
+  std::map<std::string, const ast::Field *> seen;
+  for (ast::Field &f : block.fields) {
+    auto param = std::find_if(ctor->params.begin(), ctor->params.end(), [&](const schema::Param &p) { return p.name == f.key; });
+    if (param == ctor->params.end()) {
+      auto &d = diags_.error(f.keyRange, "unknown schedule field '" + f.key + "'");
+      std::string guess = closestMatch(f.key, names);
+      if (!guess.empty())
+        d.hints.push_back("did you mean '" + guess + "'?");
+      if (f.key == "lr")
+        d.hints.push_back("the learning rate is the optimizer's: `optimizer: adamw(lr: 1e-5);`");
+      continue;
+    }
+    if (auto [it, inserted] = seen.emplace(f.key, &f); !inserted) {
+      auto &d = diags_.error(f.keyRange, "'" + f.key + "' is given twice");
+      d.notes.push_back({it->second->keyRange, "first given here"});
+      continue;
+    }
+    checkValue(f.value, *param, owner);
+  }
+  for (const ast::Split &s : block.splits)
+    diags_.error(s.range, "splits belong in a data block");
+}
+
+void Sema::layerSchedule(ast::Stage &stage) {
+  const schema::Constructor *ctor = schema::find("schedule", "schedule");
+  const ast::FieldBlock *own = stage.schedules.empty() ? nullptr : &stage.schedules[0];
+  const ast::FieldBlock *shared = recipe_->schedules.empty() ? nullptr : &recipe_->schedules[0];
+  stage_ = &stage;
+  for (const schema::Param &p : ctor->params) {
+    const ast::Field *f = own ? own->find(p.name) : nullptr;
+    std::string origin = "stage";
+    if (!f && shared) {
+      f = shared->find(p.name);
+      origin = "recipe";
+    }
+    if (f) {
+      stage.effectiveSchedule.push_back(ast::Field{p.name, f->keyRange, cloneExpr(*f->value), false});
+    } else if (p.defaultValue) {
+      ast::ExprPtr value = defaultValue(p, stage.nameRange);
+      checkValue(value, p, "schedule");
+      stage.effectiveSchedule.push_back(ast::Field{p.name, stage.nameRange, std::move(value), true});
+      origin = "default";
+    } else {
+      continue;
+    }
+    stage.scheduleOrigin.push_back(origin);
+  }
+  stage_ = nullptr;
+
+  auto number = [&](const char *key) -> std::optional<double> {
+    for (const ast::Field &f : stage.effectiveSchedule)
+      if (f.key == key)
+        if (auto c = fold(*f.value, false))
+          return c->value;
+    return std::nullopt;
+  };
+  auto where = [&](const char *key) {
+    for (const ast::Field &f : stage.effectiveSchedule)
+      if (f.key == key)
+        return f.value->range;
+    return stage.nameRange;
+  };
+  auto batch = number("batch"), micro = number("micro_batch");
+  if (batch && micro && static_cast<long long>(*batch) % static_cast<long long>(*micro) != 0)
+    diags_.error(where("micro_batch"), "stage '" + stage.name + "': batch " + std::to_string(static_cast<long long>(*batch)) +
+                                           " is not a multiple of micro_batch " + std::to_string(static_cast<long long>(*micro)));
+  auto length = number("max_length"), prompt = number("max_prompt_length");
+  if (length && prompt && *prompt >= *length)
+    diags_.error(where("max_prompt_length"), "stage '" + stage.name + "': max_prompt_length must be less than max_length (" +
+                                                 std::to_string(static_cast<long long>(*length)) + ")");
+}
+
+void Sema::checkEval(ast::EvalBlock &block, ast::Stage *stage) {
+  ast::Stage *saved = stage_;
+  stage_ = stage;
+  for (ast::EvalItem &item : block.items) {
+    const schema::Constructor *ctor = schema::find("metric", item.metric);
+    if (!ctor) {
+      auto &d = diags_.error(item.metricRange, "unknown metric '" + item.metric + "'");
+      std::string guess = closestMatch(item.metric, schema::names("metric"));
+      if (!guess.empty())
+        d.hints.push_back("did you mean '" + guess + "'?");
+      continue;
+    }
+    std::vector<Provided> provided;
+    for (ast::Argument &a : item.args)
+      provided.push_back(Provided{a.key, a.keyRange, std::move(a.value)});
+    item.args.clear();
+    if (item.block)
+      for (ast::Field &f : item.block->fields)
+        provided.push_back(Provided{f.key, f.keyRange, std::move(f.value)});
+    if (item.block)
+      item.block->fields.clear();
+    for (ast::Field &f : checkParams(*ctor, std::move(provided), item.metricRange, item.metric))
+      item.args.push_back(ast::Argument{f.key, f.keyRange, std::move(f.value), f.isDefault});
+
+    if (item.data.empty())
+      diags_.error(item.range, "metric '" + item.metric + "' needs data: `" + item.metric + " on <data>;`");
+    for (ast::ExprPtr &d : item.data)
+      resolveRef(*d, "data", "metric '" + item.metric + "'");
+
+    if (item.by.empty())
+      continue;
+    if (!contains(ctor->byKeys, item.by)) {
+      std::string keys;
+      for (const std::string &k : ctor->byKeys)
+        keys += (keys.empty() ? "" : ", ") + k;
+      auto &d = diags_.error(item.byRange, "metric '" + item.metric + "' cannot be broken down by '" + item.by + "'");
+      std::string guess = closestMatch(item.by, ctor->byKeys);
+      d.hints.push_back(guess.empty() ? "it can be broken down by: " + keys : "did you mean '" + guess + "'?");
+      continue;
+    }
+    if (item.by == "user" || item.by == "group" || item.by == "domain")
+      for (const ast::ExprPtr &ref : item.data)
+        if (ref->decl && !dataHasColumn(*ref->decl, item.by) &&
+            !(item.by == "domain" && ref->decl->constructor == "domain_pairs")) {
+          auto &d = diags_.error(ref->range, "'" + item.metric + " by " + item.by + "' needs a '" + item.by +
+                                                 "' column, but data '" + ref->decl->name + "' declares none");
+          d.notes.push_back({ref->decl->nameRange, "'" + ref->decl->name + "' is declared here"});
+        }
+    if (item.by == "type") {
+      bool hasEm = false;
+      for (const ast::StagePtr &s : recipe_->stages)
+        if (!stage || s.get() == stage)
+          for (const ast::Loop &l : s->loops)
+            hasEm |= l.kind == "em";
+      if (!hasEm)
+        diags_.error(item.byRange, "'by type' reports latent types, but " +
+                                       (stage ? "stage '" + stage->name + "' has" : std::string("the recipe has")) +
+                                       " no `loop em`");
+    }
+  }
+  stage_ = saved;
+}
+
+void Sema::checkAggregate(ast::Decl &decl) {
+  const ast::Field *policies = decl.param("policies");
+  const ast::Stage *stage = policies ? policies->value->stage : nullptr;
+  if (!stage)
+    return;
+  if (decl.constructor == "conditioned") {
+    const ast::Field *pref = decl.param("preference");
+    if (pref && pref->value->decl && pref->value->decl->constructor != "direction")
+      diags_.error(pref->value->range, "a conditioned policy follows a `direction` preference");
+    return;
+  }
+  // The mixture aggregations combine the K type policies of an EM stage.
+  const ast::Loop *em = nullptr;
+  for (const ast::Loop &l : stage->loops)
+    if (l.kind == "em")
+      em = &l;
+  if (!em) {
+    auto &d = diags_.error(policies->value->range, "'" + decl.constructor + "' mixes the type policies of an EM stage, but stage '" +
+                                                       stage->name + "' has no `loop em`");
+    d.notes.push_back({stage->nameRange, "'" + stage->name + "' is defined here"});
+    return;
+  }
+  // K comes from the em_dpo objective's latent preference, read from the AST (the stage may not be checked yet).
+  std::optional<double> k;
+  for (const auto &[range, objective] : stage->objectives) {
+    std::function<void(const ast::Expr &)> find = [&](const ast::Expr &e) {
+      if (e.kind == ast::ExprKind::Call && e.text == "em_dpo")
+        for (const ast::Argument &a : e.args)
+          if ((a.key == "types" || a.key.empty()) && a.value->kind == ast::ExprKind::Ref)
+            if (auto sym = lookup(a.value->path[0]); sym && sym->decl)
+              if (const ast::Field *kf = sym->decl->param("k"))
+                if (auto c = fold(*kf->value, false))
+                  k = c->value;
+      for (const ast::ExprPtr &o : e.operands)
+        find(*o);
+    };
+    find(*objective);
+  }
+  for (const char *key : {"weights", "regret_weights"})
+    if (const ast::Field *w = decl.param(key); w && k && w->value->operands.size() != static_cast<size_t>(*k))
+      diags_.error(w->value->range, "'" + std::string(key) + "' has " + std::to_string(w->value->operands.size()) +
+                                        " entries, but stage '" + stage->name + "' trains " +
+                                        std::to_string(static_cast<int>(*k)) + " type policies");
+}
+
+void Sema::checkDependencies() {
+  // 1. Cycles anywhere (declarations and stages), each reported once.
+  std::map<const void *, int> state; // 0 new, 1 on stack, 2 done
+  std::vector<std::pair<const void *, ast::Range>> stack;
+  std::set<const void *> inCycle;
+  std::function<void(const void *)> visit = [&](const void *node) {
+    state[node] = 1;
+    for (const auto &[next, where] : edges_[node]) {
+      stack.push_back({next, where});
+      if (state[next] == 1) {
+        std::string path;
+        size_t start = stack.size() - 1;
+        while (start > 0 && stack[start - 1].first != next)
+          --start;
+        path = nodeNames_[next];
+        for (size_t i = start; i < stack.size(); ++i) {
+          path += " -> " + nodeNames_[stack[i].first];
+          inCycle.insert(stack[i].first);
+        }
+        const auto *stage = static_cast<const ast::Stage *>(node);
+        bool selfInit = next == node && nodeNames_[node].rfind("stage ", 0) == 0 && stage->init &&
+                        stage->init->stage == stage;
+        if (selfInit)
+          diags_.error(where, nodeNames_[node] + " cannot init from itself");
+        else if (next == node)
+          diags_.error(where, nodeNames_[node] + " depends on itself");
+        else
+          diags_.error(where, "dependency cycle: " + path);
+      } else if (state[next] == 0) {
+        visit(next);
+      }
+      stack.pop_back();
+    }
+    state[node] = 2;
+  };
+  for (const ast::StagePtr &s : recipe_->stages)
+    if (state[s.get()] == 0) {
+      stack.push_back({s.get(), s->nameRange});
+      visit(s.get());
+      stack.pop_back();
+    }
+  for (const auto &[node, _] : nodeNames_)
+    if (state[node] == 0) {
+      stack.push_back({node, {}});
+      visit(node);
+      stack.pop_back();
+    }
+
+  // 2. Stages run in order: a stage may only use stages written before it.
+  for (const ast::StagePtr &s : recipe_->stages) {
+    if (inCycle.count(s.get()))
+      continue;
+    std::set<const void *> seen{s.get()};
+    std::vector<std::pair<const void *, ast::Range>> work;
+    for (const auto &e : edges_[s.get()])
+      work.push_back(e);
+    while (!work.empty()) {
+      auto [node, where] = work.back();
+      work.pop_back();
+      if (!seen.insert(node).second)
+        continue;
+      const ast::Stage *target = nullptr;
+      for (const ast::StagePtr &t : recipe_->stages)
+        if (t.get() == node)
+          target = t.get();
+      if (!target) {
+        for (const auto &e : edges_[node])
+          work.push_back({e.first, where});
+        continue;
+      }
+      if (target->index <= s->index || inCycle.count(target))
+        continue;
+      bool isInit = s->init && s->init->stage == target && where.begin.line == s->init->sourceRange.begin.line &&
+                    where.begin.col == s->init->sourceRange.begin.col;
+      auto &d = diags_.error(where, isInit ? "stage '" + s->name + "' cannot init from '" + target->name +
+                                                 "', which comes later"
+                                           : "stage '" + s->name + "' uses stage '" + target->name +
+                                                 "', which runs later");
+      d.notes.push_back({target->nameRange, "'" + target->name + "' is defined here"});
+      d.hints.push_back("stages run in the order they are written");
+    }
+  }
+}
+
+} // namespace align::sema
+
+namespace align {
+
+bool checkFile(ast::File &file, DiagnosticEngine &diags) {
+  unsigned before = diags.errorCount();
+  if (file.recipes.empty())
+    diags.error({{1, 1}, {1, 2}}, "no recipe in this file")
+        .hints.push_back("a file holds `recipe NAME { ... }`");
+  std::map<std::string, const ast::Recipe *> names;
+  for (ast::Recipe &recipe : file.recipes) {
+    if (auto [it, inserted] = names.emplace(recipe.name, &recipe); !inserted) {
+      auto &d = diags.error(recipe.nameRange, "redefinition of recipe '" + recipe.name + "'");
+      d.notes.push_back({it->second->nameRange, "previous definition is here"});
+    }
+    sema::Sema(diags).checkRecipe(recipe);
+  }
+  return diags.errorCount() == before;
+}
+
+} // namespace align

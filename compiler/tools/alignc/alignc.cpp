@@ -1,0 +1,130 @@
+//===- alignc.cpp - The alignc driver -------------------------------------===//
+//
+//   alignc check [--diagnostics=text|json] FILE...   parse and check recipes; exit 1 on any error
+//   alignc --emit=ast FILE                          print the checked AST
+//   alignc --verify-diagnostics FILE                compare diagnostics with `expected-*` comments (lit)
+//   alignc --print-schema                           the constructor/defaults table as Markdown
+//
+// Later stages (MLIR dialects, C++ emission, `alignc build/run`) are added by the compiler issues; this
+// driver already follows Toy's `toyc` shape: one action per `--emit` level.
+//
+//===----------------------------------------------------------------------===//
+
+#include "ASTDump.h"
+#include "DiagnosticVerifier.h"
+#include "Frontend.h"
+#include "Schema.h"
+
+#include "llvm/Support/CommandLine.h"
+#include "llvm/Support/InitLLVM.h"
+#include "llvm/Support/Process.h"
+
+#include <chrono>
+#include <iostream>
+
+namespace cl = llvm::cl;
+
+namespace {
+
+cl::SubCommand checkCommand("check", "Parse and check recipes; exit 1 on any error");
+
+cl::list<std::string> inputFiles(cl::Positional, cl::desc("<recipe.align>..."), cl::sub(*cl::TopLevelSubCommand),
+                                 cl::sub(checkCommand));
+
+enum class Format { Text, Json };
+cl::opt<Format> diagnosticsFormat("diagnostics", cl::desc("How to print diagnostics"),
+                                  cl::values(clEnumValN(Format::Text, "text", "file:line:col with source and caret"),
+                                             clEnumValN(Format::Json, "json", "one JSON object per diagnostic")),
+                                  cl::init(Format::Text), cl::sub(*cl::TopLevelSubCommand), cl::sub(checkCommand));
+
+enum class Color { Auto, Always, Never };
+cl::opt<Color> colorMode("diagnostics-color", cl::desc("Color diagnostics"),
+                         cl::values(clEnumValN(Color::Auto, "auto", "when stderr is a terminal"),
+                                    clEnumValN(Color::Always, "always", ""), clEnumValN(Color::Never, "never", "")),
+                         cl::init(Color::Auto), cl::sub(*cl::TopLevelSubCommand), cl::sub(checkCommand));
+
+enum class Emit { None, Ast };
+cl::opt<Emit> emitAction("emit", cl::desc("What to print"),
+                         cl::values(clEnumValN(Emit::None, "none", "nothing; just check"),
+                                    clEnumValN(Emit::Ast, "ast", "the checked AST")),
+                         cl::init(Emit::None));
+
+cl::opt<bool> verifyMode("verify-diagnostics", cl::desc("Check diagnostics against expected-* comments"),
+                         cl::init(false));
+
+cl::opt<bool> printSchema("print-schema", cl::desc("Print the constructor and defaults table as Markdown"),
+                          cl::init(false));
+
+cl::opt<bool> quiet("quiet", cl::desc("No per-file summary lines"), cl::init(false), cl::sub(checkCommand));
+
+bool useColor() {
+  if (colorMode == Color::Always)
+    return true;
+  if (colorMode == Color::Never || std::getenv("NO_COLOR"))
+    return false;
+  return llvm::sys::Process::StandardErrIsDisplayed();
+}
+
+unsigned countDecls(const align::ast::File &file) {
+  unsigned n = 0;
+  for (const align::ast::Recipe &r : file.recipes) {
+    n += static_cast<unsigned>(r.decls.size());
+    for (const auto &s : r.stages)
+      n += static_cast<unsigned>(s->decls.size());
+  }
+  return n;
+}
+
+} // namespace
+
+int main(int argc, char **argv) {
+  llvm::InitLLVM init(argc, argv);
+  cl::ParseCommandLineOptions(argc, argv, "alignc: compiler for .align alignment recipes\n");
+
+  if (printSchema) {
+    align::schema::printMarkdown(std::cout);
+    return 0;
+  }
+  if (inputFiles.empty()) {
+    std::cerr << "alignc: error: no input files (try `alignc check recipes/*.align`)\n";
+    return 1;
+  }
+  bool checkMode = static_cast<bool>(checkCommand);
+  if (verifyMode && inputFiles.size() != 1) {
+    std::cerr << "alignc: error: --verify-diagnostics takes exactly one file\n";
+    return 1;
+  }
+
+  auto start = std::chrono::steady_clock::now();
+  unsigned failed = 0, errors = 0;
+  for (const std::string &path : inputFiles) {
+    align::FrontendResult result = align::checkPath(path);
+    if (verifyMode)
+      return align::verifyDiagnostics(*result.diags, std::cerr) ? 0 : 1;
+    if (diagnosticsFormat == Format::Json)
+      result.diags->printJson(std::cout);
+    else
+      result.diags->printText(std::cerr, useColor());
+    errors += result.diags->errorCount();
+    if (!result.ok()) {
+      ++failed;
+      continue;
+    }
+    if (emitAction == Emit::Ast)
+      align::dumpAST(*result.ast, std::cout);
+    if (checkMode && !quiet && diagnosticsFormat == Format::Text) {
+      unsigned stages = 0;
+      for (const auto &r : result.ast->recipes)
+        stages += static_cast<unsigned>(r.stages.size());
+      std::cout << path << ": ok (" << result.ast->recipes.size() << " recipe, " << stages << " stages, "
+                << countDecls(*result.ast) << " declarations)\n";
+    }
+  }
+  if (checkMode && !quiet && diagnosticsFormat == Format::Text) {
+    double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    std::cout << inputFiles.size() << " file" << (inputFiles.size() == 1 ? "" : "s") << " checked: "
+              << inputFiles.size() - failed << " ok, " << failed << " with errors (" << errors << " error"
+              << (errors == 1 ? "" : "s") << ") in " << static_cast<int>(seconds * 1000) << " ms\n";
+  }
+  return failed == 0 ? 0 : 1;
+}
