@@ -238,6 +238,9 @@ std::vector<Constructor> build() {
                         T{{"pairwise", "ranking"}, true, false, true, false, T::LanguageModel}));
   t.push_back(objective("bt", "Bradley–Terry reward loss −log σ(r_w − r_l)", {},
                         T{kPairSources, false, false, false, false, T::Reward}));
+  t.push_back(objective("pbt", "P-RM: the Bradley–Terry loss with P-DPO's user mixing, for `reward with users`",
+                        {P("alpha", Ty::Number).ge(0).le(1).def("0.5")},
+                        T{kPairSources, false, true, false, false, T::Reward}));
   t.push_back(objective("rank_loss", "listwise ranking loss over all ordered pairs; pad scores masked", {},
                         T{kPairSources, false, false, false, false, T::Reward}));
   t.push_back(objective("regression", "MSE on rating vectors; missing ratings masked",

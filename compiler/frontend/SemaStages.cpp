@@ -27,6 +27,22 @@ std::vector<const ast::Decl *> attachments(const ast::Decl &policy) {
   return out;
 }
 
+/// Whether training `target` trains a reward model: a reward, or a policy built on one (`rm with users`,
+/// the personalized reward model of P-RLHF).
+bool trainsReward(const ast::Decl *target) {
+  for (unsigned depth = 0; target && depth < 16; ++depth) {
+    if (target->kind == ast::DeclKind::Reward)
+      return true;
+    if (target->kind != ast::DeclKind::Policy)
+      return false;
+    const ast::Expr *base = target->value.get();
+    while (base->kind == ast::ExprKind::With)
+      base = base->operands[0].get();
+    target = base->decl;
+  }
+  return false;
+}
+
 const ast::Decl *attached(const ast::Decl *target, ast::DeclKind kind) {
   if (!target || target->kind != ast::DeclKind::Policy)
     return nullptr;
@@ -236,13 +252,13 @@ void Sema::checkObjective(ast::Stage &stage, ast::Range, ast::Expr &) {
     const std::string name = "objective '" + term->text + "'";
 
     if (target) {
-      bool isReward = target->kind == ast::DeclKind::Reward;
+      bool isReward = trainsReward(target);
       if (rule.target == schema::ObjectiveRule::LanguageModel && isReward) {
         auto &d = diags_.error(term->calleeRange, name + " trains a policy, but '" + target->name + "' is a reward model");
         d.notes.push_back({target->nameRange, "'" + target->name + "' is declared here"});
       } else if (rule.target == schema::ObjectiveRule::Reward && !isReward) {
         auto &d = diags_.error(term->calleeRange, name + " trains a reward model, but '" + target->name + "' is " +
-                                                      (target->kind == ast::DeclKind::Policy ? "a policy" : "a model"));
+                                                      (target->kind == ast::DeclKind::Policy ? "a language-model policy" : "a model"));
         d.notes.push_back({target->nameRange, "'" + target->name + "' is declared here"});
         d.hints.push_back("declare `reward rm = scalar(base: " + target->name + ");` and train it");
       }
@@ -456,198 +472,6 @@ void Sema::layerSchedule(ast::Stage &stage) {
   if (length && prompt && *prompt >= *length)
     diags_.error(where("max_prompt_length"), "stage '" + stage.name + "': max_prompt_length must be less than max_length (" +
                                                  std::to_string(static_cast<long long>(*length)) + ")");
-}
-
-void Sema::checkEval(ast::EvalBlock &block, ast::Stage *stage) {
-  ast::Stage *saved = stage_;
-  stage_ = stage;
-  for (ast::EvalItem &item : block.items) {
-    const schema::Constructor *ctor = schema::find("metric", item.metric);
-    if (!ctor) {
-      auto &d = diags_.error(item.metricRange, "unknown metric '" + item.metric + "'");
-      std::string guess = closestMatch(item.metric, schema::names("metric"));
-      if (!guess.empty())
-        d.hints.push_back("did you mean '" + guess + "'?");
-      continue;
-    }
-    std::vector<Provided> provided;
-    for (ast::Argument &a : item.args)
-      provided.push_back(Provided{a.key, a.keyRange, std::move(a.value)});
-    item.args.clear();
-    if (item.block)
-      for (ast::Field &f : item.block->fields)
-        provided.push_back(Provided{f.key, f.keyRange, std::move(f.value)});
-    if (item.block)
-      item.block->fields.clear();
-    for (ast::Field &f : checkParams(*ctor, std::move(provided), item.metricRange, item.metric))
-      item.args.push_back(ast::Argument{f.key, f.keyRange, std::move(f.value), f.isDefault});
-
-    if (item.data.empty())
-      diags_.error(item.range, "metric '" + item.metric + "' needs data: `" + item.metric + " on <data>;`");
-    for (ast::ExprPtr &d : item.data)
-      resolveRef(*d, "data", "metric '" + item.metric + "'");
-
-    if (item.by.empty())
-      continue;
-    if (!contains(ctor->byKeys, item.by)) {
-      std::string keys;
-      for (const std::string &k : ctor->byKeys)
-        keys += (keys.empty() ? "" : ", ") + k;
-      auto &d = diags_.error(item.byRange, "metric '" + item.metric + "' cannot be broken down by '" + item.by + "'");
-      std::string guess = closestMatch(item.by, ctor->byKeys);
-      d.hints.push_back(guess.empty() ? "it can be broken down by: " + keys : "did you mean '" + guess + "'?");
-      continue;
-    }
-    if (item.by == "user" || item.by == "group" || item.by == "domain")
-      for (const ast::ExprPtr &ref : item.data)
-        if (ref->decl && !dataHasColumn(*ref->decl, item.by) &&
-            !(item.by == "domain" && ref->decl->constructor == "domain_pairs")) {
-          auto &d = diags_.error(ref->range, "'" + item.metric + " by " + item.by + "' needs a '" + item.by +
-                                                 "' column, but data '" + ref->decl->name + "' declares none");
-          d.notes.push_back({ref->decl->nameRange, "'" + ref->decl->name + "' is declared here"});
-        }
-    if (item.by == "type") {
-      bool hasEm = false;
-      for (const ast::StagePtr &s : recipe_->stages)
-        if (!stage || s.get() == stage)
-          for (const ast::Loop &l : s->loops)
-            hasEm |= l.kind == "em";
-      if (!hasEm)
-        diags_.error(item.byRange, "'by type' reports latent types, but " +
-                                       (stage ? "stage '" + stage->name + "' has" : std::string("the recipe has")) +
-                                       " no `loop em`");
-    }
-  }
-  stage_ = saved;
-}
-
-void Sema::checkAggregate(ast::Decl &decl) {
-  const ast::Field *policies = decl.param("policies");
-  const ast::Stage *stage = policies ? policies->value->stage : nullptr;
-  if (!stage)
-    return;
-  if (decl.constructor == "conditioned") {
-    const ast::Field *pref = decl.param("preference");
-    if (pref && pref->value->decl && pref->value->decl->constructor != "direction")
-      diags_.error(pref->value->range, "a conditioned policy follows a `direction` preference");
-    return;
-  }
-  // The mixture aggregations combine the K type policies of an EM stage.
-  const ast::Loop *em = nullptr;
-  for (const ast::Loop &l : stage->loops)
-    if (l.kind == "em")
-      em = &l;
-  if (!em) {
-    auto &d = diags_.error(policies->value->range, "'" + decl.constructor + "' mixes the type policies of an EM stage, but stage '" +
-                                                       stage->name + "' has no `loop em`");
-    d.notes.push_back({stage->nameRange, "'" + stage->name + "' is defined here"});
-    return;
-  }
-  // K comes from the em_dpo objective's latent preference, read from the AST (the stage may not be checked yet).
-  std::optional<double> k;
-  for (const auto &[range, objective] : stage->objectives) {
-    std::function<void(const ast::Expr &)> find = [&](const ast::Expr &e) {
-      if (e.kind == ast::ExprKind::Call && e.text == "em_dpo")
-        for (const ast::Argument &a : e.args)
-          if ((a.key == "types" || a.key.empty()) && a.value->kind == ast::ExprKind::Ref)
-            if (auto sym = lookup(a.value->path[0]); sym && sym->decl)
-              if (const ast::Field *kf = sym->decl->param("k"))
-                if (auto c = fold(*kf->value, false))
-                  k = c->value;
-      for (const ast::ExprPtr &o : e.operands)
-        find(*o);
-    };
-    find(*objective);
-  }
-  for (const char *key : {"weights", "regret_weights"})
-    if (const ast::Field *w = decl.param(key); w && k && w->value->operands.size() != static_cast<size_t>(*k))
-      diags_.error(w->value->range, "'" + std::string(key) + "' has " + std::to_string(w->value->operands.size()) +
-                                        " entries, but stage '" + stage->name + "' trains " +
-                                        std::to_string(static_cast<int>(*k)) + " type policies");
-}
-
-void Sema::checkDependencies() {
-  // 1. Cycles anywhere (declarations and stages), each reported once.
-  std::map<const void *, int> state; // 0 new, 1 on stack, 2 done
-  std::vector<std::pair<const void *, ast::Range>> stack;
-  std::set<const void *> inCycle;
-  std::function<void(const void *)> visit = [&](const void *node) {
-    state[node] = 1;
-    for (const auto &[next, where] : edges_[node]) {
-      stack.push_back({next, where});
-      if (state[next] == 1) {
-        std::string path;
-        size_t start = stack.size() - 1;
-        while (start > 0 && stack[start - 1].first != next)
-          --start;
-        path = nodeNames_[next];
-        for (size_t i = start; i < stack.size(); ++i) {
-          path += " -> " + nodeNames_[stack[i].first];
-          inCycle.insert(stack[i].first);
-        }
-        const auto *stage = static_cast<const ast::Stage *>(node);
-        bool selfInit = next == node && nodeNames_[node].rfind("stage ", 0) == 0 && stage->init &&
-                        stage->init->stage == stage;
-        if (selfInit)
-          diags_.error(where, nodeNames_[node] + " cannot init from itself");
-        else if (next == node)
-          diags_.error(where, nodeNames_[node] + " depends on itself");
-        else
-          diags_.error(where, "dependency cycle: " + path);
-      } else if (state[next] == 0) {
-        visit(next);
-      }
-      stack.pop_back();
-    }
-    state[node] = 2;
-  };
-  for (const ast::StagePtr &s : recipe_->stages)
-    if (state[s.get()] == 0) {
-      stack.push_back({s.get(), s->nameRange});
-      visit(s.get());
-      stack.pop_back();
-    }
-  for (const auto &[node, _] : nodeNames_)
-    if (state[node] == 0) {
-      stack.push_back({node, {}});
-      visit(node);
-      stack.pop_back();
-    }
-
-  // 2. Stages run in order: a stage may only use stages written before it.
-  for (const ast::StagePtr &s : recipe_->stages) {
-    if (inCycle.count(s.get()))
-      continue;
-    std::set<const void *> seen{s.get()};
-    std::vector<std::pair<const void *, ast::Range>> work;
-    for (const auto &e : edges_[s.get()])
-      work.push_back(e);
-    while (!work.empty()) {
-      auto [node, where] = work.back();
-      work.pop_back();
-      if (!seen.insert(node).second)
-        continue;
-      const ast::Stage *target = nullptr;
-      for (const ast::StagePtr &t : recipe_->stages)
-        if (t.get() == node)
-          target = t.get();
-      if (!target) {
-        for (const auto &e : edges_[node])
-          work.push_back({e.first, where});
-        continue;
-      }
-      if (target->index <= s->index || inCycle.count(target))
-        continue;
-      bool isInit = s->init && s->init->stage == target && where.begin.line == s->init->sourceRange.begin.line &&
-                    where.begin.col == s->init->sourceRange.begin.col;
-      auto &d = diags_.error(where, isInit ? "stage '" + s->name + "' cannot init from '" + target->name +
-                                                 "', which comes later"
-                                           : "stage '" + s->name + "' uses stage '" + target->name +
-                                                 "', which runs later");
-      d.notes.push_back({target->nameRange, "'" + target->name + "' is defined here"});
-      d.hints.push_back("stages run in the order they are written");
-    }
-  }
 }
 
 } // namespace align::sema

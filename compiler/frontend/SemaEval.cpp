@@ -1,0 +1,126 @@
+//===- SemaEval.cpp - Evaluation metrics and aggregation ------------------===//
+
+#include "SemaImpl.h"
+
+#include <algorithm>
+#include <functional>
+
+namespace align::sema {
+
+namespace {
+
+bool contains(const std::vector<std::string> &v, const std::string &s) {
+  return std::find(v.begin(), v.end(), s) != v.end();
+}
+
+} // namespace
+
+void Sema::checkEval(ast::EvalBlock &block, ast::Stage *stage) {
+  ast::Stage *saved = stage_;
+  stage_ = stage;
+  for (ast::EvalItem &item : block.items) {
+    const schema::Constructor *ctor = schema::find("metric", item.metric);
+    if (!ctor) {
+      auto &d = diags_.error(item.metricRange, "unknown metric '" + item.metric + "'");
+      std::string guess = closestMatch(item.metric, schema::names("metric"));
+      if (!guess.empty())
+        d.hints.push_back("did you mean '" + guess + "'?");
+      continue;
+    }
+    std::vector<Provided> provided;
+    for (ast::Argument &a : item.args)
+      provided.push_back(Provided{a.key, a.keyRange, std::move(a.value)});
+    item.args.clear();
+    if (item.block)
+      for (ast::Field &f : item.block->fields)
+        provided.push_back(Provided{f.key, f.keyRange, std::move(f.value)});
+    if (item.block)
+      item.block->fields.clear();
+    for (ast::Field &f : checkParams(*ctor, std::move(provided), item.metricRange, item.metric))
+      item.args.push_back(ast::Argument{f.key, f.keyRange, std::move(f.value), f.isDefault});
+
+    if (item.data.empty())
+      diags_.error(item.range, "metric '" + item.metric + "' needs data: `" + item.metric + " on <data>;`");
+    for (ast::ExprPtr &d : item.data)
+      resolveRef(*d, "data", "metric '" + item.metric + "'");
+
+    if (item.by.empty())
+      continue;
+    if (!contains(ctor->byKeys, item.by)) {
+      std::string keys;
+      for (const std::string &k : ctor->byKeys)
+        keys += (keys.empty() ? "" : ", ") + k;
+      auto &d = diags_.error(item.byRange, "metric '" + item.metric + "' cannot be broken down by '" + item.by + "'");
+      std::string guess = closestMatch(item.by, ctor->byKeys);
+      d.hints.push_back(guess.empty() ? "it can be broken down by: " + keys : "did you mean '" + guess + "'?");
+      continue;
+    }
+    if (item.by == "user" || item.by == "group" || item.by == "domain")
+      for (const ast::ExprPtr &ref : item.data)
+        if (ref->decl && !dataHasColumn(*ref->decl, item.by) &&
+            !(item.by == "domain" && ref->decl->constructor == "domain_pairs")) {
+          auto &d = diags_.error(ref->range, "'" + item.metric + " by " + item.by + "' needs a '" + item.by +
+                                                 "' column, but data '" + ref->decl->name + "' declares none");
+          d.notes.push_back({ref->decl->nameRange, "'" + ref->decl->name + "' is declared here"});
+        }
+    if (item.by == "type") {
+      bool hasEm = false;
+      for (const ast::StagePtr &s : recipe_->stages)
+        if (!stage || s.get() == stage)
+          for (const ast::Loop &l : s->loops)
+            hasEm |= l.kind == "em";
+      if (!hasEm)
+        diags_.error(item.byRange, "'by type' reports latent types, but " +
+                                       (stage ? "stage '" + stage->name + "' has" : std::string("the recipe has")) +
+                                       " no `loop em`");
+    }
+  }
+  stage_ = saved;
+}
+
+void Sema::checkAggregate(ast::Decl &decl) {
+  const ast::Field *policies = decl.param("policies");
+  const ast::Stage *stage = policies ? policies->value->stage : nullptr;
+  if (!stage)
+    return;
+  if (decl.constructor == "conditioned") {
+    const ast::Field *pref = decl.param("preference");
+    if (pref && pref->value->decl && pref->value->decl->constructor != "direction")
+      diags_.error(pref->value->range, "a conditioned policy follows a `direction` preference");
+    return;
+  }
+  // The mixture aggregations combine the K type policies of an EM stage.
+  const ast::Loop *em = nullptr;
+  for (const ast::Loop &l : stage->loops)
+    if (l.kind == "em")
+      em = &l;
+  if (!em) {
+    auto &d = diags_.error(policies->value->range, "'" + decl.constructor + "' mixes the type policies of an EM stage, but stage '" +
+                                                       stage->name + "' has no `loop em`");
+    d.notes.push_back({stage->nameRange, "'" + stage->name + "' is defined here"});
+    return;
+  }
+  // K comes from the em_dpo objective's latent preference, read from the AST (the stage may not be checked yet).
+  std::optional<double> k;
+  for (const auto &[range, objective] : stage->objectives) {
+    std::function<void(const ast::Expr &)> find = [&](const ast::Expr &e) {
+      if (e.kind == ast::ExprKind::Call && e.text == "em_dpo")
+        for (const ast::Argument &a : e.args)
+          if ((a.key == "types" || a.key.empty()) && a.value->kind == ast::ExprKind::Ref)
+            if (auto sym = lookup(a.value->path[0]); sym && sym->decl)
+              if (const ast::Field *kf = sym->decl->param("k"))
+                if (auto c = fold(*kf->value, false))
+                  k = c->value;
+      for (const ast::ExprPtr &o : e.operands)
+        find(*o);
+    };
+    find(*objective);
+  }
+  for (const char *key : {"weights", "regret_weights"})
+    if (const ast::Field *w = decl.param(key); w && k && w->value->operands.size() != static_cast<size_t>(*k))
+      diags_.error(w->value->range, "'" + std::string(key) + "' has " + std::to_string(w->value->operands.size()) +
+                                        " entries, but stage '" + stage->name + "' trains " +
+                                        std::to_string(static_cast<int>(*k)) + " type policies");
+}
+
+} // namespace align::sema
