@@ -30,9 +30,11 @@ recipeItem
     ;
 
 // `model base = llama(preset: "tiny", tokenizer: tok) { ... };`
+// Names are parsed as `anyName` so that a keyword used as a name gets one clear error from the parse step
+// instead of a cascade of syntax errors.
 // The field block carries per-declaration fields such as a data source's column mapping and splits.
 declaration
-    : kind=declKind name=IDENT ASSIGN value=expr fieldBlock? SEMI
+    : kind=declKind name=anyName ASSIGN value=expr fieldBlock? SEMI
     ;
 
 declKind
@@ -41,7 +43,7 @@ declKind
     ;
 
 stage
-    : STAGE name=IDENT LBRACE stageItem* RBRACE
+    : STAGE name=anyName LBRACE stageItem* RBRACE
     ;
 
 stageItem
@@ -186,4 +188,5 @@ WS      : [ \t\r\n]+ -> skip;
 fragment DECIMAL  : DIGITS ('.' DIGITS?)? EXPONENT? | '.' DIGITS EXPONENT?;
 fragment DIGITS   : [0-9]+;
 fragment EXPONENT : [eE] [+-]? DIGITS;
-fragment ESCAPE   : '\\' ["\\nt{}];
+// Any escaped character lexes, so that an unknown escape gets its own message from the parse step.
+fragment ESCAPE   : '\\' ~[\r\n];

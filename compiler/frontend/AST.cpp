@@ -107,6 +107,8 @@ std::string spell(const ast::Expr &e) {
         out += "\\t";
       else if (c == '"')
         out += "\\\"";
+      else if (c == '\\' && (&c == &e.text.back() || ((&c)[1] != '{' && (&c)[1] != '}')))
+        out += "\\\\"; // `\{` and `\}` stay as written: they are literal braces in templates
       else
         out += c;
     }
@@ -137,8 +139,11 @@ std::string spell(const ast::Expr &e) {
       out += (i ? ", " : "") + spell(*e.operands[i]);
     return out + "]";
   }
-  case ast::ExprKind::Negate:
-    return "-" + spell(*e.operands[0]);
+  case ast::ExprKind::Negate: {
+    const ast::Expr &operand = *e.operands[0];
+    bool simple = operand.kind != ast::ExprKind::Negate && operand.kind != ast::ExprKind::Binary;
+    return simple ? "-" + spell(operand) : "-(" + spell(operand) + ")";
+  }
   case ast::ExprKind::Binary:
   case ast::ExprKind::With:
     return "(" + spell(*e.operands[0]) + " " + e.text + " " + spell(*e.operands[1]) + ")";

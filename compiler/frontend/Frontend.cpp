@@ -6,6 +6,7 @@
 
 #include <cerrno>
 #include <cstring>
+#include <filesystem>
 #include <fstream>
 #include <sstream>
 
@@ -27,9 +28,11 @@ FrontendResult checkSource(const std::string &path, std::string text) {
 }
 
 FrontendResult checkPath(const std::string &path) {
+  std::error_code ec;
+  bool directory = std::filesystem::is_directory(path, ec);
   std::ifstream in(path, std::ios::binary);
-  if (!in) {
-    std::string reason = std::strerror(errno);
+  if (!in || directory) {
+    std::string reason = directory ? "it is a directory" : std::strerror(errno);
     FrontendResult result;
     result.source = std::make_unique<SourceFile>(path, "");
     result.diags = std::make_unique<DiagnosticEngine>(*result.source);

@@ -127,6 +127,14 @@ private:
   ast::Range range(antlr4::Token *t) { return tokenRange(file_, t); }
   ast::Range range(antlr4::tree::TerminalNode *n) { return tokenRange(file_, n->getSymbol()); }
 
+  /// A declared name; keywords parse here (for one clear error instead of a cascade) but are refused.
+  std::string name(AlignParser::AnyNameContext &ctx) {
+    if (!ctx.IDENT())
+      diags_.error(range(ctx), "'" + ctx.getText() + "' is a keyword and cannot be used as a name")
+          .hints.push_back("choose another name, e.g. '" + ctx.getText() + "_'");
+    return ctx.getText();
+  }
+
   ast::Recipe recipe(AlignParser::RecipeContext &ctx) {
     ast::Recipe r;
     r.name = ctx.name->getText();
@@ -176,8 +184,8 @@ private:
   ast::DeclPtr declaration(AlignParser::DeclarationContext &ctx, const ast::Stage *owner) {
     auto d = std::make_unique<ast::Decl>();
     d->kind = declKind(*ctx.kind);
-    d->name = ctx.name->getText();
-    d->nameRange = range(ctx.name);
+    d->name = name(*ctx.name);
+    d->nameRange = range(*ctx.name);
     d->range = range(ctx);
     d->value = expr(*ctx.value);
     if (ctx.fieldBlock())
@@ -188,8 +196,8 @@ private:
 
   ast::StagePtr stage(AlignParser::StageContext &ctx) {
     auto s = std::make_unique<ast::Stage>();
-    s->name = ctx.name->getText();
-    s->nameRange = range(ctx.name);
+    s->name = name(*ctx.name);
+    s->nameRange = range(*ctx.name);
     s->range = range(ctx);
     for (auto *item : ctx.stageItem()) {
       if (auto *i = dynamic_cast<AlignParser::InitFromContext *>(item)) {
@@ -352,7 +360,7 @@ private:
     }
     case AlignParser::STRING: {
       auto e = std::make_unique<ast::Expr>(ast::ExprKind::String, r);
-      e->text = unescape(text.substr(1, text.size() - 2));
+      e->text = unescape(text.substr(1, text.size() - 2), r);
       return e;
     }
     case AlignParser::PERCENT:
@@ -382,8 +390,8 @@ private:
   }
 
   /// Decodes \" \\ \n \t; keeps \{ and \} as written so template rendering can tell a literal brace from
-  /// a placeholder.
-  static std::string unescape(const std::string &raw) {
+  /// a placeholder; reports any other escape.
+  std::string unescape(const std::string &raw, ast::Range where) {
     std::string out;
     for (size_t i = 0; i < raw.size(); ++i) {
       if (raw[i] != '\\' || i + 1 >= raw.size()) {
@@ -398,8 +406,15 @@ private:
       else if (c == '{' || c == '}') {
         out += '\\';
         out += c;
-      } else
+      } else if (c == '"' || c == '\\')
         out += c;
+      else {
+        ast::Range at = where;
+        at.begin.col += static_cast<uint32_t>(i); // the backslash: the opening quote, then i - 1 bytes
+        at.end.col = at.begin.col + 2;
+        diags_.error(at, std::string("unknown escape sequence '\\") + c + "' in string")
+            .hints.push_back("escapes are \\n \\t \\\" \\\\ \\{ \\}");
+      }
     }
     return out;
   }

@@ -203,7 +203,7 @@ std::vector<Constructor> build() {
                  L("regret_weights", Ty::Number).gt(0).d("c_k per type; default all 1")}));
   t.push_back(C("aggregate", "mean", "uniform mixture of the type policies", {P("policies", Ty::Ref, "stage").req()}));
   t.push_back(C("aggregate", "weighted", "fixed mixture weights",
-                {P("policies", Ty::Ref, "stage").req(), L("weights", Ty::Number).ge(0).req()}));
+                {P("policies", Ty::Ref, "stage").req(), L("weights", Ty::Number).ge(0).req().d("mixture weights; not all zero")}));
   t.push_back(C("aggregate", "conditioned", "one policy conditioned on the user's preference",
                 {P("policies", Ty::Ref, "stage").req(), P("preference", Ty::Ref, "preference").req()}));
   t.push_back(C("solver", "optimistic_hedge", "optimistic multiplicative weights; output the time-average",
@@ -236,19 +236,22 @@ std::vector<Constructor> build() {
                         {P("beta", Ty::Number).gt(0).def("0.1"),
                          P("types", Ty::Ref, "preference").req().d("a `latent` preference")},
                         T{{"pairwise", "ranking"}, true, false, true, false, T::LanguageModel}));
-  t.push_back(objective("bt", "Bradley–Terry reward loss −log σ(r_w − r_l)", {},
+  t.push_back(objective("bt", "Bradley–Terry reward loss −log σ(r_w − r_l)",
+                        {P("preference", Ty::Ref, "preference").d("a `bradley_terry` preference (the default model)")},
                         T{kPairSources, false, false, false, false, T::Reward}));
   t.push_back(objective("pbt", "P-RM: the Bradley–Terry loss with P-DPO's user mixing, for `reward with users`",
                         {P("alpha", Ty::Number).ge(0).le(1).def("0.5")},
                         T{kPairSources, false, true, false, false, T::Reward}));
-  t.push_back(objective("rank_loss", "listwise ranking loss over all ordered pairs; pad scores masked", {},
+  t.push_back(objective("rank_loss", "listwise ranking loss over all ordered pairs; pad scores masked",
+                        {P("preference", Ty::Ref, "preference")
+                             .d("`plackett_luce`: the exact listwise likelihood instead of all ordered pairs")},
                         T{kPairSources, false, false, false, false, T::Reward}));
   t.push_back(objective("regression", "MSE on rating vectors; missing ratings masked",
                         {P("normalize", Ty::Bool).def("false").d("standardise each objective's ratings")},
                         T{{"rated"}, false, false, false, false, T::Reward}));
-  t.push_back(objective("nll", "token negative log-likelihood (SFT)",
+  t.push_back(objective("nll", "token negative log-likelihood (SFT): sft text, the chosen response of pairs, every text of scored data",
                         {P("prompt_loss", Ty::Bool).def("false").d("also train on prompt tokens")},
-                        T{{"sft", "pairwise", "prompts"}, false, false, false, false, T::Any}));
+                        T{{"sft", "pairwise", "prompts", "scored", "domain_pairs"}, false, false, false, false, T::Any}));
   t.push_back(objective("imitation", "NLL of responses scoring above a threshold, query included (DSP)",
                         {P("threshold", Ty::Number).ge(0).le(1).def("0.85")},
                         T{{"scored", "domain_pairs", "pairwise", "ranking"}, false, false, false, true, T::Any}));
@@ -264,7 +267,7 @@ std::vector<Constructor> build() {
                  P("steps", Ty::Int).ge(1).d("optimizer steps; replaces epochs"),
                  P("precision", Ty::Enum, "auto|fp32|bf16|fp16").def("auto").d("auto: bf16 on GPU, fp32 on CPU"),
                  P("max_length", Ty::Int).ge(1).def("512").d("tokens per sequence"),
-                 P("max_prompt_length", Ty::Int).ge(1).def("256"),
+                 P("max_prompt_length", Ty::Int).ge(1).d("tokens kept of the prompt; default: half of max_length"),
                  P("truncation", Ty::Enum, "left|right").def("right").d("which end of the prompt is cut"),
                  P("reference", Ty::Enum, "auto|precompute|online").def("auto").d("reference log-prob strategy"),
                  P("clip", Ty::Number).gt(0).def("1").d("max gradient norm"),
@@ -414,7 +417,7 @@ std::string describe(const Param &p) {
   }() : typeWords(p.type, p.detail);
   std::string b = bounds(p);
   if (!b.empty())
-    out += " " + b;
+    out += (b[0] == '[' || b[0] == '(' ? " in " : " ") + b;
   if (p.length)
     out += ", exactly " + std::to_string(*p.length) + " items";
   return out;

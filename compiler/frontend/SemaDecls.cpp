@@ -31,6 +31,8 @@ void Sema::declare(ast::Decl &decl) {
     return;
   }
   scope[decl.name] = Symbol{&decl, nullptr};
+  if (stage_) // a stage uses what it declares, so order checks see through stage-local declarations
+    edges_[stage_].push_back({&decl, decl.nameRange});
   nodeNames_[&decl] = std::string(ast::declKindName(decl.kind)) + " '" + decl.name + "'";
 }
 
@@ -55,6 +57,8 @@ void Sema::checkDecl(ast::Decl &decl) {
   if (decl.kind == ast::DeclKind::Template) {
     if (decl.value->kind != ast::ExprKind::String)
       diags_.error(decl.value->range, "a template is a string, e.g. `template t = \"## Human:\\n{prompt}\";`");
+    else
+      checkTemplate(decl, nullptr, "", {});
     if (decl.block)
       diags_.error(decl.block->range, "a template takes no block");
     decl_ = nullptr;
@@ -126,8 +130,15 @@ void Sema::checkDecl(ast::Decl &decl) {
   }
   case ast::DeclKind::Data:
     checkSplits(decl);
-    if (const ast::Expr *t = paramValue(decl, "template"); t && t->decl)
-      checkTemplate(*t->decl, {"prompt", "response", "system"}, "data '" + decl.name + "'", t->range);
+    if (const ast::Expr *t = paramValue(decl, "template"); t && t->decl) {
+      static const std::set<std::string> fields{"prompt", "response", "system"};
+      checkTemplate(*t->decl, &fields, "data '" + decl.name + "'", t->range);
+    }
+    if (const ast::Expr *against = paramValue(decl, "against"); against && against->kind == ast::ExprKind::List)
+      if (const ast::Expr *preferred = paramValue(decl, "preferred"))
+        for (const ast::ExprPtr &a : against->operands)
+          if (a->kind == ast::ExprKind::String && a->text == preferred->text)
+            diags_.error(a->range, "domain '" + a->text + "' is the preferred one; it cannot also be compared against");
     break;
   case ast::DeclKind::Preference:
     if (ctor->name == "direction")
@@ -159,8 +170,18 @@ void Sema::checkPolicy(ast::Decl &decl) {
     if (!resolveRef(**part, "users|adapter|preference", "'with'"))
       continue;
     const ast::Decl *d = (*part)->decl;
-    if (d->kind == ast::DeclKind::Adapter)
+    if (d->kind == ast::DeclKind::Adapter) {
+      for (ast::ExprPtr *other : parts) {
+        if (other == part)
+          break;
+        if ((*other)->decl == d) {
+          auto &diag = diags_.error((*part)->range, "adapter '" + d->name + "' is attached twice");
+          diag.notes.push_back({(*other)->range, "first attached here"});
+          break;
+        }
+      }
       continue;
+    }
     const ast::Expr *&slot = d->kind == ast::DeclKind::Users ? users : preference;
     if (slot) {
       auto &diag = diags_.error((*part)->range, "policy '" + decl.name + "' already has " +
@@ -184,27 +205,35 @@ void Sema::checkSplits(ast::Decl &decl) {
   double total = 0;
   bool explicitTrain = false;
   std::map<std::string, const ast::Split *> seen;
-  schema::Param percent;
-  percent.name = "split";
-  percent.type = schema::Ty::Percent;
+  bool overflowReported = false;
+  for (const ast::Split &split : decl.block->splits)
+    explicitTrain |= split.name == "train";
+  const ast::Split *lastPercent = nullptr;
   for (ast::Split &split : decl.block->splits) {
+    schema::Param percent;
+    percent.name = "split " + split.name;
+    percent.type = schema::Ty::Percent;
     if (auto [it, inserted] = seen.emplace(split.name, &split); !inserted) {
       auto &d = diags_.error(split.nameRange, "split '" + split.name + "' is declared twice");
       d.notes.push_back({it->second->nameRange, "first declared here"});
     }
-    explicitTrain |= split.name == "train";
     if (split.value->kind == ast::ExprKind::Call) {
       checkCall(*split.value, "split", "split '" + split.name + "'");
+      if (!split.by.empty())
+        diags_.error(split.byRange, "`by` groups a percentage split; a `" + split.value->text +
+                                        "` split already says which rows it takes");
     } else if (checkValue(split.value, percent, "")) {
       total += fold(*split.value, false)->value;
-      if (total > 100 || (total == 100 && !explicitTrain)) {
+      lastPercent = &split;
+      if (!overflowReported && (total > 100 || (total == 100 && !explicitTrain))) {
+        overflowReported = true;
         auto &d = diags_.error(split.value->range, "splits of '" + decl.name + "' take " +
                                                        std::to_string(static_cast<int>(std::round(total))) +
                                                        "% of the rows, leaving nothing to train on");
         d.hints.push_back("the rows no split takes form the implicit split 'train'");
       }
     }
-    if (!split.by.empty()) {
+    if (!split.by.empty() && split.value->kind != ast::ExprKind::Call) {
       static const std::vector<std::string> groupColumns{"user", "annotator", "domain", "group"};
       if (std::find(groupColumns.begin(), groupColumns.end(), split.by) == groupColumns.end()) {
         auto &d = diags_.error(split.byRange, "a split is grouped by an id column (user, annotator, domain or group), not '" + split.by + "'");
@@ -218,9 +247,13 @@ void Sema::checkSplits(ast::Decl &decl) {
       }
     }
   }
+  if (explicitTrain && lastPercent && !overflowReported && total < 100 - 1e-9)
+    diags_.error(lastPercent->value->range, "with an explicit 'train' split, the percentage splits of '" + decl.name +
+                                                 "' must add up to 100%, not " + std::to_string(static_cast<int>(std::round(total))) + "%")
+        .hints.push_back("or drop `split train`: the rows no split takes form the implicit split 'train'");
 }
 
-void Sema::checkTemplate(const ast::Decl &templ, const std::set<std::string> &allowed, const std::string &use,
+void Sema::checkTemplate(const ast::Decl &templ, const std::set<std::string> *allowed, const std::string &use,
                          ast::Range useRange) {
   if (templ.kind != ast::DeclKind::Template || templ.value->kind != ast::ExprKind::String)
     return;
@@ -231,25 +264,27 @@ void Sema::checkTemplate(const ast::Decl &templ, const std::set<std::string> &al
       continue;
     }
     if (text[i] == '}') {
-      diags_.error(templ.value->range, "unmatched '}' in template '" + templ.name + "'")
-          .hints.push_back("write a literal brace as \\}");
+      if (!allowed) // brace syntax is reported once, where the template is declared
+        diags_.error(templ.value->range, "unmatched '}' in template '" + templ.name + "'")
+            .hints.push_back("write a literal brace as \\}");
       return;
     }
     if (text[i] != '{')
       continue;
     size_t close = text.find('}', i);
     if (close == std::string::npos) {
-      diags_.error(templ.value->range, "unclosed '{' in template '" + templ.name + "'")
-          .hints.push_back("write a literal brace as \\{");
+      if (!allowed)
+        diags_.error(templ.value->range, "unclosed '{' in template '" + templ.name + "'")
+            .hints.push_back("write a literal brace as \\{");
       return;
     }
     std::string name = text.substr(i + 1, close - i - 1);
-    if (!allowed.count(name)) {
+    if (allowed && !allowed->count(name)) {
       auto &d = diags_.error(templ.value->range, "template '" + templ.name + "' uses '{" + name + "}', which " + use +
                                                      " does not provide");
       d.notes.push_back({useRange, "used here"});
       std::string all;
-      for (const std::string &a : allowed)
+      for (const std::string &a : *allowed)
         all += (all.empty() ? "{" : ", {") + a + "}";
       d.hints.push_back("available: " + all);
     }
@@ -323,7 +358,7 @@ void Sema::checkDirection(ast::Decl &decl) {
     std::set<std::string> allowed;
     for (const std::string &n : names)
       allowed.insert("weight." + n);
-    checkTemplate(*render->value->decl, allowed, "direction '" + decl.name + "'", render->value->range);
+    checkTemplate(*render->value->decl, &allowed, "direction '" + decl.name + "'", render->value->range);
   }
 }
 

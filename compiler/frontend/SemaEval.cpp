@@ -41,8 +41,44 @@ void Sema::checkEval(ast::EvalBlock &block, ast::Stage *stage) {
 
     if (item.data.empty())
       diags_.error(item.range, "metric '" + item.metric + "' needs data: `" + item.metric + " on <data>;`");
+    // Pair metrics score comparisons, so they need data that has them.
+    static const std::vector<std::string> pairMetrics{"accuracy", "margin", "length_baseline"};
+    static const std::vector<std::string> pairSources{"pairwise", "ranking", "scored", "domain_pairs"};
     for (ast::ExprPtr &d : item.data)
-      resolveRef(*d, "data", "metric '" + item.metric + "'");
+      if (resolveRef(*d, "data", "metric '" + item.metric + "'") && contains(pairMetrics, item.metric) &&
+          !d->decl->constructor.empty() && !contains(pairSources, d->decl->constructor)) {
+        auto &diag = diags_.error(d->range, "metric '" + item.metric + "' compares responses, but '" + d->decl->name +
+                                                "' is " + d->decl->constructor + " data");
+        diag.notes.push_back({d->decl->nameRange, "'" + d->decl->name + "' is declared here"});
+      }
+
+    // What the metric reports must exist in the recipe: latent types for regret, directions for pareto.
+    auto hasEm = [&] {
+      for (const ast::StagePtr &s : recipe_->stages)
+        if (!stage || s.get() == stage)
+          for (const ast::Loop &l : s->loops)
+            if (l.kind == "em")
+              return true;
+      return false;
+    };
+    auto hasDirection = [&] {
+      for (const ast::DeclPtr &d : recipe_->decls)
+        if (d->constructor == "direction")
+          return true;
+      for (const ast::StagePtr &s : recipe_->stages)
+        for (const ast::DeclPtr &d : s->decls)
+          if (d->constructor == "direction")
+            return true;
+      return false;
+    };
+    if (item.metric == "regret" && !hasEm())
+      diags_.error(item.metricRange, "'regret' compares the policies of latent types, but " +
+                                         (stage ? "stage '" + stage->name + "' has" : std::string("the recipe has")) +
+                                         " no `loop em`");
+    if ((item.metric == "pareto" || item.by == "direction") && !hasDirection())
+      diags_.error(item.by == "direction" ? item.byRange : item.metricRange,
+                   "'" + item.metric + (item.by.empty() ? "" : " by " + item.by) +
+                       "' sweeps directions, but the recipe declares no `direction` preference");
 
     if (item.by.empty())
       continue;
@@ -64,12 +100,7 @@ void Sema::checkEval(ast::EvalBlock &block, ast::Stage *stage) {
           d.notes.push_back({ref->decl->nameRange, "'" + ref->decl->name + "' is declared here"});
         }
     if (item.by == "type") {
-      bool hasEm = false;
-      for (const ast::StagePtr &s : recipe_->stages)
-        if (!stage || s.get() == stage)
-          for (const ast::Loop &l : s->loops)
-            hasEm |= l.kind == "em";
-      if (!hasEm)
+      if (!hasEm())
         diags_.error(item.byRange, "'by type' reports latent types, but " +
                                        (stage ? "stage '" + stage->name + "' has" : std::string("the recipe has")) +
                                        " no `loop em`");
@@ -115,6 +146,14 @@ void Sema::checkAggregate(ast::Decl &decl) {
         find(*o);
     };
     find(*objective);
+  }
+  if (const ast::Field *w = decl.param("weights"); w && w->value->kind == ast::ExprKind::List) {
+    double total = 0;
+    for (const ast::ExprPtr &x : w->value->operands)
+      if (auto c = fold(*x, false))
+        total += c->value;
+    if (total <= 0)
+      diags_.error(w->value->range, "mixture weights must not all be zero");
   }
   for (const char *key : {"weights", "regret_weights"})
     if (const ast::Field *w = decl.param(key); w && k && w->value->operands.size() != static_cast<size_t>(*k))

@@ -67,7 +67,9 @@ public:
   void checkDecl(ast::Decl &decl);
   void checkPolicy(ast::Decl &decl);
   void checkSplits(ast::Decl &decl);
-  void checkTemplate(const ast::Decl &templ, const std::set<std::string> &allowed, const std::string &use,
+  /// Checks `{name}` placeholders: brace syntax when `allowed` is null (at the declaration), else that every
+  /// placeholder is one `use` provides.
+  void checkTemplate(const ast::Decl &templ, const std::set<std::string> *allowed, const std::string &use,
                      ast::Range useRange);
   void checkDirection(ast::Decl &decl);
   /// The objectives a reward declaration (or a stage training one) produces; empty if unknown.

@@ -146,7 +146,13 @@ void Sema::checkStage(ast::Stage &stage) {
     std::optional<Symbol> target = lookup(train.target);
     if (!target) {
       auto &d = diags_.error(train.targetRange, "unknown name '" + train.target + "'");
-      std::string guess = closestMatch(train.target, visibleNames());
+      std::vector<std::string> trainable;
+      for (const std::string &n : visibleNames())
+        if (std::optional<Symbol> s = lookup(n); s && s->decl &&
+            (s->decl->kind == ast::DeclKind::Policy || s->decl->kind == ast::DeclKind::Reward ||
+             s->decl->kind == ast::DeclKind::Model))
+          trainable.push_back(n);
+      std::string guess = closestMatch(train.target, trainable);
       if (!guess.empty())
         d.hints.push_back("did you mean '" + guess + "'?");
     } else if (!target->decl || (target->decl->kind != ast::DeclKind::Policy &&
@@ -260,7 +266,11 @@ void Sema::checkObjective(ast::Stage &stage, ast::Range, ast::Expr &) {
         auto &d = diags_.error(term->calleeRange, name + " trains a reward model, but '" + target->name + "' is " +
                                                       (target->kind == ast::DeclKind::Policy ? "a language-model policy" : "a model"));
         d.notes.push_back({target->nameRange, "'" + target->name + "' is declared here"});
-        d.hints.push_back("declare `reward rm = scalar(base: " + target->name + ");` and train it");
+        const ast::Expr *base = target->value.get();
+        while (target->kind == ast::DeclKind::Policy && base->kind == ast::ExprKind::With)
+          base = base->operands[0].get();
+        std::string baseName = target->kind == ast::DeclKind::Policy ? spell(*base) : target->name;
+        d.hints.push_back("declare `reward rm = scalar(base: " + baseName + ");` and `train rm on ...`");
       }
     }
 
@@ -319,19 +329,81 @@ void Sema::checkObjective(ast::Stage &stage, ast::Range, ast::Expr &) {
       }
 
     if (rule.needsReference) {
-      bool found = false;
-      for (const ast::DeclPtr &d : stage.decls)
-        found |= d->kind == ast::DeclKind::Reference;
-      for (const ast::DeclPtr &d : recipe_->decls)
-        found |= d->kind == ast::DeclKind::Reference;
-      if (!found)
+      // The stage's own reference, else the recipe's; the stage then depends on it (and on what it freezes).
+      const ast::Decl *reference = nullptr;
+      for (const auto *decls : {&stage.decls, &recipe_->decls})
+        for (const ast::DeclPtr &d : *decls)
+          if (!reference && d->kind == ast::DeclKind::Reference)
+            reference = d.get();
+      if (!reference)
         diags_.error(term->calleeRange, name + " needs a reference model")
             .hints.push_back("declare `reference ref = frozen(<model or stage>);` in stage '" + stage.name + "'");
+      else if (!reference->owner)
+        edges_[&stage].push_back({reference, term->calleeRange});
+    }
+    if (term->text == "regression" && target && trainsReward(target)) {
+      const ast::Decl *reward = target;
+      while (reward && reward->kind == ast::DeclKind::Policy) {
+        const ast::Expr *base = reward->value.get();
+        while (base->kind == ast::ExprKind::With)
+          base = base->operands[0].get();
+        reward = base->decl;
+      }
+      if (reward && reward->constructor != "regression") {
+        auto &d = diags_.error(term->calleeRange, "objective 'regression' trains a multi-objective `regression` reward, but '" +
+                                                      reward->name + "' is " + reward->constructor);
+        d.notes.push_back({reward->nameRange, "'" + reward->name + "' is declared here"});
+      } else if (reward) {
+        const ast::Field *objectives = reward->param("objectives");
+        for (const ast::TrainItem &train : stage.trains)
+          for (const ast::ExprPtr &ref : train.data) {
+            const ast::Field *ratings = ref->decl ? ref->decl->param("ratings") : nullptr;
+            if (!objectives || !ratings || ratings->value->kind != ast::ExprKind::List)
+              continue;
+            std::vector<std::string> rated;
+            for (const ast::ExprPtr &r : ratings->value->operands)
+              rated.push_back(spell(*r));
+            for (const ast::ExprPtr &o : objectives->value->operands)
+              if (!contains(rated, spell(*o))) {
+                auto &d = diags_.error(ref->range, "reward '" + reward->name + "' predicts '" + spell(*o) +
+                                                       "', which data '" + ref->decl->name + "' does not rate");
+                d.notes.push_back({o->range, "objective declared here"});
+              }
+          }
+      }
+    } else if (rule.target == schema::ObjectiveRule::Reward && term->text != "regression" && target) {
+      const ast::Decl *reward = target;
+      while (reward && reward->kind == ast::DeclKind::Policy) {
+        const ast::Expr *base = reward->value.get();
+        while (base->kind == ast::ExprKind::With)
+          base = base->operands[0].get();
+        reward = base->decl;
+      }
+      if (reward && reward->kind == ast::DeclKind::Reward && reward->constructor == "regression")
+        diags_.error(term->calleeRange, name + " trains a scalar reward, but '" + reward->name +
+                                            "' is a multi-objective regression reward")
+            .hints.push_back("train it with `objective regression();` on rated data");
+    }
+    if (const ast::Argument *p = term->arg("preference"); p && p->value->decl) {
+      const ast::Decl *pref = p->value->decl;
+      if (pref->constructor != "bradley_terry" && pref->constructor != "plackett_luce")
+        diags_.error(p->value->range, name + " scores with a `bradley_terry` or `plackett_luce` preference, not " +
+                                          pref->constructor);
+      else if (pref->constructor == "plackett_luce")
+        for (const ast::TrainItem &train : stage.trains)
+          for (const ast::ExprPtr &ref : train.data)
+            if (ref->decl && ref->decl->constructor != "ranking" && ref->decl->constructor != "scored")
+              diags_.error(ref->range, "'" + ref->decl->name + "' is " + ref->decl->constructor +
+                                           " data, but plackett_luce scores whole rankings (`ranking` or `scored` data)");
     }
     if (rule.needsUsers && target && !attached(target, ast::DeclKind::Users)) {
       auto &d = diags_.error(term->calleeRange, name + " needs a users model on the policy it trains");
       d.notes.push_back({target->nameRange, "'" + target->name + "' is declared here"});
-      d.hints.push_back("attach one: `policy " + target->name + " = <model> with <users>;`");
+      if (target->kind == ast::DeclKind::Policy)
+        d.hints.push_back("attach one: `policy " + target->name + " = <model> with <users>;`");
+      else
+        d.hints.push_back("train a personalized policy: `policy personal = " + target->name +
+                          " with <users>;` and `train personal on ...`");
     }
   }
 }
@@ -362,6 +434,13 @@ void Sema::checkLoops(ast::Stage &stage) {
     if (!loop.block.splits.empty())
       diags_.error(loop.block.splits[0].range, "splits belong in a data block");
 
+    if (loop.kind == "em")
+      if (const ast::Field *restart = loop.block.find("restart");
+          restart && restart->value->kind == ast::ExprKind::Bool && restart->value->boolean && !stage.init)
+        diags_.error(restart->isDefault ? loop.kindRange : restart->value->range,
+                     "`loop em` restarts every M-step from the stage's `init from`, and stage '" + stage.name +
+                         "' has none")
+            .hints.push_back("add `init from <sft stage>;`, or `restart: false;` to continue from the last M-step");
     if (loop.kind == "em" && !hasTerm("em_dpo"))
       diags_.error(loop.kindRange, "`loop em` alternates E- and M-steps of an `em_dpo` objective, and stage '" +
                                        stage.name + "' has none");
@@ -423,6 +502,10 @@ void Sema::checkSchedule(ast::FieldBlock &block, const std::string &owner) {
   }
   for (const ast::Split &s : block.splits)
     diags_.error(s.range, "splits belong in a data block");
+  if (seen.count("steps") && seen.count("epochs")) {
+    auto &d = diags_.error(seen["steps"]->keyRange, "'steps' replaces 'epochs'; give one of them");
+    d.notes.push_back({seen["epochs"]->keyRange, "'epochs' given here"});
+  }
 }
 
 void Sema::layerSchedule(ast::Stage &stage) {

@@ -28,7 +28,10 @@ std::string joinOr(const std::vector<std::string> &words) {
   return out;
 }
 
+/// "a model", "an adapter", "a users model": a kind or family name with its article.
 std::string article(const std::string &word) {
+  if (word == "users")
+    return "a users model";
   return (std::string("aeiou").find(word.empty() ? 'x' : word[0]) != std::string::npos ? "an " : "a ") + word;
 }
 
@@ -54,8 +57,14 @@ std::string whatIs(const ast::Expr &e) {
   case ast::ExprKind::List:
     return "a list";
   case ast::ExprKind::Negate:
+    if (e.operands[0]->kind == ast::ExprKind::Number || e.operands[0]->kind == ast::ExprKind::Percent ||
+        e.operands[0]->kind == ast::ExprKind::Angle) {
+      std::string inner = whatIs(*e.operands[0]); // "the number 30" → "the number -30"
+      return inner.insert(inner.rfind(' ') + 1, "-");
+    }
+    [[fallthrough]];
   case ast::ExprKind::Binary:
-    return "an expression";
+    return "an expression (" + spell(e) + ")";
   case ast::ExprKind::With:
     return "a 'with' expression";
   }
@@ -132,7 +141,11 @@ bool Sema::resolveRef(ast::Expr &expr, const std::string &kinds, const std::stri
   std::optional<Symbol> symbol = lookup(name);
   if (!symbol) {
     auto &d = diags_.error(expr.pathRanges[0], "unknown name '" + name + "'");
-    std::string guess = closestMatch(name, visibleNames());
+    std::vector<std::string> candidates;
+    for (const std::string &n : visibleNames())
+      if (std::find(allowed.begin(), allowed.end(), lookup(n)->kind()) != allowed.end())
+        candidates.push_back(n);
+    std::string guess = closestMatch(name, candidates);
     if (!guess.empty())
       d.hints.push_back("did you mean '" + guess + "'?");
     return false;
@@ -148,8 +161,12 @@ bool Sema::resolveRef(ast::Expr &expr, const std::string &kinds, const std::stri
     return false;
   }
   if (expr.path.size() > 1) {
-    if (!symbol->decl || symbol->decl->kind != ast::DeclKind::Data || expr.path.size() > 2) {
+    if (!symbol->decl || symbol->decl->kind != ast::DeclKind::Data) {
       diags_.error(expr.pathRanges[1], "'" + name + "' has no member '" + expr.path[1] + "'");
+      return false;
+    }
+    if (expr.path.size() > 2) {
+      diags_.error(expr.pathRanges[2], "split '" + name + "." + expr.path[1] + "' has no member '" + expr.path[2] + "'");
       return false;
     }
     std::vector<std::string> splits{"train"};
@@ -294,7 +311,7 @@ bool Sema::checkValue(ast::ExprPtr &value, const schema::Param &param, const std
       unit = ast::ExprKind::Duration;
     if (c->unit != unit)
       return mismatch(schema::describe(param));
-    if (param.type == Ty::Int && (!c->integer || std::floor(c->value) != c->value))
+    if (param.type == Ty::Int && std::floor(c->value) != c->value) // 1e5 and 4 / 2 are integers
       return mismatch("an integer");
     if (param.type == Ty::Interval && unit == ast::ExprKind::Number && std::floor(c->value) != c->value)
       return mismatch("a whole number of steps or a duration");

@@ -26,36 +26,40 @@ namespace cl = llvm::cl;
 
 namespace {
 
+cl::OptionCategory alignCategory("alignc options");
 cl::SubCommand checkCommand("check", "Parse and check recipes; exit 1 on any error");
 
 cl::list<std::string> inputFiles(cl::Positional, cl::desc("<recipe.align>..."), cl::sub(*cl::TopLevelSubCommand),
-                                 cl::sub(checkCommand));
+                                 cl::sub(checkCommand), cl::cat(alignCategory));
 
 enum class Format { Text, Json };
 cl::opt<Format> diagnosticsFormat("diagnostics", cl::desc("How to print diagnostics"),
                                   cl::values(clEnumValN(Format::Text, "text", "file:line:col with source and caret"),
                                              clEnumValN(Format::Json, "json", "one JSON object per diagnostic")),
-                                  cl::init(Format::Text), cl::sub(*cl::TopLevelSubCommand), cl::sub(checkCommand));
+                                  cl::init(Format::Text), cl::sub(*cl::TopLevelSubCommand), cl::sub(checkCommand),
+                                  cl::cat(alignCategory));
 
 enum class Color { Auto, Always, Never };
 cl::opt<Color> colorMode("diagnostics-color", cl::desc("Color diagnostics"),
                          cl::values(clEnumValN(Color::Auto, "auto", "when stderr is a terminal"),
                                     clEnumValN(Color::Always, "always", ""), clEnumValN(Color::Never, "never", "")),
-                         cl::init(Color::Auto), cl::sub(*cl::TopLevelSubCommand), cl::sub(checkCommand));
+                         cl::init(Color::Auto), cl::sub(*cl::TopLevelSubCommand), cl::sub(checkCommand),
+                         cl::cat(alignCategory));
 
 enum class Emit { None, Ast };
 cl::opt<Emit> emitAction("emit", cl::desc("What to print"),
                          cl::values(clEnumValN(Emit::None, "none", "nothing; just check"),
                                     clEnumValN(Emit::Ast, "ast", "the checked AST")),
-                         cl::init(Emit::None));
+                         cl::init(Emit::None), cl::cat(alignCategory));
 
 cl::opt<bool> verifyMode("verify-diagnostics", cl::desc("Check diagnostics against expected-* comments"),
-                         cl::init(false));
+                         cl::init(false), cl::cat(alignCategory));
 
 cl::opt<bool> printSchema("print-schema", cl::desc("Print the constructor and defaults table as Markdown"),
-                          cl::init(false));
+                          cl::init(false), cl::cat(alignCategory));
 
-cl::opt<bool> quiet("quiet", cl::desc("No per-file summary lines"), cl::init(false), cl::sub(checkCommand));
+cl::opt<bool> quiet("quiet", cl::desc("No per-file summary lines"), cl::init(false), cl::sub(checkCommand),
+                    cl::cat(alignCategory));
 
 bool useColor() {
   if (colorMode == Color::Always)
@@ -79,6 +83,7 @@ unsigned countDecls(const align::ast::File &file) {
 
 int main(int argc, char **argv) {
   llvm::InitLLVM init(argc, argv);
+  cl::HideUnrelatedOptions(alignCategory); // not LLVM's backend options
   cl::ParseCommandLineOptions(argc, argv, "alignc: compiler for .align alignment recipes\n");
 
   if (printSchema) {
@@ -116,8 +121,9 @@ int main(int argc, char **argv) {
       unsigned stages = 0;
       for (const auto &r : result.ast->recipes)
         stages += static_cast<unsigned>(r.stages.size());
-      std::cout << path << ": ok (" << result.ast->recipes.size() << " recipe, " << stages << " stages, "
-                << countDecls(*result.ast) << " declarations)\n";
+      auto count = [](size_t n, const char *word) { return std::to_string(n) + " " + word + (n == 1 ? "" : "s"); };
+      std::cout << path << ": ok (" << count(result.ast->recipes.size(), "recipe") << ", " << count(stages, "stage")
+                << ", " << count(countDecls(*result.ast), "declaration") << ")\n";
     }
   }
   if (checkMode && !quiet && diagnosticsFormat == Format::Text) {

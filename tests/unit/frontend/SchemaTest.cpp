@@ -69,5 +69,5 @@ TEST(Schema, DescribeReadsAsWords) {
   const schema::Constructor *scalar = schema::find("reward", "scalar");
   EXPECT_EQ(schema::describe(scalar->params[1]), "one of: last, eos, mean, max");
   const schema::Constructor *lora = schema::find("adapter", "lora");
-  EXPECT_EQ(schema::describe(lora->params[2]), "a number [0, 1)");
+  EXPECT_EQ(schema::describe(lora->params[2]), "a number in [0, 1)");
 }
