@@ -71,11 +71,11 @@ void Sema::checkEval(ast::EvalBlock &block, ast::Stage *stage) {
             return true;
       return false;
     };
-    if (item.metric == "regret" && !hasEm())
+    if (item.metric == "regret" && item.by != "type" && !hasEm()) // `by type` says the same below
       diags_.error(item.metricRange, "'regret' compares the policies of latent types, but " +
                                          (stage ? "stage '" + stage->name + "' has" : std::string("the recipe has")) +
                                          " no `loop em`");
-    if ((item.metric == "pareto" || item.by == "direction") && !hasDirection())
+    if ((item.metric == "pareto" || (item.by == "direction" && contains(ctor->byKeys, "direction"))) && !hasDirection())
       diags_.error(item.by == "direction" ? item.byRange : item.metricRange,
                    "'" + item.metric + (item.by.empty() ? "" : " by " + item.by) +
                        "' sweeps directions, but the recipe declares no `direction` preference");
