@@ -178,8 +178,12 @@ PERCENT  : DECIMAL '%';
 ANGLE    : DECIMAL 'deg';
 DURATION : DECIMAL ('ms' | 's' | 'min' | 'h');
 NUMBER   : DECIMAL;
+// A number run into letters (`10sec`, `0x10`) is one bad token, so the error names all of it.
+BAD_NUMBER : DECIMAL [a-zA-Z_0-9]+;
 
 STRING : '"' (ESCAPE | ~["\\\r\n])* '"';
+// A string the line ends inside; the parse step reports it and reads it as if closed at the line's end.
+UNTERMINATED_STRING : '"' (ESCAPE | ~["\\\r\n])*;
 IDENT  : [a-zA-Z_] [a-zA-Z0-9_]*;
 
 COMMENT : '#' ~[\r\n]* -> skip;

@@ -36,6 +36,16 @@ const char *declKindName(DeclKind kind) {
   return "declaration";
 }
 
+std::string plainText(const std::string &text) {
+  std::string out;
+  for (size_t i = 0; i < text.size(); ++i) {
+    if (text[i] == '\\' && i + 1 < text.size())
+      ++i;
+    out += text[i];
+  }
+  return out;
+}
+
 const Argument *Expr::arg(const std::string &key) const {
   for (const Argument &a : args)
     if (a.key == key)
@@ -99,6 +109,7 @@ std::string spell(const ast::Expr &e) {
   case ast::ExprKind::Duration:
     return number(e.number) + "s";
   case ast::ExprKind::String: {
+    // The text keeps the template escapes \\ \{ \} as written (see Expr::text), so they print as is.
     std::string out = "\"";
     for (char c : e.text) {
       if (c == '\n')
@@ -107,8 +118,6 @@ std::string spell(const ast::Expr &e) {
         out += "\\t";
       else if (c == '"')
         out += "\\\"";
-      else if (c == '\\' && (&c == &e.text.back() || ((&c)[1] != '{' && (&c)[1] != '}')))
-        out += "\\\\"; // `\{` and `\}` stay as written: they are literal braces in templates
       else
         out += c;
     }

@@ -66,7 +66,10 @@ struct Expr {
   double number = 0;             // Number, Percent, Angle, Duration
   bool boolean = false;          // Bool
   bool isInteger = false;        // Number written without '.' or exponent
-  std::string text;              // String value; Call callee; Binary operator ("+", "-", "*", "/")
+  // String: the value with \n \t \" decoded; the template escapes \\ \{ \} are kept as written, so a
+  // template can tell a literal brace or backslash from a placeholder (ast::plainText() decodes them).
+  // Call: the callee. Binary: the operator ("+", "-", "*", "/").
+  std::string text;
   Range calleeRange;             // Call
   std::vector<std::string> path; // Ref segments (`prefs.eval` → {"prefs", "eval"})
   std::vector<Range> pathRanges; // one per segment
@@ -123,6 +126,9 @@ enum class DeclKind {
   Reference,
 };
 const char *declKindName(DeclKind kind);
+
+/// A string's value with the template escapes \\ \{ \} decoded too: what a path or plain string means.
+std::string plainText(const std::string &text);
 
 /// `kind name = value { block };`
 struct Decl {
@@ -189,6 +195,7 @@ struct Stage {
   Range range;
   unsigned index = 0; // position among the recipe's stages (stages run in order)
   std::optional<InitFrom> init;
+  std::vector<Range> repeatedInits; // further `init from` lines (an error Sema reports)
   std::vector<TrainItem> trains;
   std::vector<std::pair<Range, ExprPtr>> objectives; // `objective expr;`
   std::vector<Loop> loops;

@@ -15,14 +15,25 @@ struct Expectation {
   uint32_t sourceLine; // where the comment is
   std::string text;
   bool regex = false;
-  bool matched = false;
+  unsigned long remaining = 1; // how many more diagnostics it must match (`expected-error 2 {{...}}`)
+  bool matched() const { return remaining == 0; }
 };
 
 std::vector<Expectation> collect(const SourceFile &file, std::ostream &os, bool &ok) {
-  static const std::regex pattern(R"(expected-(error|warning|note)(-re)?\s*(@(\+\d+|-\d+|above|below))?\s*\{\{(.*?)\}\})");
+  // expected-<severity>[-re] [@+N|@-N|@above|@below] [COUNT] {{text}}
+  static const std::regex pattern(
+      R"(expected-(error|warning|note)(-re)?\s*(@(\+\d+|-\d+|above|below))?\s*(\d+)?\s*\{\{(.*?)\}\})");
+  static const std::regex mention(R"(expected-(error|warning|note))");
   std::vector<Expectation> out;
   for (uint32_t n = 1; n <= file.lineCount(); ++n) {
     std::string text(file.line(n));
+    // A directive that does not parse must not be skipped silently: the test would pass without checking.
+    size_t mentions = std::distance(std::sregex_iterator(text.begin(), text.end(), mention), std::sregex_iterator());
+    size_t parsed = std::distance(std::sregex_iterator(text.begin(), text.end(), pattern), std::sregex_iterator());
+    if (mentions != parsed) {
+      os << file.path() << ':' << n << ": error: malformed expected-* directive (expected-error [@+N] [COUNT] {{text}})\n";
+      ok = false;
+    }
     for (auto it = std::sregex_iterator(text.begin(), text.end(), pattern); it != std::sregex_iterator(); ++it) {
       const std::smatch &m = *it;
       Expectation e;
@@ -37,7 +48,8 @@ std::vector<Expectation> collect(const SourceFile &file, std::ostream &os, bool 
         e.line = n + 1;
       else if (!where.empty())
         e.line = static_cast<uint32_t>(static_cast<long>(n) + std::stol(where));
-      e.text = m[5];
+      e.text = m[6];
+      e.remaining = m[5].matched ? std::stoul(m[5].str()) : 1;
       if (e.regex) {
         try {
           std::regex check(e.text);
@@ -54,7 +66,7 @@ std::vector<Expectation> collect(const SourceFile &file, std::ostream &os, bool 
 }
 
 bool matches(const Expectation &e, Severity severity, uint32_t line, const std::string &message) {
-  if (e.matched || e.severity != severity || e.line != line)
+  if (e.matched() || e.severity != severity || e.line != line)
     return false;
   return e.regex ? std::regex_search(message, std::regex(e.text)) : message.find(e.text) != std::string::npos;
 }
@@ -68,7 +80,7 @@ bool verifyDiagnostics(const DiagnosticEngine &diags, std::ostream &os) {
   auto consume = [&](Severity severity, const ast::Range &range, const std::string &message) {
     for (Expectation &e : expected)
       if (matches(e, severity, range.begin.line, message)) {
-        e.matched = true;
+        --e.remaining;
         return true;
       }
     return false;
@@ -83,9 +95,10 @@ bool verifyDiagnostics(const DiagnosticEngine &diags, std::ostream &os) {
       consume(Severity::Note, n.range, n.message);
   }
   for (const Expectation &e : expected)
-    if (!e.matched) {
+    if (!e.matched()) {
       os << file.path() << ':' << e.sourceLine << ": error: expected " << severityName(e.severity) << " \""
-         << e.text << "\" on line " << e.line << " was not produced\n";
+         << e.text << "\" on line " << e.line << " was not produced"
+         << (e.remaining > 1 ? " (" + std::to_string(e.remaining) + " more times)" : std::string()) << "\n";
       ok = false;
     }
   if (diags.droppedCount() > 0) {

@@ -6,7 +6,8 @@
 //   objective dpo(betta: 0.1);
 //
 // Forms: `expected-error|warning|note`, optional `-re` (the text is a regex), and an optional location:
-// none (this line), `@+N` / `@-N` (relative), `@above` / `@below`. The text must occur in the message.
+// none (this line), `@+N` / `@-N` (relative), `@above` / `@below`; an optional count (`expected-error 2
+// {{...}}`) for repeated diagnostics. The text must occur in the message; a malformed directive is an error.
 // Every error and warning must be expected; notes are checked only where a test expects them.
 //
 //===----------------------------------------------------------------------===//

@@ -45,6 +45,8 @@ Diagnostic &DiagnosticEngine::report(Severity severity, ast::Range range, std::s
     overflow_ = Diagnostic{};
     return overflow_;
   }
+  if (message.size() > 1000) // a message quoting a huge name stays readable
+    message = message.substr(0, 1000) + "...";
   diagnostics_.push_back(Diagnostic{severity, range, std::move(message), {}, {}});
   return diagnostics_.back();
 }
@@ -67,19 +69,34 @@ void DiagnosticEngine::printOne(std::ostream &os, Severity severity, ast::Range 
     os << ':' << range.begin.line << ':' << range.begin.col;
   os << ": " << reset << tint
      << severityName(severity) << ": " << reset << bold << message << reset << '\n';
-  std::string_view text = file_.line(range.begin.line);
   if (!range.begin.valid() || range.begin.col == 0)
     return;
-  // Tabs are kept in the caret line so the caret lands under the right character.
-  os << "  " << text << '\n' << "  ";
+  std::string_view text = file_.line(range.begin.line);
   uint32_t col = std::min<uint32_t>(range.begin.col, static_cast<uint32_t>(text.size()) + 1);
-  for (uint32_t i = 1; i < col; ++i)
-    os << (text[i - 1] == '\t' ? '\t' : ' ');
-  os << (color ? "\033[1;32m" : "") << '^';
   uint32_t end = range.end.line == range.begin.line ? range.end.col : static_cast<uint32_t>(text.size()) + 1;
-  end = std::min<uint32_t>(end, static_cast<uint32_t>(text.size()) + 1);
-  for (uint32_t i = col + 1; i < end; ++i)
-    os << '~';
+  end = std::max(std::min<uint32_t>(end, static_cast<uint32_t>(text.size()) + 1), col + 1);
+  // A very long line is shown as a window around the range, so a megabyte line is not echoed whole.
+  constexpr uint32_t kLongLine = 240, kContext = 80;
+  bool windowed = text.size() > kLongLine;
+  uint32_t first = windowed && col > kContext ? col - kContext : 1;
+  uint32_t last = windowed ? std::min<uint32_t>(static_cast<uint32_t>(text.size()), std::max(end, col + 1) + kContext)
+                           : static_cast<uint32_t>(text.size());
+  while (first > 1 && (static_cast<unsigned char>(text[first - 1]) & 0xC0) == 0x80)
+    --first; // do not start inside a UTF-8 sequence
+  while (last < text.size() && (static_cast<unsigned char>(text[last]) & 0xC0) == 0x80)
+    ++last;
+  std::string_view shown = text.substr(first - 1, last - first + 1);
+  std::string prefix = first > 1 ? "..." : "";
+  os << "  " << prefix << shown << (last < text.size() ? "..." : "") << '\n' << "  " << std::string(prefix.size(), ' ');
+  // One caret column per character, not per byte: skip UTF-8 continuation bytes; keep tabs as tabs.
+  auto isContinuation = [&](uint32_t c) { return (static_cast<unsigned char>(text[c - 1]) & 0xC0) == 0x80; };
+  for (uint32_t c = first; c < col; ++c)
+    if (!isContinuation(c))
+      os << (text[c - 1] == '\t' ? '\t' : ' ');
+  os << (color ? "\033[1;32m" : "") << '^';
+  for (uint32_t c = col + 1; c < end && c <= last; ++c)
+    if (!isContinuation(c))
+      os << '~';
   os << reset << '\n';
 }
 
@@ -103,7 +120,7 @@ void DiagnosticEngine::printText(std::ostream &os, bool color) const {
       os << "  hint: " << h << '\n';
   }
   if (dropped_ > 0)
-    os << file_.path() << ": note: " << dropped_ << " more errors not shown (limit " << kErrorLimit << ")\n";
+    os << file_.path() << ": note: " << dropped_ << " more diagnostics not shown (limit " << kErrorLimit << ")\n";
 }
 
 void DiagnosticEngine::printJson(std::ostream &os) const {
@@ -125,6 +142,15 @@ void DiagnosticEngine::printJson(std::ostream &os) const {
     }
     j["hints"] = d.hints;
     // Replace invalid UTF-8 (a broken input may carry any bytes) rather than throwing.
+    os << j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) << '\n';
+  }
+  if (dropped_ > 0) { // the same notice as the text format, as a note with no position
+    nlohmann::json j = position(ast::Range{});
+    j["file"] = file_.path();
+    j["severity"] = "note";
+    j["message"] = std::to_string(dropped_) + " more diagnostics not shown (limit " + std::to_string(kErrorLimit) + ")";
+    j["notes"] = nlohmann::json::array();
+    j["hints"] = nlohmann::json::array();
     os << j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) << '\n';
   }
 }

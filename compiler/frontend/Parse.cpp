@@ -20,11 +20,29 @@ namespace {
 using syntax::AlignLexer;
 using syntax::AlignParser;
 
+/// Reports the lexical errors the grammar captures as tokens (an unterminated string, a number run into
+/// letters) and repairs those tokens so the parser can go on; their lines are quieted in `strategy`.
 /// Returns false (after reporting) if the token stream would nest or chain too deeply to parse safely.
-bool checkLimits(const SourceFile &file, const std::vector<antlr4::Token *> &tokens, const ParseLimits &limits,
-                 DiagnosticEngine &diags) {
+bool checkTokens(const SourceFile &file, const std::vector<antlr4::Token *> &tokens, const ParseLimits &limits,
+                 DiagnosticEngine &diags, ErrorStrategy &strategy) {
   unsigned depth = 0, operators = 0;
   for (antlr4::Token *t : tokens) {
+    auto *writable = dynamic_cast<antlr4::WritableToken *>(t);
+    if (t->getType() == AlignParser::UNTERMINATED_STRING && writable) {
+      diags.error(tokenRange(file, t), "unterminated string literal")
+          .hints.push_back("strings end on the line they start; write a newline as \\n");
+      strategy.suppressAfter(t->getLine());
+      writable->setType(AlignParser::STRING);
+      writable->setText(t->getText() + "\"");
+      continue;
+    }
+    if (t->getType() == AlignParser::BAD_NUMBER && writable) {
+      diags.error(tokenRange(file, t), "invalid number '" + t->getText() + "'")
+          .hints.push_back("a number may carry a unit: 10%, 45deg, 500ms, 30s, 10min, 2h");
+      strategy.suppressAfter(t->getLine());
+      writable->setType(AlignParser::NUMBER);
+      continue;
+    }
     switch (t->getType()) {
     case AlignParser::LPAREN:
     case AlignParser::LBRACK:
@@ -201,9 +219,8 @@ private:
     s->range = range(ctx);
     for (auto *item : ctx.stageItem()) {
       if (auto *i = dynamic_cast<AlignParser::InitFromContext *>(item)) {
-        if (s->init) {
-          auto &diag = diags_.error(range(*i), "stage '" + s->name + "' has more than one 'init from'");
-          diag.notes.push_back({s->init->range, "previous 'init from' is here"});
+        if (s->init) { // reported by Sema, so the rest of the file is still checked
+          s->repeatedInits.push_back(range(*i));
           continue;
         }
         s->init = ast::InitFrom{i->source->getText(), range(i->source), range(*i), nullptr};
@@ -389,8 +406,8 @@ private:
     return e;
   }
 
-  /// Decodes \" \\ \n \t; keeps \{ and \} as written so template rendering can tell a literal brace from
-  /// a placeholder; reports any other escape.
+  /// Decodes \" \n \t; keeps \\ \{ \} as written so a template can tell a literal brace or backslash from
+  /// a placeholder (Expr::text); reports any other escape.
   std::string unescape(const std::string &raw, ast::Range where) {
     std::string out;
     for (size_t i = 0; i < raw.size(); ++i) {
@@ -406,7 +423,9 @@ private:
       else if (c == '{' || c == '}') {
         out += '\\';
         out += c;
-      } else if (c == '"' || c == '\\')
+      } else if (c == '\\') {
+        out += "\\\\"; // kept escaped, like \{ and \}: see Expr::text
+      } else if (c == '"')
         out += c;
       else {
         ast::Range at = where;
@@ -436,17 +455,21 @@ std::unique_ptr<ast::File> parseFile(const SourceFile &file, DiagnosticEngine &d
     lexer.addErrorListener(&lexerErrors);
     antlr4::CommonTokenStream tokens(&lexer);
     tokens.fill();
-    if (!checkLimits(file, tokens.getTokens(), limits, diags))
+    auto strategy = std::make_shared<ErrorStrategy>(file, diags);
+    unsigned before = diags.errorCount();
+    if (!checkTokens(file, tokens.getTokens(), limits, diags, *strategy))
       return nullptr;
+    for (const Diagnostic &d : diags.diagnostics())
+      strategy->suppressAfter(d.range.begin.line); // lexer errors: parser errors there are follow-ons
+    bool tokenErrors = diags.errorCount() > before;
 
     AlignParser parser(&tokens);
     parser.removeErrorListeners();
-    auto strategy = std::make_shared<ErrorStrategy>(file, diags);
     parser.setErrorHandler(strategy);
     AlignParser::FileContext *tree = parser.file();
-    if (lexerErrors.errors() > 0 || strategy->errors() > 0)
+    if (lexerErrors.errors() > 0 || tokenErrors || strategy->errors() > 0)
       return nullptr;
-    unsigned before = diags.errorCount();
+    before = diags.errorCount();
     std::unique_ptr<ast::File> ast = Transformer(file, diags).file(*tree);
     return diags.errorCount() == before ? std::move(ast) : nullptr;
   } catch (const std::exception &e) {

@@ -397,7 +397,7 @@ static std::string typeWords(Ty type, const std::string &detail) {
       return s;
     }();
   case Ty::Call:
-    return "a " + detail + " (" + [&] {
+    return std::string(std::string("aeiou").find(detail[0]) != std::string::npos ? "an " : "a ") + detail + " (" + [&] {
       std::string s;
       for (const std::string &n : names(detail))
         s += (s.empty() ? "" : ", ") + n;

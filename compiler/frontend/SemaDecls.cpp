@@ -280,8 +280,8 @@ void Sema::checkTemplate(const ast::Decl &templ, const std::set<std::string> *al
     }
     std::string name = text.substr(i + 1, close - i - 1);
     if (allowed && !allowed->count(name)) {
-      auto &d = diags_.error(templ.value->range, "template '" + templ.name + "' uses '{" + name + "}', which " + use +
-                                                     " does not provide");
+      auto &d = diags_.error(stringSubrange(*templ.value, i, close - i + 1),
+                             "template '" + templ.name + "' uses '{" + name + "}', which " + use + " does not provide");
       d.notes.push_back({useRange, "used here"});
       std::string all;
       for (const std::string &a : *allowed)
@@ -290,6 +290,32 @@ void Sema::checkTemplate(const ast::Decl &templ, const std::set<std::string> *al
     }
     i = close;
   }
+}
+
+ast::Range Sema::stringSubrange(const ast::Expr &str, size_t start, size_t length) const {
+  // Walk the literal as written: \n \t \" are one character of the value, \\ \{ \} stay two (Expr::text).
+  std::string_view line = diags_.file().line(str.range.begin.line);
+  size_t raw = str.range.begin.col; // 0-based index just after the opening quote
+  size_t decoded = 0;
+  auto advance = [&] {
+    if (line[raw] == '\\' && raw + 1 < line.size()) {
+      char c = line[raw + 1];
+      decoded += (c == '\\' || c == '{' || c == '}') ? 2 : 1;
+      raw += 2;
+    } else {
+      ++decoded;
+      ++raw;
+    }
+  };
+  if (str.range.begin.line != str.range.end.line || raw >= line.size())
+    return str.range;
+  while (decoded < start && raw < line.size())
+    advance();
+  ast::Range r{{str.range.begin.line, static_cast<uint32_t>(raw + 1)}, {str.range.begin.line, 0}};
+  while (decoded < start + length && raw < line.size())
+    advance();
+  r.end.col = static_cast<uint32_t>(raw + 1);
+  return r;
 }
 
 std::vector<std::string> Sema::rewardObjectives(const Symbol &reward, const ast::Decl **rewardDecl) {

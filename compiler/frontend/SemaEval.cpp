@@ -156,7 +156,8 @@ void Sema::checkAggregate(ast::Decl &decl) {
       diags_.error(w->value->range, "mixture weights must not all be zero");
   }
   for (const char *key : {"weights", "regret_weights"})
-    if (const ast::Field *w = decl.param(key); w && k && w->value->operands.size() != static_cast<size_t>(*k))
+    if (const ast::Field *w = decl.param(key); w && k && *k >= 1 && *k <= 1e6 &&
+                                              w->value->operands.size() != static_cast<size_t>(*k))
       diags_.error(w->value->range, "'" + std::string(key) + "' has " + std::to_string(w->value->operands.size()) +
                                         " entries, but stage '" + stage->name + "' trains " +
                                         std::to_string(static_cast<int>(*k)) + " type policies");

@@ -72,6 +72,8 @@ public:
   void checkTemplate(const ast::Decl &templ, const std::set<std::string> *allowed, const std::string &use,
                      ast::Range useRange);
   void checkDirection(ast::Decl &decl);
+  /// The source range of characters [start, start + length) of a string literal's value.
+  ast::Range stringSubrange(const ast::Expr &str, size_t start, size_t length) const;
   /// The objectives a reward declaration (or a stage training one) produces; empty if unknown.
   std::vector<std::string> rewardObjectives(const Symbol &reward, const ast::Decl **rewardDecl);
   bool dataHasColumn(const ast::Decl &data, const std::string &column) const;
@@ -101,6 +103,12 @@ public:
   void addEdge(const Symbol &target, ast::Range where);
   std::map<const ast::Stage *, std::vector<ast::Expr *>> stageTerms_; // objective terms per stage
 };
+
+/// The largest integer a parameter may hold: integers are exact in a double up to 2^53.
+constexpr double kMaxInteger = 9007199254740992.0;
+
+/// "a model", "an adapter", "a users model": a kind or family name with its article.
+std::string article(const std::string &word);
 
 /// Deep copy of an expression (used for defaults, which are parsed once and copied to each use).
 ast::ExprPtr cloneExpr(const ast::Expr &expr);

@@ -4,6 +4,7 @@
 #include "SemaImpl.h"
 
 #include <algorithm>
+#include <cmath>
 #include <functional>
 #include <set>
 
@@ -50,6 +51,17 @@ const ast::Decl *attached(const ast::Decl *target, ast::DeclKind kind) {
     if (d->kind == kind)
       return d;
   return nullptr;
+}
+
+/// Whether a `with` operand of a policy failed to resolve (already reported; rules about attachments
+/// would only add follow-on errors).
+bool hasUnresolvedWith(const ast::Decl &policy) {
+  if (policy.kind != ast::DeclKind::Policy)
+    return false;
+  for (const ast::Expr *e = policy.value.get(); e->kind == ast::ExprKind::With; e = e->operands[0].get())
+    if (e->operands[1]->target == ast::RefTarget::Unresolved)
+      return true;
+  return false;
 }
 
 // Order in which declaration kinds are checked, so that a declaration's dependencies are checked first
@@ -114,6 +126,14 @@ void Sema::checkRecipe(ast::Recipe &recipe) {
 
 void Sema::checkStage(ast::Stage &stage) {
   stage_ = &stage;
+  for (ast::Range repeated : stage.repeatedInits) {
+    auto &d = diags_.error(repeated, "stage '" + stage.name + "' has more than one 'init from'");
+    d.notes.push_back({stage.init->range, "previous 'init from' is here"});
+  }
+  if (!stage.init && stage.decls.empty() && stage.trains.empty() && stage.objectives.empty() && stage.loops.empty() &&
+      stage.schedules.empty() && stage.evals.empty())
+    diags_.error(stage.nameRange, "stage '" + stage.name + "' is empty")
+        .hints.push_back("a stage trains something (`train <model> on <data>; objective ...;`) or evaluates (`eval { ... }`)");
 
   if (stage.init) {
     auto it = recipeScope_.find(stage.init->source);
@@ -123,7 +143,7 @@ void Sema::checkStage(ast::Stage &stage) {
         stages.push_back(s->name);
       auto &d = diags_.error(stage.init->sourceRange, it == recipeScope_.end()
                                                           ? "unknown stage '" + stage.init->source + "'"
-                                                          : "'" + stage.init->source + "' is " + it->second.kind() +
+                                                          : "'" + stage.init->source + "' is " + article(it->second.kind()) +
                                                                 ", not a stage; `init from` names a stage");
       std::string guess = closestMatch(stage.init->source, stages);
       if (!guess.empty())
@@ -157,7 +177,7 @@ void Sema::checkStage(ast::Stage &stage) {
         d.hints.push_back("did you mean '" + guess + "'?");
     } else if (!target->decl || (target->decl->kind != ast::DeclKind::Policy &&
                                  target->decl->kind != ast::DeclKind::Reward && target->decl->kind != ast::DeclKind::Model)) {
-      auto &d = diags_.error(train.targetRange, "'" + train.target + "' is " + target->kind() +
+      auto &d = diags_.error(train.targetRange, "'" + train.target + "' is " + article(target->kind()) +
                                                     "; a stage trains a policy, reward or model");
       d.notes.push_back({target->range(), "'" + train.target + "' is declared here"});
     } else {
@@ -396,7 +416,7 @@ void Sema::checkObjective(ast::Stage &stage, ast::Range, ast::Expr &) {
               diags_.error(ref->range, "'" + ref->decl->name + "' is " + ref->decl->constructor +
                                            " data, but plackett_luce scores whole rankings (`ranking` or `scored` data)");
     }
-    if (rule.needsUsers && target && !attached(target, ast::DeclKind::Users)) {
+    if (rule.needsUsers && target && !attached(target, ast::DeclKind::Users) && !hasUnresolvedWith(*target)) {
       auto &d = diags_.error(term->calleeRange, name + " needs a users model on the policy it trains");
       d.notes.push_back({target->nameRange, "'" + target->name + "' is declared here"});
       if (target->kind == ast::DeclKind::Policy)
@@ -548,7 +568,8 @@ void Sema::layerSchedule(ast::Stage &stage) {
     return stage.nameRange;
   };
   auto batch = number("batch"), micro = number("micro_batch");
-  if (batch && micro && static_cast<long long>(*batch) % static_cast<long long>(*micro) != 0)
+  auto valid = [](std::optional<double> v) { return v && *v >= 1 && *v <= kMaxInteger && std::floor(*v) == *v; };
+  if (valid(batch) && valid(micro) && static_cast<long long>(*batch) % static_cast<long long>(*micro) != 0)
     diags_.error(where("micro_batch"), "stage '" + stage.name + "': batch " + std::to_string(static_cast<long long>(*batch)) +
                                            " is not a multiple of micro_batch " + std::to_string(static_cast<long long>(*micro)));
   auto length = number("max_length"), prompt = number("max_prompt_length");

@@ -28,12 +28,6 @@ std::string joinOr(const std::vector<std::string> &words) {
   return out;
 }
 
-/// "a model", "an adapter", "a users model": a kind or family name with its article.
-std::string article(const std::string &word) {
-  if (word == "users")
-    return "a users model";
-  return (std::string("aeiou").find(word.empty() ? 'x' : word[0]) != std::string::npos ? "an " : "a ") + word;
-}
 
 /// What the user wrote, in words, for "expected X, got Y" messages.
 std::string whatIs(const ast::Expr &e) {
@@ -92,6 +86,12 @@ void setRanges(ast::Expr &e, ast::Range r) {
 }
 
 } // namespace
+
+std::string article(const std::string &word) {
+  if (word == "users")
+    return "a users model";
+  return (std::string("aeiou").find(word.empty() ? 'x' : word[0]) != std::string::npos ? "an " : "a ") + word;
+}
 
 std::optional<Symbol> Sema::lookup(const std::string &name) const {
   if (stage_) {
@@ -313,6 +313,10 @@ bool Sema::checkValue(ast::ExprPtr &value, const schema::Param &param, const std
       return mismatch(schema::describe(param));
     if (param.type == Ty::Int && std::floor(c->value) != c->value) // 1e5 and 4 / 2 are integers
       return mismatch("an integer");
+    if ((param.type == Ty::Int || param.type == Ty::Interval) && std::fabs(c->value) > kMaxInteger) {
+      diags_.error(value->range, what + " is too large, got " + number(c->value));
+      return false;
+    }
     if (param.type == Ty::Interval && unit == ast::ExprKind::Number && std::floor(c->value) != c->value)
       return mismatch("a whole number of steps or a duration");
     if (param.type == Ty::Percent && (c->value <= 0 || c->value >= 100)) {

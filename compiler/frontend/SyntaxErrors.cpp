@@ -129,20 +129,58 @@ std::string expectedList(AlignParser *parser, const antlr4::misc::IntervalSet &s
 
 } // namespace
 
-void ErrorStrategy::reportNoViableAlternative(antlr4::Parser *recognizer, const antlr4::NoViableAltException &e) {
-  if (reportMissingAtLineEnd(recognizer, e.getOffendingToken(), e.getExpectedTokens()))
+antlr4::Token *innermostOpen(antlr4::TokenStream &tokens, size_t index) {
+  int depth = 0;
+  for (size_t i = index + 1; i-- > 0;) {
+    antlr4::Token *t = tokens.get(i);
+    switch (t->getType()) {
+    case AlignParser::RBRACE:
+    case AlignParser::RPAREN:
+    case AlignParser::RBRACK:
+      ++depth;
+      break;
+    case AlignParser::LBRACE:
+    case AlignParser::LPAREN:
+    case AlignParser::LBRACK:
+      if (depth == 0)
+        return t;
+      --depth;
+      break;
+    default:
+      break;
+    }
+  }
+  return nullptr;
+}
+
+static const char *closerOf(const antlr4::Token *open) {
+  return open->getType() == AlignParser::LBRACE ? "}" : open->getType() == AlignParser::LPAREN ? ")" : "]";
+}
+
+void ErrorStrategy::explain(antlr4::Parser *recognizer, antlr4::Token *offending,
+                            const antlr4::misc::IntervalSet &expected) {
+  if (reportMissingAtLineEnd(recognizer, offending, expected) || reportUnclosedAtEnd(recognizer, offending))
     return;
-  report(tokenRange(file_, e.getOffendingToken()),
-         "unexpected " + describeToken(e.getOffendingToken()) + "; expected " +
-             expectedList(static_cast<AlignParser *>(recognizer), e.getExpectedTokens()));
+  std::string want = expectedList(static_cast<AlignParser *>(recognizer), expected);
+  // The token just before the offending one (prediction may have looked past tokens not yet consumed).
+  antlr4::Token *previous = offending->getTokenIndex() > 0
+                                ? recognizer->getTokenStream()->get(offending->getTokenIndex() - 1)
+                                : nullptr;
+  if (previous && previous->getType() == AlignParser::COMMA) {
+    // After a comma comes another item or (a trailing comma being allowed) the closing bracket.
+    antlr4::Token *open = innermostOpen(*recognizer->getTokenStream(), previous->getTokenIndex());
+    if (open && open->getType() != AlignParser::LBRACE)
+      want = std::string("an expression or '") + closerOf(open) + "'";
+  }
+  report(tokenRange(file_, offending), "unexpected " + describeToken(offending) + "; expected " + want);
+}
+
+void ErrorStrategy::reportNoViableAlternative(antlr4::Parser *recognizer, const antlr4::NoViableAltException &e) {
+  explain(recognizer, e.getOffendingToken(), e.getExpectedTokens());
 }
 
 void ErrorStrategy::reportInputMismatch(antlr4::Parser *recognizer, const antlr4::InputMismatchException &e) {
-  if (reportMissingAtLineEnd(recognizer, e.getOffendingToken(), e.getExpectedTokens()))
-    return;
-  report(tokenRange(file_, e.getOffendingToken()),
-         "unexpected " + describeToken(e.getOffendingToken()) + "; expected " +
-             expectedList(static_cast<AlignParser *>(recognizer), e.getExpectedTokens()));
+  explain(recognizer, e.getOffendingToken(), e.getExpectedTokens());
 }
 
 void ErrorStrategy::reportFailedPredicate(antlr4::Parser *, const antlr4::FailedPredicateException &e) {
@@ -153,19 +191,18 @@ void ErrorStrategy::reportUnwantedToken(antlr4::Parser *recognizer) {
   if (inErrorRecoveryMode(recognizer))
     return;
   beginErrorCondition(recognizer);
-  antlr4::Token *t = recognizer->getCurrentToken();
-  report(tokenRange(file_, t), "unexpected " + describeToken(t) + "; expected " +
-                                   expectedList(static_cast<AlignParser *>(recognizer),
-                                                recognizer->getExpectedTokens()));
+  explain(recognizer, recognizer->getCurrentToken(), recognizer->getExpectedTokens());
 }
 
 void ErrorStrategy::reportMissingToken(antlr4::Parser *recognizer) {
   if (inErrorRecoveryMode(recognizer))
     return;
   beginErrorCondition(recognizer);
+  antlr4::Token *current = recognizer->getCurrentToken();
+  if (reportUnclosedAtEnd(recognizer, current))
+    return;
   std::string expected = expectedList(static_cast<AlignParser *>(recognizer), recognizer->getExpectedTokens());
   antlr4::Token *previous = recognizer->getTokenStream()->LT(-1);
-  antlr4::Token *current = recognizer->getCurrentToken();
   if (previous)
     report(afterToken(file_, previous), "expected " + expected + " after " + describeToken(previous));
   else
@@ -173,18 +210,35 @@ void ErrorStrategy::reportMissingToken(antlr4::Parser *recognizer) {
 }
 
 bool ErrorStrategy::reportMissingAtLineEnd(antlr4::Parser *recognizer, antlr4::Token *offending,
-                            const antlr4::misc::IntervalSet &expected) {
+                                           const antlr4::misc::IntervalSet &expected) {
+  // A statement that ends without its ';' is noticed only at the next line's first token; say what is
+  // missing where it belongs, right after the last token of the unfinished line (as clang does).
   antlr4::Token *previous = recognizer->getTokenStream()->LT(-1);
   if (!previous || !offending || !expected.contains(static_cast<size_t>(AlignParser::SEMI)) ||
-      previous->getLine() >= offending->getLine())
+      previous->getLine() >= offending->getLine() || offending->getType() == antlr4::Token::EOF)
     return false;
   report(afterToken(file_, previous), "expected ';' after " + describeToken(previous));
   return true;
 }
 
-void ErrorStrategy::report(ast::Range range, std::string message) {
+bool ErrorStrategy::reportUnclosedAtEnd(antlr4::Parser *recognizer, antlr4::Token *offending) {
+  if (!offending || offending->getType() != antlr4::Token::EOF || offending->getTokenIndex() == 0)
+    return false;
+  antlr4::TokenStream &tokens = *recognizer->getTokenStream();
+  antlr4::Token *open = innermostOpen(tokens, offending->getTokenIndex() - 1);
+  if (!open)
+    return false;
+  antlr4::Token *last = tokens.get(offending->getTokenIndex() - 1);
+  if (Diagnostic *d = report(afterToken(file_, last), std::string("expected '") + closerOf(open) + "' at end of file"))
+    d->notes.push_back({tokenRange(file_, open), std::string("to match this '") + open->getText() + "'"});
+  return true;
+}
+
+Diagnostic *ErrorStrategy::report(ast::Range range, std::string message) {
   ++errors_;
-  diags_.error(range, std::move(message));
+  if (quiet_.count(range.begin.line))
+    return nullptr;
+  return &diags_.error(range, std::move(message));
 }
 
 void LexerErrors::syntaxError(antlr4::Recognizer *, antlr4::Token *, size_t line, size_t column, const std::string &msg,

@@ -8,6 +8,8 @@
 
 #include "Diagnostics.h"
 
+#include <set>
+
 
 #if defined(__GNUC__)
 #pragma GCC diagnostic push
@@ -23,6 +25,9 @@
 
 namespace align {
 
+/// The innermost '{', '(' or '[' still open just after token `index`, or null.
+antlr4::Token *innermostOpen(antlr4::TokenStream &tokens, size_t index);
+
 /// The source range of a token, in bytes (ANTLR counts code points).
 ast::Range tokenRange(const SourceFile &file, const antlr4::Token *token);
 
@@ -31,6 +36,12 @@ class ErrorStrategy : public antlr4::DefaultErrorStrategy {
 public:
   ErrorStrategy(const SourceFile &file, DiagnosticEngine &diags) : file_(file), diags_(diags) {}
   unsigned errors() const { return errors_; }
+  /// Lines where a lexical error was already reported: parser errors there (and on the next line) are
+  /// follow-on noise, counted but not shown.
+  void suppressAfter(size_t line) {
+    quiet_.insert(line);
+    quiet_.insert(line + 1);
+  }
 
 protected:
   void reportNoViableAlternative(antlr4::Parser *recognizer, const antlr4::NoViableAltException &e) override;
@@ -40,9 +51,14 @@ protected:
   void reportMissingToken(antlr4::Parser *recognizer) override;
 
 private:
+  /// "unexpected X; expected Y", or a more precise message where one applies.
+  void explain(antlr4::Parser *recognizer, antlr4::Token *offending, const antlr4::misc::IntervalSet &expected);
   bool reportMissingAtLineEnd(antlr4::Parser *recognizer, antlr4::Token *offending,
                               const antlr4::misc::IntervalSet &expected);
-  void report(ast::Range range, std::string message);
+  /// At end of file inside an open '{', '(' or '[': say which closer is missing and where it was opened.
+  bool reportUnclosedAtEnd(antlr4::Parser *recognizer, antlr4::Token *offending);
+  Diagnostic *report(ast::Range range, std::string message);
+  std::set<size_t> quiet_;
   const SourceFile &file_;
   DiagnosticEngine &diags_;
   unsigned errors_ = 0;
