@@ -80,7 +80,8 @@ public:
 
   // --- SemaStages.cpp -------------------------------------------------------------------------------------
   void checkStage(ast::Stage &stage);
-  void checkObjective(ast::Stage &stage, ast::Range range, ast::Expr &expr);
+  /// Checks the stage's (first) objective: its terms, and each term's rules against the data and target.
+  void checkObjective(ast::Stage &stage);
   void collectTerms(ast::ExprPtr &expr, std::vector<ast::Expr *> &terms);
   /// The train target of `stage` (policy, reward or model declaration), or null.
   const ast::Decl *trainTarget(const ast::Stage &stage) const;

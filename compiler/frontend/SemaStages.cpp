@@ -28,20 +28,21 @@ std::vector<const ast::Decl *> attachments(const ast::Decl &policy) {
   return out;
 }
 
-/// Whether training `target` trains a reward model: a reward, or a policy built on one (`rm with users`,
-/// the personalized reward model of P-RLHF).
-bool trainsReward(const ast::Decl *target) {
+/// The reward model that training `target` trains: the reward itself, or the reward a policy is built on
+/// (`rm with users`, the personalized reward model of P-RLHF); null for language-model targets. Bounded,
+/// because a policy cycle (reported elsewhere) must not hang the check.
+const ast::Decl *rewardBehind(const ast::Decl *target) {
   for (unsigned depth = 0; target && depth < 16; ++depth) {
     if (target->kind == ast::DeclKind::Reward)
-      return true;
+      return target;
     if (target->kind != ast::DeclKind::Policy)
-      return false;
+      return nullptr;
     const ast::Expr *base = target->value.get();
     while (base->kind == ast::ExprKind::With)
       base = base->operands[0].get();
     target = base->decl;
   }
-  return false;
+  return nullptr;
 }
 
 const ast::Decl *attached(const ast::Decl *target, ast::DeclKind kind) {
@@ -195,7 +196,7 @@ void Sema::checkStage(ast::Stage &stage) {
       d.hints.push_back("combine losses in one objective: `objective rank_loss() + 0.1 * imitation();`");
       continue;
     }
-    checkObjective(stage, stage.objectives[i].first, *stage.objectives[i].second);
+    checkObjective(stage);
   }
   if (!stage.objectives.empty() && stage.trains.empty())
     diags_.error(stage.objectives[0].first, "stage '" + stage.name + "' has an objective but trains nothing")
@@ -266,7 +267,7 @@ void Sema::collectTerms(ast::ExprPtr &expr, std::vector<ast::Expr *> &terms) {
                             "`rank_loss() + 0.1 * imitation()`, got " + spell(*expr));
 }
 
-void Sema::checkObjective(ast::Stage &stage, ast::Range, ast::Expr &) {
+void Sema::checkObjective(ast::Stage &stage) {
   std::vector<ast::Expr *> terms;
   collectTerms(stage.objectives[0].second, terms);
   stageTerms_[&stage] = terms;
@@ -278,7 +279,7 @@ void Sema::checkObjective(ast::Stage &stage, ast::Range, ast::Expr &) {
     const std::string name = "objective '" + term->text + "'";
 
     if (target) {
-      bool isReward = trainsReward(target);
+      bool isReward = rewardBehind(target) != nullptr;
       if (rule.target == schema::ObjectiveRule::LanguageModel && isReward) {
         auto &d = diags_.error(term->calleeRange, name + " trains a policy, but '" + target->name + "' is a reward model");
         d.notes.push_back({target->nameRange, "'" + target->name + "' is declared here"});
@@ -361,19 +362,13 @@ void Sema::checkObjective(ast::Stage &stage, ast::Range, ast::Expr &) {
       else if (!reference->owner)
         edges_[&stage].push_back({reference, term->calleeRange});
     }
-    if (term->text == "regression" && target && trainsReward(target)) {
-      const ast::Decl *reward = target;
-      while (reward && reward->kind == ast::DeclKind::Policy) {
-        const ast::Expr *base = reward->value.get();
-        while (base->kind == ast::ExprKind::With)
-          base = base->operands[0].get();
-        reward = base->decl;
-      }
-      if (reward && reward->constructor != "regression") {
+    const ast::Decl *reward = rewardBehind(target);
+    if (term->text == "regression" && reward) {
+      if (reward->constructor != "regression") {
         auto &d = diags_.error(term->calleeRange, "objective 'regression' trains a multi-objective `regression` reward, but '" +
                                                       reward->name + "' is " + reward->constructor);
         d.notes.push_back({reward->nameRange, "'" + reward->name + "' is declared here"});
-      } else if (reward) {
+      } else {
         const ast::Field *objectives = reward->param("objectives");
         for (const ast::TrainItem &train : stage.trains)
           for (const ast::ExprPtr &ref : train.data) {
@@ -391,15 +386,8 @@ void Sema::checkObjective(ast::Stage &stage, ast::Range, ast::Expr &) {
               }
           }
       }
-    } else if (rule.target == schema::ObjectiveRule::Reward && term->text != "regression" && target) {
-      const ast::Decl *reward = target;
-      while (reward && reward->kind == ast::DeclKind::Policy) {
-        const ast::Expr *base = reward->value.get();
-        while (base->kind == ast::ExprKind::With)
-          base = base->operands[0].get();
-        reward = base->decl;
-      }
-      if (reward && reward->kind == ast::DeclKind::Reward && reward->constructor == "regression")
+    } else if (rule.target == schema::ObjectiveRule::Reward && reward) {
+      if (reward->constructor == "regression")
         diags_.error(term->calleeRange, name + " trains a scalar reward, but '" + reward->name +
                                             "' is a multi-objective regression reward")
             .hints.push_back("train it with `objective regression();` on rated data");
