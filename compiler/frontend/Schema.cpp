@@ -360,6 +360,16 @@ std::string bounds(const Param &p) {
   return out;
 }
 
+std::string withArticle(const std::string &word) {
+  if (word == "users")
+    return "a users model";
+  if (word.rfind("users", 0) == 0) // "a users_init": said as "you"
+    return "a " + word;
+  if (word.rfind("lr", 0) == 0) // "an lr_schedule": said as "el"
+    return "an " + word;
+  return (std::string("aeiou").find(word.empty() ? 'x' : word[0]) != std::string::npos ? "an " : "a ") + word;
+}
+
 static std::string typeWords(Ty type, const std::string &detail) {
   auto spaced = [](std::string s) {
     for (size_t i = 0; (i = s.find('|', i)) != std::string::npos;)
@@ -397,7 +407,7 @@ static std::string typeWords(Ty type, const std::string &detail) {
       return s;
     }();
   case Ty::Call:
-    return std::string(std::string("aeiou").find(detail[0]) != std::string::npos ? "an " : "a ") + detail + " (" + [&] {
+    return withArticle(detail) + " (" + [&] {
       std::string s;
       for (const std::string &n : names(detail))
         s += (s.empty() ? "" : ", ") + n;

@@ -81,6 +81,8 @@ const std::vector<Constructor> &constructors();
 const Constructor *find(const std::string &family, const std::string &name);
 /// All constructor names of `family`, for "did you mean" hints and messages.
 std::vector<std::string> names(const std::string &family);
+/// "a model", "an adapter", "a users model", "an lr_schedule": a kind or family name with its article.
+std::string withArticle(const std::string &word);
 /// Human words for a parameter type ("a number > 0", "one of: last, eos, mean, max").
 std::string describe(const Param &param);
 /// The numeric range of a parameter in words ("> 0", "[0, 1)"), or empty.

@@ -521,7 +521,13 @@ void Sema::layerSchedule(ast::Stage &stage) {
   const ast::FieldBlock *own = stage.schedules.empty() ? nullptr : &stage.schedules[0];
   const ast::FieldBlock *shared = recipe_->schedules.empty() ? nullptr : &recipe_->schedules[0];
   stage_ = &stage;
+  // `steps` replaces `epochs`, and the stage's own block wins: whichever of the two the stage gives, the
+  // other is not inherited (and the default epochs give way to steps from anywhere).
+  bool ownSteps = own && own->find("steps"), ownEpochs = own && own->find("epochs");
+  bool useSteps = ownSteps || (!ownEpochs && shared && shared->find("steps"));
   for (const schema::Param &p : ctor->params) {
+    if ((p.name == "epochs" && useSteps && !ownEpochs) || (p.name == "steps" && !useSteps))
+      continue;
     const ast::Field *f = own ? own->find(p.name) : nullptr;
     std::string origin = "stage";
     if (!f && shared) {

@@ -56,9 +56,9 @@ std::string whatIs(const ast::Expr &e) {
       std::string inner = whatIs(*e.operands[0]); // "the number 30" → "the number -30"
       return inner.insert(inner.rfind(' ') + 1, "-");
     }
-    [[fallthrough]];
+    return "the expression " + spell(e);
   case ast::ExprKind::Binary:
-    return "an expression (" + spell(e) + ")";
+    return "the expression " + spell(e); // spell() parenthesises binary expressions itself
   case ast::ExprKind::With:
     return "a 'with' expression";
   }
@@ -87,11 +87,7 @@ void setRanges(ast::Expr &e, ast::Range r) {
 
 } // namespace
 
-std::string article(const std::string &word) {
-  if (word == "users")
-    return "a users model";
-  return (std::string("aeiou").find(word.empty() ? 'x' : word[0]) != std::string::npos ? "an " : "a ") + word;
-}
+std::string article(const std::string &word) { return schema::withArticle(word); }
 
 std::optional<Symbol> Sema::lookup(const std::string &name) const {
   if (stage_) {
