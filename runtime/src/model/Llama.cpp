@@ -1,0 +1,180 @@
+//===- Llama.cpp - Llama-family decoder ------------------------------------===//
+//
+// The numerics follow Hugging Face's modeling_llama.py step for step (float32 RMSNorm, rotary tables from
+// inv_freq × position, rotate_half, repeat of key/value heads, SDPA with scale 1/√d), so fp32 logits agree
+// with transformers to ~1e-6; tests/reference/test_logits_parity.py holds us to it.
+//
+//===----------------------------------------------------------------------===//
+
+#include "model/Llama.h"
+
+#include "align/rt/Error.h"
+
+#include <cmath>
+
+namespace align::rt {
+
+namespace F = torch::nn::functional;
+
+RMSNormImpl::RMSNormImpl(int64_t size, double eps) : eps(eps) {
+  weight = register_parameter("weight", torch::ones({size}));
+}
+
+torch::Tensor RMSNormImpl::forward(const torch::Tensor &x) {
+  auto dtype = x.scalar_type();
+  torch::Tensor h = x.to(torch::kFloat32);
+  h = h * torch::rsqrt(h.pow(2).mean(-1, /*keepdim=*/true) + eps);
+  return weight * h.to(dtype);
+}
+
+/// Inverse frequencies of the rotary embedding, with the config's scaling (Llama-3 or linear).
+static torch::Tensor inverseFrequencies(const ModelConfig &config) {
+  int64_t dim = config.headDim;
+  torch::Tensor invFreq =
+      1.0 / torch::pow(config.ropeTheta, torch::arange(0, dim, 2, torch::kInt64).to(torch::kFloat32) / dim);
+  if (!config.ropeScaling)
+    return invFreq;
+  const RopeScaling &s = *config.ropeScaling;
+  if (s.type == "linear")
+    return invFreq / s.factor;
+  // Llama-3: long wavelengths are divided by the factor, short ones kept, the band between interpolated.
+  double lowWavelen = s.originalMaxPositionEmbeddings / s.lowFreqFactor;
+  double highWavelen = s.originalMaxPositionEmbeddings / s.highFreqFactor;
+  torch::Tensor wavelen = 2 * M_PI / invFreq;
+  torch::Tensor scaled = torch::where(wavelen > lowWavelen, invFreq / s.factor, invFreq);
+  torch::Tensor smooth =
+      (s.originalMaxPositionEmbeddings / wavelen - s.lowFreqFactor) / (s.highFreqFactor - s.lowFreqFactor);
+  torch::Tensor smoothed = (1 - smooth) * scaled / s.factor + smooth * scaled;
+  torch::Tensor medium = (wavelen >= highWavelen).logical_and(wavelen <= lowWavelen);
+  return torch::where(medium, smoothed, scaled);
+}
+
+RotaryEmbeddingImpl::RotaryEmbeddingImpl(const ModelConfig &config) {
+  invFreq = register_buffer("inv_freq", inverseFrequencies(config));
+}
+
+std::pair<torch::Tensor, torch::Tensor> RotaryEmbeddingImpl::forward(const torch::Tensor &positions,
+                                                                     torch::ScalarType dtype) {
+  torch::Tensor freqs = positions.to(torch::kFloat32).unsqueeze(-1) * invFreq.to(torch::kFloat32); // [B, T, D/2]
+  torch::Tensor emb = torch::cat({freqs, freqs}, -1);
+  return {emb.cos().to(dtype), emb.sin().to(dtype)};
+}
+
+static torch::Tensor rotateHalf(const torch::Tensor &x) {
+  int64_t half = x.size(-1) / 2;
+  return torch::cat({-x.slice(-1, half), x.slice(-1, 0, half)}, -1);
+}
+
+AttentionImpl::AttentionImpl(const ModelConfig &config)
+    : heads(config.numAttentionHeads), kvHeads(config.numKeyValueHeads), headDim(config.headDim) {
+  if (heads % kvHeads != 0)
+    throw Error("config: num_attention_heads (" + std::to_string(heads) + ") is not a multiple of num_key_value_heads (" +
+                std::to_string(kvHeads) + ")");
+  bool qkvBias = config.attentionBias;
+  bool oBias = config.outputProjectionBias(); // Qwen2: biases on q, k, v only
+  auto linear = [](int64_t in, int64_t out, bool bias) { return torch::nn::LinearOptions(in, out).bias(bias); };
+  q_proj = register_module("q_proj", torch::nn::Linear(linear(config.hiddenSize, heads * headDim, qkvBias)));
+  k_proj = register_module("k_proj", torch::nn::Linear(linear(config.hiddenSize, kvHeads * headDim, qkvBias)));
+  v_proj = register_module("v_proj", torch::nn::Linear(linear(config.hiddenSize, kvHeads * headDim, qkvBias)));
+  o_proj = register_module("o_proj", torch::nn::Linear(linear(heads * headDim, config.hiddenSize, oBias)));
+}
+
+torch::Tensor AttentionImpl::forward(const torch::Tensor &x, const torch::Tensor &cos, const torch::Tensor &sin) {
+  int64_t batch = x.size(0), seq = x.size(1);
+  auto split = [&](const torch::Tensor &t, int64_t n) { return t.view({batch, seq, n, headDim}).transpose(1, 2); };
+  torch::Tensor q = split(q_proj(x), heads), k = split(k_proj(x), kvHeads), v = split(v_proj(x), kvHeads);
+  torch::Tensor c = cos.unsqueeze(1), s = sin.unsqueeze(1);
+  q = q * c + rotateHalf(q) * s;
+  k = k * c + rotateHalf(k) * s;
+  if (kvHeads != heads) { // grouped-query attention: each key/value head serves heads / kvHeads query heads
+    k = k.repeat_interleave(heads / kvHeads, 1);
+    v = v.repeat_interleave(heads / kvHeads, 1);
+  }
+  torch::Tensor out = at::scaled_dot_product_attention(q, k, v, /*attn_mask=*/{}, /*dropout_p=*/0.0,
+                                                       /*is_causal=*/true, /*scale=*/1.0 / std::sqrt(double(headDim)));
+  return o_proj(out.transpose(1, 2).reshape({batch, seq, heads * headDim}));
+}
+
+MlpImpl::MlpImpl(const ModelConfig &config) {
+  auto linear = [&](int64_t in, int64_t out) { return torch::nn::Linear(torch::nn::LinearOptions(in, out).bias(config.mlpBias)); };
+  gate_proj = register_module("gate_proj", linear(config.hiddenSize, config.intermediateSize));
+  up_proj = register_module("up_proj", linear(config.hiddenSize, config.intermediateSize));
+  down_proj = register_module("down_proj", linear(config.intermediateSize, config.hiddenSize));
+}
+
+torch::Tensor MlpImpl::forward(const torch::Tensor &x) { return down_proj(F::silu(gate_proj(x)) * up_proj(x)); }
+
+DecoderLayerImpl::DecoderLayerImpl(const ModelConfig &config) {
+  input_layernorm = register_module("input_layernorm", RMSNorm(config.hiddenSize, config.rmsNormEps));
+  self_attn = register_module("self_attn", Attention(config));
+  post_attention_layernorm = register_module("post_attention_layernorm", RMSNorm(config.hiddenSize, config.rmsNormEps));
+  mlp = register_module("mlp", Mlp(config));
+}
+
+torch::Tensor DecoderLayerImpl::forward(const torch::Tensor &x, const torch::Tensor &cos, const torch::Tensor &sin) {
+  torch::Tensor h = x + self_attn(input_layernorm(x), cos, sin);
+  return h + mlp(post_attention_layernorm(h));
+}
+
+DecoderImpl::DecoderImpl(const ModelConfig &config) {
+  embed_tokens = register_module("embed_tokens", torch::nn::Embedding(config.vocabSize, config.hiddenSize));
+  layers = register_module("layers", torch::nn::ModuleList());
+  for (int64_t i = 0; i < config.numHiddenLayers; ++i)
+    layers->push_back(DecoderLayer(config));
+  norm = register_module("norm", RMSNorm(config.hiddenSize, config.rmsNormEps));
+  // Not a parameter and not in checkpoints (Hugging Face recomputes it too), so registered under a name
+  // the checkpoint code skips.
+  rotary = register_module("rotary_emb", RotaryEmbedding(config));
+}
+
+torch::Tensor DecoderImpl::forward(const torch::Tensor &embeddings, const torch::Tensor &positions) {
+  auto [cos, sin] = rotary(positions, embeddings.scalar_type());
+  torch::Tensor h = embeddings;
+  for (const auto &layer : *layers)
+    h = layer->as<DecoderLayer>()->forward(h, cos, sin);
+  return norm(h);
+}
+
+CausalLMImpl::CausalLMImpl(const ModelConfig &config) : config(config) {
+  model = register_module("model", Decoder(config));
+  if (!config.tieWordEmbeddings)
+    lm_head = register_module("lm_head", torch::nn::Linear(torch::nn::LinearOptions(config.hiddenSize, config.vocabSize).bias(false)));
+}
+
+torch::Tensor CausalLMImpl::headWeight() const {
+  return config.tieWordEmbeddings ? model->embed_tokens->weight : lm_head->weight;
+}
+
+torch::Tensor CausalLMImpl::hidden(const torch::Tensor &inputIds) {
+  if (inputIds.dim() != 2)
+    throw Error("input ids must be [batch, sequence], got " + std::to_string(inputIds.dim()) + " dimensions");
+  if (inputIds.numel() > 0 && (inputIds.min().item<int64_t>() < 0 || inputIds.max().item<int64_t>() >= config.vocabSize))
+    throw Error("token id out of range [0, " + std::to_string(config.vocabSize) + ")");
+  torch::Tensor positions = torch::arange(inputIds.size(1), inputIds.options()).unsqueeze(0).expand({inputIds.size(0), -1});
+  return model->forward(model->embed_tokens(inputIds), positions);
+}
+
+void CausalLMImpl::initialize(uint64_t seed) {
+  torch::NoGradGuard noGrad;
+  auto generator = at::make_generator<at::CPUGeneratorImpl>(seed);
+  for (auto &item : named_parameters()) {
+    const std::string &name = item.key();
+    torch::Tensor &p = item.value();
+    bool isNorm = name.find("norm") != std::string::npos;
+    bool isBias = name.size() >= 4 && name.compare(name.size() - 4, 4, "bias") == 0;
+    if (isNorm)
+      p.fill_(1.0);
+    else if (isBias)
+      p.zero_();
+    else
+      p.copy_(at::normal(0.0, 0.02, p.sizes(), generator, p.options()));
+  }
+}
+
+torch::Tensor tokenLogprobs(CausalLM &model, const torch::Tensor &inputIds) {
+  torch::Tensor logits = model->logits(inputIds).to(torch::kFloat32);
+  torch::Tensor logp = torch::log_softmax(logits.slice(1, 0, -1), -1);
+  return logp.gather(-1, inputIds.slice(1, 1).unsqueeze(-1)).squeeze(-1);
+}
+
+} // namespace align::rt

@@ -1,0 +1,92 @@
+//===- Llama.h - Llama-family decoder (Llama, Qwen2, Mistral) --*- C++ -*-===//
+//
+// One decoder for the Llama family: RMSNorm, rotary position embeddings (theta, Llama-3 and linear scaling),
+// grouped-query attention through scaled_dot_product_attention, SwiGLU MLP, tied or untied LM head; Qwen2's
+// q/k/v biases and Llama's attention/MLP biases are config switches. Module and parameter names follow
+// Hugging Face (`model.layers.0.self_attn.q_proj.weight`), so a checkpoint maps one to one.
+//
+//===----------------------------------------------------------------------===//
+#pragma once
+
+#include "model/ModelConfig.h"
+
+#include <torch/torch.h>
+
+namespace align::rt {
+
+/// y = w ⊙ x / sqrt(mean(x²) + ε), computed in float32 like Hugging Face.
+struct RMSNormImpl : torch::nn::Module {
+  RMSNormImpl(int64_t size, double eps);
+  torch::Tensor forward(const torch::Tensor &x);
+  torch::Tensor weight;
+  double eps;
+};
+TORCH_MODULE(RMSNorm);
+
+/// cos and sin tables for positions, from the config's theta and scaling.
+struct RotaryEmbeddingImpl : torch::nn::Module {
+  explicit RotaryEmbeddingImpl(const ModelConfig &config);
+  /// positions: [batch, seq] int64 → (cos, sin), each [batch, seq, headDim], in `dtype`.
+  std::pair<torch::Tensor, torch::Tensor> forward(const torch::Tensor &positions, torch::ScalarType dtype);
+  torch::Tensor invFreq; // buffer [headDim / 2]
+};
+TORCH_MODULE(RotaryEmbedding);
+
+struct AttentionImpl : torch::nn::Module {
+  explicit AttentionImpl(const ModelConfig &config);
+  torch::Tensor forward(const torch::Tensor &x, const torch::Tensor &cos, const torch::Tensor &sin);
+  torch::nn::Linear q_proj{nullptr}, k_proj{nullptr}, v_proj{nullptr}, o_proj{nullptr};
+  int64_t heads, kvHeads, headDim;
+};
+TORCH_MODULE(Attention);
+
+struct MlpImpl : torch::nn::Module {
+  explicit MlpImpl(const ModelConfig &config);
+  torch::Tensor forward(const torch::Tensor &x);
+  torch::nn::Linear gate_proj{nullptr}, up_proj{nullptr}, down_proj{nullptr};
+};
+TORCH_MODULE(Mlp);
+
+struct DecoderLayerImpl : torch::nn::Module {
+  explicit DecoderLayerImpl(const ModelConfig &config);
+  torch::Tensor forward(const torch::Tensor &x, const torch::Tensor &cos, const torch::Tensor &sin);
+  RMSNorm input_layernorm{nullptr}, post_attention_layernorm{nullptr};
+  Attention self_attn{nullptr};
+  Mlp mlp{nullptr};
+};
+TORCH_MODULE(DecoderLayer);
+
+/// The decoder stack without the LM head (Hugging Face's `model.` prefix).
+struct DecoderImpl : torch::nn::Module {
+  explicit DecoderImpl(const ModelConfig &config);
+  /// embeddings [batch, seq, hidden] (token embeddings, possibly with soft tokens spliced in) → final hidden.
+  torch::Tensor forward(const torch::Tensor &embeddings, const torch::Tensor &positions);
+  torch::nn::Embedding embed_tokens{nullptr};
+  torch::nn::ModuleList layers{nullptr};
+  RMSNorm norm{nullptr};
+  RotaryEmbedding rotary{nullptr};
+};
+TORCH_MODULE(Decoder);
+
+/// A causal language model: decoder + LM head (tied to the embedding when the config says so).
+struct CausalLMImpl : torch::nn::Module {
+  explicit CausalLMImpl(const ModelConfig &config);
+  /// Final hidden states for input ids [batch, seq] (right padding; positions 0..seq-1).
+  torch::Tensor hidden(const torch::Tensor &inputIds);
+  /// LM-head weight [vocab, hidden]: the embedding matrix when tied.
+  torch::Tensor headWeight() const;
+  torch::Tensor logits(const torch::Tensor &inputIds) { return torch::nn::functional::linear(hidden(inputIds), headWeight()); }
+  /// Random initialisation as in Hugging Face (normal(0, 0.02) weights, zero biases, unit norms), seeded.
+  void initialize(uint64_t seed);
+
+  ModelConfig config;
+  Decoder model{nullptr};
+  torch::nn::Linear lm_head{nullptr}; // null when tied
+};
+TORCH_MODULE(CausalLM);
+
+/// log p(ids[t] | ids[<t]) for t = 1..seq-1 of each row: [batch, seq - 1]. Materialises the logits; the
+/// chunked path that does not is the objectives' business.
+torch::Tensor tokenLogprobs(CausalLM &model, const torch::Tensor &inputIds);
+
+} // namespace align::rt
