@@ -160,3 +160,22 @@ def test_malformed_input_line_names_file_line_and_field(tmp_path):
                        capture_output=True, text=True, timeout=120)
     assert r.returncode == 1
     assert f"{inputs}:2: field 'input_ids'[1]" in r.stderr
+
+
+def test_greedy_generation_matches_transformers(tmp_path):
+    config = transformers.LlamaConfig(**small(vocab_size=259, bos_token_id=256, eos_token_id=257, pad_token_id=258))
+    torch.manual_seed(0)
+    model = transformers.AutoModelForCausalLM.from_config(config, dtype=torch.float32).eval()
+    randomize(model)
+    model.save_pretrained(tmp_path / "model")
+    prompt = [256, 72, 101, 108, 108, 111]
+    with torch.no_grad():
+        expected = model.generate(torch.tensor([prompt]), do_sample=False, max_new_tokens=24,
+                                  attention_mask=torch.ones(1, len(prompt), dtype=torch.long))[0, len(prompt):].tolist()
+    r = subprocess.run([str(ALIGN_LM), "generate", "--model", str(tmp_path / "model"), "--prompt-ids",
+                        ",".join(map(str, prompt)), "--temperature", "0", "--max-new-tokens", "24"],
+                       capture_output=True, text=True, timeout=120)
+    assert r.returncode == 0, r.stderr
+    got = json.loads(r.stdout)["ids"]
+    # transformers stops after EOS (257) too; both sequences end there or run 24 tokens.
+    assert got == expected

@@ -3,9 +3,13 @@
 #include "align/rt/api.h"
 
 #include "model/Checkpoint.h"
+#include "model/Generate.h"
+#include "model/RewardModel.h"
 #include "tokenizer/Tokenizer.h"
 
 #include <torch/torch.h>
+
+#include <algorithm>
 
 namespace align::rt {
 
@@ -64,7 +68,85 @@ std::vector<double> LanguageModel::tokenLogprobs(const std::vector<int64_t> &ids
   return std::vector<double>(out.data_ptr<double>(), out.data_ptr<double>() + out.numel());
 }
 
+std::vector<int64_t> LanguageModel::generate(const std::vector<int64_t> &prompt, int64_t maxNewTokens, double temperature,
+                                             double topP, uint64_t seed, int64_t eosId) const {
+  for (int64_t id : prompt)
+    if (id < 0 || id >= vocabSize())
+      throw Error("prompt token id " + std::to_string(id) + " is outside the vocabulary of " + std::to_string(vocabSize()));
+  SamplingOptions options;
+  options.maxNewTokens = maxNewTokens;
+  options.temperature = temperature;
+  options.topP = topP;
+  options.seed = seed;
+  if (eosId >= 0)
+    options.eosId = eosId;
+  return align::rt::generate(impl_->model, prompt, options);
+}
+
 int64_t LanguageModel::vocabSize() const { return impl_->model->config.vocabSize; }
+
+struct RewardScorer::Impl {
+  RewardModel model{nullptr};
+  torch::Device device = torch::kCPU;
+};
+
+RewardScorer::RewardScorer(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+RewardScorer::~RewardScorer() = default;
+
+static std::unique_ptr<RewardScorer> placeScorer(RewardModel model, Device device) {
+  auto impl = std::make_unique<RewardScorer::Impl>();
+  impl->device = torchDevice(device);
+  model->to(impl->device);
+  model->eval();
+  impl->model = std::move(model);
+  return std::make_unique<RewardScorer>(std::move(impl));
+}
+
+std::unique_ptr<RewardScorer> RewardScorer::load(const std::string &dir, Device device) {
+  return placeScorer(loadRewardModel(dir), device);
+}
+
+std::unique_ptr<RewardScorer> RewardScorer::fromLanguageModel(const std::string &lmDir, int64_t outputs,
+                                                              const std::string &pooling, uint64_t seed) {
+  CausalLM lm = loadCausalLM(lmDir);
+  return placeScorer(rewardModelFrom(lm, outputs, parsePooling(pooling), seed), Device::CPU);
+}
+
+void RewardScorer::save(const std::string &dir) const { saveRewardModel(impl_->model, dir); }
+int64_t RewardScorer::outputs() const { return impl_->model->outputs; }
+int64_t RewardScorer::vocabSize() const { return impl_->model->config.vocabSize; }
+
+std::vector<std::vector<double>> RewardScorer::score(const std::vector<std::vector<int64_t>> &sequences,
+                                                     int64_t padId) const {
+  torch::NoGradGuard noGrad;
+  std::vector<std::vector<double>> out(sequences.size());
+  // Batches of similar length (sorted), right-padded, so padding costs little.
+  std::vector<size_t> order(sequences.size());
+  for (size_t i = 0; i < order.size(); ++i)
+    order[i] = i;
+  std::sort(order.begin(), order.end(), [&](size_t a, size_t b) { return sequences[a].size() < sequences[b].size(); });
+  constexpr size_t kBatch = 16;
+  for (size_t start = 0; start < order.size(); start += kBatch) {
+    size_t end = std::min(order.size(), start + kBatch);
+    size_t longest = 1;
+    for (size_t k = start; k < end; ++k)
+      longest = std::max(longest, sequences[order[k]].size());
+    torch::Tensor ids = torch::full({int64_t(end - start), int64_t(longest)}, std::max<int64_t>(padId, 0), torch::kInt64);
+    torch::Tensor mask = torch::zeros_like(ids);
+    for (size_t k = start; k < end; ++k) {
+      const auto &seq = sequences[order[k]];
+      if (seq.empty())
+        throw Error("cannot score an empty sequence");
+      ids[k - start].slice(0, 0, seq.size()).copy_(torch::tensor(seq, torch::kInt64));
+      mask[k - start].slice(0, 0, seq.size()).fill_(1);
+    }
+    torch::Tensor rewards = impl_->model(ids.to(impl_->device), mask.to(impl_->device)).to(torch::kCPU, torch::kFloat64);
+    for (size_t k = start; k < end; ++k)
+      out[order[k]] = std::vector<double>(rewards[k - start].data_ptr<double>(),
+                                          rewards[k - start].data_ptr<double>() + rewards.size(1));
+  }
+  return out;
+}
 
 struct TextTokenizer::Impl {
   std::unique_ptr<Tokenizer> tokenizer;
@@ -82,5 +164,8 @@ std::unique_ptr<TextTokenizer> TextTokenizer::open(const std::string &spec) {
 std::vector<int64_t> TextTokenizer::encode(const std::string &text) const { return impl_->tokenizer->encode(text); }
 std::string TextTokenizer::decode(const std::vector<int64_t> &ids) const { return impl_->tokenizer->decode(ids); }
 int64_t TextTokenizer::vocabSize() const { return impl_->tokenizer->vocabSize(); }
+int64_t TextTokenizer::bosId() const { return impl_->tokenizer->bosId().value_or(-1); }
+int64_t TextTokenizer::eosId() const { return impl_->tokenizer->eosId().value_or(-1); }
+int64_t TextTokenizer::padId() const { return impl_->tokenizer->padId().value_or(-1); }
 
 } // namespace align::rt

@@ -24,17 +24,11 @@ bool isDerivedBuffer(const std::string &name) { return name.find("rotary_emb.inv
 
 } // namespace
 
-CausalLM loadCausalLM(const std::string &dir) {
-  if (!isDirectory(dir))
-    throw Error(dir + ": not a checkpoint directory");
-  ModelConfig config = readModelConfig(joinPath(dir, "config.json"));
-  CausalLM model(config);
-  std::map<std::string, torch::Tensor> tensors = readCheckpointTensors(dir);
-  std::string weights = joinPath(dir, "model.safetensors");
-
+void loadParametersStrict(torch::nn::Module &module, const std::map<std::string, torch::Tensor> &tensors,
+                          const std::string &weights, const std::function<bool(const std::string &)> &ignorable) {
   torch::NoGradGuard noGrad;
   std::set<std::string> used;
-  for (auto &item : model->named_parameters()) {
+  for (auto &item : module.named_parameters()) {
     auto it = tensors.find(item.key());
     if (it == tensors.end())
       throw Error(weights + ": missing tensor '" + item.key() + "' (expected shape " + shape(item.value()) + ")");
@@ -44,21 +38,31 @@ CausalLM loadCausalLM(const std::string &dir) {
     item.value().copy_(it->second.to(torch::kFloat32));
     used.insert(item.key());
   }
-  for (const auto &[name, tensor] : tensors) {
-    bool tiedHead = name == "lm_head.weight" && config.tieWordEmbeddings;
-    if (!used.count(name) && !isDerivedBuffer(name) && !tiedHead)
-      throw Error(weights + ": unexpected tensor '" + name + "' (not a parameter of a " + config.modelType +
-                  " model with this config.json)");
-  }
+  for (const auto &[name, tensor] : tensors)
+    if (!used.count(name) && !isDerivedBuffer(name) && !ignorable(name))
+      throw Error(weights + ": unexpected tensor '" + name + "' (not a parameter of this model and config.json)");
+}
+
+void saveParameters(torch::nn::Module &module, const std::string &dir) {
+  makeDirectories(dir);
+  std::map<std::string, torch::Tensor> tensors;
+  for (const auto &item : module.named_parameters())
+    tensors[item.key()] = item.value().detach().to(torch::kCPU).contiguous();
+  writeSafetensors(joinPath(dir, "model.safetensors"), tensors, {{"format", "pt"}});
+}
+
+CausalLM loadCausalLM(const std::string &dir) {
+  if (!isDirectory(dir))
+    throw Error(dir + ": not a checkpoint directory");
+  ModelConfig config = readModelConfig(joinPath(dir, "config.json"));
+  CausalLM model(config);
+  loadParametersStrict(*model, readCheckpointTensors(dir), joinPath(dir, "model.safetensors"),
+                       [&](const std::string &name) { return name == "lm_head.weight" && config.tieWordEmbeddings; });
   return model;
 }
 
 void saveCausalLM(CausalLM &model, const std::string &dir) {
-  makeDirectories(dir);
-  std::map<std::string, torch::Tensor> tensors;
-  for (const auto &item : model->named_parameters())
-    tensors[item.key()] = item.value().detach().to(torch::kCPU).contiguous();
-  writeSafetensors(joinPath(dir, "model.safetensors"), tensors, {{"format", "pt"}});
+  saveParameters(*model, dir);
   writeModelConfig(model->config, joinPath(dir, "config.json"));
 }
 

@@ -10,9 +10,18 @@
 
 #include "model/Llama.h"
 
+#include <functional>
+#include <map>
 #include <string>
 
 namespace align::rt {
+
+/// Copies `tensors` into the parameters of `module`, strictly: every parameter must be present with its shape,
+/// and every other tensor must be one `ignorable` accepts. Errors name `weights` (the file) and the tensor.
+void loadParametersStrict(torch::nn::Module &module, const std::map<std::string, torch::Tensor> &tensors,
+                          const std::string &weights, const std::function<bool(const std::string &)> &ignorable);
+/// Writes the parameters of `module` to `dir`/model.safetensors (atomically).
+void saveParameters(torch::nn::Module &module, const std::string &dir);
 
 /// Loads `dir` (config.json + safetensors) into a new float32 model on the CPU.
 CausalLM loadCausalLM(const std::string &dir);

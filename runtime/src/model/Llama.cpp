@@ -79,19 +79,36 @@ AttentionImpl::AttentionImpl(const ModelConfig &config)
   o_proj = register_module("o_proj", torch::nn::Linear(linear(heads * headDim, config.hiddenSize, oBias)));
 }
 
-torch::Tensor AttentionImpl::forward(const torch::Tensor &x, const torch::Tensor &cos, const torch::Tensor &sin) {
+torch::Tensor AttentionImpl::forward(const torch::Tensor &x, const torch::Tensor &cos, const torch::Tensor &sin,
+                                     KVCache *cache, size_t layer) {
   int64_t batch = x.size(0), seq = x.size(1);
   auto split = [&](const torch::Tensor &t, int64_t n) { return t.view({batch, seq, n, headDim}).transpose(1, 2); };
   torch::Tensor q = split(q_proj(x), heads), k = split(k_proj(x), kvHeads), v = split(v_proj(x), kvHeads);
   torch::Tensor c = cos.unsqueeze(1), s = sin.unsqueeze(1);
   q = q * c + rotateHalf(q) * s;
   k = k * c + rotateHalf(k) * s;
+  bool causal = true;
+  if (cache) {
+    if (cache->keys.size() <= layer) {
+      cache->keys.resize(layer + 1);
+      cache->values.resize(layer + 1);
+    }
+    if (cache->keys[layer].defined()) {
+      if (seq != 1) // a query block after cached positions would need an offset causal mask
+        throw Error("incremental decoding feeds one token at a time after the prompt");
+      k = torch::cat({cache->keys[layer], k}, 2);
+      v = torch::cat({cache->values[layer], v}, 2);
+      causal = false; // the single new query may see every cached position
+    }
+    cache->keys[layer] = k;
+    cache->values[layer] = v;
+  }
   if (kvHeads != heads) { // grouped-query attention: each key/value head serves heads / kvHeads query heads
     k = k.repeat_interleave(heads / kvHeads, 1);
     v = v.repeat_interleave(heads / kvHeads, 1);
   }
   torch::Tensor out = at::scaled_dot_product_attention(q, k, v, /*attn_mask=*/{}, /*dropout_p=*/0.0,
-                                                       /*is_causal=*/true, /*scale=*/1.0 / std::sqrt(double(headDim)));
+                                                       /*is_causal=*/causal, /*scale=*/1.0 / std::sqrt(double(headDim)));
   return o_proj(out.transpose(1, 2).reshape({batch, seq, heads * headDim}));
 }
 
@@ -111,8 +128,9 @@ DecoderLayerImpl::DecoderLayerImpl(const ModelConfig &config) {
   mlp = register_module("mlp", Mlp(config));
 }
 
-torch::Tensor DecoderLayerImpl::forward(const torch::Tensor &x, const torch::Tensor &cos, const torch::Tensor &sin) {
-  torch::Tensor h = x + self_attn(input_layernorm(x), cos, sin);
+torch::Tensor DecoderLayerImpl::forward(const torch::Tensor &x, const torch::Tensor &cos, const torch::Tensor &sin,
+                                        KVCache *cache, size_t layer) {
+  torch::Tensor h = x + self_attn(input_layernorm(x), cos, sin, cache, layer);
   return h + mlp(post_attention_layernorm(h));
 }
 
@@ -127,11 +145,13 @@ DecoderImpl::DecoderImpl(const ModelConfig &config) {
   rotary = register_module("rotary_emb", RotaryEmbedding(config));
 }
 
-torch::Tensor DecoderImpl::forward(const torch::Tensor &embeddings, const torch::Tensor &positions) {
+torch::Tensor DecoderImpl::forward(const torch::Tensor &embeddings, const torch::Tensor &positions, KVCache *cache) {
   auto [cos, sin] = rotary(positions, embeddings.scalar_type());
   torch::Tensor h = embeddings;
-  for (const auto &layer : *layers)
-    h = layer->as<DecoderLayer>()->forward(h, cos, sin);
+  for (size_t i = 0; i < layers->size(); ++i)
+    h = layers[i]->as<DecoderLayer>()->forward(h, cos, sin, cache, i);
+  if (cache)
+    cache->length += embeddings.size(1);
   return norm(h);
 }
 

@@ -32,9 +32,18 @@ struct RotaryEmbeddingImpl : torch::nn::Module {
 };
 TORCH_MODULE(RotaryEmbedding);
 
+/// Keys and values of the positions already processed, per layer, for incremental decoding.
+struct KVCache {
+  std::vector<torch::Tensor> keys, values; // per layer: [batch, kvHeads, cached, headDim]
+  int64_t length = 0;                      // positions cached
+};
+
 struct AttentionImpl : torch::nn::Module {
   explicit AttentionImpl(const ModelConfig &config);
-  torch::Tensor forward(const torch::Tensor &x, const torch::Tensor &cos, const torch::Tensor &sin);
+  /// With `cache`, the keys and values of `x` are appended to the layer's entries and the queries attend to
+  /// all cached positions (x holds only new positions: the whole prompt first, then one token at a time).
+  torch::Tensor forward(const torch::Tensor &x, const torch::Tensor &cos, const torch::Tensor &sin,
+                        KVCache *cache = nullptr, size_t layer = 0);
   torch::nn::Linear q_proj{nullptr}, k_proj{nullptr}, v_proj{nullptr}, o_proj{nullptr};
   int64_t heads, kvHeads, headDim;
 };
@@ -49,7 +58,8 @@ TORCH_MODULE(Mlp);
 
 struct DecoderLayerImpl : torch::nn::Module {
   explicit DecoderLayerImpl(const ModelConfig &config);
-  torch::Tensor forward(const torch::Tensor &x, const torch::Tensor &cos, const torch::Tensor &sin);
+  torch::Tensor forward(const torch::Tensor &x, const torch::Tensor &cos, const torch::Tensor &sin,
+                        KVCache *cache = nullptr, size_t layer = 0);
   RMSNorm input_layernorm{nullptr}, post_attention_layernorm{nullptr};
   Attention self_attn{nullptr};
   Mlp mlp{nullptr};
@@ -60,7 +70,7 @@ TORCH_MODULE(DecoderLayer);
 struct DecoderImpl : torch::nn::Module {
   explicit DecoderImpl(const ModelConfig &config);
   /// embeddings [batch, seq, hidden] (token embeddings, possibly with soft tokens spliced in) → final hidden.
-  torch::Tensor forward(const torch::Tensor &embeddings, const torch::Tensor &positions);
+  torch::Tensor forward(const torch::Tensor &embeddings, const torch::Tensor &positions, KVCache *cache = nullptr);
   torch::nn::Embedding embed_tokens{nullptr};
   torch::nn::ModuleList layers{nullptr};
   RMSNorm norm{nullptr};

@@ -5,6 +5,14 @@
 //       {"token_logprobs": [...], "sum": x}, token i scored given tokens < i.
 //   align-lm init --preset tiny|small|medium --vocab N [--seed S] --out DIR
 //       writes a randomly initialised model as a Hugging Face checkpoint directory.
+//   align-lm init-reward --from LM_DIR [--outputs K] [--pooling last|eos|mean|max] [--seed S] --out DIR
+//       a reward model: the language model's decoder with a new score head.
+//   align-lm score --model RM_DIR --input FILE.jsonl [--tokenizer ...]
+//       one {"rewards": [...]} line per input ({"input_ids": [...]} or {"text": ...}).
+//   align-lm generate --model DIR --prompt TEXT [--tokenizer ...] [--max-new-tokens N] [--temperature T]
+//                     [--top-p P] [--seed S]   (or --prompt-ids 1,2,3) → {"ids": [...], "text": ...}
+//   align-lm score-pairs --model RM_DIR --data FILE [--format dsp|pairwise] [--domain D] [--tokenizer ...]
+//       pair accuracy of a reward model (ties skipped), as JSON {"accuracy", "pairs", "correct", ...}.
 //   Common: --device cpu|cuda, --threads N.
 //
 // Errors (a malformed input line, a broken checkpoint) print `align-lm: error: ...` naming the file, line
@@ -12,6 +20,7 @@
 //
 //===----------------------------------------------------------------------===//
 
+#include "PairFiles.h"
 #include "align/rt/api.h"
 
 #include <nlohmann/json.hpp>
@@ -29,6 +38,14 @@ using align::rt::Error;
 const char *kUsage = R"(usage:
   align-lm logprobs --model DIR --input FILE.jsonl [--tokenizer bytes|PATH] [--device cpu|cuda] [--threads N]
   align-lm init --preset tiny|small|medium --vocab N [--seed S] --out DIR
+  align-lm init-reward --from LM_DIR [--outputs K] [--pooling last|eos|mean|max] [--seed S] --out DIR
+  align-lm score --model RM_DIR --input FILE.jsonl [--tokenizer bytes|PATH] [--device cpu|cuda]
+  align-lm generate --model DIR (--prompt TEXT | --prompt-ids 1,2,3) [--tokenizer bytes|PATH]
+                    [--max-new-tokens N] [--temperature T] [--top-p P] [--seed S] [--device cpu|cuda]
+  align-lm generate --model DIR (--prompt TEXT | --prompt-ids 1,2,3) [--tokenizer bytes|PATH]
+                    [--max-new-tokens N] [--temperature T] [--top-p P] [--seed S] [--device cpu|cuda]
+  align-lm score-pairs --model RM_DIR --data FILE [--format dsp|pairwise] [--domain D] [--tokenizer bytes|PATH]
+                       [--max-length N] [--device cpu|cuda]
 )";
 
 /// `--key value` pairs after the subcommand; every key must be one the subcommand knows.
@@ -81,6 +98,54 @@ void applyCommon(const std::map<std::string, std::string> &flags) {
   align::rt::setThreads(static_cast<int>(integer(flags, "threads", 0)));
 }
 
+/// BOS + text + EOS (where the tokenizer has them), keeping the last `maxLength` tokens when positive (DSP
+/// truncates from the left, so the response survives).
+std::vector<int64_t> encodeText(const align::rt::TextTokenizer &tokenizer, const std::string &text, bool addSpecial,
+                                int64_t maxLength) {
+  std::vector<int64_t> ids;
+  if (addSpecial && tokenizer.bosId() >= 0)
+    ids.push_back(tokenizer.bosId());
+  std::vector<int64_t> body = tokenizer.encode(text);
+  ids.insert(ids.end(), body.begin(), body.end());
+  if (addSpecial && tokenizer.eosId() >= 0)
+    ids.push_back(tokenizer.eosId());
+  if (maxLength > 0 && static_cast<int64_t>(ids.size()) > maxLength)
+    ids.erase(ids.begin(), ids.end() - maxLength);
+  return ids;
+}
+
+/// Token ids of one JSONL input row: {"input_ids": [...]} as given, or {"text": ...} through the tokenizer
+/// (wrapped in BOS/EOS when `addSpecial` and the tokenizer has them).
+std::vector<int64_t> rowIds(const std::string &line, const std::string &where, int64_t vocabSize,
+                            const align::rt::TextTokenizer *tokenizer, bool addSpecial) {
+  nlohmann::json row = nlohmann::json::parse(line, nullptr, /*allow_exceptions=*/false);
+  if (row.is_discarded() || !row.is_object())
+    throw Error(where + ": not a JSON object");
+  std::vector<int64_t> ids;
+  if (row.contains("input_ids")) {
+    const auto &field = row["input_ids"];
+    if (!field.is_array())
+      throw Error(where + ": field 'input_ids': expected an array of token ids");
+    for (size_t i = 0; i < field.size(); ++i) {
+      if (!field[i].is_number_integer())
+        throw Error(where + ": field 'input_ids'[" + std::to_string(i) + "]: expected an integer token id");
+      int64_t id = field[i].get<int64_t>();
+      if (id < 0 || id >= vocabSize)
+        throw Error(where + ": field 'input_ids'[" + std::to_string(i) + "]: id " + std::to_string(id) +
+                    " is outside the model's vocabulary of " + std::to_string(vocabSize));
+      ids.push_back(id);
+    }
+    return ids;
+  }
+  if (!row.contains("text"))
+    throw Error(where + ": expected a field 'input_ids' or 'text'");
+  if (!row["text"].is_string())
+    throw Error(where + ": field 'text': expected a string");
+  if (!tokenizer)
+    throw Error(where + ": field 'text' needs --tokenizer (bytes or a tokenizer.json)");
+  return encodeText(*tokenizer, row["text"].get<std::string>(), addSpecial, 0);
+}
+
 int logprobs(int argc, char **argv) {
   auto flags = parseFlags(argc, argv, {"model", "input", "tokenizer", "device", "threads"});
   applyCommon(flags);
@@ -98,33 +163,8 @@ int logprobs(int argc, char **argv) {
   for (size_t lineNo = 1; std::getline(input, line); ++lineNo) {
     if (line.find_first_not_of(" \t\r") == std::string::npos)
       continue; // blank lines separate nothing in JSONL; they are not rows
-    std::string where = inputPath + ":" + std::to_string(lineNo);
-    nlohmann::json row = nlohmann::json::parse(line, nullptr, /*allow_exceptions=*/false);
-    if (row.is_discarded() || !row.is_object())
-      throw Error(where + ": not a JSON object");
-    std::vector<int64_t> ids;
-    if (row.contains("input_ids")) {
-      const auto &field = row["input_ids"];
-      if (!field.is_array())
-        throw Error(where + ": field 'input_ids': expected an array of token ids");
-      for (size_t i = 0; i < field.size(); ++i) {
-        if (!field[i].is_number_integer())
-          throw Error(where + ": field 'input_ids'[" + std::to_string(i) + "]: expected an integer token id");
-        int64_t id = field[i].get<int64_t>();
-        if (id < 0 || id >= model->vocabSize())
-          throw Error(where + ": field 'input_ids'[" + std::to_string(i) + "]: id " + std::to_string(id) +
-                      " is outside the model's vocabulary of " + std::to_string(model->vocabSize()));
-        ids.push_back(id);
-      }
-    } else if (row.contains("text")) {
-      if (!row["text"].is_string())
-        throw Error(where + ": field 'text': expected a string");
-      if (!tokenizer)
-        throw Error(where + ": field 'text' needs --tokenizer (bytes or a tokenizer.json)");
-      ids = tokenizer->encode(row["text"].get<std::string>());
-    } else {
-      throw Error(where + ": expected a field 'input_ids' or 'text'");
-    }
+    std::vector<int64_t> ids = rowIds(line, inputPath + ":" + std::to_string(lineNo), model->vocabSize(),
+                                      tokenizer.get(), /*addSpecial=*/false);
     std::vector<double> logps = model->tokenLogprobs(ids);
     double sum = 0;
     for (double v : logps)
@@ -149,6 +189,123 @@ int init(int argc, char **argv) {
   return 0;
 }
 
+double real(const std::map<std::string, std::string> &flags, const std::string &key, double fallback) {
+  auto it = flags.find(key);
+  if (it == flags.end())
+    return fallback;
+  char *end = nullptr;
+  double v = std::strtod(it->second.c_str(), &end);
+  if (it->second.empty() || *end != '\0')
+    throw Error("--" + key + ": expected a number, got '" + it->second + "'");
+  return v;
+}
+
+int generate(int argc, char **argv) {
+  auto flags = parseFlags(argc, argv, {"model", "prompt", "prompt-ids", "tokenizer", "max-new-tokens", "temperature",
+                                       "top-p", "seed", "device", "threads"});
+  applyCommon(flags);
+  auto model = align::rt::LanguageModel::load(required(flags, "model"),
+                                              align::rt::parseDevice(flags.count("device") ? flags["device"] : "cpu"));
+  auto tokenizer = align::rt::TextTokenizer::open(flags.count("tokenizer") ? flags["tokenizer"] : "bytes");
+  std::vector<int64_t> prompt;
+  if (flags.count("prompt-ids")) {
+    std::string list = flags["prompt-ids"];
+    for (size_t start = 0; start <= list.size();) {
+      size_t comma = list.find(',', start);
+      std::string item = list.substr(start, comma == std::string::npos ? std::string::npos : comma - start);
+      char *end = nullptr;
+      long long id = std::strtoll(item.c_str(), &end, 10);
+      if (item.empty() || *end != '\0')
+        throw Error("--prompt-ids: expected comma-separated token ids, got '" + item + "'");
+      prompt.push_back(id);
+      if (comma == std::string::npos)
+        break;
+      start = comma + 1;
+    }
+  } else {
+    prompt = encodeText(*tokenizer, required(flags, "prompt"), /*addSpecial=*/false, 0);
+    if (tokenizer->bosId() >= 0)
+      prompt.insert(prompt.begin(), tokenizer->bosId());
+  }
+  std::vector<int64_t> ids = model->generate(prompt, integer(flags, "max-new-tokens", 64), real(flags, "temperature", 1.0),
+                                             real(flags, "top-p", 1.0), static_cast<uint64_t>(integer(flags, "seed", 0)),
+                                             tokenizer->eosId());
+  nlohmann::json out{{"ids", ids}, {"text", tokenizer->decode(ids)}};
+  std::cout << out.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) << '\n';
+  return 0;
+}
+
+int initReward(int argc, char **argv) {
+  auto flags = parseFlags(argc, argv, {"from", "outputs", "pooling", "seed", "out", "threads"});
+  applyCommon(flags);
+  auto scorer = align::rt::RewardScorer::fromLanguageModel(required(flags, "from"), integer(flags, "outputs", 1),
+                                                           flags.count("pooling") ? flags["pooling"] : "last",
+                                                           static_cast<uint64_t>(integer(flags, "seed", 0)));
+  scorer->save(required(flags, "out"));
+  std::cerr << "align-lm: wrote " << flags["out"] << "\n";
+  return 0;
+}
+
+std::unique_ptr<align::rt::RewardScorer> openScorer(std::map<std::string, std::string> &flags) {
+  return align::rt::RewardScorer::load(required(flags, "model"),
+                                       align::rt::parseDevice(flags.count("device") ? flags["device"] : "cpu"));
+}
+
+int score(int argc, char **argv) {
+  auto flags = parseFlags(argc, argv, {"model", "input", "tokenizer", "device", "threads"});
+  applyCommon(flags);
+  auto scorer = openScorer(flags);
+  std::unique_ptr<align::rt::TextTokenizer> tokenizer;
+  if (flags.count("tokenizer"))
+    tokenizer = align::rt::TextTokenizer::open(flags["tokenizer"]);
+  std::string inputPath = required(flags, "input");
+  std::ifstream input(inputPath);
+  if (!input)
+    throw Error(inputPath + ": cannot read file");
+  std::vector<std::vector<int64_t>> sequences;
+  std::string line;
+  for (size_t lineNo = 1; std::getline(input, line); ++lineNo)
+    if (line.find_first_not_of(" \t\r") != std::string::npos)
+      sequences.push_back(rowIds(line, inputPath + ":" + std::to_string(lineNo), scorer->vocabSize(), tokenizer.get(),
+                                 /*addSpecial=*/true));
+  int64_t pad = tokenizer ? tokenizer->padId() : 0;
+  for (const auto &rewards : scorer->score(sequences, pad))
+    std::cout << nlohmann::json{{"rewards", rewards}}.dump() << '\n';
+  return 0;
+}
+
+int scorePairs(int argc, char **argv) {
+  auto flags = parseFlags(argc, argv, {"model", "data", "format", "domain", "tokenizer", "max-length", "device", "threads"});
+  applyCommon(flags);
+  auto scorer = openScorer(flags);
+  if (scorer->outputs() != 1)
+    throw Error("score-pairs needs a scalar reward model; this one has " + std::to_string(scorer->outputs()) + " outputs");
+  auto tokenizer = align::rt::TextTokenizer::open(flags.count("tokenizer") ? flags["tokenizer"] : "bytes");
+  align::lm::Comparisons data = align::lm::readComparisons(required(flags, "data"), flags.count("format") ? flags["format"] : "dsp",
+                                                           flags.count("domain") ? flags["domain"] : "");
+  int64_t maxLength = integer(flags, "max-length", 512);
+  std::vector<std::vector<int64_t>> sequences;
+  for (const std::string &text : data.texts)
+    sequences.push_back(encodeText(*tokenizer, text, /*addSpecial=*/true, maxLength));
+  std::vector<std::vector<double>> rewards = scorer->score(sequences, tokenizer->padId());
+  size_t correct = 0;
+  std::map<std::string, std::pair<size_t, size_t>> byGroup; // group → (correct, pairs)
+  for (const auto &pair : data.pairs) {
+    bool right = rewards[pair.better][0] > rewards[pair.worse][0];
+    correct += right;
+    if (!pair.group.empty()) {
+      byGroup[pair.group].first += right;
+      byGroup[pair.group].second += 1;
+    }
+  }
+  nlohmann::json out{{"accuracy", data.pairs.empty() ? 0.0 : double(correct) / double(data.pairs.size())},
+                     {"pairs", data.pairs.size()}, {"correct", correct}, {"ties_skipped", data.ties}};
+  for (const auto &[group, counts] : byGroup)
+    out["accuracy_against"][group] = double(counts.first) / double(counts.second);
+  std::cout << out.dump() << '\n';
+  return 0;
+}
+
 } // namespace
 
 int main(int argc, char **argv) {
@@ -162,6 +319,14 @@ int main(int argc, char **argv) {
       return logprobs(argc, argv);
     if (command == "init")
       return init(argc, argv);
+    if (command == "generate")
+      return generate(argc, argv);
+    if (command == "init-reward")
+      return initReward(argc, argv);
+    if (command == "score")
+      return score(argc, argv);
+    if (command == "score-pairs")
+      return scorePairs(argc, argv);
     std::cerr << "align-lm: error: unknown command '" << command << "'\n" << kUsage;
     return 1;
   } catch (const std::exception &e) {

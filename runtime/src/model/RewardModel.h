@@ -1,0 +1,49 @@
+//===- RewardModel.h - Reward heads on the decoder -------------*- C++ -*-===//
+//
+// A reward model is the decoder plus a linear `score` head (Hugging Face's *ForSequenceClassification
+// layout: no bias, one output per objective), read at one position per sequence or pooled over it:
+//   last  the token before the final non-pad token — with sequences ending in EOS, the token before EOS
+//         (DSP's `last`, index num_non_pad − 2: the classic off-by-one, tested by hand);
+//   eos   the final non-pad token (what transformers' sequence classification reads);
+//   mean  masked mean over non-pad tokens;   max  masked elementwise max.
+// One output is a scalar reward (Bradley–Terry, DSP); several are a multi-objective regression head (DPA).
+//
+//===----------------------------------------------------------------------===//
+#pragma once
+
+#include "model/Llama.h"
+
+#include <string>
+
+namespace align::rt {
+
+enum class Pooling { Last, Eos, Mean, Max };
+Pooling parsePooling(const std::string &name);
+const char *poolingName(Pooling pooling);
+
+/// Pools hidden states [B, T, H] with the non-pad mask [B, T] (right padding) into [B, H].
+torch::Tensor poolHidden(const torch::Tensor &hidden, const torch::Tensor &mask, Pooling pooling);
+
+struct RewardModelImpl : torch::nn::Module {
+  RewardModelImpl(const ModelConfig &config, int64_t outputs, Pooling pooling);
+  /// Rewards [B, outputs] for input ids [B, T] with non-pad mask [B, T].
+  torch::Tensor forward(const torch::Tensor &inputIds, const torch::Tensor &mask);
+
+  ModelConfig config;
+  int64_t outputs;
+  Pooling pooling;
+  Decoder model{nullptr};
+  torch::nn::Linear score{nullptr};
+};
+TORCH_MODULE(RewardModel);
+
+/// A reward model whose decoder (and embedding) is copied from `lm`, with a freshly initialised head.
+RewardModel rewardModelFrom(CausalLM &lm, int64_t outputs, Pooling pooling, uint64_t seed);
+
+/// Loads a checkpoint directory written by saveRewardModel or by transformers' *ForSequenceClassification.
+RewardModel loadRewardModel(const std::string &dir);
+/// Writes config.json (architectures *ForSequenceClassification, num_labels, pad_token_id, our pooling)
+/// and model.safetensors.
+void saveRewardModel(RewardModel &model, const std::string &dir);
+
+} // namespace align::rt
