@@ -97,13 +97,13 @@ std::pair<torch::Tensor, torch::Tensor> targetColumns(const torch::Tensor &targe
 /// the softmax dtype, which may be wider than a and b: bf16 products are summed in float32).
 void storeProduct(torch::Tensor &out, int64_t begin, int64_t count, const torch::Tensor &a, const torch::Tensor &b,
                   bool accumulate) {
-  torch::Tensor rows = out.narrow(0, begin, count); // contiguous rows: written in place
+  torch::Tensor outRows = out.narrow(0, begin, count); // contiguous rows: written in place
   if (!accumulate)
-    torch::mm_out(rows, a, b);
+    torch::mm_out(outRows, a, b);
   else if (out.scalar_type() == a.scalar_type())
-    rows.addmm_(a, b);
+    outRows.addmm_(a, b);
   else
-    rows.add_(torch::mm(a, b));
+    outRows.add_(torch::mm(a, b));
 }
 
 /// The autograd node. The bias is an optional argument because autograd refuses undefined tensors as

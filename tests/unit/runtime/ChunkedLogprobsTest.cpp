@@ -16,6 +16,7 @@
 #include <c10/core/CPUAllocator.h>
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <atomic>
 #include <cstdio>
 #include <functional>
@@ -81,7 +82,7 @@ Problem randomProblem(int64_t rows, int64_t hiddenSize, int64_t vocab, torch::Sc
                       torch::Device device = torch::kCPU) {
   auto options = torch::TensorOptions().dtype(dtype).device(device);
   Problem p;
-  // Unit-variance logits times √hiddenSize / 2: far from uniform, so the softmax gradient is not trivial.
+  // Logits with standard deviation √hiddenSize / 2: far from uniform, so the softmax gradient is not trivial.
   p.hidden = torch::randn({rows, hiddenSize}, options);
   p.weight = torch::randn({vocab, hiddenSize}, options) * 0.5;
   p.bias = withBias ? torch::randn({vocab}, options) : torch::Tensor();
@@ -100,8 +101,9 @@ std::pair<double, std::string> worstOf(const Outcome &got, const Outcome &want) 
   return *std::max_element(diffs.begin(), diffs.end());
 }
 
-/// Every vocabulary and chunk size of the brief, with and without a bias, against the unfused path in the
-/// same dtype and, below float64, against the float64 truth too. Returns the worst difference seen.
+/// Vocabularies from tiny to Llama-2's and chunks of one row, of three, of all rows, of more than all and
+/// of a size that does not divide the rows, with and without a bias: against the unfused path in the same
+/// dtype and, below float64, against the float64 truth too. Returns the worst difference from unfused.
 double worstOverSizes(torch::ScalarType dtype, int64_t rows, int64_t hiddenSize, double tolerance,
                       double truthTolerance = 0) {
   double worst = 0;
@@ -290,6 +292,17 @@ TEST(ChunkedLogprobs, ComputesOnlyTheGradientsAskedFor) {
     EXPECT_FALSE(plain.requires_grad());
     EXPECT_LE(maxAbsDiff(plain, want.value), 1e-12) << "vocab " << vocab;
   }
+}
+
+TEST(ChunkedLogprobs, RefusesASecondDerivative) {
+  torch::manual_seed(15);
+  Problem p = randomProblem(/*rows=*/5, /*hiddenSize=*/4, /*vocab=*/9, torch::kFloat64, /*withBias=*/false);
+  torch::Tensor h = p.hidden.clone().requires_grad_(), w = p.weight.clone().requires_grad_();
+  torch::Tensor loss = (chunkedTokenLogprobs(h, w, p.targets, 2) * p.upstream).sum();
+  auto grads = torch::autograd::grad({loss}, {h}, {}, /*retain_graph=*/true, /*create_graph=*/true);
+  // No graph behind the gradient: differentiating it again is an error, not a silent zero.
+  EXPECT_FALSE(grads[0].requires_grad());
+  EXPECT_THROW(grads[0].sum().backward(), c10::Error);
 }
 
 TEST(ChunkedLogprobs, LowPrecisionInputsComputeInFloat32AndReturnInputDtypeGradients) {
