@@ -9,6 +9,7 @@
 //
 //===----------------------------------------------------------------------===//
 
+#include "TestModels.h"
 #include "align/rt/Error.h"
 #include "model/Llama.h"
 #include "objectives/ChunkedLogprobs.h"
@@ -23,6 +24,8 @@
 #include <tuple>
 
 using namespace align::rt;
+using align::rt::testing::randomModel;
+using align::rt::testing::tinyConfig;
 
 namespace {
 
@@ -172,21 +175,6 @@ struct CountingScope {
   void resetPeak() { counter().peak = counter().current.load(); }
   int64_t peak() const { return counter().peak.load(); }
 };
-
-ModelConfig tinyConfig(bool tied) {
-  ModelConfig c = presetConfig("tiny", 97);
-  c.tieWordEmbeddings = tied;
-  return c;
-}
-
-CausalLM randomModel(const ModelConfig &config, uint64_t seed) {
-  CausalLM model(config);
-  model->initialize(seed);
-  torch::NoGradGuard noGrad;
-  for (auto &p : model->parameters()) // larger weights than the 0.02 init, so logits are far from uniform
-    p.mul_(10);
-  return model;
-}
 
 std::string scientific(double x) {
   char text[32];
@@ -403,7 +391,7 @@ TEST(ChunkedLogprobs, RejectsMalformedArguments) {
 
 TEST(ChunkedLogprobs, SequenceFormEqualsTokenLogprobsOfTheModel) {
   for (bool tied : {false, true}) {
-    CausalLM model = randomModel(tinyConfig(tied), tied ? 21 : 22);
+    CausalLM model = randomModel(tinyConfig(2, tied), tied ? 21 : 22);
     torch::manual_seed(23);
     torch::Tensor ids = torch::randint(0, 97, {2, 9}, torch::kInt64);
     torch::Tensor upstream = torch::randn({2, 8});

@@ -7,6 +7,7 @@
 //
 //===----------------------------------------------------------------------===//
 
+#include "TestModels.h"
 #include "align/rt/Error.h"
 #include "checkpoint/SafeTensors.h"
 #include "core/Files.h"
@@ -16,25 +17,10 @@
 #include <gtest/gtest.h>
 
 using namespace align::rt;
+using align::rt::testing::randomModel;
+using align::rt::testing::tinyConfig;
 
 namespace {
-
-ModelConfig tinyConfig(int64_t kvHeads = 2, bool tied = false) {
-  ModelConfig c = presetConfig("tiny", 97);
-  c.numKeyValueHeads = kvHeads;
-  c.tieWordEmbeddings = tied;
-  return c;
-}
-
-CausalLM randomModel(const ModelConfig &config, uint64_t seed) {
-  CausalLM model(config);
-  model->initialize(seed);
-  torch::NoGradGuard noGrad;
-  for (auto &p : model->parameters()) // larger weights than the 0.02 init, so logits are far from uniform
-    p.mul_(10);
-  model->eval();
-  return model;
-}
 
 std::string tempDir(const std::string &name) {
   std::string dir = joinPath(::testing::TempDir(), "align-llama-" + name);
