@@ -7,7 +7,7 @@ from lit.llvm import llvm_config
 
 config.name = "alignc"
 config.test_format = lit.formats.ShTest(not llvm_config.use_lit_shell)
-config.suffixes = [".align", ".test"]
+config.suffixes = [".align", ".test", ".mlir"]
 config.excludes = ["Inputs", "lit.cfg.py", "lit.site.cfg.py"]
 config.test_source_root = os.path.dirname(__file__)
 config.test_exec_root = os.path.join(config.align_obj_root, "tests", "lit")
@@ -17,4 +17,4 @@ llvm_config.with_environment("PATH", config.llvm_tools_dir, append_path=True)
 llvm_config.with_environment("NO_COLOR", "1")
 config.substitutions.append(("%recipes", os.path.join(config.align_src_root, "recipes")))
 config.substitutions.append(("%docs", os.path.join(config.align_src_root, "docs")))
-llvm_config.add_tool_substitutions(["alignc"], [config.align_tools_dir])
+llvm_config.add_tool_substitutions(["alignc", "align-opt"], [config.align_tools_dir])

@@ -1,0 +1,311 @@
+//===- TrainOps.td - Ops of the train dialect --------------*- tablegen -*-===//
+//
+// The step program. Program level: load models and data, attach heads/users/adapters. Stage level: the
+// schedule as attributes, a step loop, evaluation and checkpoints. Step level: batch fetch, forward,
+// log-probs (fused or not), reference log-probs (cached or online), losses, backward, optimizer step.
+// Outer loops: EM over latent types and rejection-sampling fine-tuning.
+//
+//===----------------------------------------------------------------------===//
+#ifndef ALIGN_DIALECT_TRAIN_TRAINOPS_TD
+#define ALIGN_DIALECT_TRAIN_TRAINOPS_TD
+
+include "align/Dialect/Train/TrainDialect.td"
+include "align/Dialect/Train/TrainEnums.td"
+include "align/Dialect/Train/TrainTypes.td"
+include "mlir/IR/SymbolInterfaces.td"
+include "mlir/Interfaces/SideEffectInterfaces.td"
+
+//===----------------------------------------------------------------------===//
+// Program level
+//===----------------------------------------------------------------------===//
+
+def Train_ProgramOp : Train_Op<"program", [Symbol, SymbolTable, SingleBlock, NoTerminator,
+    IsolatedFromAbove]> {
+  let summary = "a training program: loaded models and data, then stages in run order";
+  let arguments = (ins SymbolNameAttr:$sym_name);
+  let regions = (region SizedRegion<1>:$bodyRegion);
+  let assemblyFormat = "$sym_name attr-dict-with-keyword $bodyRegion";
+}
+
+def Train_LoadModelOp : Train_Op<"load_model", [HasParent<"ProgramOp">]> {
+  let summary = "builds a model from a preset or loads a Hugging Face checkpoint";
+  let description = [{
+    ```mlir
+    %lm = train.load_model "lm" from "llama" {preset = "tiny", seed = 0 : i64, tokenizer = "bytes"}
+    ```
+  }];
+  let arguments = (ins StrAttr:$name, StrAttr:$source, DictionaryAttr:$config);
+  let results = (outs Train_ModelType:$model);
+  let assemblyFormat = "$name `from` $source $config attr-dict-with-keyword";
+}
+
+def Train_AttachOp : Train_Op<"attach", [HasParent<"ProgramOp">]> {
+  let summary = "a model with something attached: a reward head, users, an adapter or a direction";
+  let description = [{
+    `role` is one of `reward_head` (`scalar`, `regression`), `users` (`individual`, `cluster`),
+    `adapter` (`lora`) or `direction` (a DPA preference rendered into the prompt).
+    ```mlir
+    %rm = train.attach "reward_head" "scalar" to %lm {pooling = "last"}
+    ```
+  }];
+  let arguments = (ins StrAttr:$role, StrAttr:$constructor, Train_ModelType:$base, DictionaryAttr:$config);
+  let results = (outs Train_ModelType:$model);
+  let assemblyFormat = "$role $constructor `to` $base $config attr-dict-with-keyword";
+  let hasVerifier = 1;
+}
+
+def Train_LoadDataOp : Train_Op<"load_data", [HasParent<"ProgramOp">]> {
+  let summary = "reads, tokenizes and splits a data source";
+  let description = [{
+    ```mlir
+    %hh = train.load_data "hh" from "scored" {path = "dsp/helpful.json"} splits ["eval", "train"]
+    ```
+  }];
+  let arguments = (ins StrAttr:$name, StrAttr:$source, DictionaryAttr:$config, StrArrayAttr:$splits);
+  let results = (outs Train_DatasetType:$dataset);
+  let assemblyFormat = "$name `from` $source $config `splits` $splits attr-dict-with-keyword";
+  let hasVerifier = 1;
+  let extraClassDeclaration = [{
+    bool hasSplit(::llvm::StringRef split);
+  }];
+}
+
+//===----------------------------------------------------------------------===//
+// Stage level
+//===----------------------------------------------------------------------===//
+
+def Train_StageOp : Train_Op<"stage", [Symbol, SingleBlock, NoTerminator, HasParent<"ProgramOp">,
+    DeclareOpInterfaceMethods<SymbolUserOpInterface>]> {
+  let summary = "a stage with its schedule decisions as attributes";
+  let description = [{
+    Every schedule decision the trainer needs is an attribute: the optimizer and its parameters, the lr
+    schedule with `warmup` steps and `lr_final` (a fraction of `lr`), `batch` examples per optimizer step
+    split into `accumulation` micro-batches of `micro_batch`, `steps` or `epochs`, `precision`,
+    `max_length`/`max_prompt_length` and `truncation`, gradient `clip`, `seed`, the `reference`
+    strategy, `concat_pairs` (chosen and rejected in one forward) and `fused_logprobs` with
+    `logprob_chunk` (LM head, log-softmax and gather in vocabulary chunks).
+  }];
+  let arguments = (ins
+    SymbolNameAttr:$sym_name,
+    OptionalAttr<FlatSymbolRefAttr>:$init_from,
+    Train_OptimizerKindAttr:$optimizer,
+    F64Attr:$lr,
+    DictionaryAttr:$optimizer_params,
+    Train_LRScheduleKindAttr:$lr_schedule,
+    F64Attr:$lr_final,
+    I64Attr:$warmup,
+    I64Attr:$batch,
+    I64Attr:$micro_batch,
+    I64Attr:$accumulation,
+    OptionalAttr<I64Attr>:$steps,
+    OptionalAttr<F64Attr>:$epochs,
+    Train_PrecisionAttr:$precision,
+    I64Attr:$max_length,
+    I64Attr:$max_prompt_length,
+    Train_TruncationAttr:$truncation,
+    F64Attr:$clip,
+    I64Attr:$seed,
+    Train_ReferenceStrategyAttr:$reference,
+    BoolAttr:$concat_pairs,
+    BoolAttr:$fused_logprobs,
+    OptionalAttr<I64Attr>:$logprob_chunk,
+    I64Attr:$log_every,
+    OptionalAttr<F64Attr>:$time_limit);
+  let regions = (region SizedRegion<1>:$bodyRegion);
+  let assemblyFormat = "$sym_name (`init_from` $init_from^)? attr-dict-with-keyword $bodyRegion";
+  let hasVerifier = 1;
+}
+
+def Train_StepLoopOp : Train_Op<"step_loop", [SingleBlock, ParentOneOf<["StageOp", "EmLoopOp", "RsfLoopOp"]>]> {
+  let summary = "the optimizer steps of a stage";
+  let description = [{
+    Runs until the stage's `steps` or `epochs` are done. Each iteration is one optimizer step: the body up
+    to the terminating `train.optimizer_step` runs once per micro-batch (`accumulation` times), each
+    `train.backward` adding to the gradients.
+  }];
+  let regions = (region SizedRegion<1>:$bodyRegion);
+  let assemblyFormat = "attr-dict-with-keyword $bodyRegion";
+  let hasRegionVerifier = 1;
+}
+
+def Train_EvaluateOp : Train_Op<"evaluate", [ParentOneOf<["ProgramOp", "StageOp"]>]> {
+  let summary = "computes a metric of a model on data, optionally broken down by a column";
+  let description = [{
+    ```mlir
+    train.evaluate "accuracy" by "user" %pi on %prefs split "eval" {}
+    ```
+    In a stage it runs every `every_steps` steps (at the end when absent); at program level, after the
+    last stage.
+  }];
+  let arguments = (ins StrAttr:$metric, OptionalAttr<StrAttr>:$by, Train_ModelType:$model,
+                       Train_DatasetType:$dataset, OptionalAttr<StrAttr>:$split,
+                       OptionalAttr<I64Attr>:$every_steps, DictionaryAttr:$params);
+  let assemblyFormat = [{
+    $metric (`by` $by^)? $model `on` $dataset (`split` $split^)? (`every_steps` $every_steps^)? $params
+    attr-dict-with-keyword
+  }];
+  let hasVerifier = 1;
+}
+
+def Train_SaveCheckpointOp : Train_Op<"save_checkpoint", [HasParent<"StageOp">]> {
+  let summary = "writes the model as a Hugging Face checkpoint at a cadence and at the stage's end";
+  let arguments = (ins Train_ModelType:$model, OptionalAttr<I64Attr>:$every_steps,
+                       OptionalAttr<F64Attr>:$every_seconds);
+  let assemblyFormat = [{
+    $model (`every_steps` $every_steps^)? (`every_seconds` $every_seconds^)? attr-dict
+  }];
+  let hasVerifier = 1;
+}
+
+//===----------------------------------------------------------------------===//
+// Step level
+//===----------------------------------------------------------------------===//
+
+def Train_BatchFetchOp : Train_Op<"batch_fetch"> {
+  let summary = "the next micro-batch of a dataset (or of one of its splits)";
+  let arguments = (ins Train_DatasetType:$dataset, OptionalAttr<StrAttr>:$split);
+  let results = (outs Train_BatchType:$batch);
+  let assemblyFormat = "$dataset (`split` $split^)? attr-dict";
+  let hasVerifier = 1;
+}
+
+def Train_ForwardOp : Train_Op<"forward", [Pure]> {
+  let summary = "the decoder's forward pass up to the final hidden states";
+  let description = [{
+    With `concat_pairs`, chosen and rejected responses go through one forward as a batch of twice the
+    size (the stage must have decided `concat_pairs = true`).
+  }];
+  let arguments = (ins Train_ModelType:$model, Train_BatchType:$batch, UnitAttr:$concat_pairs);
+  let results = (outs Train_HiddenType:$hidden);
+  let assemblyFormat = "$model `,` $batch (`concat_pairs` $concat_pairs^)? attr-dict";
+  let hasVerifier = 1;
+}
+
+def Train_SequenceLogprobsOp : Train_Op<"sequence_logprobs", [Pure]> {
+  let summary = "per-sequence response log-probabilities from hidden states";
+  let description = [{
+    Unfused: LM head, full log-softmax, gather. `fused chunk N`: the same in vocabulary chunks of N,
+    never materialising batch × sequence × vocabulary logits (the stage must have decided
+    `fused_logprobs` with the same `logprob_chunk`).
+  }];
+  let arguments = (ins Train_ModelType:$model, Train_HiddenType:$hidden, Train_BatchType:$batch,
+                       UnitAttr:$fused, OptionalAttr<I64Attr>:$chunk);
+  let results = (outs Train_LogprobsType:$logprobs);
+  let assemblyFormat = [{
+    $model `,` $hidden `,` $batch (`fused` $fused^)? (`chunk` $chunk^)? attr-dict
+  }];
+  let hasVerifier = 1;
+}
+
+def Train_ReferenceLogprobsOp : Train_Op<"reference_logprobs"> {
+  let summary = "log-probabilities of the frozen reference model, cached or computed online";
+  let description = [{
+    `cached`: computed once per example before training and looked up (the stage's reference strategy is
+    `precompute`); otherwise a no-grad forward every step (`online`).
+  }];
+  let arguments = (ins Train_ModelType:$model, Train_BatchType:$batch, UnitAttr:$cached);
+  let results = (outs Train_LogprobsType:$logprobs);
+  let assemblyFormat = "$model `,` $batch (`cached` $cached^)? attr-dict";
+  let hasVerifier = 1;
+}
+
+def Train_ScoreOp : Train_Op<"score", [Pure]> {
+  let summary = "reward-model scores of a batch or of generated samples";
+  let arguments = (ins Train_ModelType:$model, AnyTypeOf<[Train_BatchType, Train_SamplesType]>:$input);
+  let results = (outs Train_ScoresType:$scores);
+  let assemblyFormat = "$model `,` $input attr-dict `:` type($input)";
+}
+
+def Train_LossOp : Train_Op<"loss", [Pure]> {
+  let summary = "one loss of the objective family, with its parameters";
+  let description = [{
+    ```mlir
+    %l = train.loss pdpo %lp against %ref {beta = 5.0e-01 : f64} alpha 5.0e-01 : !train.logprobs
+    ```
+    Preference losses on log-probs that compare with a reference (`dpo`, `ipo`, `hinge`, `pdpo`, `pipo`,
+    `em_dpo`) take it `against` reference log-probs; reward losses (`bt`, `pbt`, `rank_loss`,
+    `regression`) take scores. P-RLHF losses (`pdpo`, `pipo`, `psimpo`, `pbt`) mix user-conditioned and
+    generic rows with `alpha`. `weighted` multiplies each example by the data's weight column.
+  }];
+  let arguments = (ins Train_LossKindAttr:$kind, AnyTypeOf<[Train_LogprobsType, Train_ScoresType]>:$input,
+                       Optional<Train_LogprobsType>:$reference, DictionaryAttr:$params,
+                       UnitAttr:$weighted, OptionalAttr<F64Attr>:$alpha);
+  let results = (outs Train_LossType:$loss);
+  let assemblyFormat = [{
+    $kind $input (`against` $reference^)? $params (`weighted` $weighted^)? (`alpha` $alpha^)? attr-dict
+    `:` type($input)
+  }];
+  let hasVerifier = 1;
+  let extraClassDeclaration = [{
+    static bool needsReference(LossKind kind);
+    static bool takesScores(LossKind kind);
+    static bool mixesUsers(LossKind kind);
+  }];
+}
+
+def Train_LossSumOp : Train_Op<"loss_sum", [Pure]> {
+  let summary = "a weighted sum of losses";
+  let arguments = (ins Variadic<Train_LossType>:$terms, DenseF64ArrayAttr:$weights);
+  let results = (outs Train_LossType:$loss);
+  let assemblyFormat = "$terms `weights` $weights attr-dict";
+  let hasVerifier = 1;
+}
+
+def Train_BackwardOp : Train_Op<"backward", [HasParent<"StepLoopOp">]> {
+  let summary = "accumulates the gradients of a loss (scaled by 1/accumulation)";
+  let arguments = (ins Train_LossType:$loss);
+  let assemblyFormat = "$loss attr-dict";
+}
+
+def Train_OptimizerStepOp : Train_Op<"optimizer_step", [Terminator, HasParent<"StepLoopOp">]> {
+  let summary = "clips gradients, applies the stage's optimizer and lr schedule, zeroes gradients";
+  let arguments = (ins Train_ModelType:$model);
+  let assemblyFormat = "$model attr-dict";
+  let hasVerifier = 1;
+}
+
+//===----------------------------------------------------------------------===//
+// Generation and outer loops
+//===----------------------------------------------------------------------===//
+
+def Train_GenerateOp : Train_Op<"generate"> {
+  let summary = "samples responses to a batch of prompts (KV-cached decoding)";
+  let arguments = (ins Train_ModelType:$model, Train_BatchType:$prompts, I64Attr:$samples,
+                       F64Attr:$temperature, I64Attr:$max_new_tokens);
+  let results = (outs Train_SamplesType:$result);
+  let assemblyFormat = "$model `,` $prompts attr-dict";
+  let hasVerifier = 1;
+}
+
+def Train_SelectBestOp : Train_Op<"select_best", [Pure]> {
+  let summary = "keeps the best-scoring sample per prompt as a dataset to fine-tune on (RSF)";
+  let arguments = (ins Train_SamplesType:$samples, Train_ScoresType:$scores);
+  let results = (outs Train_DatasetType:$dataset);
+  let assemblyFormat = "$samples `,` $scores attr-dict";
+}
+
+def Train_EmLoopOp : Train_Op<"em_loop", [SingleBlock, NoTerminator, HasParent<"StageOp">]> {
+  let summary = "EM over latent annotator types around the stage's step loop";
+  let description = [{
+    Each of `iterations`: the M-step runs the body once per type (the `em_dpo` loss weighted by that
+    type's posterior), restarting from the stage's `init_from` when `restart`; then the E-step updates the
+    posterior γ (`full`, or `cross_fit` over `folds` held-out folds).
+  }];
+  let arguments = (ins I64Attr:$iterations, I64Attr:$types, BoolAttr:$restart, StrAttr:$e_step,
+                       I64Attr:$folds);
+  let regions = (region SizedRegion<1>:$bodyRegion);
+  let assemblyFormat = "attr-dict-with-keyword $bodyRegion";
+  let hasVerifier = 1;
+  let hasRegionVerifier = 1;
+}
+
+def Train_RsfLoopOp : Train_Op<"rsf_loop", [SingleBlock, NoTerminator, HasParent<"StageOp">]> {
+  let summary = "rejection-sampling fine-tuning: generate, score, keep the best, fine-tune; repeated";
+  let arguments = (ins I64Attr:$iterations, OptionalAttr<I64Attr>:$prompts_per_iteration);
+  let regions = (region SizedRegion<1>:$bodyRegion);
+  let assemblyFormat = "attr-dict-with-keyword $bodyRegion";
+  let hasVerifier = 1;
+  let hasRegionVerifier = 1;
+}
+
+#endif // ALIGN_DIALECT_TRAIN_TRAINOPS_TD

@@ -1,0 +1,163 @@
+//===- TrainStepOps.cpp - Verifiers of the ops inside a step loop ---------===//
+//
+// Step ops must agree with the schedule their stage decided (pair concatenation, fused log-probs and
+// their chunk size, the reference strategy) and with each other (log-probs from the same model's
+// forward, a reference that is not the model being trained, a loss fed what its kind needs).
+//
+//===----------------------------------------------------------------------===//
+
+#include "align/Dialect/Train/TrainOps.h"
+
+#include <cmath>
+
+using namespace mlir;
+using namespace align::train;
+
+namespace {
+
+/// The stage an op belongs to, reporting an error when it is outside any stage.
+StageOp requireStage(Operation *op) {
+  auto stage = op->getParentOfType<StageOp>();
+  if (!stage)
+    op->emitOpError() << "must be inside a 'train.stage'";
+  return stage;
+}
+
+/// The model a step loop optimizes (its terminator's operand), or null.
+Value optimizedModel(Operation *op) {
+  auto loop = op->getParentOfType<StepLoopOp>();
+  if (!loop || loop.getBody()->empty())
+    return nullptr;
+  if (auto step = dyn_cast<OptimizerStepOp>(loop.getBody()->back()))
+    return step.getModel();
+  return nullptr;
+}
+
+} // namespace
+
+LogicalResult BatchFetchOp::verify() {
+  if (std::optional<StringRef> split = getSplit())
+    if (auto data = getDataset().getDefiningOp<LoadDataOp>(); data && !data.hasSplit(*split))
+      return emitOpError() << "data '" << data.getName() << "' has no split '" << *split << "'";
+  return success();
+}
+
+LogicalResult ForwardOp::verify() {
+  StageOp stage = requireStage(*this);
+  if (!stage)
+    return failure();
+  if (getConcatPairs() && !stage.getConcatPairs())
+    return emitOpError() << "concatenates pairs, but stage @" << stage.getSymName() << " has concat_pairs = false";
+  return success();
+}
+
+LogicalResult SequenceLogprobsOp::verify() {
+  StageOp stage = requireStage(*this);
+  if (!stage)
+    return failure();
+  if (getFused() != getChunk().has_value())
+    return emitOpError() << (getFused() ? "is fused but has no chunk size" : "has a chunk size but is not fused");
+  if (getFused() != stage.getFusedLogprobs())
+    return emitOpError() << (getFused() ? "is fused" : "is not fused") << ", but stage @" << stage.getSymName()
+                         << " has fused_logprobs = " << (stage.getFusedLogprobs() ? "true" : "false");
+  if (getChunk() && getChunk() != stage.getLogprobChunk())
+    return emitOpError() << "chunk " << *getChunk() << " differs from stage @" << stage.getSymName()
+                         << "'s logprob_chunk " << *stage.getLogprobChunk();
+  // The LM head applied here must be the one of the model whose forward made the hidden states.
+  if (auto forward = getHidden().getDefiningOp<ForwardOp>()) {
+    if (forward.getModel() != getModel())
+      return emitOpError() << "applies a different model's LM head than the forward that made its hidden states";
+    if (forward.getBatch() != getBatch())
+      return emitOpError() << "reads a different batch than the forward that made its hidden states";
+  }
+  return success();
+}
+
+LogicalResult ReferenceLogprobsOp::verify() {
+  StageOp stage = requireStage(*this);
+  if (!stage)
+    return failure();
+  ReferenceStrategy strategy = stage.getReference();
+  if (strategy == ReferenceStrategy::none)
+    return emitOpError() << "needs a reference, but stage @" << stage.getSymName() << " has reference = none";
+  if (getCached() != (strategy == ReferenceStrategy::precompute))
+    return emitOpError() << (getCached() ? "is cached" : "is online") << ", but stage @" << stage.getSymName()
+                         << " has reference = " << stringifyReferenceStrategy(strategy);
+  // A cached or frozen reference must not be the model whose weights this loop updates.
+  if (Value trained = optimizedModel(*this); trained && trained == getModel())
+    return emitOpError() << "scores with the model the step loop optimizes; a reference is frozen";
+  return success();
+}
+
+bool LossOp::needsReference(LossKind kind) {
+  switch (kind) {
+  case LossKind::dpo:
+  case LossKind::ipo:
+  case LossKind::hinge:
+  case LossKind::pdpo:
+  case LossKind::pipo:
+  case LossKind::em_dpo:
+    return true;
+  default:
+    return false;
+  }
+}
+
+bool LossOp::takesScores(LossKind kind) {
+  return kind == LossKind::bt || kind == LossKind::pbt || kind == LossKind::rank_loss ||
+         kind == LossKind::regression;
+}
+
+bool LossOp::mixesUsers(LossKind kind) {
+  return kind == LossKind::pdpo || kind == LossKind::pipo || kind == LossKind::psimpo || kind == LossKind::pbt;
+}
+
+LogicalResult LossOp::verify() {
+  LossKind kind = getKind();
+  StringRef name = stringifyLossKind(kind);
+  bool scores = isa<ScoresType>(getInput().getType());
+  if (takesScores(kind) != scores)
+    return emitOpError() << "'" << name << "' takes " << (takesScores(kind) ? "reward scores" : "log-probs")
+                         << ", not " << (scores ? "scores" : "log-probs");
+  if (needsReference(kind) && !getReference())
+    return emitOpError() << "'" << name << "' needs reference log-probs";
+  if (!needsReference(kind) && getReference())
+    return emitOpError() << "'" << name << "' takes no reference log-probs";
+  if (mixesUsers(kind) != getAlpha().has_value())
+    return emitOpError() << "'" << name << "' "
+                         << (mixesUsers(kind) ? "mixes user and generic rows and needs alpha" : "takes no alpha");
+  if (getAlpha()) {
+    double alpha = getAlpha()->convertToDouble();
+    if (!(alpha >= 0 && alpha <= 1))
+      return emitOpError() << "alpha must lie in [0, 1]";
+  }
+  if (auto beta = getParams().getAs<FloatAttr>("beta"); beta && !(beta.getValueAsDouble() > 0))
+    return emitOpError() << "beta must be > 0";
+  return success();
+}
+
+LogicalResult LossSumOp::verify() {
+  if (getTerms().empty())
+    return emitOpError() << "sums no losses";
+  if (getWeights().size() != getTerms().size())
+    return emitOpError() << "has " << getTerms().size() << " losses but " << getWeights().size() << " weights";
+  for (auto [index, weight] : llvm::enumerate(getWeights()))
+    if (!std::isfinite(weight))
+      return emitOpError() << "weight #" << index << " is not finite";
+  return success();
+}
+
+LogicalResult OptimizerStepOp::verify() {
+  // Gradients exist only for a model that some forward or scoring in this step ran.
+  Block *body = (*this)->getBlock();
+  bool used = llvm::any_of(*body, [&](Operation &op) {
+    if (auto forward = dyn_cast<ForwardOp>(op))
+      return forward.getModel() == getModel();
+    if (auto score = dyn_cast<ScoreOp>(op))
+      return score.getModel() == getModel();
+    return false;
+  });
+  if (!used)
+    return emitOpError() << "optimizes a model that no 'train.forward' or 'train.score' in this step runs";
+  return success();
+}
