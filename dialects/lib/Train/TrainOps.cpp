@@ -24,6 +24,9 @@ namespace {
 
 bool positiveFinite(double value) { return std::isfinite(value) && value > 0; }
 
+/// ODS returns I64Attr values as uint64_t; schedule checks need the signed value (-1 must fail `>= 0`).
+int64_t signedValue(IntegerAttr attr) { return attr.getInt(); }
+
 template <typename OpTy>
 unsigned countOps(Block &block) {
   return static_cast<unsigned>(llvm::count_if(block, [](Operation &op) { return isa<OpTy>(op); }));
@@ -66,34 +69,37 @@ LogicalResult StageOp::verify() {
   double lrFinal = getLrFinal().convertToDouble();
   if (!(lrFinal >= 0 && lrFinal <= 1))
     return emitOpError() << "lr_final must lie in [0, 1] (a fraction of lr)";
-  if (getWarmup() < 0)
+  if (signedValue(getWarmupAttr()) < 0)
     return emitOpError() << "warmup must be >= 0";
-  if (getBatch() < 1 || getMicroBatch() < 1 || getAccumulation() < 1)
+  int64_t batch = signedValue(getBatchAttr()), micro = signedValue(getMicroBatchAttr()),
+          accumulation = signedValue(getAccumulationAttr());
+  if (batch < 1 || micro < 1 || accumulation < 1)
     return emitOpError() << "batch, micro_batch and accumulation must be >= 1";
-  if (getBatch() != getMicroBatch() * getAccumulation())
-    return emitOpError() << "batch (" << getBatch() << ") must equal micro_batch (" << getMicroBatch()
-                         << ") x accumulation (" << getAccumulation() << ")";
+  if (batch != micro * accumulation)
+    return emitOpError() << "batch (" << batch << ") must equal micro_batch (" << micro << ") x accumulation ("
+                         << accumulation << ")";
   if (getSteps().has_value() == getEpochs().has_value())
     return emitOpError() << "must set exactly one of steps and epochs";
-  if (getSteps() && *getSteps() < 1)
+  if (getStepsAttr() && signedValue(getStepsAttr()) < 1)
     return emitOpError() << "steps must be >= 1";
   if (getEpochs() && !positiveFinite(getEpochs()->convertToDouble()))
     return emitOpError() << "epochs must be a finite number > 0";
-  if (getMaxLength() < 2)
+  int64_t maxLength = signedValue(getMaxLengthAttr()), maxPrompt = signedValue(getMaxPromptLengthAttr());
+  if (maxLength < 2)
     return emitOpError() << "max_length must be >= 2 (a prompt token and a response token)";
-  if (getMaxPromptLength() < 1 || getMaxPromptLength() >= getMaxLength())
-    return emitOpError() << "max_prompt_length (" << getMaxPromptLength() << ") must lie in [1, max_length ("
-                         << getMaxLength() << "))";
+  if (maxPrompt < 1 || maxPrompt >= maxLength)
+    return emitOpError() << "max_prompt_length (" << maxPrompt << ") must lie in [1, max_length (" << maxLength
+                         << "))";
   if (!positiveFinite(getClip().convertToDouble()))
     return emitOpError() << "clip must be a finite number > 0";
-  if (getSeed() < 0)
+  if (signedValue(getSeedAttr()) < 0)
     return emitOpError() << "seed must be >= 0";
-  if (getLogEvery() < 1)
+  if (signedValue(getLogEveryAttr()) < 1)
     return emitOpError() << "log_every must be >= 1";
   if (getFusedLogprobs() != getLogprobChunk().has_value())
     return emitOpError() << (getFusedLogprobs() ? "fuses log-probs but sets no logprob_chunk"
                                                 : "sets logprob_chunk but does not fuse log-probs");
-  if (getLogprobChunk() && *getLogprobChunk() < 1)
+  if (getLogprobChunkAttr() && signedValue(getLogprobChunkAttr()) < 1)
     return emitOpError() << "logprob_chunk must be >= 1";
   if (getTimeLimit() && !positiveFinite(getTimeLimit()->convertToDouble()))
     return emitOpError() << "time_limit must be a finite number of seconds > 0";
@@ -142,7 +148,7 @@ LogicalResult EvaluateOp::verify() {
   if (std::optional<StringRef> split = getSplit())
     if (auto data = getDataset().getDefiningOp<LoadDataOp>(); data && !data.hasSplit(*split))
       return emitOpError() << "data '" << data.getName() << "' has no split '" << *split << "'";
-  if (getEverySteps() && *getEverySteps() < 1)
+  if (getEveryStepsAttr() && signedValue(getEveryStepsAttr()) < 1)
     return emitOpError() << "every_steps must be >= 1";
   return success();
 }
@@ -150,7 +156,7 @@ LogicalResult EvaluateOp::verify() {
 LogicalResult SaveCheckpointOp::verify() {
   if (getEverySteps() && getEverySeconds())
     return emitOpError() << "sets both every_steps and every_seconds";
-  if (getEverySteps() && *getEverySteps() < 1)
+  if (getEveryStepsAttr() && signedValue(getEveryStepsAttr()) < 1)
     return emitOpError() << "every_steps must be >= 1";
   if (getEverySeconds() && !positiveFinite(getEverySeconds()->convertToDouble()))
     return emitOpError() << "every_seconds must be a finite number > 0";
@@ -158,21 +164,21 @@ LogicalResult SaveCheckpointOp::verify() {
 }
 
 LogicalResult GenerateOp::verify() {
-  if (getSamples() < 1)
+  if (signedValue(getSamplesAttr()) < 1)
     return emitOpError() << "samples must be >= 1";
   if (!positiveFinite(getTemperature().convertToDouble()))
     return emitOpError() << "temperature must be a finite number > 0";
-  if (getMaxNewTokens() < 1)
+  if (signedValue(getMaxNewTokensAttr()) < 1)
     return emitOpError() << "max_new_tokens must be >= 1";
   return success();
 }
 
 LogicalResult EmLoopOp::verify() {
-  if (getIterations() < 1 || getTypes() < 1)
+  if (signedValue(getIterationsAttr()) < 1 || signedValue(getTypesAttr()) < 1)
     return emitOpError() << "iterations and types must be >= 1";
   if (getEStep() != "full" && getEStep() != "cross_fit")
     return emitOpError() << "e_step '" << getEStep() << "' is not one of: full, cross_fit";
-  if (getFolds() < 2)
+  if (signedValue(getFoldsAttr()) < 2)
     return emitOpError() << "folds must be >= 2";
   // Restarting each M-step needs a starting point to restart from.
   if (getRestart() && !(*this)->getParentOfType<StageOp>().getInitFrom())
@@ -187,9 +193,9 @@ LogicalResult EmLoopOp::verifyRegions() {
 }
 
 LogicalResult RsfLoopOp::verify() {
-  if (getIterations() < 1)
+  if (signedValue(getIterationsAttr()) < 1)
     return emitOpError() << "iterations must be >= 1";
-  if (getPromptsPerIteration() && *getPromptsPerIteration() < 1)
+  if (getPromptsPerIterationAttr() && signedValue(getPromptsPerIterationAttr()) < 1)
     return emitOpError() << "prompts_per_iteration must be >= 1";
   return success();
 }

@@ -37,13 +37,14 @@ def Train_ReferenceStrategy : Train_Enum<"ReferenceStrategy", "how reference log
     I32EnumAttrCase<"none", 0>, I32EnumAttrCase<"precompute", 1>, I32EnumAttrCase<"online", 2>]>;
 def Train_ReferenceStrategyAttr : Train_EnumAttr<Train_ReferenceStrategy, "reference">;
 
-// Printed bare (`train.loss dpo ...`) inside the op's own syntax.
+// A specialised integer attribute, so the op's syntax prints it as a bare keyword (`train.loss dpo ...`).
 def Train_LossKind : Train_Enum<"LossKind", "loss", [
     I32EnumAttrCase<"dpo", 0>, I32EnumAttrCase<"ipo", 1>, I32EnumAttrCase<"hinge", 2>,
     I32EnumAttrCase<"simpo", 3>, I32EnumAttrCase<"pdpo", 4>, I32EnumAttrCase<"pipo", 5>,
     I32EnumAttrCase<"psimpo", 6>, I32EnumAttrCase<"em_dpo", 7>, I32EnumAttrCase<"bt", 8>,
     I32EnumAttrCase<"pbt", 9>, I32EnumAttrCase<"rank_loss", 10>, I32EnumAttrCase<"regression", 11>,
-    I32EnumAttrCase<"nll", 12>, I32EnumAttrCase<"imitation", 13>]>;
-def Train_LossKindAttr : EnumAttr<Train_Dialect, Train_LossKind, "loss_kind">;
+    I32EnumAttrCase<"nll", 12>, I32EnumAttrCase<"imitation", 13>]> {
+  let genSpecializedAttr = 1;
+}
 
 #endif // ALIGN_DIALECT_TRAIN_TRAINENUMS_TD

@@ -227,7 +227,7 @@ def Train_LossOp : Train_Op<"loss", [Pure]> {
     `regression`) take scores. P-RLHF losses (`pdpo`, `pipo`, `psimpo`, `pbt`) mix user-conditioned and
     generic rows with `alpha`. `weighted` multiplies each example by the data's weight column.
   }];
-  let arguments = (ins Train_LossKindAttr:$kind, AnyTypeOf<[Train_LogprobsType, Train_ScoresType]>:$input,
+  let arguments = (ins Train_LossKind:$kind, AnyTypeOf<[Train_LogprobsType, Train_ScoresType]>:$input,
                        Optional<Train_LogprobsType>:$reference, DictionaryAttr:$params,
                        UnitAttr:$weighted, OptionalAttr<F64Attr>:$alpha);
   let results = (outs Train_LossType:$loss);
