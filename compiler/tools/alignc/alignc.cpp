@@ -2,6 +2,7 @@
 //
 //   alignc check [--diagnostics=text|json] FILE...   parse and check recipes; exit 1 on any error
 //   alignc --emit=ast FILE                          print the checked AST
+//   alignc --emit=recipe FILE                       print the recipe dialect (MLIRGen), verified
 //   alignc --verify-diagnostics FILE                compare diagnostics with `expected-*` comments (lit)
 //   alignc --print-schema                           the constructor/defaults table as Markdown
 //
@@ -13,7 +14,15 @@
 #include "ASTDump.h"
 #include "DiagnosticVerifier.h"
 #include "Frontend.h"
+#include "MLIRGen.h"
 #include "Schema.h"
+
+#include "align/Dialect/Recipe/RecipeOps.h"
+
+#include "mlir/IR/AsmState.h"
+#include "mlir/IR/MLIRContext.h"
+#include "mlir/IR/OperationSupport.h"
+#include "mlir/IR/Verifier.h"
 
 #include "llvm/Support/CommandLine.h"
 #include "llvm/Support/InitLLVM.h"
@@ -46,10 +55,11 @@ cl::opt<Color> colorMode("diagnostics-color", cl::desc("Color diagnostics"),
                          cl::init(Color::Auto), cl::sub(*cl::TopLevelSubCommand), cl::sub(checkCommand),
                          cl::cat(alignCategory));
 
-enum class Emit { None, Ast };
+enum class Emit { None, Ast, Recipe };
 cl::opt<Emit> emitAction("emit", cl::desc("What to print"),
                          cl::values(clEnumValN(Emit::None, "none", "nothing; just check"),
-                                    clEnumValN(Emit::Ast, "ast", "the checked AST")),
+                                    clEnumValN(Emit::Ast, "ast", "the checked AST"),
+                                    clEnumValN(Emit::Recipe, "recipe", "the recipe dialect (MLIRGen output)")),
                          cl::init(Emit::None), cl::cat(alignCategory));
 
 cl::opt<bool> verifyMode("verify-diagnostics", cl::desc("Check diagnostics against expected-* comments"),
@@ -79,10 +89,30 @@ unsigned countDecls(const align::ast::File &file) {
   return n;
 }
 
+/// Prints the recipe dialect of a checked file; a verifier failure here is a compiler bug, reported at the
+/// recipe line of the offending op.
+bool emitRecipe(const align::ast::File &file) {
+  mlir::MLIRContext context;
+  context.loadDialect<align::recipe::RecipeDialect>();
+  mlir::OwningOpRef<mlir::ModuleOp> module = align::mlirGen(context, file);
+  if (mlir::failed(mlir::verify(*module))) {
+    llvm::errs() << "alignc: internal error: the recipe dialect built for " << file.path << " does not verify\n";
+    return false;
+  }
+  std::cout.flush();
+  module->print(llvm::outs(), mlir::OpPrintingFlags()); // the flags pick up --mlir-print-* options
+  llvm::outs() << "\n";
+  llvm::outs().flush();
+  return true;
+}
+
 } // namespace
 
 int main(int argc, char **argv) {
   llvm::InitLLVM init(argc, argv);
+  // MLIR's printing options (--mlir-print-debuginfo shows each op's recipe location) work with --emit=recipe.
+  mlir::registerAsmPrinterCLOptions();
+  mlir::registerMLIRContextCLOptions();
   cl::HideUnrelatedOptions(alignCategory); // not LLVM's backend options
   cl::ParseCommandLineOptions(argc, argv, "alignc: compiler for .align alignment recipes\n");
 
@@ -117,6 +147,10 @@ int main(int argc, char **argv) {
     }
     if (emitAction == Emit::Ast)
       align::dumpAST(*result.ast, std::cout);
+    if (emitAction == Emit::Recipe && !emitRecipe(*result.ast)) {
+      ++failed;
+      continue;
+    }
     if (checkMode && !quiet && diagnosticsFormat == Format::Text) {
       unsigned stages = 0;
       for (const auto &r : result.ast->recipes)
