@@ -2,6 +2,8 @@
 // form parses back too.
 // RUN: align-opt %s | align-opt | FileCheck %s
 // RUN: align-opt %s --mlir-print-op-generic | align-opt | FileCheck %s
+// The printed form is a fixed point: printing it again changes nothing.
+// RUN: align-opt %s > %t.mlir && align-opt %t.mlir > %t.again.mlir && diff %t.mlir %t.again.mlir
 
 // CHECK-LABEL: recipe.recipe @everything {
 recipe.recipe @everything {

@@ -3,6 +3,8 @@
 // log-probs, a reward model with a weighted loss sum, EM over latent types, and RSF.
 // RUN: align-opt %s | align-opt | FileCheck %s
 // RUN: align-opt %s --mlir-print-op-generic | align-opt | FileCheck %s
+// The printed form is a fixed point: printing it again changes nothing.
+// RUN: align-opt %s > %t.mlir && align-opt %t.mlir > %t.again.mlir && diff %t.mlir %t.again.mlir
 
 // CHECK-LABEL: train.program @dpo {
 train.program @dpo {
