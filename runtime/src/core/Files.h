@@ -19,5 +19,13 @@ std::string joinPath(const std::string &dir, const std::string &name);
 void makeDirectories(const std::string &dir);
 /// rm -rf (without following links); a missing path is not an error.
 void removeTree(const std::string &path);
+/// fsync a file or directory (so its contents, or the names in it, survive a crash); throws on failure.
+void syncPath(const std::string &path);
+/// Puts the complete directory `staged` in the place of `target`, whose old version (if any) is removed only
+/// after the new one is in place: readers see the old directory, the new one, or — for an instant between two
+/// renames — `target + ".old"`, which findDirectoryVersion() also accepts. Both names are fsynced.
+void replaceDirectory(const std::string &staged, const std::string &target);
+/// `target` if it is a directory, else a `target.old` left by an interrupted replaceDirectory, else "".
+std::string findDirectoryVersion(const std::string &target);
 
 } // namespace align::rt

@@ -83,7 +83,8 @@ torch::Tensor AttentionImpl::forward(const torch::Tensor &x, const torch::Tensor
                                      KVCache *cache, size_t layer) {
   int64_t batch = x.size(0), seq = x.size(1);
   auto split = [&](const torch::Tensor &t, int64_t n) { return t.view({batch, seq, n, headDim}).transpose(1, 2); };
-  torch::Tensor q = split(q_proj(x), heads), k = split(k_proj(x), kvHeads), v = split(v_proj(x), kvHeads);
+  torch::Tensor q = split(project(q_proj, q_adapter, x), heads), k = split(project(k_proj, k_adapter, x), kvHeads),
+                v = split(project(v_proj, v_adapter, x), kvHeads);
   torch::Tensor c = cos.unsqueeze(1), s = sin.unsqueeze(1);
   q = q * c + rotateHalf(q) * s;
   k = k * c + rotateHalf(k) * s;
@@ -109,7 +110,7 @@ torch::Tensor AttentionImpl::forward(const torch::Tensor &x, const torch::Tensor
   }
   torch::Tensor out = at::scaled_dot_product_attention(q, k, v, /*attn_mask=*/{}, /*dropout_p=*/0.0,
                                                        /*is_causal=*/causal, /*scale=*/1.0 / std::sqrt(double(headDim)));
-  return o_proj(out.transpose(1, 2).reshape({batch, seq, heads * headDim}));
+  return project(o_proj, o_adapter, out.transpose(1, 2).reshape({batch, seq, heads * headDim}));
 }
 
 MlpImpl::MlpImpl(const ModelConfig &config) {
@@ -119,7 +120,9 @@ MlpImpl::MlpImpl(const ModelConfig &config) {
   down_proj = register_module("down_proj", linear(config.intermediateSize, config.hiddenSize));
 }
 
-torch::Tensor MlpImpl::forward(const torch::Tensor &x) { return down_proj(F::silu(gate_proj(x)) * up_proj(x)); }
+torch::Tensor MlpImpl::forward(const torch::Tensor &x) {
+  return project(down_proj, down_adapter, F::silu(project(gate_proj, gate_adapter, x)) * project(up_proj, up_adapter, x));
+}
 
 DecoderLayerImpl::DecoderLayerImpl(const ModelConfig &config) {
   input_layernorm = register_module("input_layernorm", RMSNorm(config.hiddenSize, config.rmsNormEps));

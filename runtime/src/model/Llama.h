@@ -32,6 +32,21 @@ struct RotaryEmbeddingImpl : torch::nn::Module {
 };
 TORCH_MODULE(RotaryEmbedding);
 
+/// A trainable update added to a projection's output — LoRA's low-rank delta (model/Lora.h). Kept outside the
+/// module tree, so the decoder's parameter names stay Hugging Face's with or without adapters.
+struct ProjectionAdapter {
+  virtual ~ProjectionAdapter() = default;
+  /// The update for input `x` [..., in] → [..., out].
+  virtual torch::Tensor delta(const torch::Tensor &x) = 0;
+};
+
+/// proj(x), plus the adapter's delta when one is attached.
+inline torch::Tensor project(torch::nn::Linear &proj, const std::shared_ptr<ProjectionAdapter> &adapter,
+                             const torch::Tensor &x) {
+  torch::Tensor y = proj(x);
+  return adapter ? y + adapter->delta(x) : y;
+}
+
 /// Keys and values of the positions already processed, per layer, for incremental decoding.
 struct KVCache {
   std::vector<torch::Tensor> keys, values; // per layer: [batch, kvHeads, cached, headDim]
@@ -45,6 +60,7 @@ struct AttentionImpl : torch::nn::Module {
   torch::Tensor forward(const torch::Tensor &x, const torch::Tensor &cos, const torch::Tensor &sin,
                         KVCache *cache = nullptr, size_t layer = 0);
   torch::nn::Linear q_proj{nullptr}, k_proj{nullptr}, v_proj{nullptr}, o_proj{nullptr};
+  std::shared_ptr<ProjectionAdapter> q_adapter, k_adapter, v_adapter, o_adapter;
   int64_t heads, kvHeads, headDim;
 };
 TORCH_MODULE(Attention);
@@ -53,6 +69,7 @@ struct MlpImpl : torch::nn::Module {
   explicit MlpImpl(const ModelConfig &config);
   torch::Tensor forward(const torch::Tensor &x);
   torch::nn::Linear gate_proj{nullptr}, up_proj{nullptr}, down_proj{nullptr};
+  std::shared_ptr<ProjectionAdapter> gate_adapter, up_adapter, down_adapter;
 };
 TORCH_MODULE(Mlp);
 

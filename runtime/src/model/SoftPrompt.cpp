@@ -1,1 +1,1 @@
-// placeholder: being written
+// SoftPrompt: user tokens (issue 5) — not written yet

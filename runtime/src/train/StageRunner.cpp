@@ -1,1 +1,398 @@
-// placeholder: being written
+//===- StageRunner.cpp - The training loop of one stage -------------------===//
+
+#include "train/StageRunner.h"
+
+#include "align/rt/Error.h"
+#include "core/Files.h"
+#include "data/Collate.h"
+#include "model/Checkpoint.h"
+#include "objectives/ChunkedLogprobs.h"
+#include "objectives/Losses.h"
+#include "train/Progress.h"
+#include "train/TrainState.h"
+
+#include <ATen/autocast_mode.h>
+
+#include <chrono>
+#include <cmath>
+#include <sstream>
+
+namespace align::rt {
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+/// The module whose parameters a stage trains and checkpoints: the model under "model" (adapters and user
+/// tables join it here as they are added), so parameter order and names are fixed.
+struct TrainedUnitImpl : torch::nn::Module {
+  explicit TrainedUnitImpl(StageInputs &inputs) {
+    if (inputs.policy)
+      register_module("model", inputs.policy.ptr());
+    else
+      register_module("model", inputs.reward.ptr());
+    if (inputs.lora)
+      register_module("lora", inputs.lora.ptr());
+  }
+};
+TORCH_MODULE(TrainedUnit);
+
+/// Autocast for the forward passes: bf16 where the schedule asks for it (auto: on the GPU).
+class PrecisionScope {
+public:
+  PrecisionScope(const std::string &precision, torch::Device device) {
+    bool bf16 = precision == "bf16" || (precision == "auto" && device.is_cuda());
+    if (precision == "fp16")
+      throw Error("precision fp16 needs loss scaling, which the runtime does not implement yet; use bf16");
+    if (precision != "auto" && precision != "fp32" && precision != "bf16")
+      throw Error("unknown precision '" + precision + "' (expected auto, fp32 or bf16)");
+    if (!bf16)
+      return;
+    type_ = device.type();
+    at::autocast::set_autocast_dtype(type_, at::kBFloat16);
+    at::autocast::set_autocast_enabled(type_, true);
+    active_ = true;
+  }
+  ~PrecisionScope() {
+    if (!active_)
+      return;
+    at::autocast::set_autocast_enabled(type_, false);
+    at::autocast::clear_cache();
+  }
+
+private:
+  bool active_ = false;
+  at::DeviceType type_ = at::kCPU;
+};
+
+torch::Tensor policyTokenLogps(CausalLM &model, const torch::Tensor &ids, const StageSchedule &schedule) {
+  if (!schedule.fusedLogprobs)
+    return tokenLogprobs(model, ids);
+  torch::Tensor hidden = model->hidden(ids);
+  torch::Tensor weight = model->headWeight();
+  if (weight.scalar_type() != hidden.scalar_type())
+    weight = weight.to(hidden.scalar_type()); // autocast gives bf16 hidden states over fp32 weights
+  return chunkedSequenceTokenLogprobs(hidden, weight, ids, schedule.chunkRows);
+}
+
+bool anyReferenceTerm(const std::vector<ObjectiveTerm> &terms) {
+  for (const ObjectiveTerm &t : terms)
+    if (needsReference(t.kind))
+      return true;
+  return false;
+}
+
+std::vector<std::vector<const PreparedExample *>> chunks(const std::vector<const PreparedExample *> &batch,
+                                                          int64_t size) {
+  std::vector<std::vector<const PreparedExample *>> out;
+  for (size_t i = 0; i < batch.size(); i += static_cast<size_t>(size))
+    out.emplace_back(batch.begin() + i, batch.begin() + std::min(batch.size(), i + static_cast<size_t>(size)));
+  return out;
+}
+
+/// Summed response log-probs of the frozen reference for the micro-batch's sequences, [N].
+torch::Tensor referenceSequenceLogps(StageInputs &inputs, const MicroBatch &micro) {
+  torch::NoGradGuard noGrad;
+  torch::Tensor logps = policyTokenLogps(inputs.reference, micro.tokens.ids, inputs.schedule);
+  return sequenceLogprobs(logps, micro.responseTargets);
+}
+
+/// Scores every sequence of `examples` with the reference once, storing the sums in the examples.
+void precomputeReference(StageInputs &inputs, std::vector<PreparedExample> &examples, torch::Device device) {
+  const int64_t micro = inputs.schedule.microBatch > 0 ? inputs.schedule.microBatch : inputs.schedule.batch;
+  std::vector<const PreparedExample *> all;
+  for (const PreparedExample &e : examples)
+    all.push_back(&e);
+  for (const auto &part : chunks(all, micro)) {
+    MicroBatch batch = collateSequences(part, inputs.padId);
+    batch.tokens.ids = batch.tokens.ids.to(device);
+    batch.responseTargets = batch.responseTargets.to(device);
+    torch::Tensor sums = referenceSequenceLogps(inputs, batch).to(torch::kCPU).to(torch::kFloat64);
+    auto values = sums.accessor<double, 1>();
+    int64_t k = 0;
+    for (const PreparedExample *e : part) {
+      auto *mutableExample = const_cast<PreparedExample *>(e);
+      mutableExample->referenceLogps.clear();
+      for (size_t i = 0; i < e->sequences.size(); ++i)
+        mutableExample->referenceLogps.push_back(values[k++]);
+    }
+  }
+}
+
+/// The micro-batch's contribution: forward through the trained model (and the reference when online).
+TermContribution microContribution(StageInputs &inputs, const std::vector<const PreparedExample *> &part,
+                                   const std::vector<double> &units, torch::Device device, int64_t *tokens) {
+  MicroBatch micro = collateSequences(part, inputs.padId);
+  if (tokens)
+    *tokens += micro.tokenCount;
+  torch::Tensor ids = micro.tokens.ids.to(device);
+  PolicyOutputs outputs;
+  outputs.responseTargets = micro.responseTargets.to(device);
+  outputs.allTargets = micro.allTargets.to(device);
+  PrecisionScope precision(inputs.schedule.precision, device);
+  if (inputs.reward) {
+    torch::Tensor rewards = inputs.reward->forward(ids, micro.tokens.attention.to(device)).to(torch::kFloat32);
+    return rewardContribution(inputs.terms, units, part, rewards, PolicyOutputs{});
+  }
+  outputs.tokenLogps = policyTokenLogps(inputs.policy, ids, inputs.schedule);
+  if (anyReferenceTerm(inputs.terms)) {
+    bool cached = true;
+    for (const PreparedExample *e : part)
+      cached = cached && e->referenceLogps.size() == e->sequences.size();
+    if (cached) {
+      std::vector<double> values;
+      for (const PreparedExample *e : part)
+        values.insert(values.end(), e->referenceLogps.begin(), e->referenceLogps.end());
+      outputs.referenceLogps = torch::tensor(values, torch::kFloat64).to(device).to(outputs.tokenLogps.scalar_type());
+    } else {
+      if (!inputs.reference)
+        throw Error("stage '" + inputs.name + "': the objective needs a reference model");
+      micro.tokens.ids = ids;
+      micro.responseTargets = outputs.responseTargets;
+      outputs.referenceLogps = referenceSequenceLogps(inputs, micro).to(outputs.tokenLogps.scalar_type());
+    }
+  }
+  return policyContribution(inputs.terms, units, part, outputs);
+}
+
+void saveFinalCheckpoint(StageInputs &inputs, const std::string &dir) {
+  const std::string staged = dir + ".tmp";
+  removeTree(staged);
+  if (inputs.lora) {
+    saveLoraAdapter(inputs.lora, joinPath(staged, "adapter"));
+    mergeLora(inputs.policy, inputs.lora);
+    inputs.lora = nullptr;
+  }
+  if (inputs.policy)
+    saveCausalLM(inputs.policy, staged);
+  else
+    saveRewardModel(inputs.reward, staged);
+  syncPath(staged);
+  replaceDirectory(staged, dir);
+}
+
+std::string formatMetric(double v) {
+  std::ostringstream s;
+  s.precision(4);
+  s << v;
+  return s.str();
+}
+
+} // namespace
+
+int64_t plannedSteps(const StageSchedule &schedule, int64_t examples, int64_t stepsOverride) {
+  if (stepsOverride > 0)
+    return stepsOverride;
+  if (schedule.steps > 0)
+    return schedule.steps;
+  const int64_t perEpoch = (examples + schedule.batch - 1) / schedule.batch;
+  return std::max<int64_t>(1, static_cast<int64_t>(std::ceil(schedule.epochs * static_cast<double>(perEpoch))));
+}
+
+std::map<std::string, double> evaluateStageLoss(StageInputs &inputs, const std::vector<PreparedExample> &examples,
+                                                torch::Device device) {
+  torch::NoGradGuard noGrad;
+  std::vector<const PreparedExample *> all;
+  for (const PreparedExample &e : examples)
+    all.push_back(&e);
+  const std::vector<double> units = countUnits(inputs.terms, all);
+  const int64_t micro = inputs.schedule.microBatch > 0 ? inputs.schedule.microBatch : inputs.schedule.batch;
+  std::map<std::string, double> totals;
+  double loss = 0;
+  torch::nn::Module &model = inputs.policy ? static_cast<torch::nn::Module &>(*inputs.policy)
+                                           : static_cast<torch::nn::Module &>(*inputs.reward);
+  const bool wasTraining = model.is_training();
+  model.eval();
+  for (const auto &part : chunks(all, micro)) {
+    TermContribution c = microContribution(inputs, part, units, device, nullptr);
+    loss += c.loss.item<double>();
+    for (const auto &[key, value] : c.sums)
+      totals[key] += value;
+  }
+  model.train(wasTraining);
+  totals["loss"] = loss;
+  return totals;
+}
+
+StageResult runStage(StageInputs &inputs, const RunOptions &options, MetricsLog &metrics) {
+  const StageSchedule &schedule = inputs.schedule;
+  if (!inputs.policy == !inputs.reward)
+    throw Error("stage '" + inputs.name + "': exactly one of a policy and a reward model must be trained");
+  if (inputs.train.empty())
+    throw Error("stage '" + inputs.name + "': the training data has no usable examples");
+  if (schedule.batch < 1 || (schedule.microBatch > 0 && schedule.batch % schedule.microBatch != 0))
+    throw Error("stage '" + inputs.name + "': batch must be a positive multiple of micro_batch");
+  const torch::Device device = options.device;
+  const std::string stateDir = joinPath(joinPath(options.outDir, "state"), inputs.name);
+  StageResult result;
+  result.checkpointDir = joinPath(joinPath(options.outDir, "checkpoints"), inputs.name);
+
+  torch::manual_seed(schedule.seed);
+  TrainedUnit unit(inputs);
+  unit->to(device);
+  unit->train();
+  if (inputs.reference) {
+    inputs.reference->to(device);
+    inputs.reference->eval();
+    for (auto &p : inputs.reference->parameters())
+      p.set_requires_grad(false);
+  }
+  auto optimizer = makeOptimizer(schedule.optimizer, unit->parameters());
+  std::vector<torch::Tensor> trainable;
+  for (const auto &p : unit->parameters())
+    if (p.requires_grad())
+      trainable.push_back(p);
+
+  const int64_t total = plannedSteps(schedule, static_cast<int64_t>(inputs.train.size()), options.stepsOverride);
+  TrainPosition position;
+  position.stage = inputs.name;
+  position.totalSteps = total;
+  position.fingerprint = inputs.fingerprint + " steps=" + std::to_string(total);
+  if (options.resume && loadTrainState(stateDir, *unit, *optimizer, position)) {
+    if (position.stage != inputs.name)
+      throw Error(stateDir + ": holds the state of stage '" + position.stage + "', not '" + inputs.name + "'");
+  }
+  metrics.dropAfter(inputs.name, position.step);
+
+  const bool online = schedule.reference == "online";
+  if (anyReferenceTerm(inputs.terms) && !online) {
+    if (!inputs.reference)
+      throw Error("stage '" + inputs.name + "': the objective needs a reference model");
+    precomputeReference(inputs, inputs.train, device);
+    for (auto &[name, examples] : inputs.evalSets)
+      precomputeReference(inputs, examples, device);
+  }
+
+  ProgressLine progress(inputs.name, total, position.step, schedule.logEvery, options.interactive);
+  if (position.step > 0)
+    progress.note("resuming at step " + std::to_string(position.step) + " of " + std::to_string(total));
+  const int64_t micro = schedule.microBatch > 0 ? schedule.microBatch : schedule.batch;
+  std::vector<int64_t> lengths;
+  for (const PreparedExample &e : inputs.train) {
+    int64_t n = 0;
+    for (const auto &s : e.sequences)
+      n = std::max<int64_t>(n, static_cast<int64_t>(s.ids.size()));
+    lengths.push_back(n);
+  }
+
+  auto runEvaluation = [&](int64_t step) {
+    for (auto &[name, examples] : inputs.evalSets) {
+      if (examples.empty())
+        continue;
+      std::map<std::string, double> values = evaluateStageLoss(inputs, examples, device);
+      metrics.record({inputs.name, name, step, values});
+      result.evaluation[name] = values;
+      std::string line = "eval " + name + " at step " + std::to_string(step) + ":";
+      for (const char *key : {"loss", "accuracy", "margin"})
+        if (values.count(key))
+          line += std::string(" ") + key + " " + formatMetric(values[key]);
+      progress.note(line);
+    }
+  };
+  auto saveState = [&]() { saveTrainState(stateDir, *unit, *optimizer, position); };
+
+  const Clock::time_point start = Clock::now();
+  const double elapsedBefore = position.elapsedSeconds;
+  auto elapsed = [&]() { return elapsedBefore + std::chrono::duration<double>(Clock::now() - start).count(); };
+  double lastEval = elapsed(), lastCheckpoint = elapsed();
+  Clock::time_point windowStart = Clock::now();
+  int64_t windowTokens = 0;
+
+  while (position.step < total) {
+    const auto order = data::batchOrder(static_cast<int64_t>(inputs.train.size()), schedule.batch, schedule.seed,
+                                        position.epoch, true, schedule.lengthBuckets ? &lengths : nullptr);
+    for (; position.batchInEpoch < static_cast<int64_t>(order.size()) && position.step < total;
+         ++position.batchInEpoch) {
+      std::vector<const PreparedExample *> batch;
+      for (int64_t i : order[position.batchInEpoch])
+        batch.push_back(&inputs.train[i]);
+      const std::vector<double> units = countUnits(inputs.terms, batch);
+      optimizer->zero_grad();
+      double loss = 0;
+      std::map<std::string, double> sums;
+      for (const auto &part : chunks(batch, micro)) {
+        TermContribution c = microContribution(inputs, part, units, device, &windowTokens);
+        loss += c.loss.item<double>();
+        for (const auto &[key, value] : c.sums)
+          sums[key] += value;
+        if (c.loss.requires_grad())
+          c.loss.backward();
+      }
+      // The norm before clipping (what is logged); infinite max_norm when clipping is off.
+      const double gradNorm = std::isfinite(loss)
+                                  ? torch::nn::utils::clip_grad_norm_(
+                                        trainable, schedule.clip > 0 ? schedule.clip : INFINITY)
+                                  : NAN;
+      if (!std::isfinite(loss) || !std::isfinite(gradNorm)) {
+        // The parameters are still those of the last good step: keep them, then stop.
+        position.elapsedSeconds = elapsed();
+        saveState();
+        progress.finish();
+        const bool lossBad = !std::isfinite(loss);
+        const double bad = lossBad ? loss : gradNorm;
+        throw Error("stage '" + inputs.name + "', step " + std::to_string(position.step + 1) + ": the " +
+                    (lossBad ? "loss" : "gradient norm") + " is " + (std::isnan(bad) ? "NaN" : "infinite") +
+                    "; training stopped. The last good state (step " + std::to_string(position.step) + ") is in " +
+                    stateDir + " (continue with --resume); lower the learning rate or check the data");
+      }
+      const double lr = learningRateAt(schedule.lrSchedule, schedule.optimizer.lr, position.step, total);
+      setLearningRate(*optimizer, lr);
+      optimizer->step();
+      ++position.step;
+
+      const double seconds = std::chrono::duration<double>(Clock::now() - windowStart).count();
+      const double tokensPerSecond = seconds > 0 ? static_cast<double>(windowTokens) / seconds : 0;
+      progress.update(position.step, loss, tokensPerSecond, lr);
+      if (position.step % std::max<int64_t>(1, schedule.logEvery) == 0 || position.step == total) {
+        std::map<std::string, double> values = sums;
+        values["loss"] = loss;
+        values["lr"] = lr;
+        values["grad_norm"] = gradNorm;
+        values["tokens_per_s"] = tokensPerSecond;
+        values["epoch"] = static_cast<double>(position.epoch) +
+                          static_cast<double>(position.batchInEpoch + 1) / static_cast<double>(order.size());
+        metrics.record({inputs.name, "train", position.step, values});
+        windowStart = Clock::now();
+        windowTokens = 0;
+      }
+      const double now = elapsed();
+      if ((schedule.evalEverySteps > 0 && position.step % schedule.evalEverySteps == 0 && position.step < total) ||
+          (schedule.evalEverySeconds > 0 && now - lastEval >= schedule.evalEverySeconds)) {
+        runEvaluation(position.step);
+        lastEval = elapsed();
+      }
+      const bool timeUp = (schedule.timeLimitSeconds > 0 && now >= schedule.timeLimitSeconds) ||
+                          (options.stopAtStep > 0 && position.step >= options.stopAtStep && position.step < total);
+      if ((schedule.checkpointEverySteps > 0 && position.step % schedule.checkpointEverySteps == 0) ||
+          (schedule.checkpointEverySeconds > 0 && now - lastCheckpoint >= schedule.checkpointEverySeconds) || timeUp) {
+        position.elapsedSeconds = now;
+        ++position.batchInEpoch; // the batch just trained is consumed
+        saveState();
+        --position.batchInEpoch;
+        lastCheckpoint = elapsed();
+      }
+      if (timeUp) {
+        ++position.batchInEpoch; // consumed, as the loop's increment would have recorded
+        result.stoppedByTimeLimit = true;
+        progress.note("stopped at step " + std::to_string(position.step) + " (time limit); state saved in " + stateDir);
+        break;
+      }
+    }
+    if (result.stoppedByTimeLimit)
+      break;
+    if (position.batchInEpoch >= static_cast<int64_t>(order.size())) {
+      ++position.epoch;
+      position.batchInEpoch = 0;
+    }
+  }
+  progress.finish();
+  runEvaluation(position.step);
+  position.elapsedSeconds = elapsed();
+  saveState();
+  saveFinalCheckpoint(inputs, result.checkpointDir);
+  metrics.writeSummaries();
+  result.steps = position.step;
+  return result;
+}
+
+} // namespace align::rt

@@ -1,1 +1,321 @@
-// placeholder: being written
+//===- TrainLoopTest.cpp - The stage training loop ------------------------===//
+//
+// Learning-rate schedules against transformers' formulas; accumulation that leaves the step unchanged; the
+// precomputed reference equal to the online one; exact resume (10 steps = 5 + stop + resume + 5, bit for
+// bit); the NaN guard; and the files a run leaves.
+
+#include "core/Files.h"
+#include "model/Checkpoint.h"
+#include "train/StageRunner.h"
+#include "train/TrainState.h"
+
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <cstdlib>
+#include <fstream>
+#include <sstream>
+
+using namespace align::rt;
+
+namespace {
+
+std::string tempDir() {
+  char pattern[] = "/tmp/align-train-XXXXXX";
+  const char *dir = ::mkdtemp(pattern);
+  if (!dir)
+    throw std::runtime_error("mkdtemp failed");
+  return dir;
+}
+
+std::string readFile(const std::string &path) {
+  std::ifstream in(path);
+  std::ostringstream text;
+  text << in.rdbuf();
+  return text.str();
+}
+
+/// Preference pairs over short byte strings: the chosen response repeats the prompt's letter.
+std::vector<data::Example> pairExamples(int n) {
+  std::vector<data::Example> out;
+  for (int i = 0; i < n; ++i) {
+    data::Example e;
+    const char letter = static_cast<char>('a' + i % 7);
+    e.prompt = std::string("say ") + letter + ":";
+    e.responses = {std::string(3 + i % 4, letter), std::string(2 + i % 3, 'z')};
+    e.scores = {1.0, 0.0};
+    e.weight = 1.0 + 0.25 * (i % 3);
+    out.push_back(e);
+  }
+  return out;
+}
+
+struct Fixture {
+  std::unique_ptr<Tokenizer> tokenizer = makeByteTokenizer();
+  data::TokenizeOptions tokenize{48, 24, true, true, true};
+
+  std::vector<PreparedExample> prepare(const std::vector<data::Example> &examples, bool pairs, bool nll) {
+    PrepareOptions options;
+    options.tokenize = tokenize;
+    options.pairs = pairs;
+    options.nll = nll;
+    int64_t unused = 0;
+    return prepareExamples(examples, *tokenizer, options, &unused);
+  }
+
+  StageInputs dpoStage(const std::string &name, int examples = 16) {
+    StageInputs in;
+    in.name = name;
+    in.terms = {ObjectiveTerm{TermKind::DPO}};
+    in.terms[0].beta = 0.5;
+    in.schedule.batch = 4;
+    in.schedule.optimizer.lr = 3e-3;
+    in.schedule.lrSchedule.kind = "cosine";
+    in.schedule.lrSchedule.warmup = 2;
+    in.schedule.logEvery = 1;
+    in.schedule.seed = 7;
+    in.train = prepare(pairExamples(examples), true, false);
+    in.padId = 258;
+    in.policy = presetCausalLM("tiny", tokenizer->vocabSize(), 3);
+    in.reference = presetCausalLM("tiny", tokenizer->vocabSize(), 3);
+    in.fingerprint = "test";
+    return in;
+  }
+};
+
+std::vector<torch::Tensor> parameters(torch::nn::Module &m) {
+  std::vector<torch::Tensor> out;
+  for (auto &p : m.parameters())
+    out.push_back(p.detach().clone());
+  return out;
+}
+
+void expectBitEqual(const std::vector<torch::Tensor> &a, const std::vector<torch::Tensor> &b) {
+  ASSERT_EQ(a.size(), b.size());
+  for (size_t i = 0; i < a.size(); ++i)
+    EXPECT_TRUE(torch::equal(a[i], b[i])) << "parameter " << i << " differs by " << (a[i] - b[i]).abs().max().item<double>();
+}
+
+} // namespace
+
+TEST(LearningRate, MatchesTransformersFormulas) {
+  LrScheduleSettings warm{"constant", 4, 0.0};
+  EXPECT_DOUBLE_EQ(learningRateAt(warm, 1.0, 0, 10), 0.0);
+  EXPECT_DOUBLE_EQ(learningRateAt(warm, 1.0, 2, 10), 0.5);
+  EXPECT_DOUBLE_EQ(learningRateAt(warm, 1.0, 7, 10), 1.0);
+  // get_linear_schedule_with_warmup: (total − step) / (total − warmup) after warmup.
+  LrScheduleSettings linear{"linear", 2, 0.0};
+  EXPECT_DOUBLE_EQ(learningRateAt(linear, 2.0, 2, 10), 2.0);
+  EXPECT_DOUBLE_EQ(learningRateAt(linear, 2.0, 6, 10), 2.0 * 4.0 / 8.0);
+  // get_cosine_with_min_lr_schedule_with_warmup(min_lr_rate = 0.1).
+  LrScheduleSettings cosine{"cosine", 0, 0.1};
+  EXPECT_NEAR(learningRateAt(cosine, 1.0, 5, 10), 0.1 + 0.9 * 0.5 * (1 + std::cos(M_PI * 0.5)), 1e-15);
+  EXPECT_NEAR(learningRateAt(cosine, 1.0, 10, 10), 0.1, 1e-15);
+  EXPECT_THROW(learningRateAt(LrScheduleSettings{"step", 0, 0}, 1.0, 5, 10), Error);
+}
+
+TEST(Optimizer, KindsAndErrors) {
+  auto p = torch::ones({3}, torch::requires_grad());
+  EXPECT_NO_THROW(makeOptimizer(OptimizerSettings{"rmsprop"}, {p}));
+  EXPECT_NO_THROW(makeOptimizer(OptimizerSettings{"sgd"}, {p}));
+  EXPECT_THROW(makeOptimizer(OptimizerSettings{"adam9"}, {p}), Error);
+  EXPECT_THROW(makeOptimizer(OptimizerSettings{}, {torch::ones({3})}), Error); // nothing trainable
+}
+
+TEST(ObjectiveTerms, UnitsCountPairsTokensAndSequences) {
+  Fixture f;
+  auto prepared = f.prepare(pairExamples(3), true, true);
+  std::vector<const PreparedExample *> batch;
+  for (auto &e : prepared)
+    batch.push_back(&e);
+  ObjectiveTerm dpo{TermKind::DPO}, nll{TermKind::NLL};
+  std::vector<double> units = countUnits({dpo, nll}, batch);
+  EXPECT_EQ(units[0], 3);
+  // nll reads the chosen response: its bytes plus EOS.
+  double tokens = 0;
+  for (auto &e : pairExamples(3))
+    tokens += static_cast<double>(e.responses[0].size() + 1);
+  EXPECT_EQ(units[1], tokens);
+}
+
+TEST(StageRunner, AccumulationLeavesTheStepUnchanged) {
+  Fixture f;
+  std::vector<std::vector<torch::Tensor>> results;
+  for (int64_t micro : {0, 2, 1}) {
+    StageInputs in = f.dpoStage("acc");
+    in.terms.push_back(ObjectiveTerm{TermKind::NLL, 0.3});
+    in.terms[0].exampleWeights = true;
+    in.train = f.prepare(pairExamples(16), true, true);
+    in.schedule.microBatch = micro;
+    in.schedule.steps = 2;
+    RunOptions options;
+    options.outDir = tempDir();
+    MetricsLog metrics(options.outDir);
+    runStage(in, options, metrics);
+    results.push_back(parameters(*in.policy));
+    removeTree(options.outDir);
+  }
+  for (size_t r = 1; r < results.size(); ++r)
+    for (size_t i = 0; i < results[0].size(); ++i)
+      EXPECT_TRUE(torch::allclose(results[0][i], results[r][i], 1e-5, 1e-6)) << "micro-batch variant " << r;
+}
+
+TEST(StageRunner, PrecomputedReferenceEqualsOnline) {
+  Fixture f;
+  std::vector<std::vector<torch::Tensor>> results;
+  for (const char *strategy : {"precompute", "online"}) {
+    StageInputs in = f.dpoStage("ref");
+    in.schedule.reference = strategy;
+    in.schedule.steps = 3;
+    RunOptions options;
+    options.outDir = tempDir();
+    MetricsLog metrics(options.outDir);
+    runStage(in, options, metrics);
+    results.push_back(parameters(*in.policy));
+    removeTree(options.outDir);
+  }
+  for (size_t i = 0; i < results[0].size(); ++i)
+    EXPECT_TRUE(torch::allclose(results[0][i], results[1][i], 1e-6, 1e-7));
+}
+
+TEST(StageRunner, ResumeIsExactOnCpu) {
+  Fixture f;
+  // Straight: 10 steps.
+  StageInputs straight = f.dpoStage("dpo", 24); // 6 batches per epoch: the run crosses an epoch boundary
+  straight.schedule.steps = 10;
+  RunOptions options;
+  options.outDir = tempDir();
+  {
+    MetricsLog metrics(options.outDir);
+    runStage(straight, options, metrics);
+  }
+  // Interrupted: stop after 5 (state saved), then a new process state resumes for the other 5.
+  StageInputs first = f.dpoStage("dpo", 24);
+  first.schedule.steps = 10;
+  RunOptions interrupted;
+  interrupted.outDir = tempDir();
+  interrupted.stopAtStep = 5;
+  {
+    MetricsLog metrics(interrupted.outDir);
+    StageResult r = runStage(first, interrupted, metrics);
+    EXPECT_TRUE(r.stoppedByTimeLimit);
+    EXPECT_EQ(r.steps, 5);
+  }
+  StageInputs second = f.dpoStage("dpo", 24); // fresh model objects, as a new process would have
+  second.schedule.steps = 10;
+  RunOptions resumed = interrupted;
+  resumed.stopAtStep = 0;
+  resumed.resume = true;
+  {
+    MetricsLog metrics(resumed.outDir);
+    StageResult r = runStage(second, resumed, metrics);
+    EXPECT_EQ(r.steps, 10);
+    // The metrics hold each step once.
+    std::vector<int64_t> steps;
+    for (const auto &rec : metrics.records())
+      if (rec.split == "train")
+        steps.push_back(rec.step);
+    EXPECT_EQ(steps, (std::vector<int64_t>{1, 2, 3, 4, 5, 6, 7, 8, 9, 10}));
+  }
+  expectBitEqual(parameters(*straight.policy), parameters(*second.policy));
+  removeTree(options.outDir);
+  removeTree(interrupted.outDir);
+}
+
+TEST(StageRunner, ResumeRefusesChangedSettings) {
+  Fixture f;
+  StageInputs in = f.dpoStage("dpo");
+  in.schedule.steps = 4;
+  RunOptions options;
+  options.outDir = tempDir();
+  options.stopAtStep = 2;
+  {
+    MetricsLog metrics(options.outDir);
+    runStage(in, options, metrics);
+  }
+  StageInputs changed = f.dpoStage("dpo");
+  changed.schedule.steps = 4;
+  changed.fingerprint = "test batch=8";
+  options.stopAtStep = 0;
+  options.resume = true;
+  MetricsLog metrics(options.outDir);
+  try {
+    runStage(changed, options, metrics);
+    FAIL() << "expected an error";
+  } catch (const Error &e) {
+    EXPECT_NE(std::string(e.what()).find("different settings"), std::string::npos) << e.what();
+  }
+  removeTree(options.outDir);
+}
+
+TEST(StageRunner, NanGuardStopsAndKeepsTheLastGoodState) {
+  Fixture f;
+  StageInputs in = f.dpoStage("nan");
+  in.schedule.steps = 5;
+  in.schedule.reference = "online";
+  {
+    torch::NoGradGuard noGrad;
+    in.policy->model->norm->weight.fill_(NAN);
+  }
+  RunOptions options;
+  options.outDir = tempDir();
+  MetricsLog metrics(options.outDir);
+  try {
+    runStage(in, options, metrics);
+    FAIL() << "expected an error";
+  } catch (const Error &e) {
+    const std::string message = e.what();
+    EXPECT_NE(message.find("step 1: the loss is NaN"), std::string::npos) << message;
+    EXPECT_NE(message.find("--resume"), std::string::npos) << message;
+  }
+  EXPECT_TRUE(pathExists(joinPath(options.outDir, "state/nan/trainer_state.json")));
+  EXPECT_FALSE(pathExists(joinPath(options.outDir, "checkpoints/nan")));
+  removeTree(options.outDir);
+}
+
+TEST(StageRunner, SftLearnsAndLeavesItsFiles) {
+  Fixture f;
+  std::vector<data::Example> corpus;
+  for (int i = 0; i < 8; ++i) {
+    data::Example e;
+    e.prompt = "Q: ";
+    e.responses = {"the cat sat on the mat."};
+    corpus.push_back(e);
+  }
+  StageInputs in;
+  in.name = "sft";
+  in.terms = {ObjectiveTerm{TermKind::NLL}};
+  in.schedule.batch = 4;
+  in.schedule.steps = 30;
+  in.schedule.optimizer.lr = 1e-2;
+  in.schedule.lrSchedule.kind = "constant";
+  in.schedule.logEvery = 5;
+  in.train = f.prepare(corpus, false, true);
+  in.evalSets["eval"] = f.prepare(corpus, false, true);
+  in.padId = 258;
+  in.policy = presetCausalLM("tiny", f.tokenizer->vocabSize(), 1);
+  in.fingerprint = "sft";
+  RunOptions options;
+  options.outDir = tempDir();
+  const double before = [&] {
+    auto values = evaluateStageLoss(in, in.train, torch::kCPU);
+    return values["loss"];
+  }();
+  MetricsLog metrics(options.outDir);
+  StageResult result = runStage(in, options, metrics);
+  EXPECT_NEAR(before, std::log(259.0), 0.5); // a random model is near uniform over the vocabulary
+  EXPECT_LT(result.evaluation["eval"]["loss"], 0.25 * before);
+  // The files: a checkpoint transformers can load, metrics as JSON lines and CSV, the curves.
+  EXPECT_TRUE(pathExists(joinPath(result.checkpointDir, "config.json")));
+  EXPECT_TRUE(pathExists(joinPath(result.checkpointDir, "model.safetensors")));
+  const std::string jsonl = readFile(joinPath(options.outDir, "metrics.jsonl"));
+  EXPECT_NE(jsonl.find("\"stage\":\"sft\""), std::string::npos);
+  EXPECT_NE(jsonl.find("\"split\":\"eval\""), std::string::npos);
+  const std::string csv = readFile(joinPath(options.outDir, "metrics.csv"));
+  EXPECT_EQ(csv.rfind("stage,split,step,", 0), 0u) << csv.substr(0, 80);
+  const std::string svg = readFile(joinPath(options.outDir, "curves.svg"));
+  EXPECT_NE(svg.find("<polyline"), std::string::npos);
+  CausalLM reloaded = loadCausalLM(result.checkpointDir);
+  expectBitEqual(parameters(*in.policy), parameters(*reloaded));
+  removeTree(options.outDir);
+}

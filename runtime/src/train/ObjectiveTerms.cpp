@@ -1,0 +1,315 @@
+//===- ObjectiveTerms.cpp - A stage's objective on prepared batches -------===//
+
+#include "train/ObjectiveTerms.h"
+
+#include "align/rt/Error.h"
+#include "objectives/Losses.h"
+
+#include <cmath>
+
+namespace align::rt {
+
+namespace {
+
+struct TermName {
+  TermKind kind;
+  const char *name;
+};
+constexpr TermName kTermNames[] = {{TermKind::DPO, "dpo"},     {TermKind::IPO, "ipo"},
+                                   {TermKind::Hinge, "hinge"}, {TermKind::SimPO, "simpo"},
+                                   {TermKind::NLL, "nll"},     {TermKind::Imitation, "imitation"},
+                                   {TermKind::BT, "bt"},       {TermKind::Rank, "rank_loss"},
+                                   {TermKind::Regression, "regression"}};
+
+/// Sequence indices of the micro-batch's pairs (better, worse), and each pair's example weight.
+struct PairIndex {
+  torch::Tensor better, worse, weight;
+  int64_t count = 0;
+};
+
+PairIndex pairIndex(const std::vector<const PreparedExample *> &batch, bool exampleWeights, torch::Device device) {
+  std::vector<int64_t> better, worse;
+  std::vector<double> weight;
+  int64_t base = 0;
+  for (const PreparedExample *e : batch) {
+    for (auto [i, j] : e->pairs) {
+      better.push_back(base + i);
+      worse.push_back(base + j);
+      weight.push_back(exampleWeights ? e->weight : 1.0);
+    }
+    base += static_cast<int64_t>(e->sequences.size());
+  }
+  PairIndex index;
+  index.count = static_cast<int64_t>(better.size());
+  auto i64 = torch::TensorOptions().dtype(torch::kInt64);
+  index.better = torch::tensor(better, i64).to(device);
+  index.worse = torch::tensor(worse, i64).to(device);
+  index.weight = torch::tensor(weight, torch::kFloat64).to(device);
+  return index;
+}
+
+/// Sequence indices selected by `member` (nll or imitation lists), with their example weights.
+std::pair<torch::Tensor, torch::Tensor> sequenceIndex(const std::vector<const PreparedExample *> &batch,
+                                                      std::vector<int> PreparedExample::*member, bool exampleWeights,
+                                                      torch::Device device) {
+  std::vector<int64_t> rows;
+  std::vector<double> weight;
+  int64_t base = 0;
+  for (const PreparedExample *e : batch) {
+    for (int i : e->*member) {
+      rows.push_back(base + i);
+      weight.push_back(exampleWeights ? e->weight : 1.0);
+    }
+    base += static_cast<int64_t>(e->sequences.size());
+  }
+  return {torch::tensor(rows, torch::kInt64).to(device), torch::tensor(weight, torch::kFloat64).to(device)};
+}
+
+/// Σ weight·values / units as a scalar in the values' dtype (0 units: the term is absent from this step).
+torch::Tensor weightedShare(const torch::Tensor &values, const torch::Tensor &weight, double units) {
+  if (units <= 0 || values.numel() == 0)
+    return torch::zeros({}, values.options());
+  return (values * weight.to(values.scalar_type())).sum() / units;
+}
+
+void addPairMetrics(TermContribution &out, const torch::Tensor &chosen, const torch::Tensor &rejected, double units) {
+  if (units <= 0 || chosen.numel() == 0)
+    return;
+  out.sums["accuracy"] += (chosen > rejected).to(torch::kFloat64).sum().item<double>() / units;
+  out.sums["margin"] += (chosen - rejected).to(torch::kFloat64).sum().item<double>() / units;
+  out.sums["chosen_reward"] += chosen.to(torch::kFloat64).sum().item<double>() / units;
+  out.sums["rejected_reward"] += rejected.to(torch::kFloat64).sum().item<double>() / units;
+}
+
+void addTerm(TermContribution &out, const ObjectiveTerm &term, const torch::Tensor &value) {
+  out.sums[std::string("loss/") + termName(term.kind)] += value.detach().item<double>();
+  torch::Tensor scaled = value * term.weight;
+  out.loss = out.loss.defined() ? out.loss + scaled : scaled;
+}
+
+/// Mean token NLL of each selected sequence over `mask` (imitation's per-sequence average), [M].
+torch::Tensor perSequenceMeanNll(const torch::Tensor &tokenLogps, const torch::Tensor &mask) {
+  PooledLoss pooled = nllLoss(tokenLogps, mask);
+  return pooled.perExample();
+}
+
+} // namespace
+
+TermKind parseTermKind(const std::string &name) {
+  for (const TermName &t : kTermNames)
+    if (name == t.name)
+      return t.kind;
+  throw Error("objective '" + name +
+              "' is not executed by the runtime yet (it executes dpo, ipo, hinge, simpo, nll, imitation, bt, "
+              "rank_loss and regression)");
+}
+
+const char *termName(TermKind kind) {
+  for (const TermName &t : kTermNames)
+    if (kind == t.kind)
+      return t.name;
+  return "?";
+}
+
+bool isPairTerm(TermKind kind) {
+  return kind == TermKind::DPO || kind == TermKind::IPO || kind == TermKind::Hinge || kind == TermKind::SimPO ||
+         kind == TermKind::BT;
+}
+bool needsReference(TermKind kind) { return kind == TermKind::DPO || kind == TermKind::IPO || kind == TermKind::Hinge; }
+bool trainsRewardModel(TermKind kind) {
+  return kind == TermKind::BT || kind == TermKind::Rank || kind == TermKind::Regression;
+}
+
+std::vector<double> countUnits(const std::vector<ObjectiveTerm> &terms,
+                               const std::vector<const PreparedExample *> &batch) {
+  std::vector<double> units(terms.size(), 0.0);
+  for (size_t t = 0; t < terms.size(); ++t) {
+    const ObjectiveTerm &term = terms[t];
+    double n = 0;
+    for (const PreparedExample *e : batch) {
+      switch (term.kind) {
+      case TermKind::DPO:
+      case TermKind::IPO:
+      case TermKind::Hinge:
+      case TermKind::SimPO:
+      case TermKind::BT:
+        n += static_cast<double>(e->pairs.size());
+        break;
+      case TermKind::NLL:
+        for (int i : e->nll) {
+          const data::TokenizedText &s = e->sequences[i];
+          n += static_cast<double>(term.promptLoss ? s.ids.size() - 1 : s.ids.size() - s.promptLength);
+        }
+        break;
+      case TermKind::Imitation:
+        n += static_cast<double>(e->imitation.size());
+        break;
+      case TermKind::Rank:
+        for (size_t i = 0; i < e->scores.size(); ++i)
+          for (size_t j = 0; j < e->scores.size(); ++j)
+            n += (i != j && e->scores[i] != e->scores[j]) ? 1 : 0;
+        break;
+      case TermKind::Regression:
+        for (double r : e->ratings)
+          n += std::isnan(r) ? 0 : 1;
+        break;
+      }
+    }
+    units[t] = n;
+  }
+  return units;
+}
+
+TermContribution policyContribution(const std::vector<ObjectiveTerm> &terms, const std::vector<double> &fullUnits,
+                                    const std::vector<const PreparedExample *> &batch, const PolicyOutputs &outputs) {
+  TermContribution out;
+  const torch::Device device = outputs.tokenLogps.device();
+  torch::Tensor policyLogps = sequenceLogprobs(outputs.tokenLogps, outputs.responseTargets);
+  for (size_t t = 0; t < terms.size(); ++t) {
+    const ObjectiveTerm &term = terms[t];
+    const double units = fullUnits[t];
+    switch (term.kind) {
+    case TermKind::DPO:
+    case TermKind::IPO:
+    case TermKind::Hinge:
+    case TermKind::SimPO: {
+      PairIndex pairs = pairIndex(batch, term.exampleWeights, device);
+      if (pairs.count == 0) {
+        addTerm(out, term, torch::zeros({}, policyLogps.options()) * policyLogps.sum());
+        break;
+      }
+      PreferenceLoss loss;
+      if (term.kind == TermKind::SimPO) {
+        torch::Tensor mean = meanTokenLogprobs(outputs.tokenLogps, outputs.responseTargets);
+        loss = simpoLoss(mean.index_select(0, pairs.better), mean.index_select(0, pairs.worse), term.beta, term.gamma,
+                         term.labelSmoothing);
+      } else {
+        if (!outputs.referenceLogps.defined())
+          throw Error(std::string(termName(term.kind)) + ": the reference log-probs are missing");
+        PreferenceLogprobs logps{policyLogps.index_select(0, pairs.better), policyLogps.index_select(0, pairs.worse),
+                                 outputs.referenceLogps.index_select(0, pairs.better),
+                                 outputs.referenceLogps.index_select(0, pairs.worse)};
+        if (term.kind == TermKind::DPO)
+          loss = dpoLoss(logps, term.beta, term.labelSmoothing);
+        else if (term.kind == TermKind::Hinge)
+          loss = hingeLoss(logps, term.beta);
+        else {
+          torch::Tensor counts = tokenCounts(outputs.responseTargets, policyLogps);
+          loss = ipoLoss(logps, term.beta, counts.index_select(0, pairs.better), counts.index_select(0, pairs.worse));
+        }
+      }
+      addTerm(out, term, weightedShare(loss.perExample, pairs.weight, units));
+      addPairMetrics(out, loss.chosenRewards, loss.rejectedRewards, units);
+      break;
+    }
+    case TermKind::NLL: {
+      auto [rows, weight] = sequenceIndex(batch, &PreparedExample::nll, term.exampleWeights, device);
+      const torch::Tensor &mask = term.promptLoss ? outputs.allTargets : outputs.responseTargets;
+      PooledLoss pooled = nllLoss(outputs.tokenLogps.index_select(0, rows), mask.index_select(0, rows));
+      addTerm(out, term, weightedShare(pooled.sum, weight, units));
+      break;
+    }
+    case TermKind::Imitation: {
+      auto [rows, weight] = sequenceIndex(batch, &PreparedExample::imitation, term.exampleWeights, device);
+      torch::Tensor perSeq =
+          perSequenceMeanNll(outputs.tokenLogps.index_select(0, rows), outputs.allTargets.index_select(0, rows));
+      addTerm(out, term, weightedShare(perSeq, weight, units));
+      break;
+    }
+    case TermKind::BT:
+    case TermKind::Rank:
+    case TermKind::Regression:
+      throw Error(std::string(termName(term.kind)) + " trains a reward model, not a policy");
+    }
+  }
+  return out;
+}
+
+TermContribution rewardContribution(const std::vector<ObjectiveTerm> &terms, const std::vector<double> &fullUnits,
+                                    const std::vector<const PreparedExample *> &batch, const torch::Tensor &rewards,
+                                    const PolicyOutputs &lmOutputs) {
+  TermContribution out;
+  const torch::Device device = rewards.device();
+  for (size_t t = 0; t < terms.size(); ++t) {
+    const ObjectiveTerm &term = terms[t];
+    const double units = fullUnits[t];
+    switch (term.kind) {
+    case TermKind::BT: {
+      PairIndex pairs = pairIndex(batch, term.exampleWeights, device);
+      torch::Tensor r = rewards.select(1, 0);
+      torch::Tensor chosen = r.index_select(0, pairs.better), rejected = r.index_select(0, pairs.worse);
+      addTerm(out, term, weightedShare(bradleyTerryLoss(chosen, rejected), pairs.weight, units));
+      addPairMetrics(out, chosen.detach(), rejected.detach(), units);
+      break;
+    }
+    case TermKind::Rank: {
+      // Scores [B, R] padded with label −1 (masked by rankingLoss), one row per example.
+      int64_t width = 0;
+      for (const PreparedExample *e : batch)
+        width = std::max<int64_t>(width, static_cast<int64_t>(e->sequences.size()));
+      const int64_t rows = static_cast<int64_t>(batch.size());
+      std::vector<int64_t> gather(rows * width, 0);
+      std::vector<double> labels(rows * width, -1.0), weights;
+      int64_t base = 0;
+      for (int64_t b = 0; b < rows; ++b) {
+        const PreparedExample *e = batch[b];
+        for (size_t i = 0; i < e->sequences.size(); ++i) {
+          gather[b * width + i] = base + static_cast<int64_t>(i);
+          labels[b * width + i] = e->scores.empty() ? -1.0 : e->scores[i];
+        }
+        base += static_cast<int64_t>(e->sequences.size());
+        weights.push_back(term.exampleWeights ? e->weight : 1.0);
+      }
+      torch::Tensor scores =
+          rewards.select(1, 0).index_select(0, torch::tensor(gather, torch::kInt64).to(device)).view({rows, width});
+      torch::Tensor y = torch::tensor(labels, torch::kFloat64).view({rows, width}).to(device).to(scores.scalar_type());
+      PooledLoss pooled = rankingLoss(scores, y);
+      addTerm(out, term, weightedShare(pooled.sum, torch::tensor(weights, torch::kFloat64).to(device), units));
+      PairIndex pairs = pairIndex(batch, false, device);
+      if (pairs.count > 0) {
+        torch::Tensor r = rewards.select(1, 0).detach();
+        // Each unordered pair with different scores is two of rank_loss's ordered units.
+        addPairMetrics(out, r.index_select(0, pairs.better), r.index_select(0, pairs.worse), units / 2);
+      }
+      break;
+    }
+    case TermKind::Regression: {
+      std::vector<int64_t> firstRow;
+      std::vector<double> targets, weights;
+      int64_t base = 0;
+      const int64_t k = rewards.size(1);
+      for (const PreparedExample *e : batch) {
+        if (static_cast<int64_t>(e->ratings.size()) != k)
+          throw Error("regression: an example has " + std::to_string(e->ratings.size()) + " ratings, the head has " +
+                      std::to_string(k) + " outputs");
+        firstRow.push_back(base);
+        targets.insert(targets.end(), e->ratings.begin(), e->ratings.end());
+        weights.push_back(term.exampleWeights ? e->weight : 1.0);
+        base += static_cast<int64_t>(e->sequences.size());
+      }
+      torch::Tensor predictions = rewards.index_select(0, torch::tensor(firstRow, torch::kInt64).to(device));
+      torch::Tensor y = torch::tensor(targets, torch::kFloat64)
+                            .view({static_cast<int64_t>(batch.size()), k})
+                            .to(device)
+                            .to(predictions.scalar_type());
+      PooledLoss pooled = regressionLoss(predictions, y);
+      addTerm(out, term, weightedShare(pooled.sum, torch::tensor(weights, torch::kFloat64).to(device), units));
+      break;
+    }
+    case TermKind::Imitation: {
+      if (!lmOutputs.tokenLogps.defined())
+        throw Error("imitation on a reward model needs its language-model head");
+      auto [rows, weight] = sequenceIndex(batch, &PreparedExample::imitation, term.exampleWeights, device);
+      torch::Tensor perSeq =
+          perSequenceMeanNll(lmOutputs.tokenLogps.index_select(0, rows), lmOutputs.allTargets.index_select(0, rows));
+      addTerm(out, term, weightedShare(perSeq, weight, units));
+      break;
+    }
+    default:
+      throw Error(std::string(termName(term.kind)) + " trains a policy, not a reward model");
+    }
+  }
+  return out;
+}
+
+} // namespace align::rt

@@ -1,0 +1,78 @@
+//===- ObjectiveTerms.h - A stage's objective on prepared batches --*- C++ -*-===//
+//
+// A stage's `objective` is a weighted sum of terms (`dpo(beta: 0.1) + 0.2 * nll()`). This file turns the terms
+// and one micro-batch of model outputs into the contribution to the optimizer step's loss, using the single
+// definitions in objectives/Losses.h.
+//
+// Gradient accumulation must not change the numbers: a step over B examples split into micro-batches must
+// give the loss (and gradient) of the whole batch. Every term's batch loss is a ratio Σ units / #units — pairs
+// for the pairwise losses, tokens for nll, sequences for imitation, ordered pairs for rank_loss, present
+// ratings for regression — so the trainer counts each term's units over the whole optimizer batch first
+// (countUnits, no forward needed), and each micro-batch contributes Σ its units / that full count.
+//
+//===----------------------------------------------------------------------===//
+#pragma once
+
+#include "train/PreparedData.h"
+
+#include <torch/torch.h>
+
+#include <map>
+#include <string>
+#include <vector>
+
+namespace align::rt {
+
+enum class TermKind { DPO, IPO, Hinge, SimPO, NLL, Imitation, BT, Rank, Regression };
+
+/// "dpo", "ipo", "hinge", "simpo", "nll", "imitation", "bt", "rank_loss", "regression"; an Error otherwise
+/// (naming the objectives the runtime executes, so a recipe using another one fails clearly).
+TermKind parseTermKind(const std::string &name);
+const char *termName(TermKind kind);
+
+struct ObjectiveTerm {
+  TermKind kind = TermKind::NLL;
+  double weight = 1.0;         ///< coefficient in the sum
+  double beta = 0.1;           ///< dpo, ipo, hinge, simpo
+  double labelSmoothing = 0.0; ///< dpo, simpo
+  double gamma = 0.5;          ///< simpo
+  double threshold = 0.85;     ///< imitation
+  bool promptLoss = false;     ///< nll: also train on prompt tokens
+  bool exampleWeights = false; ///< multiply each example's loss by its weight
+};
+
+/// Which model a set of terms trains and what it needs.
+bool isPairTerm(TermKind kind);      ///< dpo, ipo, hinge, simpo, bt
+bool needsReference(TermKind kind);  ///< dpo, ipo, hinge
+bool trainsRewardModel(TermKind kind); ///< bt, rank_loss, regression
+
+/// The number of units (see the file comment) of each term over a set of examples.
+std::vector<double> countUnits(const std::vector<ObjectiveTerm> &terms, const std::vector<const PreparedExample *> &batch);
+
+/// One micro-batch of a policy's outputs: `tokenLogps` [N, T-1] of the N sequences of `batch` (in the order
+/// PreparedExample::sequences lists them, example after example), their masks from collation, and the frozen
+/// reference's summed response log-probs [N] (undefined when no term needs them).
+struct PolicyOutputs {
+  torch::Tensor tokenLogps;
+  torch::Tensor responseTargets; ///< [N, T-1] bool: response tokens (the loss targets)
+  torch::Tensor allTargets;      ///< [N, T-1] bool: every non-pad target token (query included)
+  torch::Tensor referenceLogps;  ///< [N] or undefined
+};
+
+/// The micro-batch's contribution to the step loss, and sums for the logged metrics (detached doubles,
+/// to be divided by the same unit counts): "loss/<term>", "accuracy", "margin", "chosen_reward", ...
+struct TermContribution {
+  torch::Tensor loss; ///< scalar, differentiable
+  std::map<std::string, double> sums;
+};
+
+TermContribution policyContribution(const std::vector<ObjectiveTerm> &terms, const std::vector<double> &fullUnits,
+                                    const std::vector<const PreparedExample *> &batch, const PolicyOutputs &outputs);
+
+/// The same for a reward model: `rewards` [N, K] for the N sequences of `batch`. An imitation term on a reward
+/// model also needs `tokenLogps`/`allTargets` from its LM head (undefined otherwise).
+TermContribution rewardContribution(const std::vector<ObjectiveTerm> &terms, const std::vector<double> &fullUnits,
+                                    const std::vector<const PreparedExample *> &batch, const torch::Tensor &rewards,
+                                    const PolicyOutputs &lmOutputs);
+
+} // namespace align::rt

@@ -1,0 +1,97 @@
+//===- StageRunner.h - The training loop of one stage ----------*- C++ -*-===//
+//
+// One stage of a recipe: a model (a policy, or a reward model), its objective terms, its schedule and its
+// prepared data, trained for a number of optimizer steps. The loop is nanoGPT's — fetch a batch, forward,
+// loss, backward, clip, step — with what a long run needs around it: micro-batches that add up to exactly the
+// batch's loss, a learning-rate schedule, the frozen reference's log-probs computed once up front (or online),
+// periodic evaluation and checkpoints (steps or wall time), a time limit, a NaN/inf guard that stops with the
+// last good state saved, resumable state, the live progress line and the metrics files.
+//
+// The schedule decisions the compiler makes (pair concatenation, the chunked LM-head path, reference
+// precompute) arrive as fields of StageSchedule; generated trainers reach this through the public API.
+//
+//===----------------------------------------------------------------------===//
+#pragma once
+
+#include "model/Llama.h"
+#include "model/Lora.h"
+#include "model/RewardModel.h"
+#include "train/Metrics.h"
+#include "train/ObjectiveTerms.h"
+#include "train/Optimizer.h"
+#include "train/PreparedData.h"
+
+#include <torch/torch.h>
+
+#include <map>
+#include <string>
+#include <vector>
+
+namespace align::rt {
+
+struct StageSchedule {
+  OptimizerSettings optimizer;
+  LrScheduleSettings lrSchedule;
+  int64_t batch = 8;
+  int64_t microBatch = 0;    ///< 0: the whole batch in one forward
+  double epochs = 1.0;
+  int64_t steps = 0;         ///< > 0 replaces epochs
+  std::string precision = "auto"; ///< auto (bf16 on GPU, fp32 on CPU), fp32, bf16
+  double clip = 1.0;         ///< max gradient norm; 0 disables clipping
+  uint64_t seed = 42;
+  int64_t logEvery = 10;
+  int64_t evalEverySteps = 0, checkpointEverySteps = 0;
+  double evalEverySeconds = 0, checkpointEverySeconds = 0, timeLimitSeconds = 0;
+  std::string reference = "auto"; ///< auto or precompute: scored once before training; online: every step
+  bool fusedLogprobs = true;      ///< the chunked LM-head + log-softmax + gather path
+  int64_t chunkRows = 1024;
+  bool lengthBuckets = false;     ///< group similar lengths into batches (less padding)
+};
+
+/// What one stage trains; exactly one of `policy` and `reward` is set.
+struct StageInputs {
+  std::string name;
+  std::vector<ObjectiveTerm> terms;
+  StageSchedule schedule;
+  std::vector<PreparedExample> train;
+  std::map<std::string, std::vector<PreparedExample>> evalSets; ///< evaluated at eval_every and at the end
+  int64_t padId = 0;
+  CausalLM policy{nullptr};
+  RewardModel reward{nullptr};
+  CausalLM reference{nullptr}; ///< frozen; needed by dpo, ipo and hinge
+  /// Adapters attached to `policy` (attachLora): only they train, and the stage's checkpoint is the merged
+  /// model, with the adapter itself (PEFT format) in its `adapter/` folder.
+  LoraAdapters lora{nullptr};
+  /// A fingerprint of everything that must not change across a resume (set by the caller; data and settings).
+  std::string fingerprint;
+};
+
+struct RunOptions {
+  std::string outDir;
+  torch::Device device = torch::kCPU;
+  int64_t stepsOverride = 0; ///< --steps: > 0 replaces the schedule's steps/epochs
+  bool resume = false;       ///< continue from OUT/state/<stage> when it exists
+  bool interactive = false;  ///< redraw the progress line in place
+  int64_t stopAtStep = 0;    ///< > 0: stop there as a time limit would (state saved), leaving the plan unchanged
+};
+
+struct StageResult {
+  int64_t steps = 0;
+  bool stoppedByTimeLimit = false;
+  std::map<std::string, std::map<std::string, double>> evaluation; ///< eval set → metric → value
+  std::string checkpointDir; ///< OUT/checkpoints/<stage>
+};
+
+/// Trains the stage and writes OUT/checkpoints/<stage> (a Hugging Face directory), OUT/state/<stage>
+/// (resumable state) and metrics lines. Throws align::rt::Error on a non-finite loss or gradient, after
+/// saving the state from before the bad step.
+StageResult runStage(StageInputs &inputs, const RunOptions &options, MetricsLog &metrics);
+
+/// The stage's loss and pair metrics on `examples` without gradients (loss, loss/<term>, accuracy, margin…).
+std::map<std::string, double> evaluateStageLoss(StageInputs &inputs, const std::vector<PreparedExample> &examples,
+                                                torch::Device device);
+
+/// The optimizer steps a stage takes: `steps`, else ceil(epochs × ceil(examples / batch)).
+int64_t plannedSteps(const StageSchedule &schedule, int64_t examples, int64_t stepsOverride);
+
+} // namespace align::rt

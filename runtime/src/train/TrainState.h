@@ -1,0 +1,42 @@
+//===- TrainState.h - Resumable training state on disk ---------*- C++ -*-===//
+//
+// Everything a stage needs to continue exactly where it stopped: the trained parameters (every named
+// parameter of the trained module, adapters and user tables included), the optimizer's moments, the random
+// generators, and the position in the data (epoch and batch; the order of each epoch is a pure function of
+// the seed and the epoch, so it is not stored). Resuming from it continues bit for bit on the CPU.
+//
+// The directory is written beside its target and swapped in with renames (core/Files.h replaceDirectory),
+// every file fsynced first: a crash at any moment leaves the previous complete state or the new one.
+//
+//===----------------------------------------------------------------------===//
+#pragma once
+
+#include <torch/torch.h>
+
+#include <string>
+
+namespace align::rt {
+
+struct TrainPosition {
+  std::string stage;
+  int64_t step = 0;          ///< optimizer steps done
+  int64_t totalSteps = 0;
+  int64_t epoch = 0;         ///< the epoch in progress (0-based)
+  int64_t batchInEpoch = 0;  ///< batches of that epoch already consumed
+  double elapsedSeconds = 0; ///< training time before this process, for the time limit
+  /// The settings that must not change across a resume (batch, data, objective, seed…); a mismatch is an
+  /// error naming both.
+  std::string fingerprint;
+};
+
+/// Writes the state to `dir` (replacing an older one): model.safetensors, optimizer.pt, rng.safetensors,
+/// trainer_state.json.
+void saveTrainState(const std::string &dir, torch::nn::Module &trained, torch::optim::Optimizer &optimizer,
+                    const TrainPosition &position);
+
+/// True if `dir` (or its interrupted-swap sibling) holds a state: then the parameters, the optimizer and the
+/// random generators are restored and `position` filled in. An incomplete or mismatched state is an Error.
+bool loadTrainState(const std::string &dir, torch::nn::Module &trained, torch::optim::Optimizer &optimizer,
+                    TrainPosition &position);
+
+} // namespace align::rt
