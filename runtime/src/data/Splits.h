@@ -1,0 +1,85 @@
+//===- Splits.h - Deterministic shuffles and train/eval splits --*- C++ -*-===//
+//
+// A recipe's `split` declarations (docs/language.md §Splits) decide, row by row, which split of a data
+// source a row lands in. The decision must be the same on every machine and standard library, so the
+// shuffle is SplitMix64 (Steele, Lea & Flood 2014; the constants of Vigna's reference code) driving a
+// Fisher-Yates shuffle written here, never std::shuffle or std::uniform_int_distribution, whose outputs are
+// implementation-defined. The training loop's batch order (Collate.h) uses the same generator.
+//
+// The rule, in order:
+//   1. `where` splits, in declaration order: a row whose raw column equals the value goes to the first such
+//      split. Equality: strings to strings, bools to bools, numbers to numbers by value (1 equals 1.0); a
+//      value of another type, or a missing column, is not equal.
+//   2. The rows left (N of them) are shuffled with `shuffle_seed`. Each percentage split, in declaration
+//      order, takes round(fraction × N) of them in shuffled order (fewer if fewer are left). A split named
+//      `train` is filled last, with every row still left, so that percentages adding up to 100% with an
+//      explicit `train` leave no rounding remainder behind.
+//      `by ROLE`: the distinct ids of the rows left are sorted, shuffled, and whole groups are taken until
+//      the split holds at least its target count; a group never straddles two splits.
+//   3. Every row no split took goes to `train`.
+//   `file` splits take no rows of the main file: their rows come from their own file (Examples.cpp).
+// Within each split, rows keep their order in the file.
+//
+//===----------------------------------------------------------------------===//
+#pragma once
+
+#include "align/rt/Error.h"
+
+#include <nlohmann/json.hpp>
+
+#include <cstdint>
+#include <functional>
+#include <string>
+#include <vector>
+
+namespace align::rt::data {
+
+/// SplitMix64: a 64-bit state advanced by a Weyl sequence and finalised by a bijective mixer.
+class SplitMix64 {
+public:
+  explicit SplitMix64(uint64_t seed) : state_(seed) {}
+  uint64_t next() {
+    uint64_t z = (state_ += 0x9E3779B97F4A7C15ull);
+    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
+    z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
+    return z ^ (z >> 31);
+  }
+  /// A value in [0, n) (n > 0): the high word of next() × n, Lemire's multiply-shift without the
+  /// rejection step (bias below n / 2^64).
+  uint64_t below(uint64_t n) { return static_cast<uint64_t>((static_cast<unsigned __int128>(next()) * n) >> 64); }
+
+private:
+  uint64_t state_;
+};
+
+/// Fisher-Yates from the back with SplitMix64(seed): the same permutation everywhere.
+template <typename T> void deterministicShuffle(std::vector<T> &items, uint64_t seed) {
+  SplitMix64 rng(seed);
+  for (size_t i = items.size(); i > 1; --i)
+    std::swap(items[i - 1], items[rng.below(i)]);
+}
+
+/// 0..n-1 shuffled with `seed`.
+std::vector<int64_t> shuffledIndices(int64_t n, uint64_t seed);
+
+struct SplitSpec {
+  enum class Kind { Percent, Where, File } kind = Kind::Percent;
+  std::string name;
+  double fraction = 0;  ///< Percent: 0..1
+  std::string by;       ///< Percent: "", "user", "annotator", "domain" or "group" (an id role)
+  std::string column;   ///< Where: the raw column, as written in the file
+  nlohmann::json equals; ///< Where: a string, number or bool
+  std::string path;     ///< File: already resolved against --data-root, like SourceSpec::path
+};
+
+/// The `where` comparison of the header comment.
+bool whereMatches(const nlohmann::json &row, const std::string &column, const nlohmann::json &equals);
+
+/// For each of `n` rows, the index into `splits` of the split it goes to, or -1 for the implicit rows of
+/// `train` (the leftovers). `rawRow(i)` is row i's JSON object (for `where`); `idOf(i, role)` is its id for
+/// `by` (only asked for roles that a split groups by).
+std::vector<int> assignSplits(int64_t n, const std::vector<SplitSpec> &splits, uint64_t seed,
+                              const std::function<const nlohmann::json &(int64_t)> &rawRow,
+                              const std::function<std::string(int64_t, const std::string &)> &idOf);
+
+} // namespace align::rt::data
