@@ -3,6 +3,7 @@
 //   alignc check [--diagnostics=text|json] FILE...   parse and check recipes; exit 1 on any error
 //   alignc --emit=ast FILE                          print the checked AST
 //   alignc --emit=recipe FILE                       print the recipe dialect (MLIRGen), verified
+//   alignc --emit=train [--no-fuse] FILE            print the train program (the recipe-to-train pipeline)
 //   alignc --verify-diagnostics FILE                compare diagnostics with `expected-*` comments (lit)
 //   alignc --print-schema                           the constructor/defaults table as Markdown
 //
@@ -15,14 +16,17 @@
 #include "DiagnosticVerifier.h"
 #include "Frontend.h"
 #include "MLIRGen.h"
+#include "Pipelines.h"
 #include "Schema.h"
 
 #include "align/Dialect/Recipe/RecipeOps.h"
+#include "align/Dialect/Train/TrainOps.h"
 
 #include "mlir/IR/AsmState.h"
 #include "mlir/IR/MLIRContext.h"
 #include "mlir/IR/OperationSupport.h"
 #include "mlir/IR/Verifier.h"
+#include "mlir/Pass/PassManager.h"
 
 #include "llvm/Support/CommandLine.h"
 #include "llvm/Support/InitLLVM.h"
@@ -55,12 +59,16 @@ cl::opt<Color> colorMode("diagnostics-color", cl::desc("Color diagnostics"),
                          cl::init(Color::Auto), cl::sub(*cl::TopLevelSubCommand), cl::sub(checkCommand),
                          cl::cat(alignCategory));
 
-enum class Emit { None, Ast, Recipe };
+enum class Emit { None, Ast, Recipe, Train };
 cl::opt<Emit> emitAction("emit", cl::desc("What to print"),
                          cl::values(clEnumValN(Emit::None, "none", "nothing; just check"),
                                     clEnumValN(Emit::Ast, "ast", "the checked AST"),
-                                    clEnumValN(Emit::Recipe, "recipe", "the recipe dialect (MLIRGen output)")),
+                                    clEnumValN(Emit::Recipe, "recipe", "the recipe dialect (MLIRGen output)"),
+                                    clEnumValN(Emit::Train, "train", "the train dialect (the recipe-to-train pipeline)")),
                          cl::init(Emit::None), cl::cat(alignCategory));
+
+cl::opt<bool> noFuse("no-fuse", cl::desc("With --emit=train: leave log-probs unfused (no fuse-logprobs pass)"),
+                     cl::init(false), cl::cat(alignCategory));
 
 cl::opt<bool> verifyMode("verify-diagnostics", cl::desc("Check diagnostics against expected-* comments"),
                          cl::init(false), cl::cat(alignCategory));
@@ -89,15 +97,25 @@ unsigned countDecls(const align::ast::File &file) {
   return n;
 }
 
-/// Prints the recipe dialect of a checked file; a verifier failure here is a compiler bug, reported at the
-/// recipe line of the offending op.
-bool emitRecipe(const align::ast::File &file) {
+/// Prints the recipe dialect of a checked file, or (`train`) the program the recipe-to-train pipeline makes
+/// of it. A verifier failure here is a compiler bug, reported at the recipe line of the offending op; a
+/// pipeline failure is a recipe the train dialect cannot express yet, reported the same way.
+bool emitMLIR(const align::ast::File &file, bool train) {
   mlir::MLIRContext context;
-  context.loadDialect<align::recipe::RecipeDialect>();
+  context.loadDialect<align::recipe::RecipeDialect, align::train::TrainDialect>();
+  context.printOpOnDiagnostic(false);
   mlir::OwningOpRef<mlir::ModuleOp> module = align::mlirGen(context, file);
   if (mlir::failed(mlir::verify(*module))) {
     llvm::errs() << "alignc: internal error: the recipe dialect built for " << file.path << " does not verify\n";
     return false;
+  }
+  if (train) {
+    mlir::PassManager pm(&context);
+    align::buildRecipeToTrainPipeline(pm, align::RecipeToTrainOptions{/*fuseLogprobs=*/!noFuse});
+    if (mlir::failed(pm.run(*module))) {
+      llvm::errs() << "alignc: error: " << file.path << " cannot be lowered to the train dialect\n";
+      return false;
+    }
   }
   std::cout.flush();
   module->print(llvm::outs(), mlir::OpPrintingFlags()); // the flags pick up --mlir-print-* options
@@ -147,7 +165,8 @@ int main(int argc, char **argv) {
     }
     if (emitAction == Emit::Ast)
       align::dumpAST(*result.ast, std::cout);
-    if (emitAction == Emit::Recipe && !emitRecipe(*result.ast)) {
+    if ((emitAction == Emit::Recipe || emitAction == Emit::Train) &&
+        !emitMLIR(*result.ast, emitAction == Emit::Train)) {
       ++failed;
       continue;
     }

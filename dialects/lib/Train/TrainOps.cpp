@@ -103,6 +103,15 @@ LogicalResult StageOp::verify() {
     return emitOpError() << "logprob_chunk must be >= 1";
   if (getTimeLimit() && !positiveFinite(getTimeLimit()->convertToDouble()))
     return emitOpError() << "time_limit must be a finite number of seconds > 0";
+  if (std::optional<StringRef> requested = getRequestedReference())
+    if (!llvm::is_contained(ArrayRef<StringRef>{"auto", "precompute", "online"}, *requested))
+      return emitOpError() << "requested_reference '" << *requested << "' is not one of: auto, precompute, online";
+  if (getEvalEveryStepsAttr() && getEvalEverySecondsAttr())
+    return emitOpError() << "sets both eval_every_steps and eval_every_seconds";
+  if (getEvalEveryStepsAttr() && signedValue(getEvalEveryStepsAttr()) < 1)
+    return emitOpError() << "eval_every_steps must be >= 1";
+  if (getEvalEverySeconds() && !positiveFinite(getEvalEverySeconds()->convertToDouble()))
+    return emitOpError() << "eval_every_seconds must be a finite number > 0";
 
   unsigned loops = countOps<StepLoopOp>(*getBody()) + countOps<EmLoopOp>(*getBody()) +
                    countOps<RsfLoopOp>(*getBody());
@@ -129,6 +138,16 @@ LogicalResult StageOp::verifySymbolUses(SymbolTableCollection &symbols) {
 //===----------------------------------------------------------------------===//
 // Loops and stage-level ops
 //===----------------------------------------------------------------------===//
+
+LogicalResult StepLoopOp::verify() {
+  if (getStepsAttr() && getEpochsAttr())
+    return emitOpError() << "sets both steps and epochs";
+  if (getStepsAttr() && signedValue(getStepsAttr()) < 1)
+    return emitOpError() << "steps must be >= 1";
+  if (getEpochs() && !positiveFinite(getEpochs()->convertToDouble()))
+    return emitOpError() << "epochs must be a finite number > 0";
+  return success();
+}
 
 LogicalResult StepLoopOp::verifyRegions() {
   unsigned backwards = countOps<BackwardOp>(*getBody());
@@ -180,6 +199,9 @@ LogicalResult EmLoopOp::verify() {
     return emitOpError() << "e_step '" << getEStep() << "' is not one of: full, cross_fit";
   if (signedValue(getFoldsAttr()) < 2)
     return emitOpError() << "folds must be >= 2";
+  if (std::optional<StringRef> likelihood = getLikelihood())
+    if (*likelihood != "pairwise" && *likelihood != "plackett_luce")
+      return emitOpError() << "likelihood '" << *likelihood << "' is not one of: pairwise, plackett_luce";
   // Restarting each M-step needs a starting point to restart from.
   if (getRestart() && !(*this)->getParentOfType<StageOp>().getInitFrom())
     return emitOpError() << "restarts each M-step, but its stage has no init_from";

@@ -84,6 +84,18 @@ def Train_StageOp : Train_Op<"stage", [Symbol, SingleBlock, NoTerminator, HasPar
     `max_length`/`max_prompt_length` and `truncation`, gradient `clip`, `seed`, the `reference`
     strategy, `concat_pairs` (chosen and rejected in one forward) and `fused_logprobs` with
     `logprob_chunk` (LM head, log-softmax and gather in vocabulary chunks).
+
+    `requested_reference` keeps what the recipe's schedule asked for (`auto`, `precompute`, `online`):
+    lowering always starts with `reference = online` (or `none` without a reference) and the
+    `hoist-reference-logprobs` pass decides `precompute` unless the recipe asked for `online`.
+    `eval_every_steps` / `eval_every_seconds` are the recipe's `eval_every` cadence, at which the
+    recipe-level evaluations (program-level `train.evaluate`) also run during this stage; absent: at the
+    end only. `time_limit` is in seconds.
+
+    Models are declarations: a stage trains its own copy of the model its step loop optimizes, starting
+    from the declaration's initial weights, or from stage `init_from`'s result. After
+    `expand-stages` that start is explicit: a `train.load_weights` of a `train.stage_result` at the top
+    of the body.
   }];
   let arguments = (ins
     SymbolNameAttr:$sym_name,
@@ -110,7 +122,10 @@ def Train_StageOp : Train_Op<"stage", [Symbol, SingleBlock, NoTerminator, HasPar
     BoolAttr:$fused_logprobs,
     OptionalAttr<I64Attr>:$logprob_chunk,
     I64Attr:$log_every,
-    OptionalAttr<F64Attr>:$time_limit);
+    OptionalAttr<F64Attr>:$time_limit,
+    OptionalAttr<StrAttr>:$requested_reference,
+    OptionalAttr<I64Attr>:$eval_every_steps,
+    OptionalAttr<F64Attr>:$eval_every_seconds);
   let regions = (region SizedRegion<1>:$bodyRegion);
   let assemblyFormat = "$sym_name (`init_from` $init_from^)? attr-dict-with-keyword $bodyRegion";
   let hasVerifier = 1;
@@ -121,10 +136,14 @@ def Train_StepLoopOp : Train_Op<"step_loop", [SingleBlock, ParentOneOf<["StageOp
   let description = [{
     Runs until the stage's `steps` or `epochs` are done. Each iteration is one optimizer step: the body up
     to the terminating `train.optimizer_step` runs once per micro-batch (`accumulation` times), each
-    `train.backward` adding to the gradients.
+    `train.backward` adding to the gradients. After `expand-stages` the loop carries its own length,
+    `steps` or `epochs` (per run of the loop: per M-step of an EM loop, per RSF iteration), equal to its
+    stage's.
   }];
+  let arguments = (ins OptionalAttr<I64Attr>:$steps, OptionalAttr<F64Attr>:$epochs);
   let regions = (region SizedRegion<1>:$bodyRegion);
   let assemblyFormat = "attr-dict-with-keyword $bodyRegion";
+  let hasVerifier = 1;
   let hasRegionVerifier = 1;
 }
 
@@ -289,10 +308,13 @@ def Train_EmLoopOp : Train_Op<"em_loop", [SingleBlock, NoTerminator, HasParent<"
   let description = [{
     Each of `iterations`: the M-step runs the body once per type (the `em_dpo` loss weighted by that
     type's posterior), restarting from the stage's `init_from` when `restart`; then the E-step updates the
-    posterior γ (`full`, or `cross_fit` over `folds` held-out folds).
+    posterior γ (`full`, or `cross_fit` over `folds` held-out folds). `likelihood` is how a ranking is
+    scored (`pairwise`, `plackett_luce`); `gamma_init` the initial posterior, the latent preference's
+    `init` with its kind as `kind` (`{kind = "dirichlet", alpha = 1.0, seed = 0}`).
   }];
   let arguments = (ins I64Attr:$iterations, I64Attr:$types, BoolAttr:$restart, StrAttr:$e_step,
-                       I64Attr:$folds);
+                       I64Attr:$folds, OptionalAttr<StrAttr>:$likelihood,
+                       OptionalAttr<DictionaryAttr>:$gamma_init);
   let regions = (region SizedRegion<1>:$bodyRegion);
   let assemblyFormat = "attr-dict-with-keyword $bodyRegion";
   let hasVerifier = 1;
@@ -306,6 +328,81 @@ def Train_RsfLoopOp : Train_Op<"rsf_loop", [SingleBlock, NoTerminator, HasParent
   let assemblyFormat = "attr-dict-with-keyword $bodyRegion";
   let hasVerifier = 1;
   let hasRegionVerifier = 1;
+}
+
+//===----------------------------------------------------------------------===//
+// Stage results, weight hand-off, data unions and aggregation
+//===----------------------------------------------------------------------===//
+
+def Train_StageResultOp : Train_Op<"stage_result", [Pure, ParentOneOf<["ProgramOp", "StageOp"]>,
+    DeclareOpInterfaceMethods<SymbolUserOpInterface>]> {
+  let summary = "the frozen final model of an earlier stage";
+  let description = [{
+    The model stage `@stage` ended with (its last optimizer step, as its final checkpoint holds it). Its
+    weights never change, so it serves as a frozen reference, as an RSF scorer, as what recipe-level
+    evaluations measure, and as the source of a `train.load_weights`. The stage must come before the
+    op (before the stage holding it).
+    ```mlir
+    %ref = train.stage_result @sft
+    ```
+  }];
+  let arguments = (ins FlatSymbolRefAttr:$stage);
+  let results = (outs Train_ModelType:$model);
+  let assemblyFormat = "$stage attr-dict";
+}
+
+def Train_LoadWeightsOp : Train_Op<"load_weights", [HasParent<"StageOp">]> {
+  let summary = "the stage's copy of a model starts from another model's weights";
+  let description = [{
+    Where a stage's model starts (written by `expand-stages` from the stage's `init_from`): the weights
+    of `source` (usually a `train.stage_result`) are copied into the stage's copy of `model`, matched by
+    parameter name; parts `source` lacks (a fresh reward head, user embeddings, adapters) keep their
+    declared initial values. Must come before the stage's loop.
+    ```mlir
+    %start = train.stage_result @sft
+    train.load_weights %lm from %start
+    ```
+  }];
+  let arguments = (ins Train_ModelType:$model, Train_ModelType:$source);
+  let assemblyFormat = "$model `from` $source attr-dict";
+  let hasVerifier = 1;
+}
+
+def Train_UnionDataOp : Train_Op<"union_data", [Pure]> {
+  let summary = "several data splits read as one dataset (a stage trained on more than one source)";
+  let description = [{
+    `train rm on helpful.train, harmless.train;` reads the rows of every listed split, each source keeping
+    its kind and columns; batches mix sources in the deterministic shuffle. The result has no named
+    splits: `train.batch_fetch` reads it whole. One split name per source.
+    ```mlir
+    %both = train.union_data %helpful, %harmless splits ["train", "train"]
+    ```
+  }];
+  let arguments = (ins Variadic<Train_DatasetType>:$sources, StrArrayAttr:$splits);
+  let results = (outs Train_DatasetType:$dataset);
+  let assemblyFormat = "$sources `splits` $splits attr-dict";
+  let hasVerifier = 1;
+}
+
+def Train_AggregateOp : Train_Op<"aggregate", [HasParent<"ProgramOp">,
+    DeclareOpInterfaceMethods<SymbolUserOpInterface>]> {
+  let summary = "one policy from the per-type policies of a latent-type stage";
+  let description = [{
+    `kind` is `minmax_regret` (MMRA: mixture weights minimising the worst type's regret, estimated on
+    `prompts`), `mean`, `weighted` (`weights` in `params`) or `conditioned` (`preference` in `params`).
+    `params` carries the rest (`solver = {kind = "optimistic_hedge", steps, eta}`, `samples`,
+    `max_new_tokens`, `dummy`, `regret_weights`). Runs after stage `@policies`, which must come
+    earlier in the program.
+    ```mlir
+    train.aggregate "minmax_regret" of @mixture prompts %opinions split "test" {samples = 128 : i64}
+    ```
+  }];
+  let arguments = (ins StrAttr:$kind, FlatSymbolRefAttr:$policies, Optional<Train_DatasetType>:$prompts,
+                       OptionalAttr<StrAttr>:$split, DictionaryAttr:$params);
+  let assemblyFormat = [{
+    $kind `of` $policies (`prompts` $prompts^)? (`split` $split^)? $params attr-dict-with-keyword
+  }];
+  let hasVerifier = 1;
 }
 
 #endif // ALIGN_DIALECT_TRAIN_TRAINOPS_TD

@@ -1,0 +1,117 @@
+//===- Passes.td - Passes from the recipe to the train dialect --*- tablegen -*-===//
+//
+// The lowering of a recipe to its step program, then the schedule decisions the compiler makes on the
+// program: reference hoisting, pair concatenation, fused log-probs, explicit stage starts, dead
+// declarations. Pipelines (compiler/pipelines) run them in order.
+//
+//===----------------------------------------------------------------------===//
+#ifndef ALIGN_PASSES_TD
+#define ALIGN_PASSES_TD
+
+include "mlir/Pass/PassBase.td"
+
+def LowerRecipeToTrainPass : Pass<"lower-recipe-to-train", "mlir::ModuleOp"> {
+  let summary = "Lower each `recipe.recipe` to a `train.program`";
+  let description = [{
+    One `train.program` per recipe, replacing it. Declarations become program-level ops carrying every
+    parameter the runtime needs: `train.load_model` (family, preset or checkpoint, seed, the tokenizer's
+    name, kind and spec), `train.load_data` (kind, path, column mapping, template text, error policy,
+    limit, shuffle seed, one rule per split), `train.attach` for reward heads, users, adapters and
+    directions. Each stage becomes a `train.stage` with its schedule as typed attributes and a
+    `train.step_loop` (batch fetch, forward, sequence log-probs or scores, reference log-probs, losses,
+    their weighted sum, backward, optimizer step), inside a `train.em_loop` or `train.rsf_loop` when the
+    recipe loops; then its `train.evaluate`s and one `train.save_checkpoint`. A frozen reference to a
+    stage is a `train.stage_result`; recipe-level evaluations measure the last stage's result.
+
+    Nothing is optimised yet: `reference` is `online` (or `none`), pairs are not concatenated and
+    log-probs are not fused. What the train dialect cannot express yet is an error at the recipe op.
+
+    ```mlir
+    recipe.stage @sft schedule {batch = 16 : i64, ...} {
+      recipe.train @lm on [@hh::@train]
+      %0 = recipe.objective.term "nll" {example_weights = false, prompt_loss = false}
+      recipe.objective %0
+    }
+    // becomes
+    train.stage @sft attributes {batch = 16 : i64, ..., reference = #train.reference<none>} {
+      train.step_loop {
+        %b = train.batch_fetch %hh split "train"
+        %h = train.forward %lm, %b
+        %lp = train.sequence_logprobs %lm, %h, %b
+        %l = train.loss nll %lp {prompt_loss = false} : !train.logprobs
+        train.backward %l
+        train.optimizer_step %lm
+      }
+      train.save_checkpoint %lm
+    }
+    ```
+  }];
+  let dependentDialects = ["::align::train::TrainDialect"];
+}
+
+def ExpandStagesPass : Pass<"expand-stages", "mlir::ModuleOp"> {
+  let summary = "Make where each stage's model starts, and how long its loops run, explicit";
+  let description = [{
+    A stage with `init_from @s` gets, at the top of its body, `%start = train.stage_result @s` and
+    `train.load_weights %model from %start` for the model its step loop optimizes, so the hand-off
+    between stages is an op rather than an attribute to interpret (chains resolve stage by stage:
+    `@s`'s own result already started from its `init_from`). Every `train.step_loop` gets its
+    stage's `steps` or `epochs`. EM and RSF loops keep their shape.
+  }];
+  let dependentDialects = ["::align::train::TrainDialect"];
+}
+
+def HoistReferenceLogprobsPass : Pass<"hoist-reference-logprobs", "mlir::ModuleOp"> {
+  let summary = "Compute a frozen reference's log-probs once before the stage and cache them";
+  let description = [{
+    A `train.reference_logprobs` whose model no loop of the stage updates (a `train.stage_result`, or a
+    declared model the stage does not optimize) gives the same numbers every epoch, so the stage scores
+    the data once before training (`reference = precompute`) and the op reads the cache (`cached`).
+    A stage whose recipe asked for `reference: online` keeps its online reference; so does a stage
+    whose reference could change during the stage (EM loops that restart do not change it).
+
+    ```mlir
+    %ref = train.reference_logprobs %sft, %b          // stage: reference = online
+    // becomes
+    %ref = train.reference_logprobs %sft, %b cached   // stage: reference = precompute
+    ```
+  }];
+  let options = [
+    Option<"enabled", "enable", "bool", /*default=*/"true",
+           "Hoist frozen references (false: keep every reference online)">
+  ];
+}
+
+def ConcatPairsPass : Pass<"concat-pairs", "mlir::ModuleOp"> {
+  let summary = "Run chosen and rejected responses through one forward for pairwise objectives";
+  let description = [{
+    A `train.forward` whose log-probs feed a pairwise loss (`dpo`, `ipo`, `hinge`, `simpo`, `pdpo`,
+    `pipo`, `psimpo`, `em_dpo`) runs chosen and rejected as one batch of twice the size
+    (`concat_pairs`), and its stage records the decision (`concat_pairs = true`): one pass over the
+    weights instead of two, as TRL's concatenated forward.
+  }];
+}
+
+def FuseLogprobsPass : Pass<"fuse-logprobs", "mlir::ModuleOp"> {
+  let summary = "Fuse LM head, log-softmax and gather into one vocabulary-chunked op";
+  let description = [{
+    `train.sequence_logprobs` after a `train.forward` becomes `fused chunk N`: the LM head, the
+    log-softmax and the gather of the response tokens run in vocabulary slices of N, so batch × sequence
+    × vocabulary logits never exist; the stage records `fused_logprobs = true, logprob_chunk = N`.
+    `alignc --no-fuse` leaves this pass out.
+  }];
+  let options = [
+    Option<"chunk", "chunk", "int64_t", /*default=*/"1024", "Vocabulary entries per chunk (>= 1)">
+  ];
+}
+
+def EliminateDeadDeclarationsPass : Pass<"eliminate-dead-declarations", "mlir::ModuleOp"> {
+  let summary = "Remove loaded models, data and attachments that no stage or evaluation uses";
+  let description = [{
+    A `train.load_model`, `train.load_data` or `train.attach` whose result has no use costs loading
+    time and memory in the trainer; it is erased, repeatedly, so a model only a dead attachment used
+    goes too. Stage and program ops with effects (evaluations, aggregation) count as uses.
+  }];
+}
+
+#endif // ALIGN_PASSES_TD
