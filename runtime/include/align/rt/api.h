@@ -10,6 +10,7 @@
 #include "align/rt/Error.h"
 
 #include <cstdint>
+#include <map>
 #include <memory>
 #include <string>
 #include <vector>
@@ -93,5 +94,153 @@ public:
 private:
   std::unique_ptr<Impl> impl_;
 };
+
+
+//===----------------------------------------------------------------------===//
+// Trainers: what generated trainer programs call
+//===----------------------------------------------------------------------===//
+//
+// A generated trainer fills these plain specs from the recipe (the compiler's schedule decisions included)
+// and hands them to a Trainer in the recipe's order; the Trainer owns the models, the data, the stage loop,
+// the output directory and the command line. Numbers a recipe names are read through Trainer::number & co.
+// so that `--set KEY=VALUE` can replace them.
+
+/// A value the recipe names, with its default as text and the recipe position it comes from.
+struct Setting {
+  std::string key;      ///< e.g. "align.schedule.lr", "hh.path"
+  std::string value;    ///< the recipe's value, as text
+  std::string location; ///< file:line:col in the recipe
+};
+
+struct ModelSpec {
+  std::string family = "llama"; ///< llama, qwen2, mistral, hf
+  std::string preset = "tiny";  ///< used when `checkpoint` is empty
+  std::string checkpoint;       ///< a Hugging Face directory (relative paths: against the data root)
+  std::string tokenizer;        ///< the tokenizer declaration's name
+  uint64_t seed = 0;
+};
+
+struct SplitRule {
+  std::string name;
+  std::string kind = "percent"; ///< percent, where, file
+  double fraction = 0;          ///< percent: 0..1
+  std::string by;               ///< percent: "", user, annotator, domain or group
+  std::string column;           ///< where
+  std::string equalsJson;       ///< where: the value as JSON ("false", "3", "\"long\"")
+  std::string path;             ///< file
+};
+
+struct DataSpec {
+  std::string kind; ///< pairwise, ranking, scored, rated, sft, prompts, domain_pairs
+  std::string path; ///< relative to --data-root unless absolute
+  std::map<std::string, std::string> columns; ///< field → column (prompt, chosen, user, …) as the recipe names them
+  std::vector<std::string> ratings;
+  std::string preferred;
+  std::vector<std::string> against;
+  bool hasTemplate = false;
+  std::string templateText; ///< escapes \\ \{ \} still written
+  bool skipMalformed = false;
+  int64_t limit = -1;
+  uint64_t shuffleSeed = 0;
+  std::vector<SplitRule> splits;
+};
+
+/// One term of a stage's objective: kind (dpo, ipo, hinge, simpo, nll, imitation, bt, rank_loss,
+/// regression), its coefficient, and its numeric parameters (beta, label_smoothing, gamma, threshold;
+/// flags prompt_loss and example_weights as 0/1).
+struct TermSpec {
+  std::string kind;
+  double weight = 1.0;
+  std::map<std::string, double> params;
+};
+
+struct ScheduleSpec {
+  std::string optimizer = "adamw";
+  double lr = 1e-5, beta1 = 0.9, beta2 = 0.999, eps = 1e-8, weightDecay = 0, alpha = 0.99, momentum = 0;
+  std::string lrSchedule = "cosine";
+  double lrFinal = 0;
+  int64_t warmup = 0, batch = 8, microBatch = 0, steps = 0;
+  double epochs = 1;
+  std::string precision = "auto";
+  int64_t maxLength = 512, maxPromptLength = 0; ///< 0: half of maxLength
+  std::string truncation = "right";            ///< which end of the prompt is cut
+  std::string reference = "auto";              ///< auto, precompute, online
+  double clip = 1;
+  uint64_t seed = 42;
+  int64_t logEvery = 10, evalEverySteps = 0, checkpointEverySteps = 0;
+  double evalEverySeconds = 0, checkpointEverySeconds = 0, timeLimitSeconds = 0;
+  // Schedule decisions of the compiler's passes.
+  bool fusedLogprobs = true;
+  int64_t logprobChunk = 1024;
+  bool concatPairs = true;
+};
+
+struct LoraSpec {
+  bool enabled = false;
+  int64_t rank = 8;
+  double alpha = 16, dropout = 0.05;
+  std::vector<std::string> targets = {"q_proj", "v_proj"};
+};
+
+struct StageSpec {
+  std::string name;
+  std::string initFrom;           ///< an earlier stage whose result the model starts from
+  std::string model;              ///< the model declaration trained
+  bool rewardModel = false;       ///< train a reward head on it (bt, rank_loss, regression)
+  std::string pooling = "last";   ///< reward head pooling
+  int64_t rewardOutputs = 1;      ///< reward head outputs (regression: one per objective)
+  std::string reference;          ///< frozen reference: a model declaration or an earlier stage; "" none
+  std::string data, split = "train";
+  std::vector<TermSpec> objective;
+  ScheduleSpec schedule;
+  LoraSpec lora;
+  std::string location;           ///< file:line:col of the stage, for messages
+};
+
+/// A metric of the recipe's eval block, evaluated on every stage's final model it applies to:
+/// accuracy, margin, length_baseline or loss, optionally `by` user, group, domain, type or dataset.
+struct EvalSpec {
+  std::string metric;
+  std::string by;
+  std::string data, split = "train";
+  std::map<std::string, double> params;
+  std::string location;
+};
+
+class Trainer {
+public:
+  /// The value of a recipe setting: the --set override if given, else `recipeValue`. A --set value of the
+  /// wrong type is an Error naming the key.
+  double number(const std::string &key, double recipeValue);
+  int64_t integer(const std::string &key, int64_t recipeValue);
+  std::string text(const std::string &key, const std::string &recipeValue);
+  bool flag(const std::string &key, bool recipeValue);
+
+  void tokenizer(const std::string &name, const std::string &spec); ///< "bytes" or a tokenizer.json path
+  void model(const std::string &name, const ModelSpec &spec);
+  void data(const std::string &name, const DataSpec &spec);
+  void stage(const StageSpec &spec);
+  void evaluate(const EvalSpec &spec);
+
+  struct Impl;
+  explicit Trainer(std::unique_ptr<Impl> impl);
+  ~Trainer();
+  Impl &impl() { return *impl_; }
+
+private:
+  std::unique_ptr<Impl> impl_;
+};
+
+struct RecipeInfo {
+  std::string name;
+  std::string source;             ///< the recipe file it was compiled from
+  std::vector<Setting> settings;  ///< every key --set accepts
+  std::vector<std::string> stages;
+};
+
+/// The whole trainer program: parses the command line (--out, --set, --steps, --resume, --device,
+/// --data-root, --threads, --help), runs `body`, writes eval.json and prints where the results are.
+/// Returns the process exit code; errors are printed, never thrown.
+int trainerMain(int argc, char **argv, const RecipeInfo &recipe, void (*body)(Trainer &));
 
 } // namespace align::rt

@@ -1,0 +1,422 @@
+//===- Trainer.cpp - Declarations and stages of a generated trainer -------===//
+
+#include "core/TrainerImpl.h"
+
+#include "core/Files.h"
+#include "data/Collate.h"
+#include "model/Checkpoint.h"
+#include "model/Lora.h"
+#include "model/RewardModel.h"
+#include "train/PairMetrics.h"
+#include "train/Progress.h"
+#include "train/StageRunner.h"
+
+#include <nlohmann/json.hpp>
+
+#include <cstdio>
+#include <sstream>
+
+namespace align::rt {
+
+namespace {
+
+CausalLM buildModel(const ModelSpec &spec, const Tokenizer &tokenizer, const std::string &checkpointPath) {
+  if (!checkpointPath.empty())
+    return loadCausalLM(checkpointPath);
+  ModelConfig config = presetConfig(spec.preset, tokenizer.vocabSize());
+  if (spec.family == "qwen2") {
+    config.modelType = "qwen2";
+    config.attentionBias = true; // Qwen2's q/k/v biases
+  } else if (spec.family == "mistral") {
+    config.modelType = "mistral";
+  }
+  CausalLM model(config);
+  model->initialize(spec.seed);
+  return model;
+}
+
+ObjectiveTerm toTerm(const TermSpec &spec) {
+  ObjectiveTerm term;
+  term.kind = parseTermKind(spec.kind);
+  term.weight = spec.weight;
+  auto get = [&](const char *key, double fallback) {
+    auto it = spec.params.find(key);
+    return it == spec.params.end() ? fallback : it->second;
+  };
+  term.beta = get("beta", term.kind == TermKind::SimPO ? 2.0 : 0.1);
+  term.labelSmoothing = get("label_smoothing", 0.0);
+  term.gamma = get("gamma", 0.5);
+  term.threshold = get("threshold", 0.85);
+  term.promptLoss = get("prompt_loss", 0.0) != 0.0;
+  term.exampleWeights = get("example_weights", 0.0) != 0.0;
+  if (get("normalize", 0.0) != 0.0)
+    throw Error("regression(normalize: true) is not executed by the runtime yet");
+  return term;
+}
+
+StageSchedule toSchedule(const ScheduleSpec &s) {
+  StageSchedule out;
+  out.optimizer = OptimizerSettings{s.optimizer, s.lr, s.beta1, s.beta2, s.eps, s.weightDecay, s.alpha, s.momentum};
+  out.lrSchedule = LrScheduleSettings{s.lrSchedule, s.warmup, s.lrFinal};
+  out.batch = s.batch;
+  out.microBatch = s.microBatch;
+  out.epochs = s.epochs;
+  out.steps = s.steps;
+  out.precision = s.precision;
+  out.clip = s.clip;
+  out.seed = s.seed;
+  out.logEvery = s.logEvery;
+  out.evalEverySteps = s.evalEverySteps;
+  out.evalEverySeconds = s.evalEverySeconds;
+  out.checkpointEverySteps = s.checkpointEverySteps;
+  out.checkpointEverySeconds = s.checkpointEverySeconds;
+  out.timeLimitSeconds = s.timeLimitSeconds;
+  out.reference = s.reference;
+  out.fusedLogprobs = s.fusedLogprobs;
+  out.chunkRows = s.logprobChunk;
+  return out;
+}
+
+data::TokenizeOptions tokenizeOptions(const ScheduleSpec &s) {
+  data::TokenizeOptions options;
+  options.maxLength = s.maxLength;
+  options.maxPromptLength = s.maxPromptLength > 0 ? s.maxPromptLength : s.maxLength / 2;
+  options.truncateLeft = s.truncation == "left";
+  return options;
+}
+
+PrepareOptions prepareOptions(const std::vector<ObjectiveTerm> &terms, const ScheduleSpec &schedule,
+                              data::SourceKind kind) {
+  PrepareOptions options;
+  options.tokenize = tokenizeOptions(schedule);
+  for (const ObjectiveTerm &t : terms) {
+    options.pairs |= isPairTerm(t.kind);
+    options.nll |= t.kind == TermKind::NLL;
+    if (t.kind == TermKind::Imitation) {
+      options.imitation = true;
+      options.imitationThreshold = t.threshold;
+    }
+    options.everySequence |= t.kind == TermKind::Rank || t.kind == TermKind::Regression;
+  }
+  options.nllEveryText = kind == data::SourceKind::Scored;
+  return options;
+}
+
+std::string describeTerms(const std::vector<TermSpec> &terms) {
+  std::ostringstream s;
+  for (size_t i = 0; i < terms.size(); ++i) {
+    s << (i ? " + " : "") << terms[i].weight << "*" << terms[i].kind << "(";
+    for (const auto &[k, v] : terms[i].params)
+      s << k << "=" << v << ",";
+    s << ")";
+  }
+  return s.str();
+}
+
+} // namespace
+
+const std::string *Trainer::Impl::override(const std::string &key) {
+  settingsRead.insert(key);
+  auto it = options.sets.find(key);
+  return it == options.sets.end() ? nullptr : &it->second;
+}
+
+std::string Trainer::Impl::resolvePath(const std::string &path) const {
+  if (path.empty() || path[0] == '/')
+    return path;
+  return joinPath(options.dataRoot, path);
+}
+
+const data::LoadedSource &Trainer::Impl::loadData(const std::string &name) {
+  auto it = data.find(name);
+  if (it == data.end())
+    throw Error("data '" + name + "' is not declared");
+  DataEntry &entry = it->second;
+  if (entry.loaded)
+    return *entry.loaded;
+  const DataSpec &d = entry.spec;
+  data::SourceSpec spec;
+  spec.name = name;
+  spec.kind = data::parseSourceKind(d.kind);
+  spec.path = resolvePath(d.path);
+  spec.columns = d.columns;
+  spec.ratings = d.ratings;
+  spec.preferred = d.preferred;
+  spec.against = d.against;
+  if (d.hasTemplate)
+    spec.templateText = d.templateText;
+  spec.skipMalformed = d.skipMalformed;
+  spec.limit = d.limit;
+  spec.shuffleSeed = d.shuffleSeed;
+  for (const SplitRule &rule : d.splits) {
+    data::SplitSpec split;
+    split.name = rule.name;
+    split.fraction = rule.fraction;
+    split.by = rule.by;
+    split.column = rule.column;
+    split.path = resolvePath(rule.path);
+    if (rule.kind == "where") {
+      split.kind = data::SplitSpec::Kind::Where;
+      split.equals = nlohmann::json::parse(rule.equalsJson, nullptr, false);
+      if (split.equals.is_discarded())
+        throw Error("data '" + name + "', split '" + rule.name + "': the value is not JSON: " + rule.equalsJson);
+    } else if (rule.kind == "file") {
+      split.kind = data::SplitSpec::Kind::File;
+    } else {
+      split.kind = data::SplitSpec::Kind::Percent;
+    }
+    spec.splits.push_back(split);
+  }
+  entry.loaded = std::make_unique<data::LoadedSource>(data::loadSource(spec));
+  const data::LoadedSource &loaded = *entry.loaded;
+  std::string sizes;
+  for (const auto &[splitName, rows] : loaded.splits)
+    sizes += " " + splitName + "=" + std::to_string(rows.size());
+  std::fprintf(stderr, "[data] %s: %lld rows from %s;%s\n", name.c_str(), static_cast<long long>(loaded.rowsRead),
+               spec.path.c_str(), sizes.c_str());
+  if (loaded.skips.skipped > 0) {
+    std::fprintf(stderr, "[data] %s: skipped %lld malformed rows (on_error: skip); the first:\n", name.c_str(),
+                 static_cast<long long>(loaded.skips.skipped));
+    for (const std::string &reason : loaded.skips.reasons)
+      std::fprintf(stderr, "  %s\n", reason.c_str());
+  }
+  return loaded;
+}
+
+const std::vector<data::Example> &Trainer::Impl::split(const std::string &dataName, const std::string &splitName) {
+  const data::LoadedSource &loaded = loadData(dataName);
+  auto it = loaded.splits.find(splitName.empty() ? "train" : splitName);
+  if (it == loaded.splits.end())
+    throw Error("data '" + dataName + "' has no split '" + splitName + "'");
+  return it->second;
+}
+
+Tokenizer &Trainer::Impl::tokenizerOf(const std::string &model) {
+  auto m = models.find(model);
+  if (m == models.end())
+    throw Error("model '" + model + "' is not declared");
+  auto t = tokenizers.find(m->second.tokenizer);
+  if (t == tokenizers.end())
+    throw Error("model '" + model + "': tokenizer '" + m->second.tokenizer + "' is not declared");
+  return *t->second;
+}
+
+const Trainer::Impl::StageRecord *Trainer::Impl::stageRecord(const std::string &name) const {
+  for (const StageRecord &r : stages)
+    if (r.spec.name == name)
+      return &r;
+  return nullptr;
+}
+
+void Trainer::Impl::runStage(const StageSpec &spec) {
+  Tokenizer &tokenizer = tokenizerOf(spec.model);
+  const ModelSpec &modelSpec = models.at(spec.model);
+  StageInputs inputs;
+  inputs.name = spec.name;
+  for (const TermSpec &t : spec.objective)
+    inputs.terms.push_back(toTerm(t));
+  if (inputs.terms.empty())
+    throw Error(spec.location + ": stage '" + spec.name + "' has no objective");
+  inputs.schedule = toSchedule(spec.schedule);
+  inputs.padId = data::padIdOf(tokenizer);
+  const DataSpec &dataSpec = data.at(spec.data).spec;
+  const PrepareOptions prepare = prepareOptions(inputs.terms, spec.schedule, data::parseSourceKind(dataSpec.kind));
+  int64_t unused = 0;
+  inputs.train = prepareExamples(split(spec.data, spec.split), tokenizer, prepare, &unused);
+  if (unused > 0)
+    std::fprintf(stderr, "[%s] %lld examples of %s.%s give the objective nothing to read (e.g. tied scores); left out\n",
+                 spec.name.c_str(), static_cast<long long>(unused), spec.data.c_str(), spec.split.c_str());
+  for (const auto &[splitName, rows] : loadData(spec.data).splits)
+    if (splitName != spec.split && !rows.empty())
+      inputs.evalSets[spec.data + "." + splitName] = prepareExamples(rows, tokenizer, prepare, nullptr);
+
+  // The model: from an earlier stage's result, or from its declaration.
+  const StageRecord *from = spec.initFrom.empty() ? nullptr : stageRecord(spec.initFrom);
+  if (!spec.initFrom.empty() && !from)
+    throw Error(spec.location + ": stage '" + spec.name + "' starts from stage '" + spec.initFrom +
+                "', which has not run");
+  const std::string declared = modelSpec.checkpoint.empty() ? "" : resolvePath(modelSpec.checkpoint);
+  if (spec.rewardModel) {
+    if (from && from->spec.rewardModel)
+      inputs.reward = loadRewardModel(from->checkpointDir);
+    else {
+      CausalLM lm = buildModel(modelSpec, tokenizer, from ? from->checkpointDir : declared);
+      inputs.reward = rewardModelFrom(lm, spec.rewardOutputs, parsePooling(spec.pooling), spec.schedule.seed);
+    }
+  } else {
+    if (from && from->spec.rewardModel)
+      throw Error(spec.location + ": stage '" + spec.name + "' trains a policy but starts from reward stage '" +
+                  spec.initFrom + "'");
+    inputs.policy = buildModel(modelSpec, tokenizer, from ? from->checkpointDir : declared);
+  }
+  if (!spec.reference.empty()) {
+    if (const StageRecord *ref = stageRecord(spec.reference))
+      inputs.reference = loadCausalLM(ref->checkpointDir);
+    else if (models.count(spec.reference))
+      inputs.reference = buildModel(models.at(spec.reference), tokenizer,
+                                    models.at(spec.reference).checkpoint.empty()
+                                        ? ""
+                                        : resolvePath(models.at(spec.reference).checkpoint));
+    else
+      throw Error(spec.location + ": reference '" + spec.reference + "' is neither a model nor a stage that has run");
+  }
+  if (spec.lora.enabled) {
+    if (!inputs.policy)
+      throw Error(spec.location + ": LoRA adapters on a reward model are not executed by the runtime yet");
+    inputs.lora = attachLora(inputs.policy, LoraSettings{spec.lora.rank, spec.lora.alpha, spec.lora.dropout,
+                                                         spec.lora.targets, spec.schedule.seed});
+  }
+  std::ostringstream fingerprint;
+  fingerprint << "stage=" << spec.name << " data=" << spec.data << "." << spec.split << "(" << inputs.train.size()
+              << ") objective=" << describeTerms(spec.objective) << " batch=" << spec.schedule.batch
+              << " micro_batch=" << spec.schedule.microBatch << " seed=" << spec.schedule.seed
+              << " lr=" << spec.schedule.lr << " max_length=" << spec.schedule.maxLength;
+  inputs.fingerprint = fingerprint.str();
+
+  RunOptions run;
+  run.outDir = options.outDir;
+  run.device = device;
+  run.stepsOverride = options.steps;
+  run.resume = options.resume;
+  run.interactive = ProgressLine::stderrIsInteractive();
+  const int64_t total = plannedSteps(inputs.schedule, static_cast<int64_t>(inputs.train.size()), options.steps);
+  std::fprintf(stderr, "[%s] training %s (%s) on %s.%s: %zu examples, %lld steps of batch %lld\n", spec.name.c_str(),
+               spec.model.c_str(), spec.rewardModel ? "reward model" : "policy", spec.data.c_str(), spec.split.c_str(),
+               inputs.train.size(), static_cast<long long>(total), static_cast<long long>(spec.schedule.batch));
+  StageResult result = align::rt::runStage(inputs, run, *metrics);
+  StageRecord record;
+  record.spec = spec;
+  record.checkpointDir = result.checkpointDir;
+  record.evaluation = result.evaluation;
+  stages.push_back(std::move(record));
+}
+
+std::map<std::string, std::map<std::string, std::map<std::string, double>>> Trainer::Impl::evaluateAll() {
+  std::map<std::string, std::map<std::string, std::map<std::string, double>>> out;
+  for (const StageRecord &stage : stages) {
+    Tokenizer &tokenizer = tokenizerOf(stage.spec.model);
+    CausalLM policy{nullptr}, reference{nullptr};
+    RewardModel reward{nullptr};
+    auto ensureModels = [&] {
+      if (policy || reward)
+        return;
+      if (stage.spec.rewardModel)
+        reward = loadRewardModel(stage.checkpointDir), reward->to(device), reward->eval();
+      else
+        policy = loadCausalLM(stage.checkpointDir), policy->to(device), policy->eval();
+      if (!stage.spec.rewardModel && !stage.spec.reference.empty()) {
+        if (const StageRecord *ref = stageRecord(stage.spec.reference))
+          reference = loadCausalLM(ref->checkpointDir);
+        else
+          reference = buildModel(models.at(stage.spec.reference), tokenizer, "");
+        reference->to(device);
+        reference->eval();
+      }
+    };
+    for (const EvalSpec &eval : evals) {
+      const std::vector<data::Example> &rows = split(eval.data, eval.split);
+      const std::string key = eval.metric + (eval.by.empty() || eval.by == "dataset" ? "" : "_by_" + eval.by);
+      if (eval.metric == "length_baseline") {
+        out[stage.spec.name][key] = meanBy(judgeByLength(rows), eval.by, &PairJudgement::correct);
+        continue;
+      }
+      ensureModels();
+      if (eval.metric == "accuracy" || eval.metric == "margin") {
+        PrepareOptions prepare;
+        prepare.tokenize = tokenizeOptions(stage.spec.schedule);
+        prepare.pairs = true;
+        std::vector<PreparedExample> examples = prepareExamples(rows, tokenizer, prepare, nullptr);
+        auto rewards = sequenceRewards(examples, policy, reference, reward, data::padIdOf(tokenizer),
+                                       std::max<int64_t>(1, stage.spec.schedule.batch), device);
+        auto judged = judgePairs(examples, rewards);
+        out[stage.spec.name][key] =
+            meanBy(judged, eval.by, eval.metric == "accuracy" ? &PairJudgement::correct : &PairJudgement::margin);
+      } else if (eval.metric == "loss") {
+        StageInputs inputs;
+        inputs.name = stage.spec.name;
+        for (const TermSpec &t : stage.spec.objective)
+          inputs.terms.push_back(toTerm(t));
+        inputs.schedule = toSchedule(stage.spec.schedule);
+        inputs.padId = data::padIdOf(tokenizer);
+        inputs.policy = policy;
+        inputs.reward = reward;
+        inputs.reference = reference;
+        const PrepareOptions prepare = prepareOptions(inputs.terms, stage.spec.schedule,
+                                                      data::parseSourceKind(data.at(eval.data).spec.kind));
+        std::vector<PreparedExample> examples = prepareExamples(rows, tokenizer, prepare, nullptr);
+        if (!examples.empty())
+          out[stage.spec.name][key][""] = evaluateStageLoss(inputs, examples, device)["loss"];
+      } else {
+        throw Error(eval.location + ": metric '" + eval.metric + "' is not computed by the runtime yet");
+      }
+    }
+  }
+  return out;
+}
+
+//===----------------------------------------------------------------------===//
+// The public Trainer
+//===----------------------------------------------------------------------===//
+
+Trainer::Trainer(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+Trainer::~Trainer() = default;
+
+double Trainer::number(const std::string &key, double recipeValue) {
+  const std::string *text = impl_->override(key);
+  if (!text)
+    return recipeValue;
+  char *end = nullptr;
+  const double value = std::strtod(text->c_str(), &end);
+  if (text->empty() || *end != '\0')
+    throw Error("--set " + key + "=" + *text + ": expected a number");
+  return value;
+}
+
+int64_t Trainer::integer(const std::string &key, int64_t recipeValue) {
+  const std::string *text = impl_->override(key);
+  if (!text)
+    return recipeValue;
+  char *end = nullptr;
+  const long long value = std::strtoll(text->c_str(), &end, 10);
+  if (text->empty() || *end != '\0')
+    throw Error("--set " + key + "=" + *text + ": expected an integer");
+  return value;
+}
+
+std::string Trainer::text(const std::string &key, const std::string &recipeValue) {
+  const std::string *text = impl_->override(key);
+  return text ? *text : recipeValue;
+}
+
+bool Trainer::flag(const std::string &key, bool recipeValue) {
+  const std::string *text = impl_->override(key);
+  if (!text)
+    return recipeValue;
+  if (*text == "true")
+    return true;
+  if (*text == "false")
+    return false;
+  throw Error("--set " + key + "=" + *text + ": expected true or false");
+}
+
+void Trainer::tokenizer(const std::string &name, const std::string &spec) {
+  impl_->tokenizers[name] = spec == "bytes" ? makeByteTokenizer() : loadHfTokenizer(impl_->resolvePath(spec));
+}
+
+void Trainer::model(const std::string &name, const ModelSpec &spec) {
+  if (!impl_->tokenizers.count(spec.tokenizer))
+    throw Error("model '" + name + "': tokenizer '" + spec.tokenizer + "' is not declared");
+  impl_->models[name] = spec;
+}
+
+void Trainer::data(const std::string &name, const DataSpec &spec) {
+  Impl::DataEntry entry;
+  entry.spec = spec;
+  impl_->data[name] = std::move(entry);
+}
+
+void Trainer::stage(const StageSpec &spec) { impl_->runStage(spec); }
+
+void Trainer::evaluate(const EvalSpec &spec) { impl_->evals.push_back(spec); }
+
+} // namespace align::rt

@@ -1,0 +1,69 @@
+//===- TrainerImpl.h - What a generated trainer's Trainer holds -*- C++ -*-===//
+//
+// The state behind align::rt::Trainer: the command line's options, the recipe's --set overrides, the
+// declarations seen so far (tokenizers, model specs, loaded data), the results of the stages already run,
+// and the eval metrics to compute for every stage at the end (eval.json).
+//
+//===----------------------------------------------------------------------===//
+#pragma once
+
+#include "align/rt/api.h"
+#include "data/Examples.h"
+#include "tokenizer/Tokenizer.h"
+#include "train/Metrics.h"
+
+#include <torch/torch.h>
+
+#include <map>
+#include <memory>
+#include <set>
+#include <string>
+#include <vector>
+
+namespace align::rt {
+
+struct TrainerOptions {
+  std::string outDir;
+  std::string dataRoot = ".";
+  std::string device = "cpu";
+  int threads = 0;
+  int64_t steps = 0;
+  bool resume = false;
+  std::map<std::string, std::string> sets; ///< --set KEY=VALUE
+};
+
+struct Trainer::Impl {
+  TrainerOptions options;
+  const RecipeInfo *recipe = nullptr;
+  torch::Device device = torch::kCPU;
+  std::unique_ptr<MetricsLog> metrics;
+
+  std::map<std::string, std::unique_ptr<Tokenizer>> tokenizers;
+  std::map<std::string, ModelSpec> models;
+  struct DataEntry {
+    DataSpec spec;
+    std::unique_ptr<data::LoadedSource> loaded; ///< read on first use
+  };
+  std::map<std::string, DataEntry> data;
+  struct StageRecord {
+    StageSpec spec;
+    std::string checkpointDir;
+    std::map<std::string, std::map<std::string, double>> evaluation; ///< the stage's own held-out sets
+  };
+  std::vector<StageRecord> stages;
+  std::vector<EvalSpec> evals;
+  std::set<std::string> settingsRead;
+
+  /// The value given with --set for `key`, if any (and remembers that the recipe reads the key).
+  const std::string *override(const std::string &key);
+  const data::LoadedSource &loadData(const std::string &name);
+  const std::vector<data::Example> &split(const std::string &data, const std::string &split);
+  Tokenizer &tokenizerOf(const std::string &model);
+  const StageRecord *stageRecord(const std::string &name) const;
+  std::string resolvePath(const std::string &path) const;
+  void runStage(const StageSpec &spec);
+  /// Computes every registered eval metric for every stage: stage → key → value (or group → value).
+  std::map<std::string, std::map<std::string, std::map<std::string, double>>> evaluateAll();
+};
+
+} // namespace align::rt

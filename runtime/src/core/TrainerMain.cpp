@@ -1,0 +1,191 @@
+//===- TrainerMain.cpp - The command line of a generated trainer ----------===//
+//
+//   TRAINER [--out DIR] [--data-root DIR] [--set KEY=VALUE]... [--steps N] [--resume DIR]
+//           [--device cpu|cuda] [--threads N] [--help]
+//
+// Runs the recipe's body, then computes the eval block for every stage into OUT/eval.json and prints a
+// table and where everything is. Errors are printed as `error: ...` with exit code 1; nothing is thrown
+// out of main.
+//
+//===----------------------------------------------------------------------===//
+
+#include "core/TrainerImpl.h"
+
+#include "checkpoint/SafeTensors.h"
+#include "core/Files.h"
+
+#include <nlohmann/json.hpp>
+
+#include <cstdio>
+#include <cstdlib>
+#include <sstream>
+
+namespace align::rt {
+
+namespace {
+
+void printHelp(const RecipeInfo &recipe, const char *program) {
+  std::printf("Trainer for recipe '%s' (compiled by alignc from %s).\n\n", recipe.name.c_str(), recipe.source.c_str());
+  std::printf("usage: %s [options]\n\n", program);
+  std::printf("  --out DIR          where checkpoints, metrics, curves and eval.json go (default: out/%s)\n",
+              recipe.name.c_str());
+  std::printf("  --data-root DIR    prefix of the recipe's relative data paths (default: .)\n");
+  std::printf("  --set KEY=VALUE    replace a value the recipe names (keys below)\n");
+  std::printf("  --steps N          optimizer steps per stage, replacing epochs/steps\n");
+  std::printf("  --resume DIR       continue an interrupted run in DIR\n");
+  std::printf("  --device cpu|cuda  (default: cpu)\n");
+  std::printf("  --threads N        CPU threads (default: all)\n\n");
+  std::printf("stages:");
+  for (const std::string &s : recipe.stages)
+    std::printf(" %s", s.c_str());
+  std::printf("\n\nsettings (--set KEY=VALUE):\n");
+  for (const Setting &s : recipe.settings)
+    std::printf("  %-40s %s   (%s)\n", s.key.c_str(), s.value.c_str(), s.location.c_str());
+}
+
+std::string validKeys(const RecipeInfo &recipe) {
+  std::string out;
+  for (const Setting &s : recipe.settings)
+    out += "\n  " + s.key + " (recipe: " + s.value + ")";
+  return out;
+}
+
+TrainerOptions parseOptions(int argc, char **argv, const RecipeInfo &recipe, bool &help) {
+  TrainerOptions options;
+  std::string resumeDir;
+  auto value = [&](int &i, const std::string &flag) -> std::string {
+    if (i + 1 >= argc)
+      throw Error(flag + " needs a value");
+    return argv[++i];
+  };
+  auto integer = [](const std::string &flag, const std::string &text) {
+    char *end = nullptr;
+    long long v = std::strtoll(text.c_str(), &end, 10);
+    if (text.empty() || *end != '\0' || v < 1)
+      throw Error(flag + " " + text + ": expected a positive integer");
+    return static_cast<int64_t>(v);
+  };
+  for (int i = 1; i < argc; ++i) {
+    std::string arg = argv[i];
+    std::string inlineValue;
+    if (arg.rfind("--", 0) == 0 && arg.find('=') != std::string::npos && arg.rfind("--set", 0) != 0) {
+      inlineValue = arg.substr(arg.find('=') + 1);
+      arg = arg.substr(0, arg.find('='));
+    }
+    auto next = [&](const std::string &flag) { return inlineValue.empty() ? value(i, flag) : inlineValue; };
+    if (arg == "--help" || arg == "-h")
+      help = true;
+    else if (arg == "--out")
+      options.outDir = next(arg);
+    else if (arg == "--data-root")
+      options.dataRoot = next(arg);
+    else if (arg == "--device")
+      options.device = next(arg);
+    else if (arg == "--threads")
+      options.threads = static_cast<int>(integer(arg, next(arg)));
+    else if (arg == "--steps")
+      options.steps = integer(arg, next(arg));
+    else if (arg == "--resume")
+      resumeDir = next(arg);
+    else if (arg == "--set" || arg.rfind("--set=", 0) == 0) {
+      std::string kv = arg == "--set" ? value(i, arg) : arg.substr(6);
+      size_t eq = kv.find('=');
+      if (eq == std::string::npos || eq == 0)
+        throw Error("--set " + kv + ": expected KEY=VALUE");
+      const std::string key = kv.substr(0, eq);
+      bool known = false;
+      for (const Setting &s : recipe.settings)
+        known = known || s.key == key;
+      if (!known)
+        throw Error("--set: recipe '" + recipe.name + "' has no setting '" + key + "'; the settings are:" +
+                    validKeys(recipe));
+      options.sets[key] = kv.substr(eq + 1);
+    } else
+      throw Error("unknown option '" + arg + "' (see --help)");
+  }
+  if (!resumeDir.empty()) {
+    if (!options.outDir.empty() && options.outDir != resumeDir)
+      throw Error("--resume " + resumeDir + " continues in that directory; --out " + options.outDir + " differs");
+    if (!isDirectory(resumeDir))
+      throw Error("--resume " + resumeDir + ": no such directory");
+    options.outDir = resumeDir;
+    options.resume = true;
+  }
+  if (options.outDir.empty())
+    options.outDir = "out/" + recipe.name;
+  return options;
+}
+
+/// Torchrun's variables: read so a launch under torchrun fails clearly rather than training N copies.
+void checkWorldSize() {
+  if (const char *world = std::getenv("WORLD_SIZE")) {
+    if (std::atoi(world) > 1)
+      throw Error("WORLD_SIZE=" + std::string(world) +
+                  ": distributed training is not implemented yet; run one process (unset WORLD_SIZE)");
+  }
+}
+
+std::string formatValue(double v) {
+  char buffer[32];
+  std::snprintf(buffer, sizeof buffer, "%.4g", v);
+  return buffer;
+}
+
+} // namespace
+
+int trainerMain(int argc, char **argv, const RecipeInfo &recipe, void (*body)(Trainer &)) {
+  try {
+    bool help = false;
+    auto impl = std::make_unique<Trainer::Impl>();
+    impl->options = parseOptions(argc, argv, recipe, help);
+    if (help) {
+      printHelp(recipe, argv[0]);
+      return 0;
+    }
+    checkWorldSize();
+    impl->recipe = &recipe;
+    impl->device = parseDevice(impl->options.device) == Device::CUDA ? torch::Device(torch::kCUDA) : torch::Device(torch::kCPU);
+    setThreads(impl->options.threads);
+    makeDirectories(impl->options.outDir);
+    impl->metrics = std::make_unique<MetricsLog>(impl->options.outDir);
+    Trainer trainer(std::move(impl));
+    Trainer::Impl &state = trainer.impl();
+    body(trainer);
+
+    auto evaluation = state.evaluateAll();
+    nlohmann::json json = nlohmann::json::object();
+    for (const auto &[stage, metrics] : evaluation)
+      for (const auto &[key, groups] : metrics) {
+        if (groups.size() == 1 && groups.begin()->first.empty())
+          json[stage][key] = groups.begin()->second;
+        else
+          for (const auto &[group, value] : groups)
+            json[stage][key][group.empty() ? "(none)" : group] = value;
+      }
+    const std::string evalPath = joinPath(state.options.outDir, "eval.json");
+    writeFileAtomically(evalPath, json.dump(2) + "\n");
+
+    if (!evaluation.empty()) {
+      std::printf("\n%-16s %-28s %s\n", "stage", "metric", "value");
+      for (const auto &[stage, metrics] : evaluation)
+        for (const auto &[key, groups] : metrics)
+          for (const auto &[group, value] : groups)
+            std::printf("%-16s %-28s %s\n", stage.c_str(), (group.empty() ? key : key + "[" + group + "]").c_str(),
+                        formatValue(value).c_str());
+    }
+    const std::string out = state.options.outDir;
+    std::printf("\nresults in %s/\n", out.c_str());
+    for (const auto &record : state.stages)
+      std::printf("  checkpoint  %s\n", record.checkpointDir.c_str());
+    std::printf("  metrics     %s (and metrics.csv)\n", state.metrics->jsonlPath().c_str());
+    std::printf("  curves      %s\n", state.metrics->plotPath().c_str());
+    std::printf("  evaluation  %s\n", evalPath.c_str());
+    return 0;
+  } catch (const std::exception &e) {
+    std::fflush(stdout);
+    std::fprintf(stderr, "error: %s\n", e.what());
+    return 1;
+  }
+}
+
+} // namespace align::rt

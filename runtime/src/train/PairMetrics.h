@@ -1,0 +1,44 @@
+//===- PairMetrics.h - Pair accuracy and margins, overall and by group -*- C++ -*-===//
+//
+// The recipe's eval metrics over preference pairs. A pair is judged by the model's reward for each side:
+// a reward model's score; for a policy, the implicit reward log π − log π_ref summed over the response when
+// the stage has a reference (DPO's reward up to β), else the mean token log-prob (SimPO's reward, which needs
+// no reference). `length_baseline` judges by response length in bytes (ties count half). Groups are the
+// example's user, group or domain id ("" when the data has none).
+//
+//===----------------------------------------------------------------------===//
+#pragma once
+
+#include "model/Llama.h"
+#include "model/RewardModel.h"
+#include "train/PreparedData.h"
+
+#include <map>
+#include <string>
+#include <vector>
+
+namespace align::rt {
+
+struct PairJudgement {
+  double correct = 0; ///< 1, 0, or ½ for a length tie
+  double margin = 0;  ///< reward(better) − reward(worse)
+  std::string user, group, domain;
+};
+
+/// The reward of every sequence of `examples` (one vector per example), from a policy (with an optional
+/// reference) or a reward model; batched by `batchSize`.
+std::vector<std::vector<double>> sequenceRewards(const std::vector<PreparedExample> &examples, CausalLM policy,
+                                                 CausalLM reference, RewardModel reward, int64_t padId,
+                                                 int64_t batchSize, torch::Device device);
+
+std::vector<PairJudgement> judgePairs(const std::vector<PreparedExample> &examples,
+                                      const std::vector<std::vector<double>> &rewards);
+
+/// The longer-response baseline on text examples (best first by score; pairs of different scores).
+std::vector<PairJudgement> judgeByLength(const std::vector<data::Example> &examples);
+
+/// Mean of `value(j)` over the judgements, overall (key "") or grouped by `by` (user, group, domain).
+std::map<std::string, double> meanBy(const std::vector<PairJudgement> &judgements, const std::string &by,
+                                     double PairJudgement::*value);
+
+} // namespace align::rt

@@ -1,0 +1,160 @@
+//===- TrainerApiTest.cpp - The public trainer API and its command line ---===//
+//
+// What a generated trainer does, written by hand: declarations, an SFT stage, a DPO stage from it, the eval
+// block; then the command line's errors (unknown --set key, bad values, WORLD_SIZE > 1) and resume of a
+// finished run.
+
+#include "align/rt/api.h"
+#include "core/Files.h"
+
+#include <gtest/gtest.h>
+
+#include <cstdlib>
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <sstream>
+
+namespace rt = align::rt;
+
+namespace {
+
+std::string g_dir;
+
+void writePairs(const std::string &path) {
+  std::ofstream out(path);
+  const char *topics[] = {"cats", "dogs", "the sea", "rain"};
+  for (int i = 0; i < 40; ++i)
+    out << nlohmann::json({{"prompt", std::string("Tell me about ") + topics[i % 4] + "."},
+                           {"chosen", "It is lovely and calm, thank you."},
+                           {"rejected", "No."},
+                           {"user", "u" + std::to_string(i % 2)}})
+               .dump()
+        << "\n";
+}
+
+void body(rt::Trainer &t) {
+  t.tokenizer("tok", "bytes");
+  rt::ModelSpec lm;
+  lm.tokenizer = "tok";
+  lm.seed = static_cast<uint64_t>(t.integer("lm.seed", 1));
+  t.model("lm", lm);
+  rt::DataSpec d;
+  d.kind = "pairwise";
+  d.path = t.text("prefs.path", "pairs.jsonl");
+  d.columns["user"] = "user";
+  rt::SplitRule eval;
+  eval.name = "eval";
+  eval.fraction = 0.2;
+  d.splits.push_back(eval);
+  t.data("prefs", d);
+  rt::StageSpec sft;
+  sft.name = "sft";
+  sft.model = "lm";
+  sft.data = "prefs";
+  sft.objective = {rt::TermSpec{"nll", 1.0, {}}};
+  sft.schedule.lr = t.number("sft.lr", 3e-3);
+  sft.schedule.batch = 8;
+  sft.schedule.steps = 3;
+  sft.schedule.maxLength = 64;
+  t.stage(sft);
+  rt::StageSpec dpo = sft;
+  dpo.name = "align";
+  dpo.initFrom = "sft";
+  dpo.reference = "sft";
+  dpo.objective = {rt::TermSpec{"dpo", 1.0, {{"beta", 0.1}}}};
+  dpo.schedule.microBatch = 4;
+  t.stage(dpo);
+  rt::EvalSpec acc;
+  acc.metric = "accuracy";
+  acc.data = "prefs";
+  acc.split = "eval";
+  t.evaluate(acc);
+  acc.by = "user";
+  t.evaluate(acc);
+  acc.by = "";
+  acc.metric = "length_baseline";
+  t.evaluate(acc);
+}
+
+const rt::RecipeInfo kRecipe{"hand",
+                             "TrainerApiTest.cpp",
+                             {{"lm.seed", "1", "hand.align:1:1"},
+                              {"prefs.path", "pairs.jsonl", "hand.align:2:1"},
+                              {"sft.lr", "3e-3", "hand.align:3:1"}},
+                             {"sft", "align"}};
+
+int runTrainer(std::vector<std::string> args) {
+  args.insert(args.begin(), "trainer");
+  std::vector<char *> argv;
+  for (auto &a : args)
+    argv.push_back(a.data());
+  return rt::trainerMain(static_cast<int>(argv.size()), argv.data(), kRecipe, body);
+}
+
+class TrainerApi : public ::testing::Test {
+protected:
+  static void SetUpTestSuite() {
+    char pattern[] = "/tmp/align-trainer-XXXXXX";
+    g_dir = ::mkdtemp(pattern);
+    writePairs(g_dir + "/pairs.jsonl");
+  }
+  static void TearDownTestSuite() { rt::removeTree(g_dir); }
+};
+
+nlohmann::json readJson(const std::string &path) {
+  std::ifstream in(path);
+  return nlohmann::json::parse(in);
+}
+
+} // namespace
+
+TEST_F(TrainerApi, RunsStagesAndWritesEvalJson) {
+  const std::string out = g_dir + "/out";
+  ASSERT_EQ(runTrainer({"--out", out, "--data-root", g_dir, "--set", "sft.lr=2e-3", "--threads", "1"}), 0);
+  nlohmann::json eval = readJson(out + "/eval.json");
+  for (const char *stage : {"sft", "align"}) {
+    ASSERT_TRUE(eval.contains(stage)) << eval.dump();
+    EXPECT_TRUE(eval[stage]["accuracy"].is_number());
+    EXPECT_TRUE(eval[stage]["accuracy_by_user"].contains("u0"));
+    EXPECT_DOUBLE_EQ(eval[stage]["length_baseline"].get<double>(), 1.0); // chosen is always longer here
+  }
+  EXPECT_TRUE(rt::pathExists(out + "/checkpoints/align/model.safetensors"));
+  EXPECT_TRUE(rt::pathExists(out + "/metrics.csv"));
+  EXPECT_TRUE(rt::pathExists(out + "/curves.svg"));
+  // Resuming a finished run trains nothing more and gives the same evaluation.
+  ASSERT_EQ(runTrainer({"--resume", out, "--data-root", g_dir}), 0);
+  nlohmann::json again = readJson(out + "/eval.json");
+  EXPECT_EQ(eval["align"]["accuracy"], again["align"]["accuracy"]);
+}
+
+TEST_F(TrainerApi, CommandLineErrors) {
+  testing::internal::CaptureStderr();
+  EXPECT_EQ(runTrainer({"--set", "sft.learning_rate=1"}), 1);
+  std::string err = testing::internal::GetCapturedStderr();
+  EXPECT_NE(err.find("has no setting 'sft.learning_rate'"), std::string::npos) << err;
+  EXPECT_NE(err.find("sft.lr (recipe: 3e-3)"), std::string::npos) << err;
+
+  testing::internal::CaptureStderr();
+  EXPECT_EQ(runTrainer({"--out", g_dir + "/bad", "--data-root", g_dir, "--set", "sft.lr=fast"}), 1);
+  err = testing::internal::GetCapturedStderr();
+  EXPECT_NE(err.find("--set sft.lr=fast: expected a number"), std::string::npos) << err;
+
+  testing::internal::CaptureStderr();
+  EXPECT_EQ(runTrainer({"--steps", "0"}), 1);
+  EXPECT_NE(testing::internal::GetCapturedStderr().find("expected a positive integer"), std::string::npos);
+
+  testing::internal::CaptureStderr();
+  EXPECT_EQ(runTrainer({"--out", g_dir + "/missing", "--data-root", g_dir + "/nowhere"}), 1);
+  err = testing::internal::GetCapturedStderr();
+  EXPECT_NE(err.find("nowhere/pairs.jsonl"), std::string::npos) << err;
+
+  ::setenv("WORLD_SIZE", "2", 1);
+  testing::internal::CaptureStderr();
+  EXPECT_EQ(runTrainer({"--out", g_dir + "/ws"}), 1);
+  EXPECT_NE(testing::internal::GetCapturedStderr().find("distributed training is not implemented"), std::string::npos);
+  ::unsetenv("WORLD_SIZE");
+
+  testing::internal::CaptureStdout();
+  EXPECT_EQ(runTrainer({"--help"}), 0);
+  EXPECT_NE(testing::internal::GetCapturedStdout().find("prefs.path"), std::string::npos);
+}
