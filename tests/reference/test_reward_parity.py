@@ -117,4 +117,4 @@ def test_score_pairs_errors_name_file_and_field(tmp_path):
     r = subprocess.run([str(ALIGN_LM), "score-pairs", "--model", str(tmp_path / "rm"), "--data", str(data)],
                        capture_output=True, text=True, timeout=120)
     assert r.returncode == 1
-    assert "bad.json: entry 1: field 'text'[1]" in r.stderr
+    assert "bad.json:1: field 'text'[1]: expected a string, got number" in r.stderr

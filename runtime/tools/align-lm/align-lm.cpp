@@ -20,8 +20,8 @@
 //
 //===----------------------------------------------------------------------===//
 
-#include "PairFiles.h"
 #include "align/rt/api.h"
+#include "data/Examples.h"
 
 #include <nlohmann/json.hpp>
 
@@ -274,6 +274,66 @@ int score(int argc, char **argv) {
   return 0;
 }
 
+/// Texts to score and the ordered pairs among them: `better` should out-score `worse`.
+struct Comparisons {
+  std::vector<std::string> texts;
+  struct Pair {
+    size_t better, worse;
+    std::string group; // the other domain for DSP domain pairs; empty otherwise
+  };
+  std::vector<Pair> pairs;
+  size_t ties = 0; // pairs skipped because their scores are equal
+};
+
+/// A comparison file read by the runtime's typed data sources: `dsp` is DSP's listwise {text, score} list
+/// (a `scored` source), or with `preferredDomain` DSP's raw {query, responses} list (`domain_pairs`, in
+/// the paper's "## Human:/## Assistant:" template); `pairwise` is TRL's {prompt, chosen, rejected}. Every
+/// two responses of an example with different scores make a pair; the texts scored are prompt + response.
+Comparisons readComparisons(const std::string &path, const std::string &format, const std::string &preferredDomain) {
+  namespace data = align::rt::data;
+  data::SourceSpec spec;
+  spec.name = "--data";
+  spec.path = path;
+  if (format == "dsp" && preferredDomain.empty()) {
+    spec.kind = data::SourceKind::Scored;
+  } else if (format == "dsp") {
+    spec.kind = data::SourceKind::DomainPairs;
+    spec.preferred = preferredDomain;
+    spec.templateText = "## Human:\n{prompt}\n\n## Assistant:\n{response}";
+  } else if (format == "pairwise") {
+    spec.kind = data::SourceKind::Pairwise;
+  } else {
+    throw Error("--format: unknown format '" + format + "' (expected dsp or pairwise)");
+  }
+  if (!preferredDomain.empty() && format != "dsp")
+    throw Error("--domain applies to --format dsp only");
+
+  Comparisons out;
+  std::map<std::string, size_t> textIndex; // a domain query's preferred answer is scored once, not per pair
+  auto indexOf = [&](const std::string &text) {
+    auto [it, inserted] = textIndex.emplace(text, out.texts.size());
+    if (inserted)
+      out.texts.push_back(text);
+    return it->second;
+  };
+  data::LoadedSource loaded = data::loadSource(spec); // named: a range-for over a temporary's member dangles
+  for (const data::Example &ex : loaded.splits.at("train")) {
+    std::vector<size_t> ids;
+    for (const std::string &response : ex.responses)
+      ids.push_back(indexOf(ex.prompt + response));
+    for (size_t a = 0; a < ids.size(); ++a)
+      for (size_t b = a + 1; b < ids.size(); ++b) {
+        if (ex.scores[a] == ex.scores[b])
+          ++out.ties;
+        else if (ex.scores[a] > ex.scores[b])
+          out.pairs.push_back({ids[a], ids[b], ex.versus});
+        else
+          out.pairs.push_back({ids[b], ids[a], ex.versus});
+      }
+  }
+  return out;
+}
+
 int scorePairs(int argc, char **argv) {
   auto flags = parseFlags(argc, argv, {"model", "data", "format", "domain", "tokenizer", "max-length", "device", "threads"});
   applyCommon(flags);
@@ -281,8 +341,8 @@ int scorePairs(int argc, char **argv) {
   if (scorer->outputs() != 1)
     throw Error("score-pairs needs a scalar reward model; this one has " + std::to_string(scorer->outputs()) + " outputs");
   auto tokenizer = align::rt::TextTokenizer::open(flags.count("tokenizer") ? flags["tokenizer"] : "bytes");
-  align::lm::Comparisons data = align::lm::readComparisons(required(flags, "data"), flags.count("format") ? flags["format"] : "dsp",
-                                                           flags.count("domain") ? flags["domain"] : "");
+  Comparisons data = readComparisons(required(flags, "data"), flags.count("format") ? flags["format"] : "dsp",
+                                     flags.count("domain") ? flags["domain"] : "");
   int64_t maxLength = integer(flags, "max-length", 512);
   std::vector<std::vector<int64_t>> sequences;
   for (const std::string &text : data.texts)

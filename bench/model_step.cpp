@@ -1,0 +1,97 @@
+//===- model_step.cpp - One forward+backward step of a Llama model: time and peak RSS ===//
+//
+// The runtime's side of bench/model_step_vs_transformers.py, which runs transformers on the same
+// configuration in the same session and prints the ratios. Builds a randomly initialised Llama with the
+// given shape, feeds a fixed random batch, and times loss = −mean log p(next token) forward and backward
+// (no optimizer): `--path unfused` computes the logits (what transformers does), `--path fused` the
+// chunked LM-head path the compiler selects. Prints one JSON object: median step seconds and peak RSS.
+//
+//===----------------------------------------------------------------------===//
+
+#include "model/Llama.h"
+#include "objectives/ChunkedLogprobs.h"
+
+#include <nlohmann/json.hpp>
+#include <torch/torch.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <cstring>
+#include <fstream>
+#include <string>
+#include <vector>
+
+using namespace align::rt;
+
+namespace {
+
+int64_t peakRssBytes() {
+  std::ifstream status("/proc/self/status");
+  for (std::string line; std::getline(status, line);)
+    if (line.rfind("VmHWM:", 0) == 0)
+      return std::stoll(line.substr(6)) * 1024;
+  return -1;
+}
+
+} // namespace
+
+int main(int argc, char **argv) {
+  int64_t layers = 4, hidden = 256, heads = 4, kvHeads = 4, intermediate = 688, vocab = 32000, seq = 512, batch = 8;
+  int runs = 3, threads = 0;
+  std::string path = "unfused";
+  for (int i = 1; i + 1 < argc; i += 2) {
+    std::string flag = argv[i], value = argv[i + 1];
+    if (flag == "--layers") layers = std::stoll(value);
+    else if (flag == "--hidden") hidden = std::stoll(value);
+    else if (flag == "--heads") heads = std::stoll(value);
+    else if (flag == "--kv-heads") kvHeads = std::stoll(value);
+    else if (flag == "--intermediate") intermediate = std::stoll(value);
+    else if (flag == "--vocab") vocab = std::stoll(value);
+    else if (flag == "--seq") seq = std::stoll(value);
+    else if (flag == "--batch") batch = std::stoll(value);
+    else if (flag == "--runs") runs = std::stoi(value);
+    else if (flag == "--threads") threads = std::stoi(value);
+    else if (flag == "--path") path = value;
+    else {
+      std::fprintf(stderr, "unknown flag %s\n", flag.c_str());
+      return 2;
+    }
+  }
+  if (threads > 0)
+    torch::set_num_threads(threads);
+  ModelConfig config = presetConfig("tiny", vocab);
+  config.numHiddenLayers = layers;
+  config.hiddenSize = hidden;
+  config.numAttentionHeads = heads;
+  config.numKeyValueHeads = kvHeads;
+  config.headDim = hidden / heads;
+  config.intermediateSize = intermediate;
+  config.maxPositionEmbeddings = std::max<int64_t>(seq, config.maxPositionEmbeddings);
+  CausalLM model(config);
+  model->initialize(0);
+  model->train();
+  torch::manual_seed(0);
+  torch::Tensor ids = torch::randint(0, vocab, {batch, seq}, torch::kInt64);
+  auto step = [&] {
+    model->zero_grad();
+    torch::Tensor logps = path == "fused" ? chunkedSequenceTokenLogprobs(model->hidden(ids), model->headWeight(), ids, 1024)
+                                          : tokenLogprobs(model, ids);
+    (-logps.mean()).backward();
+  };
+  step(); // warm-up
+  std::vector<double> times;
+  for (int r = 0; r < runs; ++r) {
+    auto start = std::chrono::steady_clock::now();
+    step();
+    times.push_back(std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
+  }
+  std::sort(times.begin(), times.end());
+  nlohmann::json out = {{"impl", std::string("alignc-") + path},
+                        {"median_step_s", times[times.size() / 2]},
+                        {"steps_s", times},
+                        {"peak_rss_bytes", peakRssBytes()},
+                        {"threads", torch::get_num_threads()}};
+  std::printf("%s\n", out.dump().c_str());
+  return 0;
+}
