@@ -25,7 +25,7 @@ struct FuseLogprobsPass : impl::FuseLogprobsPassBase<FuseLogprobsPass> {
 
   void runOnOperation() override {
     if (chunk < 1) {
-      getOperation().emitError() << "fuse-logprobs: chunk must be >= 1, got " << chunk;
+      getOperation().emitError() << "fuse-logprobs: chunk must be >= 1, got " << static_cast<int64_t>(chunk);
       return signalPassFailure();
     }
     getOperation().walk([&](StageOp stage) {
@@ -35,7 +35,7 @@ struct FuseLogprobsPass : impl::FuseLogprobsPassBase<FuseLogprobsPass> {
       if (logprobs.empty() ||
           !llvm::all_of(logprobs, [](SequenceLogprobsOp op) { return op.getHidden().getDefiningOp<ForwardOp>(); }))
         return;
-      IntegerAttr chunkAttr = IntegerAttr::get(IntegerType::get(stage.getContext(), 64), chunk);
+      IntegerAttr chunkAttr = IntegerAttr::get(IntegerType::get(stage.getContext(), 64), static_cast<int64_t>(chunk));
       stage.setFusedLogprobs(true);
       stage.setLogprobChunkAttr(chunkAttr);
       for (SequenceLogprobsOp op : logprobs) {

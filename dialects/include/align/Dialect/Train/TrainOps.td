@@ -30,9 +30,17 @@ def Train_ProgramOp : Train_Op<"program", [Symbol, SymbolTable, SingleBlock, NoT
 def Train_LoadModelOp : Train_Op<"load_model", [HasParent<"ProgramOp">]> {
   let summary = "builds a model from a preset or loads a Hugging Face checkpoint";
   let description = [{
+    `name` is the model declaration's name, `source` its family (`llama`, `qwen2`, `mistral`, `hf`).
+    The config lower-recipe-to-train writes: `preset` (absent for `hf`), `checkpoint` (a Hugging Face
+    directory, when given; it replaces the preset), `seed`, and the tokenizer the model reads:
+    `tokenizer` (its declaration's name), `tokenizer_kind` (`bytes`, `hf`) and `tokenizer_spec` (what
+    the runtime opens: `"bytes"` or the tokenizer.json path).
     ```mlir
-    %lm = train.load_model "lm" from "llama" {preset = "tiny", seed = 0 : i64, tokenizer = "bytes"}
+    %lm = train.load_model "lm" from "llama" {preset = "tiny", seed = 0 : i64, tokenizer = "tok",
+                                              tokenizer_kind = "bytes", tokenizer_spec = "bytes"}
     ```
+    A frozen reference to a model declaration (`reference ref = frozen(lm)`) is a second load of the
+    same config under the reference's name, which no stage trains.
   }];
   let arguments = (ins StrAttr:$name, StrAttr:$source, DictionaryAttr:$config);
   let results = (outs Train_ModelType:$model);
@@ -43,9 +51,15 @@ def Train_AttachOp : Train_Op<"attach", [HasParent<"ProgramOp">]> {
   let summary = "a model with something attached: a reward head, users, an adapter or a direction";
   let description = [{
     `role` is one of `reward_head` (`scalar`, `regression`), `users` (`individual`, `cluster`),
-    `adapter` (`lora`) or `direction` (a DPA preference rendered into the prompt).
+    `adapter` (`lora`) or `direction` (a DPA preference rendered into the prompt). The config holds the
+    declaration's parameters, defaults included, with nested calls as `{kind = ..., args...}`:
+    reward heads `pooling`, `bias`, `objectives` (regression) and `outputs` (the number of head outputs:
+    1, or one per objective); users `tokens`, `generic`, `unseen`, `k`, `text`, `init = {kind, seed,
+    ...}`; lora `r`, `alpha`, `dropout`, `targets`; directions `objectives`, `angle` (degrees), `sample`,
+    `scale`, `render` (the template's text) and `reward` (the reward declaration's name). The
+    declaration's name is the discardable attribute `name`.
     ```mlir
-    %rm = train.attach "reward_head" "scalar" to %lm {pooling = "last"}
+    %rm = train.attach "reward_head" "scalar" to %lm {outputs = 1 : i64, pooling = "last"} attributes {name = "rm"}
     ```
   }];
   let arguments = (ins StrAttr:$role, StrAttr:$constructor, Train_ModelType:$base, DictionaryAttr:$config);
@@ -57,8 +71,19 @@ def Train_AttachOp : Train_Op<"attach", [HasParent<"ProgramOp">]> {
 def Train_LoadDataOp : Train_Op<"load_data", [HasParent<"ProgramOp">]> {
   let summary = "reads, tokenizes and splits a data source";
   let description = [{
+    `source` is the data kind (`pairwise`, `ranking`, `scored`, `rated`, `sft`, `prompts`,
+    `domain_pairs`). The config lower-recipe-to-train writes: `path`, `columns` (field → column, every
+    column parameter the recipe's normalised call has: `prompt`, `chosen`, `user`, `texts`, ...),
+    `on_error` (`error`, `skip`), `shuffle_seed`, and when given `limit`, `ratings`, `preferred`,
+    `against`, `template` (the template's text, escapes as written). `split_rules` lists one rule per
+    split in `splits` order, the order rows are assigned in: `{name, kind = "percent", fraction (0..1),
+    by?}`, `{name, kind = "where", column, equals (the value as JSON text)}`, `{name, kind = "file",
+    path}` or `{name, kind = "remainder"}` (the rows no other rule took).
     ```mlir
-    %hh = train.load_data "hh" from "scored" {path = "dsp/helpful.json"} splits ["eval", "train"]
+    %hh = train.load_data "hh" from "scored" {columns = {scores = "score", texts = "text"},
+        on_error = "error", path = "dsp/helpful.json", shuffle_seed = 0 : i64,
+        split_rules = [{fraction = 5.0e-02 : f64, kind = "percent", name = "eval"},
+                       {kind = "remainder", name = "train"} ] } splits ["eval", "train"]
     ```
   }];
   let arguments = (ins StrAttr:$name, StrAttr:$source, DictionaryAttr:$config, StrArrayAttr:$splits);
@@ -154,7 +179,10 @@ def Train_EvaluateOp : Train_Op<"evaluate", [ParentOneOf<["ProgramOp", "StageOp"
     train.evaluate "accuracy" by "user" %pi on %prefs split "eval" {}
     ```
     In a stage it runs every `every_steps` steps (at the end when absent); at program level, after the
-    last stage.
+    last stage, on the model given (lower-recipe-to-train passes the last stage's `train.stage_result`;
+    the stages' `eval_every_*` say how often it also runs during training). `params` holds the metric's
+    parameters (`samples`, `max_new_tokens`, `temperature`, `grid`). One op per data split: an eval
+    item on several splits becomes several ops with the same `by`.
   }];
   let arguments = (ins StrAttr:$metric, OptionalAttr<StrAttr>:$by, Train_ModelType:$model,
                        Train_DatasetType:$dataset, OptionalAttr<StrAttr>:$split,
@@ -241,6 +269,10 @@ def Train_LossOp : Train_Op<"loss", [Pure]> {
     ```mlir
     %l = train.loss pdpo %lp against %ref {beta = 5.0e-01 : f64} alpha 5.0e-01 : !train.logprobs
     ```
+    `params` holds the term's remaining parameters (`beta`, `label_smoothing`, `gamma`, `threshold`,
+    `prompt_loss`, `normalize`; a `preference` as its constructor name, e.g. `"plackett_luce"`);
+    the recipe's `example_weights` is `weighted`, a mixing loss's `alpha` the `alpha` attribute, and
+    `em_dpo`'s `types` the enclosing `train.em_loop`'s.
     Preference losses on log-probs that compare with a reference (`dpo`, `ipo`, `hinge`, `pdpo`, `pipo`,
     `em_dpo`) take it `against` reference log-probs; reward losses (`bt`, `pbt`, `rank_loss`,
     `regression`) take scores. P-RLHF losses (`pdpo`, `pipo`, `psimpo`, `pbt`) mix user-conditioned and
