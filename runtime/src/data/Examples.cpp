@@ -526,7 +526,14 @@ std::vector<Example> rowExamples(const SourceSpec &spec, const Template &tmpl, c
 
 LoadedSource loadSource(const SourceSpec &spec) {
   checkSpec(spec);
-  Template tmpl = spec.templateText ? Template::parse(*spec.templateText) : Template::plain();
+  Template tmpl = Template::plain();
+  if (spec.templateText) {
+    try {
+      tmpl = Template::parse(*spec.templateText);
+    } catch (const Error &e) {
+      throw Error(sourceKindName(spec.kind) + " data '" + spec.name + "': " + e.what());
+    }
+  }
   LoadedSource out;
   out.splits["train"];
   for (const SplitSpec &split : spec.splits)

@@ -121,6 +121,11 @@ TEST(JsonRows, JsonListElementsKeepTheLineTheyStartOn) {
   EXPECT_TRUE(parseJsonRows(" [ ] ", "e.json", true).empty());
 }
 
+TEST(JsonRows, ByteOrderMarksAreSkipped) {
+  EXPECT_EQ(parseJsonRows("\xEF\xBB\xBF[{\"a\": 1}]", "b.json", true).at(0).value["a"], 1);
+  EXPECT_EQ(parseJsonRows("\xEF\xBB\xBF{\"a\": 2}\n", "b.jsonl", false).at(0).value["a"], 2);
+}
+
 TEST(JsonRows, FormatFollowsTheExtensionOrTheFirstCharacter) {
   EXPECT_EQ(readJsonRows(writeFile("l.json", "[{\"a\": 1}, {\"a\": 2}]")).size(), 2u);
   EXPECT_EQ(readJsonRows(writeFile("l.txt", "\n [{\"a\": 1}]")).size(), 1u);
@@ -207,6 +212,14 @@ TEST(Template, Escapes) {
   EXPECT_EQ(Template::parse("\\{prompt\\} {prompt}").render("x", "").promptText, "{prompt} x");
   EXPECT_EQ(Template::parse("a\\qb {prompt}").render("x", "").promptText, "a\\qb x"); // another '\' is literal
   EXPECT_EQ(Template::parse("{response}\\}").render("p", "r").responseText, "r}");
+}
+
+TEST(Template, ErrorsNameTheDataSource) {
+  SourceSpec spec = specFor(SourceKind::Prompts, writeFile("p.jsonl", "{\"prompt\": \"x\"}\n"));
+  spec.templateText = "{prompt} {answer}";
+  EXPECT_EQ(errorOf([&] { loadSource(spec); }),
+            "prompts data 'd': template \"{prompt} {answer}\": unknown placeholder '{answer}'; a data template provides "
+            "{prompt}, {response} and {system}");
 }
 
 TEST(Template, Errors) {
