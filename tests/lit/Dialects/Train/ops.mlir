@@ -196,3 +196,67 @@ train.program @personalized {
     }
   }
 }
+
+// The ops that tie stages together and what expand-stages and lowering add: a stage's frozen result as a
+// reference and as where the next stage starts, a union of data splits, loop lengths, EM's likelihood and
+// prior, the recipe's requested reference and evaluation cadence, and aggregation after the stages.
+// CHECK-LABEL: train.program @handoff
+train.program @handoff {
+  %lm = train.load_model "lm" from "llama" {preset = "tiny", seed = 0 : i64, tokenizer = "tok", tokenizer_kind = "bytes", tokenizer_spec = "bytes"}
+  %a = train.load_data "a" from "ranking" {} splits ["test", "train"]
+  %b = train.load_data "b" from "ranking" {} splits ["train"]
+  train.stage @sft attributes {
+      optimizer = #train.optimizer<adamw>, lr = 1.0e-3, optimizer_params = {}, lr_schedule = #train.lr_schedule<constant>,
+      lr_final = 0.0, warmup = 0 : i64, batch = 8 : i64, micro_batch = 8 : i64, accumulation = 1 : i64, steps = 10 : i64,
+      precision = #train.precision<auto>, max_length = 64 : i64, max_prompt_length = 32 : i64,
+      truncation = #train.truncation<right>, clip = 1.0, seed = 0 : i64, reference = #train.reference<none>,
+      requested_reference = "auto", eval_every_steps = 5 : i64, concat_pairs = false, fused_logprobs = false,
+      log_every = 10 : i64} {
+    // CHECK: %[[BOTH:.*]] = train.union_data %{{.*}}, %{{.*}} splits ["train", "train"]
+    %both = train.union_data %a, %b splits ["train", "train"]
+    // CHECK: train.step_loop attributes {steps = 10 : i64} {
+    train.step_loop attributes {steps = 10 : i64} {
+      // CHECK-NEXT: train.batch_fetch %[[BOTH]]{{$}}
+      %x = train.batch_fetch %both
+      %h = train.forward %lm, %x
+      %lp = train.sequence_logprobs %lm, %h, %x
+      %l = train.loss nll %lp {} : !train.logprobs
+      train.backward %l
+      train.optimizer_step %lm
+    }
+  }
+  // CHECK: train.stage @types init_from @sft attributes
+  // CHECK-SAME: eval_every_seconds = 6.000000e+01 : f64
+  // CHECK-SAME: requested_reference = "online"
+  train.stage @types init_from @sft attributes {
+      optimizer = #train.optimizer<rmsprop>, lr = 1.0e-3, optimizer_params = {}, lr_schedule = #train.lr_schedule<constant>,
+      lr_final = 0.0, warmup = 0 : i64, batch = 8 : i64, micro_batch = 8 : i64, accumulation = 1 : i64, epochs = 1.0,
+      precision = #train.precision<auto>, max_length = 64 : i64, max_prompt_length = 32 : i64,
+      truncation = #train.truncation<right>, clip = 1.0, seed = 0 : i64, reference = #train.reference<online>,
+      requested_reference = "online", eval_every_seconds = 60.0, concat_pairs = false, fused_logprobs = false,
+      log_every = 10 : i64} {
+    // CHECK: %[[START:.*]] = train.stage_result @sft
+    %start = train.stage_result @sft
+    // CHECK-NEXT: train.load_weights %{{.*}} from %[[START]]
+    train.load_weights %lm from %start
+    // CHECK: train.em_loop attributes {e_step = "full", folds = 2 : i64, gamma_init = {alpha = 1.000000e+00 : f64, kind = "dirichlet", seed = 0 : i64}, iterations = 2 : i64, likelihood = "plackett_luce", restart = true, types = 3 : i64}
+    train.em_loop attributes {iterations = 2 : i64, types = 3 : i64, restart = true, e_step = "full", folds = 2 : i64,
+                              likelihood = "plackett_luce", gamma_init = {kind = "dirichlet", alpha = 1.0 : f64, seed = 0 : i64}} {
+      train.step_loop attributes {epochs = 1.0} {
+        %x = train.batch_fetch %a split "train"
+        %h = train.forward %lm, %x
+        %lp = train.sequence_logprobs %lm, %h, %x
+        %r = train.reference_logprobs %start, %x
+        %l = train.loss em_dpo %lp against %r {beta = 0.1 : f64} : !train.logprobs
+        train.backward %l
+        train.optimizer_step %lm
+      }
+    }
+  }
+  // CHECK: train.aggregate "minmax_regret" of @types prompts %{{.*}} split "test" {samples = 16 : i64}
+  train.aggregate "minmax_regret" of @types prompts %a split "test" {samples = 16 : i64}
+  // CHECK-NEXT: %[[FINAL:.*]] = train.stage_result @types
+  %final = train.stage_result @types
+  // CHECK-NEXT: train.evaluate "regret" by "type" %[[FINAL]] on %{{.*}} split "test" {}
+  train.evaluate "regret" by "type" %final on %a split "test" {}
+}
