@@ -222,13 +222,26 @@ void Trainer::Impl::runStage(const StageSpec &spec) {
   const DataSpec &dataSpec = data.at(spec.data).spec;
   const PrepareOptions prepare = prepareOptions(inputs.terms, spec.schedule, data::parseSourceKind(dataSpec.kind));
   int64_t unused = 0;
-  inputs.train = prepareExamples(split(spec.data, spec.split), tokenizer, prepare, &unused);
+  std::vector<data::Example> trainRows = split(spec.data, spec.split);
+  for (const std::string &more : spec.alsoOn) {
+    const size_t dot = more.find('.');
+    const std::string name = more.substr(0, dot), part = dot == std::string::npos ? "train" : more.substr(dot + 1);
+    if (!data.count(name))
+      throw Error(spec.location + ": stage '" + spec.name + "' trains on undeclared data '" + name + "'");
+    const std::vector<data::Example> &rows = split(name, part);
+    trainRows.insert(trainRows.end(), rows.begin(), rows.end());
+  }
+  inputs.train = prepareExamples(trainRows, tokenizer, prepare, &unused);
   if (unused > 0)
     std::fprintf(stderr, "[%s] %lld examples of %s.%s give the objective nothing to read (e.g. tied scores); left out\n",
                  spec.name.c_str(), static_cast<long long>(unused), spec.data.c_str(), spec.split.c_str());
-  for (const auto &[splitName, rows] : loadData(spec.data).splits)
-    if (splitName != spec.split && !rows.empty())
-      inputs.evalSets[spec.data + "." + splitName] = prepareExamples(rows, tokenizer, prepare, nullptr);
+  std::vector<std::string> trainedData = {spec.data};
+  for (const std::string &more : spec.alsoOn)
+    trainedData.push_back(more.substr(0, more.find('.')));
+  for (const std::string &name : trainedData)
+    for (const auto &[splitName, rows] : loadData(name).splits)
+      if (splitName != "train" && splitName != spec.split && !rows.empty())
+        inputs.evalSets[name + "." + splitName] = prepareExamples(rows, tokenizer, prepare, nullptr);
 
   // The model: from an earlier stage's result, or from its declaration.
   const StageRecord *from = spec.initFrom.empty() ? nullptr : stageRecord(spec.initFrom);
@@ -315,9 +328,15 @@ std::map<std::string, std::map<std::string, std::map<std::string, double>>> Trai
     };
     for (const EvalSpec &eval : evals) {
       const std::vector<data::Example> &rows = split(eval.data, eval.split);
-      const std::string key = eval.metric + (eval.by.empty() || eval.by == "dataset" ? "" : "_by_" + eval.by);
+      const std::string key = eval.metric + (eval.by.empty() ? "" : "_by_" + eval.by);
+      // `by dataset` groups by the data's name: each EvalSpec is one data source, one group of the table.
+      const std::string by = eval.by == "dataset" ? "" : eval.by;
+      auto store = [&](std::map<std::string, double> values) {
+        for (auto &[group, value] : values)
+          out[stage.spec.name][key][eval.by == "dataset" ? eval.data : group] = value;
+      };
       if (eval.metric == "length_baseline") {
-        out[stage.spec.name][key] = meanBy(judgeByLength(rows), eval.by, &PairJudgement::correct);
+        store(meanBy(judgeByLength(rows), by, &PairJudgement::correct));
         continue;
       }
       ensureModels();
@@ -329,8 +348,7 @@ std::map<std::string, std::map<std::string, std::map<std::string, double>>> Trai
         auto rewards = sequenceRewards(examples, policy, reference, reward, data::padIdOf(tokenizer),
                                        std::max<int64_t>(1, stage.spec.schedule.batch), device);
         auto judged = judgePairs(examples, rewards);
-        out[stage.spec.name][key] =
-            meanBy(judged, eval.by, eval.metric == "accuracy" ? &PairJudgement::correct : &PairJudgement::margin);
+        store(meanBy(judged, by, eval.metric == "accuracy" ? &PairJudgement::correct : &PairJudgement::margin));
       } else if (eval.metric == "loss") {
         StageInputs inputs;
         inputs.name = stage.spec.name;
@@ -345,7 +363,7 @@ std::map<std::string, std::map<std::string, std::map<std::string, double>>> Trai
                                                       data::parseSourceKind(data.at(eval.data).spec.kind));
         std::vector<PreparedExample> examples = prepareExamples(rows, tokenizer, prepare, nullptr);
         if (!examples.empty())
-          out[stage.spec.name][key][""] = evaluateStageLoss(inputs, examples, device)["loss"];
+          store({{"", evaluateStageLoss(inputs, examples, device)["loss"]}});
       } else {
         throw Error(eval.location + ": metric '" + eval.metric + "' is not computed by the runtime yet");
       }

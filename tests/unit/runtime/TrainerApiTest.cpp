@@ -121,8 +121,12 @@ TEST_F(TrainerApi, RunsStagesAndWritesEvalJson) {
   EXPECT_TRUE(rt::pathExists(out + "/checkpoints/align/model.safetensors"));
   EXPECT_TRUE(rt::pathExists(out + "/metrics.csv"));
   EXPECT_TRUE(rt::pathExists(out + "/curves.svg"));
-  // Resuming a finished run trains nothing more and gives the same evaluation.
-  ASSERT_EQ(runTrainer({"--resume", out, "--data-root", g_dir}), 0);
+  // Resuming with other settings is refused, naming both…
+  testing::internal::CaptureStderr();
+  EXPECT_EQ(runTrainer({"--resume", out, "--data-root", g_dir}), 1);
+  EXPECT_NE(testing::internal::GetCapturedStderr().find("different settings"), std::string::npos);
+  // …and resuming a finished run with its settings trains nothing more and gives the same evaluation.
+  ASSERT_EQ(runTrainer({"--resume", out, "--data-root", g_dir, "--set", "sft.lr=2e-3"}), 0);
   nlohmann::json again = readJson(out + "/eval.json");
   EXPECT_EQ(eval["align"]["accuracy"], again["align"]["accuracy"]);
 }

@@ -191,6 +191,9 @@ struct StageSpec {
   int64_t rewardOutputs = 1;      ///< reward head outputs (regression: one per objective)
   std::string reference;          ///< frozen reference: a model declaration or an earlier stage; "" none
   std::string data, split = "train";
+  /// More training data, concatenated after data.split (`train lm on a.train, b.train;`): "data.split"
+  /// names, or a bare data name for its whole train split.
+  std::vector<std::string> alsoOn;
   std::vector<TermSpec> objective;
   ScheduleSpec schedule;
   LoraSpec lora;
@@ -198,7 +201,9 @@ struct StageSpec {
 };
 
 /// A metric of the recipe's eval block, evaluated on every stage's final model it applies to:
-/// accuracy, margin, length_baseline or loss, optionally `by` user, group, domain, type or dataset.
+/// accuracy, margin, length_baseline or loss, optionally `by` user, group, domain or dataset. eval.json
+/// holds it as STAGE → metric (or metric_by_X → group); `by dataset` uses the data's name as the group, so
+/// one EvalSpec per data source fills one table.
 struct EvalSpec {
   std::string metric;
   std::string by;
