@@ -147,6 +147,12 @@ LogicalResult LossSumOp::verify() {
   return success();
 }
 
+OpFoldResult LossSumOp::fold(FoldAdaptor) {
+  if (getTerms().size() == 1 && getWeights().size() == 1 && getWeights()[0] == 1.0)
+    return getTerms().front();
+  return {};
+}
+
 LogicalResult OptimizerStepOp::verify() {
   // Gradients exist only for a model that some forward or scoring in this step ran.
   Block *body = (*this)->getBlock();

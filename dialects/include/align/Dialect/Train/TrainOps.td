@@ -296,10 +296,15 @@ def Train_LossOp : Train_Op<"loss", [Pure]> {
 
 def Train_LossSumOp : Train_Op<"loss_sum", [Pure]> {
   let summary = "a weighted sum of losses";
+  let description = [{
+    Folds away when it sums one loss with weight 1 (canonicalisation), so the emitter never sees a
+    trivial sum.
+  }];
   let arguments = (ins Variadic<Train_LossType>:$terms, DenseF64ArrayAttr:$weights);
   let results = (outs Train_LossType:$loss);
   let assemblyFormat = "$terms `weights` $weights attr-dict";
   let hasVerifier = 1;
+  let hasFolder = 1;
 }
 
 def Train_BackwardOp : Train_Op<"backward", [HasParent<"StepLoopOp">]> {
