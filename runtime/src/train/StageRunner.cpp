@@ -97,12 +97,15 @@ torch::Tensor referenceSequenceLogps(StageInputs &inputs, const MicroBatch &micr
   return sequenceLogprobs(logps, micro.responseTargets);
 }
 
-/// Scores every sequence of `examples` with the reference once, storing the sums in the examples.
-void precomputeReference(StageInputs &inputs, std::vector<PreparedExample> &examples, torch::Device device) {
+/// Scores every sequence of `examples` (those marked in `only`, when given) with the reference once, storing
+/// the sums in the examples.
+void precomputeReference(StageInputs &inputs, std::vector<PreparedExample> &examples, torch::Device device,
+                         const std::vector<char> *only) {
   const int64_t micro = inputs.schedule.microBatch > 0 ? inputs.schedule.microBatch : inputs.schedule.batch;
   std::vector<const PreparedExample *> all;
-  for (const PreparedExample &e : examples)
-    all.push_back(&e);
+  for (size_t i = 0; i < examples.size(); ++i)
+    if (!only || (*only)[i])
+      all.push_back(&examples[i]);
   for (const auto &part : chunks(all, micro)) {
     MicroBatch batch = collateSequences(part, inputs.padId);
     batch.tokens.ids = batch.tokens.ids.to(device);
@@ -254,19 +257,6 @@ StageResult runStage(StageInputs &inputs, const RunOptions &options, MetricsLog 
   }
   metrics.dropAfter(inputs.name, position.step);
 
-  const bool online = schedule.reference == "online";
-  if (anyReferenceTerm(inputs.terms) && !online) {
-    if (!inputs.reference)
-      throw Error("stage '" + inputs.name + "': the objective needs a reference model");
-    precomputeReference(inputs, inputs.train, device);
-    for (auto &[name, examples] : inputs.evalSets)
-      precomputeReference(inputs, examples, device);
-  }
-
-  ProgressLine progress(inputs.name, total, position.step, schedule.logEvery, options.interactive);
-  if (position.step > 0)
-    progress.note("resuming at step " + std::to_string(position.step) + " of " + std::to_string(total));
-  const int64_t micro = schedule.microBatch > 0 ? schedule.microBatch : schedule.batch;
   std::vector<int64_t> lengths;
   for (const PreparedExample &e : inputs.train) {
     int64_t n = 0;
@@ -274,6 +264,32 @@ StageResult runStage(StageInputs &inputs, const RunOptions &options, MetricsLog 
       n = std::max<int64_t>(n, static_cast<int64_t>(s.ids.size()));
     lengths.push_back(n);
   }
+  const bool online = schedule.reference == "online";
+  if (anyReferenceTerm(inputs.terms) && !online) {
+    if (!inputs.reference)
+      throw Error("stage '" + inputs.name + "': the objective needs a reference model");
+    // Only the examples the planned steps will visit: a short run (--steps 2) over a large data set must
+    // not pay for scoring all of it.
+    std::vector<char> visited(inputs.train.size(), 0);
+    TrainPosition walk = position;
+    for (int64_t step = walk.step; step < total;) {
+      const auto order = data::batchOrder(static_cast<int64_t>(inputs.train.size()), schedule.batch, schedule.seed,
+                                          walk.epoch, true, schedule.lengthBuckets ? &lengths : nullptr);
+      for (; walk.batchInEpoch < static_cast<int64_t>(order.size()) && step < total; ++walk.batchInEpoch, ++step)
+        for (int64_t i : order[walk.batchInEpoch])
+          visited[i] = 1;
+      ++walk.epoch;
+      walk.batchInEpoch = 0;
+    }
+    precomputeReference(inputs, inputs.train, device, &visited);
+    for (auto &[name, examples] : inputs.evalSets)
+      precomputeReference(inputs, examples, device, nullptr);
+  }
+
+  ProgressLine progress(inputs.name, total, position.step, schedule.logEvery, options.interactive);
+  if (position.step > 0)
+    progress.note("resuming at step " + std::to_string(position.step) + " of " + std::to_string(total));
+  const int64_t micro = schedule.microBatch > 0 ? schedule.microBatch : schedule.batch;
 
   auto runEvaluation = [&](int64_t step) {
     for (auto &[name, examples] : inputs.evalSets) {
