@@ -18,3 +18,7 @@ llvm_config.with_environment("NO_COLOR", "1")
 config.substitutions.append(("%recipes", os.path.join(config.align_src_root, "recipes")))
 config.substitutions.append(("%docs", os.path.join(config.align_src_root, "docs")))
 llvm_config.add_tool_substitutions(["alignc", "align-opt"], [config.align_tools_dir])
+
+# `alignc build` links trainers against the shared runtime; tests that link or run a trainer need it built.
+if os.path.exists(os.path.join(config.align_obj_root, "lib", "libalign_rt.so")):
+    config.available_features.add("align-runtime")

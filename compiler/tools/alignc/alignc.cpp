@@ -4,6 +4,8 @@
 //   alignc --emit=ast FILE                          print the checked AST
 //   alignc --emit=recipe FILE                       print the recipe dialect (MLIRGen), verified
 //   alignc --emit=train [--no-fuse] FILE            print the train program (the recipe-to-train pipeline)
+//   alignc --emit=cpp [--no-fuse] FILE              print the trainer's C++ (FILE may be train IR, .mlir)
+//   alignc build FILE -o TRAINER / alignc run FILE -- ARGS   compile (and run) the trainer: BuildCommand.h
 //   alignc --verify-diagnostics FILE                compare diagnostics with `expected-*` comments (lit)
 //   alignc --print-schema                           the constructor/defaults table as Markdown
 //
@@ -13,11 +15,13 @@
 //===----------------------------------------------------------------------===//
 
 #include "ASTDump.h"
+#include "BuildCommand.h"
 #include "DiagnosticVerifier.h"
 #include "Frontend.h"
 #include "MLIRGen.h"
 #include "Pipelines.h"
 #include "Schema.h"
+#include "TrainerSource.h"
 
 #include "align/Dialect/Recipe/RecipeOps.h"
 #include "align/Dialect/Train/TrainOps.h"
@@ -59,12 +63,13 @@ cl::opt<Color> colorMode("diagnostics-color", cl::desc("Color diagnostics"),
                          cl::init(Color::Auto), cl::sub(*cl::TopLevelSubCommand), cl::sub(checkCommand),
                          cl::cat(alignCategory));
 
-enum class Emit { None, Ast, Recipe, Train };
+enum class Emit { None, Ast, Recipe, Train, Cpp };
 cl::opt<Emit> emitAction("emit", cl::desc("What to print"),
                          cl::values(clEnumValN(Emit::None, "none", "nothing; just check"),
                                     clEnumValN(Emit::Ast, "ast", "the checked AST"),
                                     clEnumValN(Emit::Recipe, "recipe", "the recipe dialect (MLIRGen output)"),
-                                    clEnumValN(Emit::Train, "train", "the train dialect (the recipe-to-train pipeline)")),
+                                    clEnumValN(Emit::Train, "train", "the train dialect (the recipe-to-train pipeline)"),
+                                    clEnumValN(Emit::Cpp, "cpp", "the trainer's C++ (compiler/emit)")),
                          cl::init(Emit::None), cl::cat(alignCategory));
 
 cl::opt<bool> noFuse("no-fuse", cl::desc("With --emit=train: leave log-probs unfused (no fuse-logprobs pass)"),
@@ -133,6 +138,8 @@ int main(int argc, char **argv) {
   mlir::registerMLIRContextCLOptions();
   cl::HideUnrelatedOptions(alignCategory); // not LLVM's backend options
   cl::ParseCommandLineOptions(argc, argv, "alignc: compiler for .align alignment recipes\n");
+  if (align::driver::buildOrRunRequested())
+    return align::driver::runBuildOrRun(useColor());
 
   if (printSchema) {
     align::schema::printMarkdown(std::cout);
@@ -142,6 +149,8 @@ int main(int argc, char **argv) {
     std::cerr << "alignc: error: no input files (try `alignc check recipes/*.align`)\n";
     return 1;
   }
+  if (emitAction == Emit::Cpp && !verifyMode)
+    return align::driver::emitCppCommand(inputFiles, {/*fuseLogprobs=*/!noFuse, useColor()});
   bool checkMode = static_cast<bool>(checkCommand);
   if (verifyMode && inputFiles.size() != 1) {
     std::cerr << "alignc: error: --verify-diagnostics takes exactly one file\n";

@@ -1,0 +1,321 @@
+//===- StageEmission.cpp - One train.stage as a StageSpec -----------------===//
+//
+// A stage becomes one StageSpec handed to t.stage(): what its step loop trains (the model, a reward head or
+// LoRA adapter on it, the frozen reference, the data split), its objective (the train.loss / loss_sum that
+// train.backward reads, term by term), its schedule (the stage's attributes and checkpoint cadence) and the
+// compiler's decisions (reference strategy, pair concatenation, fused chunked log-probs). Evaluations inside
+// the stage follow its t.stage().
+//
+//===----------------------------------------------------------------------===//
+
+#include "RuntimeSupport.h"
+#include "TrainerEmitter.h"
+
+#include "mlir/IR/BuiltinAttributes.h"
+
+#include "llvm/ADT/TypeSwitch.h"
+
+namespace align::emit {
+
+using mlir::Location;
+using mlir::NamedAttribute;
+
+void TrainerEmitter::emitStage(train::StageOp stage) {
+  Location loc = stage.getLoc();
+  std::string name = stage.getSymName().str();
+  stageNames_.push_back(name);
+  std::string spec = ids_.make(name, "stage");
+
+  w_.comment("stage " + name);
+  w_.statement("align::rt::StageSpec " + spec, loc);
+  w_.statement(spec + ".name = " + cppString(name), loc);
+  w_.statement(spec + ".location = " + cppString(locationText(loc)), loc);
+  if (auto from = stage.getInitFromAttr())
+    w_.statement(spec + ".initFrom = " + cppString(from.getValue()), loc);
+
+  train::StepLoopOp loop;
+  llvm::SmallVector<train::EvaluateOp> evaluations;
+  llvm::SmallVector<train::SaveCheckpointOp> checkpoints;
+  for (mlir::Operation &op : stage.getBodyRegion().front()) {
+    llvm::TypeSwitch<mlir::Operation *>(&op)
+        .Case([&](train::StageResultOp) {})
+        .Case([&](train::LoadWeightsOp load) {
+          // expand-stages writes the stage's start as a load of its init_from stage's result, which is
+          // what StageSpec.initFrom says; any other source has no StageSpec field.
+          auto source = load.getSource().getDefiningOp<train::StageResultOp>();
+          if (!source || !stage.getInitFromAttr() || source.getStage() != stage.getInitFromAttr().getValue())
+            reject(load, "load_weights from a model other than the init_from stage's result");
+        })
+        .Case([&](train::StepLoopOp step) {
+          if (loop)
+            return reject(step, "a second step_loop in one stage");
+          loop = step;
+        })
+        .Case([&](train::EmLoopOp em) { reject(em, "em_loop"); })
+        .Case([&](train::RsfLoopOp rsf) { reject(rsf, "rsf_loop"); })
+        .Case([&](train::UnionDataOp unionData) { reject(unionData, "union_data"); })
+        .Case([&](train::EvaluateOp evaluate) { evaluations.push_back(evaluate); })
+        .Case([&](train::SaveCheckpointOp save) { checkpoints.push_back(save); })
+        .Default([&](mlir::Operation *other) { reject(other, other->getName().getStringRef()); });
+  }
+  if (loop)
+    emitStepLoop(stage, loop, spec);
+
+  std::string schedule = ids_.make(name, "schedule");
+  w_.statement("align::rt::ScheduleSpec &" + schedule + " = " + spec + ".schedule", loc);
+  emitSchedule(stage, schedule);
+  for (train::SaveCheckpointOp save : checkpoints) {
+    if (auto steps = save.getEveryStepsAttr())
+      w_.statement(schedule + ".checkpointEverySteps = " +
+                       w_.integer(name + ".schedule.checkpoint_every_steps", steps.getInt(), save.getLoc()),
+                   save.getLoc());
+    if (auto seconds = save.getEverySecondsAttr())
+      w_.statement(schedule + ".checkpointEverySeconds = " +
+                       w_.number(name + ".schedule.checkpoint_every_seconds", seconds.getValueAsDouble(),
+                                 save.getLoc()),
+                   save.getLoc());
+  }
+  w_.statement("t.stage(" + spec + ")", loc);
+  for (train::EvaluateOp evaluate : evaluations)
+    emitEvaluate(evaluate);
+  w_.blankLine();
+}
+
+void TrainerEmitter::emitStepLoop(train::StageOp stage, train::StepLoopOp loop, const std::string &spec) {
+  mlir::Value trained, data, reference, loss;
+  mlir::StringAttr split;
+  Location dataLoc = loop.getLoc(), referenceLoc = loop.getLoc(), trainedLoc = loop.getLoc();
+  for (mlir::Operation &op : loop.getBodyRegion().front()) {
+    llvm::TypeSwitch<mlir::Operation *>(&op)
+        .Case([&](train::BatchFetchOp fetch) {
+          if (data && (fetch.getDataset() != data || fetch.getSplitAttr() != split))
+            return reject(fetch, "a step reading two data sources");
+          data = fetch.getDataset(), split = fetch.getSplitAttr(), dataLoc = fetch.getLoc();
+        })
+        .Case([&](train::ReferenceLogprobsOp ref) {
+          if (reference && ref.getModel() != reference)
+            return reject(ref, "a step with two reference models");
+          reference = ref.getModel(), referenceLoc = ref.getLoc();
+        })
+        // The forward, log-prob and score ops are what the runtime's stage loop does for the objective's
+        // terms; their fusion and concatenation are the stage's attributes, emitted with the schedule.
+        .Case<train::ForwardOp, train::SequenceLogprobsOp, train::ScoreOp, train::LossOp, train::LossSumOp>(
+            [](mlir::Operation *) {})
+        .Case([&](train::BackwardOp backward) {
+          if (loss)
+            return reject(backward, "a step with two backward passes");
+          loss = backward.getLoss();
+        })
+        .Case([&](train::OptimizerStepOp step) { trained = step.getModel(), trainedLoc = step.getLoc(); })
+        .Default([&](mlir::Operation *other) { reject(other, other->getName().getStringRef()); });
+  }
+
+  if (trained)
+    if (std::optional<ResolvedModel> model = resolveModel(trained, trainedLoc))
+      emitTrainedModel(*model, trainedLoc, spec);
+  if (reference) {
+    if (std::optional<ResolvedModel> ref = resolveModel(reference, referenceLoc)) {
+      if (ref->rewardHead || ref->adapter)
+        reject(reference.getDefiningOp(), "a reference with a reward head or adapter");
+      else {
+        bool stageResult = !ref->stageResult.empty();
+        const std::string &source = stageResult ? ref->stageResult : ref->declaration;
+        w_.comment(stageResult ? "frozen reference: the final model of stage " + source
+                               : "frozen reference: model " + source + " as declared");
+        w_.statement(spec + ".reference = " + cppString(source), referenceLoc);
+      }
+    }
+  }
+  if (data) {
+    std::optional<std::string> source = dataDeclaration(data, dataLoc);
+    std::optional<std::string> splitName = source ? splitOf(data, split, dataLoc, "training") : std::nullopt;
+    if (splitName) {
+      w_.statement(spec + ".data = " + cppString(*source), dataLoc);
+      w_.statement(spec + ".split = " + cppString(*splitName), dataLoc);
+    }
+  }
+  if (loss)
+    emitObjective(stage, loss, spec);
+}
+
+void TrainerEmitter::emitTrainedModel(const ResolvedModel &model, Location loc, const std::string &spec) {
+  if (model.declaration.empty()) {
+    failed_ = true;
+    (void)notExecuted(loc, "training the final model of stage " + model.stageResult);
+    return;
+  }
+  w_.statement(spec + ".model = " + cppString(model.declaration), loc);
+  if (train::AttachOp head = model.rewardHead) {
+    Location headLoc = head.getLoc();
+    std::string headName = "reward";
+    if (auto name = head->getAttrOfType<mlir::StringAttr>("name"))
+      headName = name.getValue().str();
+    mlir::DictionaryAttr config = head.getConfig();
+    w_.statement(spec + ".rewardModel = true", headLoc);
+    if (auto pooling = config.getAs<mlir::StringAttr>("pooling"))
+      w_.statement(spec + ".pooling = " + w_.text(headName + ".pooling", pooling.getValue(), headLoc), headLoc);
+    if (auto outputs = config.getAs<mlir::IntegerAttr>("outputs"))
+      w_.statement(spec + ".rewardOutputs = " + cppInteger(outputs.getInt()), headLoc);
+  }
+  if (train::AttachOp adapter = model.adapter) {
+    Location adapterLoc = adapter.getLoc();
+    std::string adapterName = "lora";
+    if (auto name = adapter->getAttrOfType<mlir::StringAttr>("name"))
+      adapterName = name.getValue().str();
+    w_.statement(spec + ".lora.enabled = true", adapterLoc);
+    mlir::DictionaryAttr config = adapter.getConfig();
+    for (NamedAttribute entry : config)
+      if (!llvm::is_contained(llvm::ArrayRef<llvm::StringRef>{"r", "alpha", "dropout", "targets"},
+                              entry.getName().getValue()))
+        return reject(adapter, "lora parameter " + entry.getName().getValue());
+    auto setting = [&](llvm::StringRef key) { return adapterName + "." + key.str(); };
+    if (auto rank = config.getAs<mlir::IntegerAttr>("r"))
+      w_.statement(spec + ".lora.rank = " + w_.integer(setting("r"), rank.getInt(), adapterLoc), adapterLoc);
+    if (std::optional<double> alpha = numericValue(config.get("alpha")))
+      w_.statement(spec + ".lora.alpha = " + w_.number(setting("alpha"), *alpha, adapterLoc), adapterLoc);
+    if (std::optional<double> dropout = numericValue(config.get("dropout")))
+      w_.statement(spec + ".lora.dropout = " + w_.number(setting("dropout"), *dropout, adapterLoc), adapterLoc);
+    if (auto targets = config.getAs<mlir::ArrayAttr>("targets")) {
+      std::string list = "{";
+      for (mlir::Attribute target : targets)
+        if (auto text = target.dyn_cast<mlir::StringAttr>())
+          list += (list.size() > 1 ? ", " : "") + cppString(text.getValue());
+      w_.statement(spec + ".lora.targets = " + list + "}", adapterLoc);
+    }
+  }
+}
+
+void TrainerEmitter::emitObjective(train::StageOp stage, mlir::Value loss, const std::string &spec) {
+  llvm::StringMap<int> termCounts;
+  if (auto single = loss.getDefiningOp<train::LossOp>())
+    return emitTerm(stage, single, std::nullopt, spec, termCounts);
+  auto sum = loss.getDefiningOp<train::LossSumOp>();
+  if (!sum) {
+    failed_ = true;
+    (void)(mlir::emitError(loss.getLoc()) << "the loss a backward pass reads is not a train.loss or train.loss_sum");
+    return;
+  }
+  llvm::ArrayRef<double> weights = sum.getWeights();
+  for (auto [term, weight] : llvm::zip(sum.getTerms(), weights)) {
+    if (auto termLoss = term.getDefiningOp<train::LossOp>())
+      emitTerm(stage, termLoss, weight, spec, termCounts);
+    else
+      reject(sum, "a loss_sum of loss sums");
+  }
+}
+
+void TrainerEmitter::emitTerm(train::StageOp stage, train::LossOp loss, std::optional<double> sumWeight,
+                              const std::string &spec, llvm::StringMap<int> &termCounts) {
+  Location loc = loss.getLoc();
+  llvm::StringRef kind = train::stringifyLossKind(loss.getKind());
+  if (!isExecutedLoss(kind))
+    return reject(loss, kind);
+  // A second term of one kind in a sum gets its own keys: <stage>.objective.nll_2.*
+  int seen = ++termCounts[kind];
+  std::string key = stage.getSymName().str() + ".objective." + kind.str() + (seen > 1 ? "_" + std::to_string(seen) : "");
+
+  // Collect the parameters first: a rejected one must stop the term before anything is written.
+  llvm::SmallVector<std::pair<std::string, std::string>> params;
+  for (NamedAttribute param : loss.getParams()) {
+    llvm::StringRef name = param.getName().getValue();
+    mlir::Attribute value = param.getValue();
+    switch (lossParamUse(kind, name, value)) {
+    case ParamUse::Dropped:
+      continue;
+    case ParamUse::Rejected:
+      return reject(loss, (kind + " " + name).str());
+    case ParamUse::Number:
+      break;
+    }
+    std::string setting = key + "." + name.str();
+    // BoolAttr first: it is also an IntegerAttr (of i1).
+    if (auto flag = value.dyn_cast<mlir::BoolAttr>())
+      params.emplace_back(name, w_.flag(setting, flag.getValue(), loc) + " ? 1.0 : 0.0");
+    else if (std::optional<double> number = numericValue(value))
+      params.emplace_back(name, w_.number(setting, *number, loc));
+    else
+      return reject(loss, (kind + " " + name).str());
+  }
+  if (loss.getAlphaAttr())
+    return reject(loss, (kind + " alpha").str());
+  if (loss.getWeighted()) // each example's loss times the data's weight column
+    params.emplace_back("example_weights", "1.0");
+
+  std::string weight = sumWeight ? w_.number(key + ".weight", *sumWeight, loc) : "1.0";
+  w_.statement(spec + ".objective.push_back({" + cppString(kind) + ", " + weight + ", {}})", loc);
+  for (const auto &[name, expression] : params)
+    w_.statement(spec + ".objective.back().params[" + cppString(name) + "] = " + expression, loc);
+}
+
+void TrainerEmitter::emitSchedule(train::StageOp stage, const std::string &schedule) {
+  Location loc = stage.getLoc();
+  std::string key = stage.getSymName().str() + ".schedule.";
+  auto set = [&](llvm::StringRef field, const std::string &expression) {
+    w_.statement(schedule + "." + field.str() + " = " + expression, loc);
+  };
+  auto number = [&](llvm::StringRef name, double value) { return w_.number(key + name.str(), value, loc); };
+  auto integer = [&](llvm::StringRef name, int64_t value) { return w_.integer(key + name.str(), value, loc); };
+  auto text = [&](llvm::StringRef name, llvm::StringRef value) { return w_.text(key + name.str(), value, loc); };
+
+  llvm::StringRef optimizer = train::stringifyOptimizerKind(stage.getOptimizer());
+  set("optimizer", text("optimizer", optimizer));
+  set("lr", number("lr", stage.getLrAttr().getValueAsDouble()));
+  for (NamedAttribute param : stage.getOptimizerParams()) {
+    llvm::StringRef name = param.getName().getValue();
+    auto value = param.getValue().dyn_cast<mlir::FloatAttr>();
+    auto betas = param.getValue().dyn_cast<mlir::ArrayAttr>();
+    if (name == "betas" && betas && betas.size() == 2 && betas[0].isa<mlir::FloatAttr>() &&
+        betas[1].isa<mlir::FloatAttr>()) {
+      set("beta1", number("beta1", betas[0].cast<mlir::FloatAttr>().getValueAsDouble()));
+      set("beta2", number("beta2", betas[1].cast<mlir::FloatAttr>().getValueAsDouble()));
+    } else if (value && name == "eps") {
+      set("eps", number("eps", value.getValueAsDouble()));
+    } else if (value && name == "weight_decay") {
+      set("weightDecay", number("weight_decay", value.getValueAsDouble()));
+    } else if (value && name == "alpha") {
+      set("alpha", number("alpha", value.getValueAsDouble()));
+    } else if (value && name == "momentum") {
+      set("momentum", number("momentum", value.getValueAsDouble()));
+    } else {
+      reject(stage, (optimizer + " " + name).str());
+    }
+  }
+  set("lrSchedule", text("lr_schedule", train::stringifyLRScheduleKind(stage.getLrSchedule())));
+  set("lrFinal", number("lr_final", stage.getLrFinalAttr().getValueAsDouble()));
+  set("warmup", integer("warmup", stage.getWarmupAttr().getInt()));
+  set("batch", integer("batch", stage.getBatchAttr().getInt()));
+  set("microBatch", integer("micro_batch", stage.getMicroBatchAttr().getInt()));
+  if (auto steps = stage.getStepsAttr())
+    set("steps", integer("steps", steps.getInt()));
+  if (auto epochs = stage.getEpochsAttr())
+    set("epochs", number("epochs", epochs.getValueAsDouble()));
+  set("precision", text("precision", train::stringifyPrecision(stage.getPrecision())));
+  set("maxLength", integer("max_length", stage.getMaxLengthAttr().getInt()));
+  set("maxPromptLength", integer("max_prompt_length", stage.getMaxPromptLengthAttr().getInt()));
+  set("truncation", text("truncation", train::stringifyTruncation(stage.getTruncation())));
+  set("clip", number("clip", stage.getClipAttr().getValueAsDouble()));
+  set("seed", "static_cast<std::uint64_t>(" + integer("seed", stage.getSeedAttr().getInt()) + ")");
+  set("logEvery", integer("log_every", stage.getLogEveryAttr().getInt()));
+  if (auto steps = stage.getEvalEveryStepsAttr())
+    set("evalEverySteps", integer("eval_every_steps", steps.getInt()));
+  if (auto seconds = stage.getEvalEverySecondsAttr())
+    set("evalEverySeconds", number("eval_every_seconds", seconds.getValueAsDouble()));
+  if (auto limit = stage.getTimeLimitAttr())
+    set("timeLimitSeconds", number("time_limit", limit.getValueAsDouble()));
+
+  // The compiler's decisions (hoist-reference-logprobs, concat-pairs, fuse-logprobs). The reference
+  // strategy stays a setting, as the recipe's `reference:` names it; the others follow the IR.
+  w_.comment("schedule decisions of the compiler's passes");
+  if (stage.getReference() != train::ReferenceStrategy::none) {
+    llvm::StringRef decided = train::stringifyReferenceStrategy(stage.getReference());
+    if (auto requested = stage.getRequestedReferenceAttr())
+      w_.comment(("reference log-probs: " + decided + " (the recipe asked for " + requested.getValue() + ")").str());
+    set("reference", text("reference", decided));
+  }
+  set("concatPairs", stage.getConcatPairs() ? "true" : "false");
+  set("fusedLogprobs", stage.getFusedLogprobs() ? "true" : "false");
+  if (auto chunk = stage.getLogprobChunkAttr())
+    set("logprobChunk", cppInteger(chunk.getInt()));
+}
+
+} // namespace align::emit

@@ -1,0 +1,83 @@
+//===- TrainerWriter.cpp - The body of run() and its settings -------------===//
+
+#include "TrainerWriter.h"
+
+#include "CppText.h"
+
+namespace align::emit {
+
+namespace {
+/// Statements are padded to this column before their location comment, so the comments line up.
+constexpr size_t kCommentColumn = 80;
+constexpr llvm::StringLiteral kIndent = "  ";
+} // namespace
+
+void TrainerWriter::statement(llvm::StringRef code, mlir::Location loc) {
+  std::string line = (kIndent + code + ";").str();
+  std::string where = locationText(loc);
+  if (!where.empty()) {
+    line.append(line.size() < kCommentColumn ? kCommentColumn - line.size() : 1, ' ');
+    line += " // " + where;
+  }
+  body_ += line + "\n";
+}
+
+void TrainerWriter::comment(llvm::StringRef text) { body_ += (kIndent + "// " + text + "\n").str(); }
+
+void TrainerWriter::blankLine() { body_ += "\n"; }
+
+std::string TrainerWriter::read(llvm::StringRef method, llvm::StringRef key, llvm::StringRef literal,
+                                llvm::StringRef value, mlir::Location loc) {
+  auto found = settingIndex_.find(key);
+  if (found == settingIndex_.end()) {
+    settingIndex_[key] = settings_.size();
+    settings_.push_back({key.str(), value.str(), locationText(loc)});
+  }
+  return ("t." + method + "(" + cppString(key) + ", " + literal + ")").str();
+}
+
+std::string TrainerWriter::number(llvm::StringRef key, double value, mlir::Location loc) {
+  return read("number", key, cppDouble(value), settingDouble(value), loc);
+}
+
+std::string TrainerWriter::integer(llvm::StringRef key, int64_t value, mlir::Location loc) {
+  return read("integer", key, cppInteger(value), std::to_string(value), loc);
+}
+
+std::string TrainerWriter::text(llvm::StringRef key, llvm::StringRef value, mlir::Location loc) {
+  return read("text", key, cppString(value), value, loc);
+}
+
+std::string TrainerWriter::flag(llvm::StringRef key, bool value, mlir::Location loc) {
+  return read("flag", key, value ? "true" : "false", value ? "true" : "false", loc);
+}
+
+std::string TrainerWriter::freshKey(llvm::StringRef key) const {
+  if (!settingIndex_.count(key))
+    return key.str();
+  for (int n = 2;; ++n) {
+    std::string candidate = (key + "_" + llvm::Twine(n)).str();
+    if (!settingIndex_.count(candidate))
+      return candidate;
+  }
+}
+
+void TrainerWriter::printRecipeInfo(llvm::raw_ostream &os, llvm::StringRef recipeName, llvm::StringRef sourcePath,
+                                    const std::vector<std::string> &stages) const {
+  os << "// Every value the recipe names, as `--set KEY=VALUE` accepts it: key, recipe value, recipe location.\n";
+  os << "static const align::rt::RecipeInfo recipe = {\n";
+  os << "    " << cppString(recipeName) << ",\n";
+  os << "    " << cppString(sourcePath) << ",\n";
+  os << "    {\n";
+  for (const Setting &setting : settings_)
+    os << "        {" << cppString(setting.key) << ", " << cppString(setting.value) << ", "
+       << cppString(setting.location) << "},\n";
+  os << "    },\n";
+  os << "    {";
+  for (size_t i = 0; i < stages.size(); ++i)
+    os << (i ? ", " : "") << cppString(stages[i]);
+  os << "},\n";
+  os << "};\n";
+}
+
+} // namespace align::emit
