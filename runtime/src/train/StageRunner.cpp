@@ -274,7 +274,7 @@ StageResult runStage(StageInputs &inputs, const RunOptions &options, MetricsLog 
     TrainPosition walk = position;
     for (int64_t step = walk.step; step < total;) {
       const auto order = data::batchOrder(static_cast<int64_t>(inputs.train.size()), schedule.batch, schedule.seed,
-                                          walk.epoch, true, schedule.lengthBuckets ? &lengths : nullptr);
+                                          walk.epoch, schedule.shuffle, schedule.lengthBuckets ? &lengths : nullptr);
       for (; walk.batchInEpoch < static_cast<int64_t>(order.size()) && step < total; ++walk.batchInEpoch, ++step)
         for (int64_t i : order[walk.batchInEpoch])
           visited[i] = 1;
@@ -316,7 +316,7 @@ StageResult runStage(StageInputs &inputs, const RunOptions &options, MetricsLog 
 
   while (position.step < total) {
     const auto order = data::batchOrder(static_cast<int64_t>(inputs.train.size()), schedule.batch, schedule.seed,
-                                        position.epoch, true, schedule.lengthBuckets ? &lengths : nullptr);
+                                        position.epoch, schedule.shuffle, schedule.lengthBuckets ? &lengths : nullptr);
     for (; position.batchInEpoch < static_cast<int64_t>(order.size()) && position.step < total;
          ++position.batchInEpoch) {
       std::vector<const PreparedExample *> batch;

@@ -46,6 +46,7 @@ struct StageSchedule {
   bool fusedLogprobs = true;      ///< the chunked LM-head + log-softmax + gather path
   int64_t chunkRows = 1024;
   bool lengthBuckets = false;     ///< group similar lengths into batches (less padding)
+  bool shuffle = true;            ///< false: batches in data order (benchmarks comparing step by step with a peer)
 };
 
 /// What one stage trains; exactly one of `policy` and `reward` is set.
