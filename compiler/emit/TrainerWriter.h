@@ -5,7 +5,7 @@
 // t.integer / t.text / t.flag under a key, so that `TRAINER --set KEY=VALUE` replaces it. The same keys,
 // with their recipe values and locations, become the RecipeInfo the trainer's --help lists.
 //
-// Keys (docs: compiler/emit/README.md):
+// Keys (compiler/emit/README.md has the full table):
 //   <model>.preset | .checkpoint | .path | .seed          a model declaration
 //   <tokenizer>.path                                       an hf tokenizer
 //   <data>.path | .limit | .shuffle_seed | .on_error | .template | .preferred | .<column field>
