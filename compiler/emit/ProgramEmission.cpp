@@ -254,7 +254,7 @@ std::optional<std::string> TrainerEmitter::splitOf(mlir::Value dataset, StringAt
   return std::nullopt;
 }
 
-void TrainerEmitter::emitEvaluate(train::EvaluateOp evaluate) {
+void TrainerEmitter::emitEvaluate(train::EvaluateOp evaluate, llvm::StringRef inStage) {
   Location loc = evaluate.getLoc();
   llvm::StringRef metric = evaluate.getMetric();
   if (!isExecutedMetric(metric))
@@ -273,7 +273,9 @@ void TrainerEmitter::emitEvaluate(train::EvaluateOp evaluate) {
   // EvalSpec names no model: the runtime evaluates the final models of the stages; say which one the
   // recipe means.
   std::string measured;
-  if (auto result = evaluate.getModel().getDefiningOp<train::StageResultOp>())
+  if (!inStage.empty())
+    measured = "the model stage " + inStage.str() + " trains";
+  else if (auto result = evaluate.getModel().getDefiningOp<train::StageResultOp>())
     measured = "the final model of stage " + result.getStage().str();
   else if (auto model = resolveModel(evaluate.getModel(), loc))
     measured = model->declaration.empty() ? "the final model of stage " + model->stageResult

@@ -53,7 +53,7 @@ void TrainerEmitter::emitStage(train::StageOp stage) {
         })
         .Case([&](train::EmLoopOp em) { reject(em, "em_loop"); })
         .Case([&](train::RsfLoopOp rsf) { reject(rsf, "rsf_loop"); })
-        .Case([&](train::UnionDataOp unionData) { reject(unionData, "union_data"); })
+        .Case([&](train::UnionDataOp) {}) // read by the step loop's batch_fetch: StageSpec.alsoOn
         .Case([&](train::EvaluateOp evaluate) { evaluations.push_back(evaluate); })
         .Case([&](train::SaveCheckpointOp save) { checkpoints.push_back(save); })
         .Default([&](mlir::Operation *other) { reject(other, other->getName().getStringRef()); });
@@ -77,7 +77,7 @@ void TrainerEmitter::emitStage(train::StageOp stage) {
   }
   w_.statement("t.stage(" + spec + ")", loc);
   for (train::EvaluateOp evaluate : evaluations)
-    emitEvaluate(evaluate);
+    emitEvaluate(evaluate, name);
   w_.blankLine();
 }
 
@@ -126,7 +126,9 @@ void TrainerEmitter::emitStepLoop(train::StageOp stage, train::StepLoopOp loop, 
       }
     }
   }
-  if (data) {
+  if (auto unionData = data ? data.getDefiningOp<train::UnionDataOp>() : nullptr) {
+    emitUnionData(unionData, spec);
+  } else if (data) {
     std::optional<std::string> source = dataDeclaration(data, dataLoc);
     std::optional<std::string> splitName = source ? splitOf(data, split, dataLoc, "training") : std::nullopt;
     if (splitName) {
@@ -136,6 +138,25 @@ void TrainerEmitter::emitStepLoop(train::StageOp stage, train::StepLoopOp loop, 
   }
   if (loss)
     emitObjective(stage, loss, spec);
+}
+
+void TrainerEmitter::emitUnionData(train::UnionDataOp unionData, const std::string &spec) {
+  // The first source is StageSpec.data/split; the others follow it in StageSpec.alsoOn as "data.split".
+  Location loc = unionData.getLoc();
+  llvm::SmallVector<std::string> reads;
+  for (auto [source, split] : llvm::zip(unionData.getSources(), unionData.getSplits())) {
+    std::optional<std::string> name = dataDeclaration(source, loc);
+    if (!name)
+      return;
+    reads.push_back(*name + "." + split.cast<mlir::StringAttr>().getValue().str());
+  }
+  if (reads.empty())
+    return reject(unionData, "union_data of no sources");
+  size_t dot = reads.front().find('.');
+  w_.statement(spec + ".data = " + cppString(reads.front().substr(0, dot)), loc);
+  w_.statement(spec + ".split = " + cppString(reads.front().substr(dot + 1)), loc);
+  for (size_t i = 1; i < reads.size(); ++i)
+    w_.statement(spec + ".alsoOn.push_back(" + cppString(reads[i]) + ")", loc);
 }
 
 void TrainerEmitter::emitTrainedModel(const ResolvedModel &model, Location loc, const std::string &spec) {

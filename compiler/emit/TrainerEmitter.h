@@ -45,7 +45,8 @@ private:
   void emitModel(train::LoadModelOp load);
   void emitData(train::LoadDataOp load);
   void checkAttach(train::AttachOp attach);
-  void emitEvaluate(train::EvaluateOp evaluate);
+  /// `inStage`: the stage holding the evaluation ("" at program level).
+  void emitEvaluate(train::EvaluateOp evaluate, llvm::StringRef inStage = "");
   /// The split a read of `dataset` means: `split`, or "train" for a source whose only split is train.
   std::optional<std::string> splitOf(mlir::Value dataset, mlir::StringAttr split, mlir::Location loc,
                                      llvm::StringRef what);
@@ -59,6 +60,7 @@ private:
   void emitTerm(train::StageOp stage, train::LossOp loss, std::optional<double> sumWeight,
                 const std::string &spec, llvm::StringMap<int> &termCounts);
   void emitSchedule(train::StageOp stage, const std::string &schedule);
+  void emitUnionData(train::UnionDataOp unionData, const std::string &spec);
   void emitTrainedModel(const ResolvedModel &model, mlir::Location loc, const std::string &spec);
 
   /// What `model` is; nullopt when it is something the runtime cannot train or score with (reported once).

@@ -150,7 +150,7 @@ train.program @personal {
   // CHECK-NEXT: judge_schedule.checkpointEverySteps = t.integer("judge.schedule.checkpoint_every_steps", 50);
   // CHECK-NEXT: t.stage(judge_stage);
   // The stage's own evaluation follows it.
-  // CHECK-NEXT: // eval: accuracy on ratings.held, of model base
+  // CHECK-NEXT: // eval: accuracy on ratings.held, of the model stage judge trains
   // CHECK-NEXT: align::rt::EvalSpec accuracy_ratings_held;
   // CHECK-NEXT: accuracy_ratings_held.metric = "accuracy";
   // CHECK-NEXT: accuracy_ratings_held.by = "user";
