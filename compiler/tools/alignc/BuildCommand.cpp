@@ -48,6 +48,7 @@ cl::opt<bool> compileOnly("c", cl::desc("Compile to an object file only (no runt
 cl::opt<bool> buildNoFuse("no-fuse", cl::desc("Leave log-probs unfused (no fuse-logprobs pass)"),
                           cl::sub(buildCommand), cl::sub(runCommand), cl::cat(buildCategory));
 cl::opt<std::string> runtimeDir("runtime-dir", cl::desc("Directory holding libalign_rt.so (default: this build's)"),
+                                cl::value_desc("DIR"),
                                 cl::init(ALIGN_RUNTIME_LIBRARY_DIR), cl::sub(buildCommand), cl::sub(runCommand),
                                 cl::cat(buildCategory));
 cl::opt<bool> verbose("v", cl::desc("Print the C++ compiler command and how long each part took"),
