@@ -85,6 +85,7 @@ void TrainerEmitter::emitStepLoop(train::StageOp stage, train::StepLoopOp loop, 
   mlir::Value trained, data, reference, loss;
   mlir::StringAttr split;
   Location dataLoc = loop.getLoc(), referenceLoc = loop.getLoc(), trainedLoc = loop.getLoc();
+  llvm::SmallVector<std::pair<mlir::Operation *, mlir::Value>> computed; // forward/score ops and their model
   for (mlir::Operation &op : loop.getBodyRegion().front()) {
     llvm::TypeSwitch<mlir::Operation *>(&op)
         .Case([&](train::BatchFetchOp fetch) {
@@ -98,9 +99,11 @@ void TrainerEmitter::emitStepLoop(train::StageOp stage, train::StepLoopOp loop, 
           reference = ref.getModel(), referenceLoc = ref.getLoc();
         })
         // The forward, log-prob and score ops are what the runtime's stage loop does for the objective's
-        // terms; their fusion and concatenation are the stage's attributes, emitted with the schedule.
-        .Case<train::ForwardOp, train::SequenceLogprobsOp, train::ScoreOp, train::LossOp, train::LossSumOp>(
-            [](mlir::Operation *) {})
+        // terms, on the model it trains; their fusion and concatenation are the stage's attributes, emitted
+        // with the schedule.
+        .Case([&](train::ForwardOp forward) { computed.push_back({forward, forward.getModel()}); })
+        .Case([&](train::ScoreOp score) { computed.push_back({score, score.getModel()}); })
+        .Case<train::SequenceLogprobsOp, train::LossOp, train::LossSumOp>([](mlir::Operation *) {})
         .Case([&](train::BackwardOp backward) {
           if (loss)
             return reject(backward, "a step with two backward passes");
@@ -110,6 +113,9 @@ void TrainerEmitter::emitStepLoop(train::StageOp stage, train::StepLoopOp loop, 
         .Default([&](mlir::Operation *other) { reject(other, other->getName().getStringRef()); });
   }
 
+  for (auto [op, model] : computed)
+    if (model != trained)
+      reject(op, "a step computing with a model it does not train");
   if (trained)
     if (std::optional<ResolvedModel> model = resolveModel(trained, trainedLoc))
       emitTrainedModel(*model, trainedLoc, spec);

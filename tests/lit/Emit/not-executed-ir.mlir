@@ -86,3 +86,31 @@ train.program @declarations {
   // DECLS: declarations.mlir:[[@LINE+1]]:9: error: 'users cluster' is not executed by the runtime yet
   %pu = train.attach "users" "cluster" to %lm {k = 4 : i64}
 }
+
+//--- frozen-scorer.mlir
+// A step that scores with a frozen reward model while training the policy: StageSpec trains one model
+// and computes the objective with it.
+// RUN: not alignc --emit=cpp %t/frozen-scorer.mlir 2>&1 | FileCheck %s --check-prefix=SCORER
+train.program @frozen_scorer {
+  %lm = train.load_model "lm" from "llama" {preset = "tiny", seed = 0 : i64, tokenizer = "tok", tokenizer_kind = "bytes", tokenizer_spec = "bytes"}
+  %judge = train.load_model "judge" from "llama" {preset = "tiny", seed = 1 : i64, tokenizer = "tok", tokenizer_kind = "bytes", tokenizer_spec = "bytes"}
+  %rm = train.attach "reward_head" "scalar" to %judge {outputs = 1 : i64, pooling = "last"}
+  %pairs = train.load_data "pairs" from "pairwise" {path = "p.jsonl"} splits ["train"]
+  train.stage @s attributes {optimizer = #train.optimizer<adamw>, lr = 1.0e-3, optimizer_params = {},
+      lr_schedule = #train.lr_schedule<cosine>, lr_final = 0.0, warmup = 0 : i64, batch = 4 : i64, micro_batch = 4 : i64, accumulation = 1 : i64,
+      epochs = 1.0, precision = #train.precision<auto>, max_length = 64 : i64, max_prompt_length = 32 : i64, truncation = #train.truncation<right>,
+      clip = 1.0, seed = 0 : i64, reference = #train.reference<none>, concat_pairs = false, fused_logprobs = false, log_every = 1 : i64} {
+    train.step_loop {
+      %b = train.batch_fetch %pairs split "train"
+      %h = train.forward %lm, %b
+      %lp = train.sequence_logprobs %lm, %h, %b
+      %n = train.loss nll %lp {} : !train.logprobs
+      // SCORER: frozen-scorer.mlir:[[@LINE+1]]:12: error: 'a step computing with a model it does not train' is not executed by the runtime yet
+      %s = train.score %rm, %b : !train.batch
+      %l = train.loss bt %s {} : !train.scores
+      %sum = train.loss_sum %n, %l weights [1.0, 1.0]
+      train.backward %sum
+      train.optimizer_step %lm
+    }
+  }
+}
