@@ -76,8 +76,13 @@ void TrainerEmitter::emitStage(train::StageOp stage) {
                    save.getLoc());
   }
   w_.statement("t.stage(" + spec + ")", loc);
+  // The stage's evaluations measure its trained model when they name it (the optimizer step's model).
+  mlir::Value trained;
+  if (loop)
+    for (auto step : loop.getBodyRegion().front().getOps<train::OptimizerStepOp>())
+      trained = step.getModel();
   for (train::EvaluateOp evaluate : evaluations)
-    emitEvaluate(evaluate, name);
+    emitEvaluate(evaluate, evaluate.getModel() == trained ? llvm::StringRef(name) : llvm::StringRef());
   w_.blankLine();
 }
 

@@ -45,7 +45,7 @@ private:
   void emitModel(train::LoadModelOp load);
   void emitData(train::LoadDataOp load);
   void checkAttach(train::AttachOp attach);
-  /// `inStage`: the stage holding the evaluation ("" at program level).
+  /// `inStage`: the stage whose trained model the evaluation measures ("" otherwise).
   void emitEvaluate(train::EvaluateOp evaluate, llvm::StringRef inStage = "");
   /// The split a read of `dataset` means: `split`, or "train" for a source whose only split is train.
   std::optional<std::string> splitOf(mlir::Value dataset, mlir::StringAttr split, mlir::Location loc,
