@@ -293,9 +293,12 @@ void Trainer::Impl::runStage(const StageSpec &spec) {
   run.resume = options.resume;
   run.interactive = ProgressLine::stderrIsInteractive();
   const int64_t total = plannedSteps(inputs.schedule, static_cast<int64_t>(inputs.train.size()), options.steps);
-  std::fprintf(stderr, "[%s] training %s (%s) on %s.%s: %zu examples, %lld steps of batch %lld\n", spec.name.c_str(),
-               spec.model.c_str(), spec.rewardModel ? "reward model" : "policy", spec.data.c_str(), spec.split.c_str(),
-               inputs.train.size(), static_cast<long long>(total), static_cast<long long>(spec.schedule.batch));
+  std::string sources = spec.data + "." + spec.split;
+  for (const std::string &more : spec.alsoOn)
+    sources += ", " + more;
+  std::fprintf(stderr, "[%s] training %s (%s) on %s: %zu examples, %lld steps of batch %lld\n", spec.name.c_str(),
+               spec.model.c_str(), spec.rewardModel ? "reward model" : "policy", sources.c_str(), inputs.train.size(),
+               static_cast<long long>(total), static_cast<long long>(spec.schedule.batch));
   StageResult result = align::rt::runStage(inputs, run, *metrics);
   StageRecord record;
   record.spec = spec;
@@ -310,6 +313,7 @@ std::map<std::string, std::map<std::string, std::map<std::string, double>>> Trai
     Tokenizer &tokenizer = tokenizerOf(stage.spec.model);
     CausalLM policy{nullptr}, reference{nullptr};
     RewardModel reward{nullptr};
+    std::map<std::string, std::vector<PairJudgement>> judgedPairs;
     auto ensureModels = [&] {
       if (policy || reward)
         return;
@@ -341,6 +345,13 @@ std::map<std::string, std::map<std::string, std::map<std::string, double>>> Trai
       }
       ensureModels();
       if (eval.metric == "accuracy" || eval.metric == "margin") {
+        // accuracy and margin on the same data judge the same pairs: score them once.
+        const std::string cacheKey = eval.data + "." + eval.split;
+        if (judgedPairs.count(cacheKey)) {
+          store(meanBy(judgedPairs[cacheKey], by,
+                       eval.metric == "accuracy" ? &PairJudgement::correct : &PairJudgement::margin));
+          continue;
+        }
         PrepareOptions prepare;
         prepare.tokenize = tokenizeOptions(stage.spec.schedule);
         prepare.pairs = true;
@@ -348,6 +359,7 @@ std::map<std::string, std::map<std::string, std::map<std::string, double>>> Trai
         auto rewards = sequenceRewards(examples, policy, reference, reward, data::padIdOf(tokenizer),
                                        std::max<int64_t>(1, stage.spec.schedule.batch), device);
         auto judged = judgePairs(examples, rewards);
+        judgedPairs[cacheKey] = judged;
         store(meanBy(judged, by, eval.metric == "accuracy" ? &PairJudgement::correct : &PairJudgement::margin));
       } else if (eval.metric == "loss") {
         StageInputs inputs;

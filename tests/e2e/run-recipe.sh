@@ -1,0 +1,30 @@
+#!/usr/bin/env bash
+# One recipe end to end: alignc build → trainer → a few steps per stage on tiny models → the files a run
+# leaves. Usage: run-recipe.sh BUILD_DIR RECIPE DATA_ROOT STEPS [extra trainer args]
+#   DATA_ROOT "generate" makes the project's own data (align-data) in the work directory;
+#   a DATA_ROOT that does not exist makes the test skip (exit 77): ../shared/data is beside CI's checkout,
+#   but the recipes must not depend on it anywhere else.
+set -euo pipefail
+build=$1 recipe=$2 data_root=$3 steps=$4
+shift 4
+name=$(basename "$recipe" .align)
+work=$(mktemp -d "${TMPDIR:-/tmp}/align-e2e-$name-XXXXXX")
+trap 'rm -rf "$work"' EXIT
+if [ "$data_root" = generate ]; then
+  data_root=$work/data
+  "$build/bin/align-data" sft-corpus --out "$data_root" --rows 200 >/dev/null
+elif [ ! -d "$data_root" ]; then
+  echo "skipped: data root $data_root is absent"
+  exit 77
+fi
+"$build/bin/alignc" build "$recipe" -o "$work/trainer"
+"$work/trainer" --out "$work/out" --data-root "$data_root" --steps "$steps" --threads 2 "$@"
+# What every run must leave: a checkpoint per stage, metrics as JSON lines and CSV, the curves, eval.json.
+for stage in $("$work/trainer" --help | sed -n 's/^stages: //p'); do
+  test -f "$work/out/checkpoints/$stage/model.safetensors" || { echo "missing checkpoint of stage $stage"; exit 1; }
+  test -f "$work/out/checkpoints/$stage/config.json" || { echo "missing config.json of stage $stage"; exit 1; }
+done
+for file in metrics.jsonl metrics.csv curves.svg eval.json; do
+  test -s "$work/out/$file" || { echo "missing $file"; exit 1; }
+done
+echo "ok: $name"
