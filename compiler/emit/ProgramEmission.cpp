@@ -297,6 +297,8 @@ void TrainerEmitter::emitEvaluate(train::EvaluateOp evaluate, llvm::StringRef in
       return reject(evaluate, (metric + " parameter " + param.getName().getValue()).str());
     w_.statement(spec + ".params[" + cppString(param.getName().getValue()) + "] = " + cppDouble(*value), loc);
   }
+  if (!inStage.empty())
+    w_.statement(spec + ".stage = " + cppString(inStage), loc);
   w_.statement(spec + ".location = " + cppString(locationText(loc)), loc);
   w_.statement("t.evaluate(" + spec + ")", loc);
 }

@@ -331,6 +331,8 @@ std::map<std::string, std::map<std::string, std::map<std::string, double>>> Trai
       }
     };
     for (const EvalSpec &eval : evals) {
+      if (!eval.stage.empty() && eval.stage != stage.spec.name)
+        continue;
       const std::vector<data::Example> &rows = split(eval.data, eval.split);
       const std::string key = eval.metric + (eval.by.empty() ? "" : "_by_" + eval.by);
       // `by dataset` groups by the data's name: each EvalSpec is one data source, one group of the table.

@@ -159,7 +159,7 @@ struct ScheduleSpec {
   double lr = 1e-5, beta1 = 0.9, beta2 = 0.999, eps = 1e-8, weightDecay = 0, alpha = 0.99, momentum = 0;
   std::string lrSchedule = "cosine";
   double lrFinal = 0;
-  int64_t warmup = 0, batch = 8, microBatch = 0, steps = 0;
+  int64_t warmup = 0, batch = 8, microBatch = 0, steps = 0; ///< steps > 0 replaces epochs
   double epochs = 1;
   std::string precision = "auto";
   int64_t maxLength = 512, maxPromptLength = 0; ///< 0: half of maxLength
@@ -209,6 +209,7 @@ struct EvalSpec {
   std::string by;
   std::string data, split = "train";
   std::map<std::string, double> params;
+  std::string stage; ///< a stage's own eval block: only that stage's model; "" (the recipe's): every stage
   std::string location;
 };
 
