@@ -10,6 +10,8 @@
 #include "core/Files.h"
 #include "data/Examples.h"
 
+#include "TestFiles.h"
+
 #include <gtest/gtest.h>
 
 #include <cmath>
@@ -26,19 +28,7 @@ using Json = nlohmann::json;
 
 namespace {
 
-/// A fresh directory per test, inside one mkdtemp directory per process that is removed at exit.
-std::string dataTempDir(const std::string &name) {
-  static const std::string *base = [] { // never destroyed, so the exit handler can still read it
-    auto *pattern = new std::string(::testing::TempDir() + "align_data_XXXXXX");
-    if (!::mkdtemp(pattern->data()))
-      throw std::runtime_error("cannot create a directory like " + *pattern);
-    std::atexit([] { removeTree(*base); });
-    return pattern;
-  }();
-  std::string dir = *base + "/" + name;
-  ::mkdir(dir.c_str(), 0700);
-  return dir;
-}
+std::string dataTempDir(const std::string &name) { return align::rt::testing::scratchDir("data", name); }
 
 std::string writeFile(const std::string &name, const std::string &text) {
   const auto *info = ::testing::UnitTest::GetInstance()->current_test_info();

@@ -10,6 +10,8 @@
 #include "core/Files.h"
 #include "tokenizer/Tokenizer.h"
 
+#include "TestFiles.h"
+
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
@@ -33,19 +35,7 @@ namespace {
 
 // Directory helpers come from core/Files.h (POSIX): std::filesystem crashes in binaries linked with libtorch.
 
-/// A fresh directory per named case, inside one directory per process that is removed at exit.
-std::string tokenizerTempDir(const std::string &name) {
-  static const std::string *base = [] { // Never destroyed, so the exit handler can still read it.
-    auto *pattern = new std::string(::testing::TempDir() + "align_tokenizer_XXXXXX");
-    if (!::mkdtemp(pattern->data()))
-      throw std::runtime_error("cannot create a directory like " + *pattern);
-    std::atexit([] { removeTree(*base); });
-    return pattern;
-  }();
-  std::string dir = *base + "/" + name;
-  ::mkdir(dir.c_str(), 0700);
-  return dir;
-}
+std::string tokenizerTempDir(const std::string &name) { return align::rt::testing::scratchDir("tokenizer", name); }
 
 std::string writeJson(const std::string &dir, const std::string &file, const Json &json) {
   std::string path = dir + "/" + file;

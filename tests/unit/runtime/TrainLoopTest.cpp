@@ -9,6 +9,8 @@
 #include "train/StageRunner.h"
 #include "train/TrainState.h"
 
+#include "TestFiles.h"
+
 #include <gtest/gtest.h>
 
 #include <cmath>
@@ -20,12 +22,10 @@ using namespace align::rt;
 
 namespace {
 
+/// A new output directory per call (removed with the process's scratch directory).
 std::string tempDir() {
-  char pattern[] = "/tmp/align-train-XXXXXX";
-  const char *dir = ::mkdtemp(pattern);
-  if (!dir)
-    throw std::runtime_error("mkdtemp failed");
-  return dir;
+  static int count = 0;
+  return align::rt::testing::scratchDir("train", "run" + std::to_string(count++));
 }
 
 std::string readFile(const std::string &path) {
@@ -90,6 +90,15 @@ std::vector<torch::Tensor> parameters(torch::nn::Module &m) {
   return out;
 }
 
+/// Trains `in` in a scratch directory and returns its parameters afterwards.
+std::vector<torch::Tensor> trainedParameters(StageInputs &in) {
+  RunOptions options;
+  options.outDir = tempDir();
+  MetricsLog metrics(options.outDir);
+  runStage(in, options, metrics);
+  return parameters(*in.policy);
+}
+
 void expectBitEqual(const std::vector<torch::Tensor> &a, const std::vector<torch::Tensor> &b) {
   ASSERT_EQ(a.size(), b.size());
   for (size_t i = 0; i < a.size(); ++i)
@@ -148,12 +157,7 @@ TEST(StageRunner, AccumulationLeavesTheStepUnchanged) {
     in.train = f.prepare(pairExamples(16), true, true);
     in.schedule.microBatch = micro;
     in.schedule.steps = 2;
-    RunOptions options;
-    options.outDir = tempDir();
-    MetricsLog metrics(options.outDir);
-    runStage(in, options, metrics);
-    results.push_back(parameters(*in.policy));
-    removeTree(options.outDir);
+    results.push_back(trainedParameters(in));
   }
   for (size_t r = 1; r < results.size(); ++r)
     for (size_t i = 0; i < results[0].size(); ++i)
@@ -167,12 +171,7 @@ TEST(StageRunner, PrecomputedReferenceEqualsOnline) {
     StageInputs in = f.dpoStage("ref");
     in.schedule.reference = strategy;
     in.schedule.steps = 3;
-    RunOptions options;
-    options.outDir = tempDir();
-    MetricsLog metrics(options.outDir);
-    runStage(in, options, metrics);
-    results.push_back(parameters(*in.policy));
-    removeTree(options.outDir);
+    results.push_back(trainedParameters(in));
   }
   for (size_t i = 0; i < results[0].size(); ++i)
     EXPECT_TRUE(torch::allclose(results[0][i], results[1][i], 1e-6, 1e-7));
