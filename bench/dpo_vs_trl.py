@@ -56,6 +56,13 @@ from trl import DPOConfig, DPOTrainer
 datasets.disable_progress_bars()
 transformers.logging.set_verbosity_error()
 
+def vm_kib(field):
+    for line in open("/proc/self/status"):
+        if line.startswith(field + ":"):
+            return int(line.split()[1])
+    return -1
+rss_after_import = vm_kib("VmRSS") * 1024
+
 class SequentialDPOTrainer(DPOTrainer):
     # Batches in data order, as the runtime's shuffle=false.
     def _get_train_sampler(self, train_dataset=None):
@@ -91,6 +98,7 @@ args = DPOConfig(
     truncation_mode="keep_start", precompute_ref_log_probs=True, disable_dropout=True, bf16=False, fp16=False,
     use_cpu=True, report_to="none", logging_steps=1, save_strategy="no", eval_strategy="no", seed=cfg["seed"],
     dataloader_num_workers=0, disable_tqdm=True, remove_unused_columns=False)
+rss_before_trainer = vm_kib("VmRSS") * 1024
 init_start = time.perf_counter()
 trainer = SequentialDPOTrainer(model=model, args=args, train_dataset=dataset, processing_class=tokenizer)
 init_s = time.perf_counter() - init_start
@@ -112,6 +120,7 @@ print(json.dumps({"impl": "trl-" + trl.__version__, "steps": len(clock.ends), "e
                   "loop_s": loop_s, "train_s": train_s, "init_s": init_s, "tokens": sum(tokens),
                   "tokens_per_s": sum(tokens) / loop_s,
                   "peak_rss_bytes": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024,
+                  "rss_after_import_bytes": rss_after_import, "rss_before_trainer_bytes": rss_before_trainer,
                   "threads": torch.get_num_threads(), "pad_id": tokenizer.pad_token_id,
                   "optimizer": args.optim if isinstance(args.optim, str) else args.optim.value,
                   "versions": {"trl": trl.__version__, "transformers": transformers.__version__,
@@ -233,6 +242,9 @@ def main():
     parser.add_argument("--sides", default="fused,unfused,trl", help="which runs to do (comma-separated)")
     parser.add_argument("--build", default=os.path.join(ROOT, "build"))
     parser.add_argument("--work", default=None, help="directory for the generated inputs (default: a temp dir)")
+    parser.add_argument("--reuse", default=None,
+                        help="an earlier report with the same config: the sides not in --sides are taken from it "
+                             "(to re-measure one side of a run that a busy machine disturbed)")
     parser.add_argument("--out", default=os.path.join(ROOT, "bench", "results", "dpo_vs_trl.json"))
     args = parser.parse_args()
     if args.small:
@@ -281,7 +293,18 @@ def main():
         else:
             sys.exit(f"unknown side {side}")
 
-    report = {"config": cfg, "skipped_rows": skipped, "measured_at": time.strftime("%Y-%m-%d %H:%M:%S"),
+    reused = {}
+    if args.reuse:
+        with open(args.reuse) as fh:
+            earlier = json.load(fh)
+        if earlier["config"] != cfg or earlier["skipped_rows"] != skipped:
+            sys.exit(f"{args.reuse} was measured with another configuration")
+        for name, r in earlier["results"].items():
+            if name not in results:
+                results[name] = r
+                reused[name] = earlier.get("reused", {}).get(name, earlier["measured_at"])
+        results = {k: results[k] for k in ("fused", "unfused", "trl") if k in results}
+    report = {"config": cfg, "skipped_rows": skipped, "reused": reused, "measured_at": time.strftime("%Y-%m-%d %H:%M:%S"),
               "machine": {"nproc": os.cpu_count(), "cpu": platform.processor() or platform.machine()},
               "results": results}
     peer = results.get("trl")
@@ -331,6 +354,8 @@ def main():
         verdict = "agree" if c["step0_ok"] and c["curve_ok"] else "DISAGREE: not the same work"
         print(f"{name} vs TRL: step-0 |d| {c['step0_loss_abs_diff']:.2e} (<= 1e-4: {c['step0_ok']}), "
               f"max curve deviation {c['max_curve_rel_dev']:.3%} (<= 2%: {c['curve_ok']}): {verdict}")
+    if reused:
+        print(f"taken from {args.reuse} (measured at): {reused}")
     print(f"wrote {args.out}")
 
 
