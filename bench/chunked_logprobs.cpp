@@ -12,6 +12,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "core/Files.h"
+#include "core/CountingAllocator.h"
 #include "objectives/ChunkedLogprobs.h"
 
 #include <ATen/DeviceAccelerator.h>
@@ -105,33 +106,6 @@ Options parseOptions(int argc, char **argv) {
     throw std::runtime_error("--runs, --hidden, --rows must be positive and --vocab non-empty");
   return o;
 }
-
-/// Counts the bytes of every CPU tensor storage (all go through c10's CPU allocator) and their peak.
-/// BLAS/oneDNN scratch memory bypasses it; the RSS high-water mark below covers that.
-struct CountingAllocator final : c10::Allocator {
-  c10::Allocator *base = nullptr;
-  std::atomic<int64_t> current{0}, peak{0};
-  struct Block {
-    c10::DataPtr inner;
-    size_t bytes;
-    CountingAllocator *owner;
-  };
-  static void release(void *context) {
-    auto *block = static_cast<Block *>(context);
-    block->owner->current -= int64_t(block->bytes);
-    delete block;
-  }
-  c10::DataPtr allocate(size_t bytes) override {
-    c10::DataPtr inner = base->allocate(bytes);
-    void *data = inner.get();
-    c10::Device device = inner.device();
-    int64_t now = current += int64_t(bytes);
-    for (int64_t seen = peak.load(); now > seen && !peak.compare_exchange_weak(seen, now);)
-      ;
-    return {data, new Block{std::move(inner), bytes, this}, &release, device};
-  }
-  void copy_data(void *dest, const void *src, size_t count) const override { default_copy_data(dest, src, count); }
-};
 
 CountingAllocator countingAllocator; // installed in each child before any tensor exists
 

@@ -12,6 +12,7 @@
 #include "TestModels.h"
 #include "align/rt/Error.h"
 #include "model/Llama.h"
+#include "core/CountingAllocator.h"
 #include "objectives/ChunkedLogprobs.h"
 
 #include <c10/core/CPUAllocator.h>
@@ -131,33 +132,6 @@ double worstOverSizes(torch::ScalarType dtype, int64_t rows, int64_t hiddenSize,
       }
   return worst;
 }
-
-/// Counts the bytes held through c10's CPU allocator (every CPU tensor's storage) and their peak.
-struct CountingAllocator final : c10::Allocator {
-  c10::Allocator *base = nullptr;
-  std::atomic<int64_t> current{0}, peak{0};
-
-  struct Block {
-    c10::DataPtr inner;
-    size_t bytes;
-    CountingAllocator *owner;
-  };
-  static void release(void *context) {
-    auto *block = static_cast<Block *>(context);
-    block->owner->current -= int64_t(block->bytes);
-    delete block;
-  }
-  c10::DataPtr allocate(size_t bytes) override {
-    c10::DataPtr inner = base->allocate(bytes);
-    void *data = inner.get();
-    c10::Device device = inner.device();
-    int64_t now = current += int64_t(bytes);
-    for (int64_t seen = peak.load(); now > seen && !peak.compare_exchange_weak(seen, now);)
-      ;
-    return {data, new Block{std::move(inner), bytes, this}, &release, device};
-  }
-  void copy_data(void *dest, const void *src, size_t count) const override { default_copy_data(dest, src, count); }
-};
 
 /// Installs a CountingAllocator as the CPU allocator for its lifetime.
 struct CountingScope {
