@@ -251,6 +251,16 @@ def expect_close(name, what, ours, theirs):
     assert difference <= TOLERANCE, f"{name}: {what} differs from TRL by {difference:.3g}"
 
 
+def expect_pair_loss_close(name, result, losses, chosen, rejected, chosen_rewards, rejected_rewards):
+    """Our per-example losses, mean, gradients and logged rewards against TRL's for one pairwise loss."""
+    expect_close(name, "per example", result["per_example"], losses)
+    expect_close(name, "mean", result["mean"], losses.mean())
+    expect_close(name, "grad chosen", result["grad_chosen"], chosen.grad)
+    expect_close(name, "grad rejected", result["grad_rejected"], rejected.grad)
+    expect_close(name, "rewards/chosen", result["rewards_chosen"], chosen_rewards.mean())
+    expect_close(name, "rewards/rejected", result["rewards_rejected"], rejected_rewards.mean())
+
+
 DPO_TRAINER_CONFIGS = [n for n, c in CONFIG.items()
                        if c["loss"] in ("ipo", "hinge") or (c["loss"] == "dpo" and "label_smoothing" not in c)]
 
@@ -302,12 +312,7 @@ def test_label_smoothed_dpo_matches_cpo_sigmoid_loss(peer, name):
     losses, chosen_rewards, rejected_rewards = trl_cpo_loss("sigmoid", config["beta"], config["label_smoothing"],
                                                             chosen_logratios, rejected_logratios)
     losses.mean().backward()
-    expect_close(name, "per example", result["per_example"], losses)
-    expect_close(name, "mean", result["mean"], losses.mean())
-    expect_close(name, "grad chosen", result["grad_chosen"], chosen.grad)
-    expect_close(name, "grad rejected", result["grad_rejected"], rejected.grad)
-    expect_close(name, "rewards/chosen", result["rewards_chosen"], chosen_rewards.mean())
-    expect_close(name, "rewards/rejected", result["rewards_rejected"], rejected_rewards.mean())
+    expect_pair_loss_close(name, result, losses, chosen, rejected, chosen_rewards, rejected_rewards)
 
 
 def test_trl_dpo_trainer_sigmoid_ignores_label_smoothing(peer):
@@ -334,12 +339,7 @@ def test_simpo_matches_cpo_trainer(peer, name):
         "simpo", config["beta"], config.get("label_smoothing", 0.0), mean_logps(chosen, batch.shift_mask[:BATCH]),
         mean_logps(rejected, batch.shift_mask[BATCH:]), gamma=config["gamma"])
     losses.mean().backward()
-    expect_close(name, "per example", result["per_example"], losses)
-    expect_close(name, "mean", result["mean"], losses.mean())
-    expect_close(name, "grad chosen", result["grad_chosen"], chosen.grad)
-    expect_close(name, "grad rejected", result["grad_rejected"], rejected.grad)
-    expect_close(name, "rewards/chosen", result["rewards_chosen"], chosen_rewards.mean())
-    expect_close(name, "rewards/rejected", result["rewards_rejected"], rejected_rewards.mean())
+    expect_pair_loss_close(name, result, losses, chosen, rejected, chosen_rewards, rejected_rewards)
 
 
 @pytest.mark.parametrize("name", ["bt", "bt_margin"])
