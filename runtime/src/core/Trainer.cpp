@@ -208,6 +208,16 @@ const Trainer::Impl::StageRecord *Trainer::Impl::stageRecord(const std::string &
   return nullptr;
 }
 
+CausalLM Trainer::Impl::referenceModel(const std::string &name, const std::string &location) {
+  if (const StageRecord *ref = stageRecord(name))
+    return loadCausalLM(ref->checkpointDir);
+  auto model = models.find(name);
+  if (model == models.end())
+    throw Error(location + ": reference '" + name + "' is neither a model nor a stage that has run");
+  const ModelSpec &spec = model->second;
+  return buildModel(spec, tokenizerOf(name), spec.checkpoint.empty() ? "" : resolvePath(spec.checkpoint));
+}
+
 void Trainer::Impl::runStage(const StageSpec &spec) {
   Tokenizer &tokenizer = tokenizerOf(spec.model);
   const ModelSpec &modelSpec = models.at(spec.model);
@@ -262,17 +272,8 @@ void Trainer::Impl::runStage(const StageSpec &spec) {
                   spec.initFrom + "'");
     inputs.policy = buildModel(modelSpec, tokenizer, from ? from->checkpointDir : declared);
   }
-  if (!spec.reference.empty()) {
-    if (const StageRecord *ref = stageRecord(spec.reference))
-      inputs.reference = loadCausalLM(ref->checkpointDir);
-    else if (models.count(spec.reference))
-      inputs.reference = buildModel(models.at(spec.reference), tokenizer,
-                                    models.at(spec.reference).checkpoint.empty()
-                                        ? ""
-                                        : resolvePath(models.at(spec.reference).checkpoint));
-    else
-      throw Error(spec.location + ": reference '" + spec.reference + "' is neither a model nor a stage that has run");
-  }
+  if (!spec.reference.empty())
+    inputs.reference = referenceModel(spec.reference, spec.location);
   if (spec.lora.enabled) {
     if (!inputs.policy)
       throw Error(spec.location + ": LoRA adapters on a reward model are not executed by the runtime yet");
@@ -322,10 +323,7 @@ std::map<std::string, std::map<std::string, std::map<std::string, double>>> Trai
       else
         policy = loadCausalLM(stage.checkpointDir), policy->to(device), policy->eval();
       if (!stage.spec.rewardModel && !stage.spec.reference.empty()) {
-        if (const StageRecord *ref = stageRecord(stage.spec.reference))
-          reference = loadCausalLM(ref->checkpointDir);
-        else
-          reference = buildModel(models.at(stage.spec.reference), tokenizer, "");
+        reference = referenceModel(stage.spec.reference, stage.spec.location);
         reference->to(device);
         reference->eval();
       }

@@ -10,6 +10,7 @@
 #include "align/rt/api.h"
 #include "data/Examples.h"
 #include "tokenizer/Tokenizer.h"
+#include "model/Llama.h"
 #include "train/Metrics.h"
 
 #include <torch/torch.h>
@@ -61,6 +62,8 @@ struct Trainer::Impl {
   Tokenizer &tokenizerOf(const std::string &model);
   const StageRecord *stageRecord(const std::string &name) const;
   std::string resolvePath(const std::string &path) const;
+  /// A frozen reference: an earlier stage's final model, or a model declaration (preset or checkpoint).
+  CausalLM referenceModel(const std::string &name, const std::string &location);
   void runStage(const StageSpec &spec);
   /// Computes every registered eval metric for every stage: stage → key → value (or group → value).
   std::map<std::string, std::map<std::string, std::map<std::string, double>>> evaluateAll();
