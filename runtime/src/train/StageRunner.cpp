@@ -102,22 +102,22 @@ torch::Tensor referenceSequenceLogps(StageInputs &inputs, const MicroBatch &micr
 void precomputeReference(StageInputs &inputs, std::vector<PreparedExample> &examples, torch::Device device,
                          const std::vector<char> *only) {
   const int64_t micro = inputs.schedule.microBatch > 0 ? inputs.schedule.microBatch : inputs.schedule.batch;
-  std::vector<const PreparedExample *> all;
+  std::vector<PreparedExample *> selected;
   for (size_t i = 0; i < examples.size(); ++i)
     if (!only || (*only)[i])
-      all.push_back(&examples[i]);
-  for (const auto &part : chunks(all, micro)) {
+      selected.push_back(&examples[i]);
+  for (size_t start = 0; start < selected.size(); start += static_cast<size_t>(micro)) {
+    const size_t end = std::min(selected.size(), start + static_cast<size_t>(micro));
+    const std::vector<const PreparedExample *> part(selected.begin() + start, selected.begin() + end);
     MicroBatch batch = collateSequences(part, inputs.padId);
     batch.tokens.ids = batch.tokens.ids.to(device);
     batch.responseTargets = batch.responseTargets.to(device);
-    torch::Tensor sums = referenceSequenceLogps(inputs, batch).to(torch::kCPU).to(torch::kFloat64);
-    auto values = sums.accessor<double, 1>();
-    int64_t k = 0;
-    for (const PreparedExample *e : part) {
-      auto *mutableExample = const_cast<PreparedExample *>(e);
-      mutableExample->referenceLogps.clear();
-      for (size_t i = 0; i < e->sequences.size(); ++i)
-        mutableExample->referenceLogps.push_back(values[k++]);
+    torch::Tensor sums = referenceSequenceLogps(inputs, batch).to(torch::kCPU).to(torch::kFloat64).contiguous();
+    const double *value = sums.data_ptr<double>();
+    for (size_t i = start; i < end; ++i) {
+      const size_t n = selected[i]->sequences.size();
+      selected[i]->referenceLogps.assign(value, value + n);
+      value += n;
     }
   }
 }
