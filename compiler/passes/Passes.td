@@ -61,6 +61,24 @@ def ExpandStagesPass : Pass<"expand-stages", "mlir::ModuleOp"> {
   let dependentDialects = ["::align::train::TrainDialect"];
 }
 
+def DuplicateGenericRowsPass : Pass<"duplicate-generic-rows", "mlir::ModuleOp"> {
+  let summary = "Train every user's rows a second time as the generic user for P-RLHF losses";
+  let description = [{
+    A step loop whose loss mixes users (`pdpo`, `pipo`, `psimpo`, `pbt`: α · mean over rows of users
+    i != 0 + (1 − α) · mean over rows of the generic user 0) needs generic rows; P-RLHF makes them by
+    duplicating every comparison of a user i != 0 with user id 0 (papers.md §1.2). The compiler makes
+    that duplication, not a data script: the `train.batch_fetch` the loss reads gets
+    `with_generic_duplicates`, and the trainer adds the copies to the rows it shuffles and batches.
+
+    ```mlir
+    %b = train.batch_fetch %prefs split "train"
+    %l = train.loss pdpo %lp against %ref {beta = 5.0e-01 : f64} alpha 5.0e-01 : !train.logprobs
+    // becomes
+    %b = train.batch_fetch %prefs split "train" with_generic_duplicates
+    ```
+  }];
+}
+
 def HoistReferenceLogprobsPass : Pass<"hoist-reference-logprobs", "mlir::ModuleOp"> {
   let summary = "Compute a frozen reference's log-probs once before the stage and cache them";
   let description = [{

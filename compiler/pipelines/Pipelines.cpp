@@ -1,9 +1,10 @@
 //===- Pipelines.cpp - alignc's named pass pipelines ----------------------===//
 //
 // Order matters: the program must exist (lowering) and say where each stage starts (expand-stages) before
-// the schedule passes decide per stage; hoisting looks at which models a stage optimizes, concatenation and
-// fusion rewrite the step loop; canonicalisation then removes what became dead inside stages, and dead
-// declarations go last, once nothing can still gain a use.
+// the schedule passes decide per stage; which rows a step reads (duplicate-generic-rows) is settled before
+// the reference log-probs over them are hoisted; hoisting looks at which models a stage optimizes,
+// concatenation and fusion rewrite the step loop; canonicalisation then removes what became dead inside
+// stages, and dead declarations go last, once nothing can still gain a use.
 //
 //===----------------------------------------------------------------------===//
 
@@ -19,6 +20,7 @@ namespace align {
 void buildRecipeToTrainPipeline(mlir::OpPassManager &pm, const RecipeToTrainOptions &options) {
   pm.addPass(createLowerRecipeToTrainPass());
   pm.addPass(createExpandStagesPass());
+  pm.addPass(createDuplicateGenericRowsPass());
   pm.addPass(createHoistReferenceLogprobsPass());
   pm.addPass(createConcatPairsPass());
   if (options.fuseLogprobs) {

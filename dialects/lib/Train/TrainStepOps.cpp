@@ -33,12 +33,40 @@ Value optimizedModel(Operation *op) {
   return nullptr;
 }
 
+/// The train.load_data ops a dataset value reads: itself, or the sources of a union (empty when unknown).
+SmallVector<LoadDataOp> loadedSources(Value dataset) {
+  SmallVector<LoadDataOp> sources;
+  if (auto load = dataset.getDefiningOp<LoadDataOp>())
+    sources.push_back(load);
+  else if (auto unionData = dataset.getDefiningOp<UnionDataOp>())
+    for (Value source : unionData.getSources())
+      if (auto load = source.getDefiningOp<LoadDataOp>())
+        sources.push_back(load);
+  return sources;
+}
+
 } // namespace
 
 LogicalResult BatchFetchOp::verify() {
   if (std::optional<StringRef> split = getSplit())
     if (auto data = getDataset().getDefiningOp<LoadDataOp>(); data && !data.hasSplit(*split))
       return emitOpError() << "data '" << data.getName() << "' has no split '" << *split << "'";
+  if (!getGenericDuplicates())
+    return success();
+  // A generic duplicate is a user row relabelled as user 0: without user ids there is nothing to relabel.
+  // Data whose config lists no columns (hand-written IR) is not checked here; the runtime checks the file.
+  for (LoadDataOp data : loadedSources(getDataset()))
+    if (auto columns = data.getConfig().getAs<DictionaryAttr>("columns"); columns && !columns.get("user"))
+      return emitOpError() << "duplicates rows as the generic user, but data '" << data.getName()
+                           << "' has no 'user' column";
+  // Only the P-RLHF losses read the duplicates (their (1 - alpha) share); any other loss would silently
+  // train on every user row twice.
+  auto loop = (*this)->getParentOfType<StepLoopOp>();
+  bool mixing = loop && llvm::any_of(loop.getBody()->getOps<LossOp>(),
+                                     [](LossOp loss) { return LossOp::mixesUsers(loss.getKind()); });
+  if (!mixing)
+    return emitOpError() << "duplicates rows as the generic user, but no loss of its step loop mixes users "
+                            "(pdpo, pipo, psimpo, pbt)";
   return success();
 }
 

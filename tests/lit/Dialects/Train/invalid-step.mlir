@@ -780,3 +780,58 @@ train.program @p {
     }
   }
 }
+
+// -----
+
+// Generic duplicates relabel user rows as user 0: the data must have user ids.
+train.program @p {
+  %lm = train.load_model "lm" from "llama" {}
+  %ref = train.load_model "ref" from "llama" {}
+  %pi = train.attach "users" "individual" to %lm {}
+  %d = train.load_data "d" from "pairwise" {columns = {chosen = "chosen", prompt = "prompt", rejected = "rejected"}} splits ["train"]
+  train.stage @s attributes {
+      optimizer = #train.optimizer<adamw>, lr = 1.0e-3, optimizer_params = {},
+      lr_schedule = #train.lr_schedule<cosine>, lr_final = 0.0, warmup = 0 : i64, batch = 32 : i64,
+      micro_batch = 8 : i64, accumulation = 4 : i64, epochs = 1.0, precision = #train.precision<auto>,
+      max_length = 512 : i64, max_prompt_length = 256 : i64, truncation = #train.truncation<right>,
+      clip = 1.0, seed = 0 : i64, reference = #train.reference<precompute>, concat_pairs = false,
+      fused_logprobs = false, log_every = 10 : i64} {
+    train.step_loop {
+      // expected-error @+1 {{'train.batch_fetch' op duplicates rows as the generic user, but data 'd' has no 'user' column}}
+      %b = train.batch_fetch %d split "train" with_generic_duplicates
+      %h = train.forward %pi, %b
+      %lp = train.sequence_logprobs %pi, %h, %b
+      %r = train.reference_logprobs %ref, %b cached
+      %l = train.loss pdpo %lp against %r {beta = 0.5 : f64} alpha 0.5 : !train.logprobs
+      train.backward %l
+      train.optimizer_step %pi
+    }
+  }
+}
+
+// -----
+
+// ... and only a loss that mixes users reads the duplicates.
+train.program @p {
+  %lm = train.load_model "lm" from "llama" {}
+  %ref = train.load_model "ref" from "llama" {}
+  %d = train.load_data "d" from "pairwise" {columns = {user = "user_id"}} splits ["train"]
+  train.stage @s attributes {
+      optimizer = #train.optimizer<adamw>, lr = 1.0e-3, optimizer_params = {},
+      lr_schedule = #train.lr_schedule<cosine>, lr_final = 0.0, warmup = 0 : i64, batch = 32 : i64,
+      micro_batch = 8 : i64, accumulation = 4 : i64, epochs = 1.0, precision = #train.precision<auto>,
+      max_length = 512 : i64, max_prompt_length = 256 : i64, truncation = #train.truncation<right>,
+      clip = 1.0, seed = 0 : i64, reference = #train.reference<precompute>, concat_pairs = false,
+      fused_logprobs = false, log_every = 10 : i64} {
+    train.step_loop {
+      // expected-error @+1 {{'train.batch_fetch' op duplicates rows as the generic user, but no loss of its step loop mixes users (pdpo, pipo, psimpo, pbt)}}
+      %b = train.batch_fetch %d split "train" with_generic_duplicates
+      %h = train.forward %lm, %b
+      %lp = train.sequence_logprobs %lm, %h, %b
+      %r = train.reference_logprobs %ref, %b cached
+      %l = train.loss dpo %lp against %r {beta = 0.1 : f64} : !train.logprobs
+      train.backward %l
+      train.optimizer_step %lm
+    }
+  }
+}

@@ -176,7 +176,7 @@ train.program @shapes {
 train.program @personalized {
   %lm = train.load_model "lm" from "llama" {}
   %pi = train.attach "users" "individual" to %lm {}
-  %prefs = train.load_data "prefs" from "pairwise" {} splits ["train"]
+  %prefs = train.load_data "prefs" from "pairwise" {columns = {user = "user_id"}} splits ["train"]
   train.stage @p attributes {
       optimizer = #train.optimizer<adamw>, lr = 5.0e-4, optimizer_params = {},
       lr_schedule = #train.lr_schedule<cosine>, lr_final = 0.0, warmup = 15 : i64,
@@ -185,7 +185,8 @@ train.program @personalized {
       truncation = #train.truncation<right>, clip = 1.0, seed = 7 : i64, reference = #train.reference<precompute>,
       concat_pairs = false, fused_logprobs = false, log_every = 10 : i64} {
     train.step_loop {
-      %b = train.batch_fetch %prefs split "train"
+      // CHECK: train.batch_fetch %{{.*}} split "train" with_generic_duplicates{{$}}
+      %b = train.batch_fetch %prefs split "train" with_generic_duplicates
       %h = train.forward %pi, %b
       %lp = train.sequence_logprobs %pi, %h, %b
       %ref = train.reference_logprobs %lm, %b cached

@@ -210,9 +210,21 @@ def Train_SaveCheckpointOp : Train_Op<"save_checkpoint", [HasParent<"StageOp">]>
 
 def Train_BatchFetchOp : Train_Op<"batch_fetch"> {
   let summary = "the next micro-batch of a dataset (or of one of its splits)";
-  let arguments = (ins Train_DatasetType:$dataset, OptionalAttr<StrAttr>:$split);
+  let description = [{
+    `with_generic_duplicates` (written by `duplicate-generic-rows`): the rows fetched are the data's rows
+    and, for every row of a user i != 0, a copy of it as the generic user (id 0), shuffled together, so a
+    P-RLHF loss (`pdpo`, `pipo`, `psimpo`, `pbt`) trains the generic embedding on everyone's data
+    (papers.md §1.2). Only valid in a step loop whose loss mixes users, on data with a `user` column.
+    ```mlir
+    %b = train.batch_fetch %prefs split "train" with_generic_duplicates
+    ```
+  }];
+  let arguments = (ins Train_DatasetType:$dataset, OptionalAttr<StrAttr>:$split,
+                       UnitAttr:$generic_duplicates);
   let results = (outs Train_BatchType:$batch);
-  let assemblyFormat = "$dataset (`split` $split^)? attr-dict";
+  let assemblyFormat = [{
+    $dataset (`split` $split^)? (`with_generic_duplicates` $generic_duplicates^)? attr-dict
+  }];
   let hasVerifier = 1;
 }
 
