@@ -7,33 +7,36 @@
 //       DIR/sft/corpus.jsonl: {"prompt", "response"} rows of a small English-like grammar (questions about
 //       animals, places and objects with one-sentence answers), for recipes/sft.align.
 //
-// The generator is a seeded SplitMix64 stream over fixed word lists, so a seed gives the same bytes on every
-// machine.
+//   align-data length-task --out DIR [--users 10] [--unseen-users 4] [--pairs-per-user 120] [--sft-rows 3000]
+//                          [--seed 1]
+//       The P-RLHF length-preference experiment (recipes/pdpo_length*.align; LengthTask.cpp):
+//       DIR/length/sft.jsonl, {"prompt", "response"} with responses of 1 to 3 sentences, for the tiny base
+//       model; DIR/length/prefs.jsonl, {"prompt", "chosen", "rejected", "user_id", "group", "seen"} pairs of a
+//       short and a long response, from seen and unseen users of whom 70% prefer the long one.
+//
+// The generators are seeded SplitMix64 streams over fixed word lists (SplitMix64.h), so a seed gives the same
+// bytes on every machine.
 //
 //===----------------------------------------------------------------------===//
 
+#include "LengthTask.h"
+#include "SplitMix64.h"
 #include "core/Files.h"
 
 #include <nlohmann/json.hpp>
 
+#include <algorithm>
+#include <cerrno>
 #include <cstdio>
 #include <cstdlib>
 #include <fstream>
 #include <string>
+#include <tuple>
 #include <vector>
 
 namespace {
 
-struct SplitMix64 {
-  uint64_t state;
-  uint64_t next() {
-    uint64_t z = (state += 0x9E3779B97F4A7C15ull);
-    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
-    z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
-    return z ^ (z >> 31);
-  }
-  template <class T> const T &pick(const std::vector<T> &items) { return items[next() % items.size()]; }
-};
+using align::data::SplitMix64;
 
 const std::vector<std::string> kSubjects = {"the cat", "a dog", "the river", "an old tree", "the city", "a small bird",
                                             "the ocean", "a farmer", "the mountain", "a child", "the moon", "a baker"};
@@ -63,8 +66,21 @@ nlohmann::json sftRow(SplitMix64 &rng) {
   }
 }
 
-int usage() {
-  std::fprintf(stderr, "usage: align-data sft-corpus --out DIR [--rows N] [--seed S]\n");
+const char *const kUsage =
+    "usage: align-data sft-corpus --out DIR [--rows N] [--seed S]\n"
+    "       align-data length-task --out DIR [--users 10] [--unseen-users 4] [--pairs-per-user 120]\n"
+    "                              [--sft-rows 3000] [--seed 1]\n"
+    "\n"
+    "  sft-corpus   DIR/sft/corpus.jsonl: prompt/response rows of a small English-like grammar (--rows 400,\n"
+    "               --seed 0).\n"
+    "  length-task  DIR/length/sft.jsonl (prompt/response, responses of 1-3 sentences) and\n"
+    "               DIR/length/prefs.jsonl (prompt, chosen, rejected, user_id, group, seen): pairs of a short and\n"
+    "               a long response; --users seen and --unseen-users unseen users, 70% of each preferring the\n"
+    "               long response (group \"long\") and the rest the short one (group \"short\").\n"
+    "  The same seed gives the same bytes.\n";
+
+int usageError(const std::string &message) {
+  std::fprintf(stderr, "align-data: %s\n%s", message.c_str(), kUsage);
   return 2;
 }
 
@@ -72,33 +88,68 @@ int usage() {
 
 int main(int argc, char **argv) {
   if (argc < 2)
-    return usage();
+    return usageError("no command");
   const std::string command = argv[1];
+  if (command == "--help" || command == "-h" || command == "help") {
+    std::fputs(kUsage, stdout);
+    return 0;
+  }
+  if (command != "sft-corpus" && command != "length-task")
+    return usageError("unknown command '" + command + "'");
+  const bool length = command == "length-task";
   std::string out;
   long rows = 400;
-  unsigned long long seed = 0;
+  unsigned long long seed = length ? 1 : 0;
+  align::data::LengthTaskOptions task;
+  // The integer flags of each command, with the least value each accepts.
+  std::vector<std::tuple<std::string, long *, long>> counts;
+  if (length)
+    counts = {{"--users", &task.users, 1},
+              {"--unseen-users", &task.unseenUsers, 0},
+              {"--pairs-per-user", &task.pairsPerUser, 1},
+              {"--sft-rows", &task.sftRows, 1}};
+  else
+    counts = {{"--rows", &rows, 1}};
   for (int i = 2; i < argc; ++i) {
     const std::string flag = argv[i];
-    if (i + 1 >= argc)
-      return usage();
-    const std::string value = argv[++i];
-    char *end = nullptr;
-    if (flag == "--out")
-      out = value;
-    else if (flag == "--rows")
-      rows = std::strtol(value.c_str(), &end, 10);
-    else if (flag == "--seed")
-      seed = std::strtoull(value.c_str(), &end, 10);
-    else
-      return usage();
-    if (end && (*end != '\0' || value.empty())) {
-      std::fprintf(stderr, "align-data: %s %s: expected a non-negative integer\n", flag.c_str(), value.c_str());
-      return 2;
+    if (flag == "--help" || flag == "-h") {
+      std::fputs(kUsage, stdout);
+      return 0;
     }
+    auto count = std::find_if(counts.begin(), counts.end(), [&](const auto &c) { return std::get<0>(c) == flag; });
+    if (flag != "--out" && flag != "--seed" && count == counts.end())
+      return usageError("unknown flag '" + flag + "' for " + command);
+    if (i + 1 >= argc)
+      return usageError(flag + " needs a value");
+    const std::string value = argv[++i];
+    if (flag == "--out") {
+      out = value;
+      continue;
+    }
+    char *end = nullptr;
+    errno = 0;
+    const unsigned long long n = std::strtoull(value.c_str(), &end, 10);
+    if (value.empty() || value[0] == '-' || *end != '\0' || errno == ERANGE ||
+        (flag != "--seed" && n > 100000000ull))
+      return usageError(flag + " " + value + ": expected a non-negative integer" +
+                        (flag == "--seed" ? "" : " (at most 100000000)"));
+    if (flag == "--seed") {
+      seed = n;
+      continue;
+    }
+    if (static_cast<long>(n) < std::get<2>(*count))
+      return usageError(flag + " " + value + ": must be at least " + std::to_string(std::get<2>(*count)));
+    *std::get<1>(*count) = static_cast<long>(n);
   }
-  if (command != "sft-corpus" || out.empty() || rows < 1)
-    return usage();
+  if (out.empty())
+    return usageError("--out DIR is required");
   try {
+    if (length) {
+      task.out = out;
+      task.seed = seed;
+      align::data::writeLengthTask(task);
+      return 0;
+    }
     const std::string dir = align::rt::joinPath(out, "sft");
     align::rt::makeDirectories(dir);
     const std::string path = align::rt::joinPath(dir, "corpus.jsonl");
