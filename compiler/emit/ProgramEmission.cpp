@@ -1,8 +1,8 @@
 //===- ProgramEmission.cpp - Declarations and evaluations of run() --------===//
 //
 // The program-level part of the trainer: tokenizers and models (ModelSpec), data sources (DataSpec with its
-// split rules), attached heads and adapters (checked here, emitted with the stage that trains them), and
-// the recipe's evaluations (EvalSpec), in the order the train.program holds them.
+// split rules), attached heads, adapters and user models (checked here, emitted with the stage that trains
+// them), and the recipe's evaluations (EvalSpec), in the order the train.program holds them.
 //
 //===----------------------------------------------------------------------===//
 
@@ -222,7 +222,27 @@ void TrainerEmitter::checkAttach(train::AttachOp attach) {
         return reject(attach, "lora parameter " + entry.getName().getValue());
     return;
   }
-  // users (P-RLHF soft prompts), directions (DPA), other heads.
+  if (role == "users" && isExecutedUserModel(constructor)) {
+    for (NamedAttribute entry : config) {
+      llvm::StringRef key = entry.getName().getValue();
+      // PRISM's explicit user information, rendered into the prompt as text: UserModelSpec has no field.
+      if (key == "text")
+        return reject(attach, "users text");
+      if (!isExecutedUserModelParam(key))
+        return reject(attach, "users parameter " + key);
+    }
+    if (Attribute init = config.get("init")) {
+      auto call = init.dyn_cast<DictionaryAttr>();
+      std::string kind = call ? stringOr(call, "kind") : "";
+      if (kind != "vocab" && kind != "uniform")
+        return reject(attach, "users init " + kind);
+      for (NamedAttribute entry : call)
+        if (!among({"kind", "seed", "common", "range"}, entry.getName().getValue()))
+          return reject(attach, "users init parameter " + entry.getName().getValue());
+    }
+    return;
+  }
+  // directions (DPA), other heads and user models.
   reject(attach, role == "direction" ? role.str() : (role + " " + constructor).str());
 }
 
@@ -319,12 +339,21 @@ std::optional<ResolvedModel> TrainerEmitter::resolveModel(mlir::Value model, Loc
     std::optional<ResolvedModel> base = resolveModel(attach.getBase(), useLoc);
     if (!base)
       return std::nullopt;
-    if (attach.getRole() == "reward_head" && !base->rewardHead && base->stageResult.empty()) {
+    if (attach.getRole() == "reward_head" && !base->rewardHead && !base->users && base->stageResult.empty()) {
       base->rewardHead = attach;
       return base;
     }
     if (attach.getRole() == "adapter" && !base->adapter && base->stageResult.empty()) {
       base->adapter = attach;
+      return base;
+    }
+    // A personalized reward model (P-RM): the runtime's reward models take no user tokens yet.
+    if (attach.getRole() == "users" && base->rewardHead) {
+      reject(attach, "users on a reward model");
+      return std::nullopt;
+    }
+    if (attach.getRole() == "users" && !base->users && base->stageResult.empty()) {
+      base->users = attach;
       return base;
     }
     reject(attach, attach.getRole() == "direction" ? attach.getRole()

@@ -20,20 +20,22 @@ mlir::LogicalResult notExecuted(mlir::Location loc, const llvm::Twine &construct
 }
 
 bool isExecutedLoss(llvm::StringRef kind) {
-  // api.h TermSpec: dpo, ipo, hinge, simpo, nll, imitation, bt, rank_loss, regression.
-  return among(kind, {"dpo", "ipo", "hinge", "simpo", "nll", "imitation", "bt", "rank_loss", "regression"});
+  // api.h TermSpec: dpo, ipo, hinge, simpo, pdpo, pipo, psimpo, nll, imitation, bt, rank_loss, regression.
+  // pbt (a personalized reward model) is not: the runtime's reward models take no user tokens.
+  return among(kind, {"dpo", "ipo", "hinge", "simpo", "pdpo", "pipo", "psimpo", "nll", "imitation", "bt",
+                      "rank_loss", "regression"});
 }
 
 bool isRewardLoss(llvm::StringRef kind) { return among(kind, {"bt", "rank_loss", "regression"}); }
 
 ParamUse lossParamUse(llvm::StringRef kind, llvm::StringRef name, mlir::Attribute value) {
   // TermSpec.params: beta, label_smoothing, gamma, threshold; flags prompt_loss (and example_weights, which
-  // the emitter sets from the loss's `weighted`).
+  // the emitter sets from the loss's `weighted`; alpha, which it sets from a mixing loss's `alpha`).
   if ((kind == "dpo" || kind == "simpo") && name == "label_smoothing")
     return ParamUse::Number;
-  if (among(kind, {"dpo", "ipo", "hinge", "simpo"}) && name == "beta")
+  if (among(kind, {"dpo", "ipo", "hinge", "simpo", "pdpo", "pipo", "psimpo"}) && name == "beta")
     return ParamUse::Number;
-  if (kind == "simpo" && name == "gamma")
+  if ((kind == "simpo" || kind == "psimpo") && name == "gamma")
     return ParamUse::Number;
   if (kind == "imitation" && name == "threshold")
     return ParamUse::Number;
@@ -48,13 +50,23 @@ ParamUse lossParamUse(llvm::StringRef kind, llvm::StringRef name, mlir::Attribut
 }
 
 bool isExecutedMetric(llvm::StringRef metric) {
-  return among(metric, {"accuracy", "margin", "length_baseline", "loss"});
+  // generated_length samples with the stage's model (and each user's tokens); EvalSpec.params carries
+  // max_new_tokens, samples and temperature.
+  return among(metric, {"accuracy", "margin", "length_baseline", "loss", "generated_length"});
 }
 
 bool isExecutedBreakdown(llvm::StringRef by) {
   // EvalSpec.by: user, group, domain, type or dataset. `type` needs EM's posterior, which no executed
   // stage produces.
   return among(by, {"user", "group", "domain", "dataset"});
+}
+
+bool isExecutedUserModel(llvm::StringRef constructor) { return among(constructor, {"individual", "cluster"}); }
+
+bool isExecutedUserModelParam(llvm::StringRef name) {
+  // UserModelSpec: tokens, generic, clusters (`k`), unseen, init. Explicit user information as text
+  // (`text: "column"`) has no field yet.
+  return among(name, {"tokens", "generic", "k", "unseen", "init"});
 }
 
 bool isExecutedModelFamily(llvm::StringRef family) { return among(family, {"llama", "qwen2", "mistral", "hf"}); }

@@ -1,10 +1,10 @@
 //===- RuntimeSupport.h - What the runtime's Trainer executes ---*- C++ -*-===//
 //
 // The one list of train-dialect constructs that the runtime's Trainer (runtime/include/align/rt/api.h,
-// section "Trainers") executes. Everything else the train dialect can say (EM and RSF loops, users, soft
-// prompts, generation metrics, the P-RLHF and EM losses, aggregation, ...) is reported at its op's recipe
-// location as "'<construct>' is not executed by the runtime yet": a trainer never silently does something
-// other than what the recipe says. Grow these lists as the runtime grows.
+// section "Trainers") executes. Everything else the train dialect can say (EM and RSF loops, directions,
+// textual user information, personalized reward models, the EM loss, aggregation, ...) is reported at its
+// op's recipe location as "'<construct>' is not executed by the runtime yet": a trainer never silently
+// does something other than what the recipe says. Grow these lists as the runtime grows.
 //
 //===----------------------------------------------------------------------===//
 #pragma once
@@ -37,6 +37,10 @@ ParamUse lossParamUse(llvm::StringRef kind, llvm::StringRef name, mlir::Attribut
 /// Metrics the runtime's EvalSpec executes, and the columns it breaks them down by.
 bool isExecutedMetric(llvm::StringRef metric);
 bool isExecutedBreakdown(llvm::StringRef by);
+
+/// User models UserModelSpec builds (a users attach's constructor), and the parameters it takes.
+bool isExecutedUserModel(llvm::StringRef constructor);
+bool isExecutedUserModelParam(llvm::StringRef name);
 
 /// Model families ModelSpec loads (load_model's `from`).
 bool isExecutedModelFamily(llvm::StringRef family);

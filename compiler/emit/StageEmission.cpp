@@ -1,10 +1,10 @@
 //===- StageEmission.cpp - One train.stage as a StageSpec -----------------===//
 //
-// A stage becomes one StageSpec handed to t.stage(): what its step loop trains (the model, a reward head or
-// LoRA adapter on it, the frozen reference, the data split), its objective (the train.loss / loss_sum that
-// train.backward reads, term by term), its schedule (the stage's attributes and checkpoint cadence) and the
-// compiler's decisions (reference strategy, pair concatenation, fused chunked log-probs). Evaluations inside
-// the stage follow its t.stage().
+// A stage becomes one StageSpec handed to t.stage(): what its step loop trains (the model, a reward head,
+// LoRA adapter or users model on it, the frozen reference, the data split), its objective (the train.loss /
+// loss_sum that train.backward reads, term by term), its schedule (the stage's attributes and checkpoint
+// cadence) and the compiler's decisions (reference strategy, pair concatenation, fused chunked log-probs,
+// generic-user duplicates). Evaluations inside the stage follow its t.stage().
 //
 //===----------------------------------------------------------------------===//
 
@@ -89,6 +89,7 @@ void TrainerEmitter::emitStage(train::StageOp stage) {
 void TrainerEmitter::emitStepLoop(train::StageOp stage, train::StepLoopOp loop, const std::string &spec) {
   mlir::Value trained, data, reference, loss;
   mlir::StringAttr split;
+  bool genericDuplicates = false;
   Location dataLoc = loop.getLoc(), referenceLoc = loop.getLoc(), trainedLoc = loop.getLoc();
   llvm::SmallVector<std::pair<mlir::Operation *, mlir::Value>> computed; // forward/score ops and their model
   for (mlir::Operation &op : loop.getBodyRegion().front()) {
@@ -97,6 +98,7 @@ void TrainerEmitter::emitStepLoop(train::StageOp stage, train::StepLoopOp loop, 
           if (data && (fetch.getDataset() != data || fetch.getSplitAttr() != split))
             return reject(fetch, "a step reading two data sources");
           data = fetch.getDataset(), split = fetch.getSplitAttr(), dataLoc = fetch.getLoc();
+          genericDuplicates |= fetch.getGenericDuplicates();
         })
         .Case([&](train::ReferenceLogprobsOp ref) {
           if (reference && ref.getModel() != reference)
@@ -126,8 +128,8 @@ void TrainerEmitter::emitStepLoop(train::StageOp stage, train::StepLoopOp loop, 
       emitTrainedModel(*model, trainedLoc, spec);
   if (reference) {
     if (std::optional<ResolvedModel> ref = resolveModel(reference, referenceLoc)) {
-      if (ref->rewardHead || ref->adapter)
-        reject(reference.getDefiningOp(), "a reference with a reward head or adapter");
+      if (ref->rewardHead || ref->adapter || ref->users)
+        reject(reference.getDefiningOp(), "a reference with a reward head, adapter or users");
       else {
         bool stageResult = !ref->stageResult.empty();
         const std::string &source = stageResult ? ref->stageResult : ref->declaration;
@@ -146,6 +148,10 @@ void TrainerEmitter::emitStepLoop(train::StageOp stage, train::StepLoopOp loop, 
       w_.statement(spec + ".data = " + cppString(*source), dataLoc);
       w_.statement(spec + ".split = " + cppString(*splitName), dataLoc);
     }
+  }
+  if (genericDuplicates) { // decided by duplicate-generic-rows, so a literal like the schedule decisions
+    w_.comment("every row of a user i != 0 is also trained as the generic user 0 (P-RLHF's duplicates)");
+    w_.statement(spec + ".genericDuplicates = true", dataLoc);
   }
   if (loss)
     emitObjective(stage, loss, spec);
@@ -215,6 +221,45 @@ void TrainerEmitter::emitTrainedModel(const ResolvedModel &model, Location loc, 
       w_.statement(spec + ".lora.targets = " + list + "}", adapterLoc);
     }
   }
+  if (train::AttachOp users = model.users)
+    emitUserModel(users, spec);
+}
+
+void TrainerEmitter::emitUserModel(train::AttachOp users, const std::string &spec) {
+  // checkAttach has rejected what UserModelSpec cannot say (text:, other init kinds); the settings use the
+  // recipe's words: <users>.tokens, .generic, .k, .unseen, .init, .init_seed, .init_common, .init_range.
+  Location loc = users.getLoc();
+  std::string name = "users";
+  if (auto declared = users->getAttrOfType<mlir::StringAttr>("name"))
+    name = declared.getValue().str();
+  std::string field = spec + ".users.";
+  auto setting = [&](llvm::StringRef key) { return name + "." + key.str(); };
+  mlir::DictionaryAttr config = users.getConfig();
+  w_.statement(field + "enabled = true", loc);
+  w_.statement(field + "name = " + cppString(name), loc);
+  w_.statement(field + "kind = " + cppString(users.getConstructor()), loc);
+  if (auto tokens = config.getAs<mlir::IntegerAttr>("tokens"))
+    w_.statement(field + "tokens = " + w_.integer(setting("tokens"), tokens.getInt(), loc), loc);
+  if (auto generic = config.getAs<mlir::BoolAttr>("generic"))
+    w_.statement(field + "generic = " + w_.flag(setting("generic"), generic.getValue(), loc), loc);
+  if (auto k = config.getAs<mlir::IntegerAttr>("k"))
+    w_.statement(field + "clusters = " + w_.integer(setting("k"), k.getInt(), loc), loc);
+  if (auto unseen = config.getAs<mlir::StringAttr>("unseen"))
+    w_.statement(field + "unseenIsError = " + w_.text(setting("unseen"), unseen.getValue(), loc) + " == \"error\"",
+                 loc);
+  auto init = config.getAs<mlir::DictionaryAttr>("init");
+  if (!init)
+    return;
+  if (auto kind = init.getAs<mlir::StringAttr>("kind"))
+    w_.statement(field + "init = " + w_.text(setting("init"), kind.getValue(), loc), loc);
+  if (auto seed = init.getAs<mlir::IntegerAttr>("seed"))
+    w_.statement(field + "initSeed = static_cast<std::uint64_t>(" +
+                     w_.integer(setting("init_seed"), seed.getInt(), loc) + ")",
+                 loc);
+  if (auto common = init.getAs<mlir::IntegerAttr>("common"))
+    w_.statement(field + "initCommon = " + w_.integer(setting("init_common"), common.getInt(), loc), loc);
+  if (std::optional<double> range = numericValue(init.get("range")))
+    w_.statement(field + "initRange = " + w_.number(setting("init_range"), *range, loc), loc);
 }
 
 void TrainerEmitter::emitObjective(train::StageOp stage, mlir::Value loss, const std::string &spec) {
@@ -275,8 +320,9 @@ void TrainerEmitter::emitTerm(train::StageOp stage, train::LossOp loss, std::opt
     else
       return reject(loss, (kind + " " + name).str());
   }
-  if (loss.getAlphaAttr())
-    return reject(loss, (kind + " alpha").str());
+  // A mixing loss's alpha is an attribute of the op, not one of its params; TermSpec has it in params.
+  if (auto alpha = loss.getAlphaAttr())
+    params.emplace_back("alpha", w_.number(key + ".alpha", alpha.getValueAsDouble(), loc));
   if (loss.getWeighted()) // each example's loss times the data's weight column
     params.emplace_back("example_weights", "1.0");
 

@@ -28,6 +28,7 @@ struct ResolvedModel {
   std::string stageResult;          ///< or: the stage whose final model it is
   train::AttachOp rewardHead;       ///< a reward head on the declaration, if any
   train::AttachOp adapter;          ///< a LoRA adapter on it, if any
+  train::AttachOp users;            ///< a P-RLHF users model on it (soft tokens after BOS), if any
 };
 
 class TrainerEmitter {
@@ -62,6 +63,7 @@ private:
   void emitSchedule(train::StageOp stage, const std::string &schedule);
   void emitUnionData(train::UnionDataOp unionData, const std::string &spec);
   void emitTrainedModel(const ResolvedModel &model, mlir::Location loc, const std::string &spec);
+  void emitUserModel(train::AttachOp users, const std::string &spec);
 
   /// What `model` is; nullopt when it is something the runtime cannot train or score with (reported once).
   std::optional<ResolvedModel> resolveModel(mlir::Value model, mlir::Location useLoc);
