@@ -11,6 +11,8 @@
 //   <data>.path | .limit | .shuffle_seed | .on_error | .template | .preferred | .<column field>
 //   <data>.split.<split>                                   a percent split's fraction (0..1) or a file split's path
 //   <reward or adapter>.<parameter>                        an attached reward head or LoRA adapter
+//   <users>.<parameter>                                    a users model: tokens, generic, k, unseen, init,
+//                                                          init_seed, init_common, init_range
 //   <stage>.schedule.<field>                               the stage's schedule (recipe spelling: lr, beta1,
 //                                                          weight_decay, micro_batch, eval_every_steps, ...)
 //   <stage>.objective.<term>.<parameter>                   a term's parameter; `.weight` for terms of a sum;
