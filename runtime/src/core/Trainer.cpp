@@ -7,6 +7,8 @@
 #include "model/Checkpoint.h"
 #include "model/Lora.h"
 #include "model/RewardModel.h"
+#include "model/UserModel.h"
+#include "train/GeneratedLength.h"
 #include "train/PairMetrics.h"
 #include "train/Progress.h"
 #include "train/StageRunner.h"
@@ -35,9 +37,13 @@ CausalLM buildModel(const ModelSpec &spec, const Tokenizer &tokenizer, const std
   return model;
 }
 
-ObjectiveTerm toTerm(const TermSpec &spec) {
+/// The runtime's terms for one recipe term (two for the P-DPO family: see ObjectiveTerms.h).
+std::vector<ObjectiveTerm> toTerms(const TermSpec &spec) {
+  static const std::set<std::string> personalized = {"pdpo", "pipo", "psimpo"};
   ObjectiveTerm term;
-  term.kind = parseTermKind(spec.kind);
+  term.kind = personalized.count(spec.kind) ? TermKind::DPO : parseTermKind(spec.kind);
+  if (spec.kind == "psimpo")
+    term.kind = TermKind::SimPO;
   term.weight = spec.weight;
   auto get = [&](const char *key, double fallback) {
     auto it = spec.params.find(key);
@@ -51,7 +57,7 @@ ObjectiveTerm toTerm(const TermSpec &spec) {
   term.exampleWeights = get("example_weights", 0.0) != 0.0;
   if (get("normalize", 0.0) != 0.0)
     throw Error("regression(normalize: true) is not executed by the runtime yet");
-  return term;
+  return expandTerm(spec.kind, term, get("alpha", 0.5));
 }
 
 StageSchedule toSchedule(const ScheduleSpec &s) {
@@ -100,6 +106,30 @@ PrepareOptions prepareOptions(const std::vector<ObjectiveTerm> &terms, const Sch
   }
   options.nllEveryText = kind == data::SourceKind::Scored;
   return options;
+}
+
+UserModelSettings toUserSettings(const UserModelSpec &spec) {
+  UserModelSettings s;
+  s.kind = spec.kind;
+  s.tokens = spec.tokens;
+  s.generic = spec.generic;
+  s.clusters = spec.clusters;
+  s.init = spec.init;
+  s.initSeed = spec.initSeed;
+  s.initCommon = spec.initCommon;
+  s.initRange = spec.initRange;
+  s.unseenIsError = spec.unseenIsError;
+  return s;
+}
+
+/// Gives each example its user's id; returns how many rows belong to users the model does not know.
+int64_t assignUserIds(std::vector<PreparedExample> &examples, const UserModel &users) {
+  int64_t unseen = 0;
+  for (PreparedExample &e : examples) {
+    e.userId = users->idOf(e.user);
+    unseen += e.userId == 0 ? 1 : 0;
+  }
+  return unseen;
 }
 
 std::string describeTerms(const std::vector<TermSpec> &terms) {
@@ -224,7 +254,8 @@ void Trainer::Impl::runStage(const StageSpec &spec) {
   StageInputs inputs;
   inputs.name = spec.name;
   for (const TermSpec &t : spec.objective)
-    inputs.terms.push_back(toTerm(t));
+    for (const ObjectiveTerm &term : toTerms(t))
+      inputs.terms.push_back(term);
   if (inputs.terms.empty())
     throw Error(spec.location + ": stage '" + spec.name + "' has no objective");
   inputs.schedule = toSchedule(spec.schedule);
@@ -274,6 +305,39 @@ void Trainer::Impl::runStage(const StageSpec &spec) {
   }
   if (!spec.reference.empty())
     inputs.reference = referenceModel(spec.reference, spec.location);
+  std::set<std::string> trainedUsers;
+  for (const data::Example &e : trainRows)
+    if (!e.user.empty())
+      trainedUsers.insert(e.user);
+  if (spec.users.enabled) {
+    if (!inputs.policy)
+      throw Error(spec.location + ": users '" + spec.users.name + "' on a reward model are not executed by the runtime yet");
+    if (trainedUsers.empty())
+      throw Error(spec.location + ": users '" + spec.users.name + "' need user ids, but the training data of stage '" +
+                  spec.name + "' has none (declare its `user` column)");
+    inputs.users = UserModel(toUserSettings(spec.users), std::vector<std::string>(trainedUsers.begin(), trainedUsers.end()),
+                             inputs.policy->config.hiddenSize);
+    inputs.users->initialize(inputs.policy->model->embed_tokens->weight);
+    assignUserIds(inputs.train, inputs.users);
+    for (auto &[name, examples] : inputs.evalSets)
+      if (const int64_t unseen = assignUserIds(examples, inputs.users))
+        std::fprintf(stderr, "[%s] %s: %lld rows of users not seen in training are scored as the generic user\n",
+                     spec.name.c_str(), name.c_str(), static_cast<long long>(unseen));
+  }
+  if (spec.genericDuplicates) {
+    // The P-DPO family trains every row of a user i != 0 a second time as the generic user 0 (the compiler's
+    // duplicate-generic-rows decision); the copies follow the originals, and batches are shuffled.
+    const size_t originals = inputs.train.size();
+    for (size_t i = 0; i < originals; ++i)
+      if (inputs.train[i].userId != 0) {
+        PreparedExample copy = inputs.train[i];
+        copy.userId = 0;
+        copy.index = static_cast<int64_t>(inputs.train.size());
+        inputs.train.push_back(std::move(copy));
+      }
+    std::fprintf(stderr, "[%s] %zu user rows also train the generic user: %zu examples\n", spec.name.c_str(),
+                 inputs.train.size() - originals, inputs.train.size());
+  }
   if (spec.lora.enabled) {
     if (!inputs.policy)
       throw Error(spec.location + ": LoRA adapters on a reward model are not executed by the runtime yet");
@@ -285,6 +349,8 @@ void Trainer::Impl::runStage(const StageSpec &spec) {
               << ") objective=" << describeTerms(spec.objective) << " batch=" << spec.schedule.batch
               << " micro_batch=" << spec.schedule.microBatch << " seed=" << spec.schedule.seed
               << " lr=" << spec.schedule.lr << " max_length=" << spec.schedule.maxLength;
+  if (spec.users.enabled)
+    fingerprint << " users=" << spec.users.kind << "/" << spec.users.tokens << "/" << trainedUsers.size();
   inputs.fingerprint = fingerprint.str();
 
   RunOptions run;
@@ -305,15 +371,18 @@ void Trainer::Impl::runStage(const StageSpec &spec) {
   record.spec = spec;
   record.checkpointDir = result.checkpointDir;
   record.evaluation = result.evaluation;
+  record.trainedUsers = std::move(trainedUsers);
   stages.push_back(std::move(record));
 }
 
 std::map<std::string, std::map<std::string, std::map<std::string, double>>> Trainer::Impl::evaluateAll() {
   std::map<std::string, std::map<std::string, std::map<std::string, double>>> out;
+  std::set<std::string> unseenReported;
   for (const StageRecord &stage : stages) {
     Tokenizer &tokenizer = tokenizerOf(stage.spec.model);
     CausalLM policy{nullptr}, reference{nullptr};
     RewardModel reward{nullptr};
+    UserModel users{nullptr};
     std::map<std::string, std::vector<PairJudgement>> judgedPairs;
     auto ensureModels = [&] {
       if (policy || reward)
@@ -322,6 +391,9 @@ std::map<std::string, std::map<std::string, std::map<std::string, double>>> Trai
         reward = loadRewardModel(stage.checkpointDir), reward->to(device), reward->eval();
       else
         policy = loadCausalLM(stage.checkpointDir), policy->to(device), policy->eval();
+      users = loadUserModel(stage.checkpointDir);
+      if (users)
+        users->to(device), users->eval();
       if (!stage.spec.rewardModel && !stage.spec.reference.empty()) {
         reference = referenceModel(stage.spec.reference, stage.spec.location);
         reference->to(device);
@@ -331,7 +403,22 @@ std::map<std::string, std::map<std::string, std::map<std::string, double>>> Trai
     for (const EvalSpec &eval : evals) {
       if (!eval.stage.empty() && eval.stage != stage.spec.name)
         continue;
-      const std::vector<data::Example> &rows = split(eval.data, eval.split);
+      // By group, rows of users the stage did not train on form the group "unseen": that is what a user
+      // model serves them with (the generic user), and what a model without one never saw.
+      std::vector<data::Example> rows = split(eval.data, eval.split);
+      int64_t unseenRows = 0;
+      for (data::Example &row : rows)
+        if (!stage.trainedUsers.empty() && !row.user.empty() && !stage.trainedUsers.count(row.user)) {
+          ++unseenRows;
+          if (eval.by == "group")
+            row.group = "unseen";
+        }
+      if (unseenRows > 0 && !unseenReported.count(stage.spec.name + "/" + eval.data + "." + eval.split)) {
+        unseenReported.insert(stage.spec.name + "/" + eval.data + "." + eval.split);
+        std::fprintf(stderr, "[eval] %s on %s.%s: %lld rows of users not seen in training%s\n",
+                     stage.spec.name.c_str(), eval.data.c_str(), eval.split.c_str(), static_cast<long long>(unseenRows),
+                     stage.spec.users.enabled ? ", served as the generic user" : "");
+      }
       const std::string key = eval.metric + (eval.by.empty() ? "" : "_by_" + eval.by);
       // `by dataset` groups by the data's name: each EvalSpec is one data source, one group of the table.
       const std::string by = eval.by == "dataset" ? "" : eval.by;
@@ -339,33 +426,44 @@ std::map<std::string, std::map<std::string, std::map<std::string, double>>> Trai
         for (auto &[group, value] : values)
           out[stage.spec.name][key][eval.by == "dataset" ? eval.data : group] = value;
       };
+      // Domain pairs (DSP) also report their cross-domain pairs alone, under <key>_cross (docs/trainer.md).
+      auto storeJudged = [&](const std::vector<PairJudgement> &judged, double PairJudgement::*value) {
+        store(meanBy(judged, by, value));
+        std::vector<PairJudgement> cross = crossDomainPairs(judged);
+        if (!cross.empty())
+          for (auto &[group, v] : meanBy(cross, by, value))
+            out[stage.spec.name][key + "_cross"][eval.by == "dataset" ? eval.data : group] = v;
+      };
       if (eval.metric == "length_baseline") {
-        store(meanBy(judgeByLength(rows), by, &PairJudgement::correct));
+        storeJudged(judgeByLength(rows), &PairJudgement::correct);
         continue;
       }
       ensureModels();
       if (eval.metric == "accuracy" || eval.metric == "margin") {
         // accuracy and margin on the same data judge the same pairs: score them once.
-        const std::string cacheKey = eval.data + "." + eval.split;
+        const std::string cacheKey = eval.data + "." + eval.split + "/" + eval.by;
         if (judgedPairs.count(cacheKey)) {
-          store(meanBy(judgedPairs[cacheKey], by,
-                       eval.metric == "accuracy" ? &PairJudgement::correct : &PairJudgement::margin));
+          storeJudged(judgedPairs[cacheKey],
+                      eval.metric == "accuracy" ? &PairJudgement::correct : &PairJudgement::margin);
           continue;
         }
         PrepareOptions prepare;
         prepare.tokenize = tokenizeOptions(stage.spec.schedule);
         prepare.pairs = true;
         std::vector<PreparedExample> examples = prepareExamples(rows, tokenizer, prepare, nullptr);
+        if (users)
+          assignUserIds(examples, users);
         auto rewards = sequenceRewards(examples, policy, reference, reward, data::padIdOf(tokenizer),
-                                       std::max<int64_t>(1, stage.spec.schedule.batch), device);
+                                       std::max<int64_t>(1, stage.spec.schedule.batch), device, users);
         auto judged = judgePairs(examples, rewards);
         judgedPairs[cacheKey] = judged;
-        store(meanBy(judged, by, eval.metric == "accuracy" ? &PairJudgement::correct : &PairJudgement::margin));
+        storeJudged(judged, eval.metric == "accuracy" ? &PairJudgement::correct : &PairJudgement::margin);
       } else if (eval.metric == "loss") {
         StageInputs inputs;
         inputs.name = stage.spec.name;
         for (const TermSpec &t : stage.spec.objective)
-          inputs.terms.push_back(toTerm(t));
+          for (const ObjectiveTerm &term : toTerms(t))
+            inputs.terms.push_back(term);
         inputs.schedule = toSchedule(stage.spec.schedule);
         inputs.padId = data::padIdOf(tokenizer);
         inputs.policy = policy;
@@ -374,8 +472,39 @@ std::map<std::string, std::map<std::string, std::map<std::string, double>>> Trai
         const PrepareOptions prepare = prepareOptions(inputs.terms, stage.spec.schedule,
                                                       data::parseSourceKind(data.at(eval.data).spec.kind));
         std::vector<PreparedExample> examples = prepareExamples(rows, tokenizer, prepare, nullptr);
+        if (users)
+          assignUserIds(examples, users);
+        inputs.users = users;
         if (!examples.empty())
           store({{"", evaluateStageLoss(inputs, examples, device)["loss"]}});
+      } else if (eval.metric == "generated_length") {
+        if (!policy)
+          throw Error(eval.location + ": generated_length needs a policy, but stage '" + stage.spec.name +
+                      "' trains a reward model");
+        GenerationSettings settings;
+        auto param = [&](const char *name, double fallback) {
+          auto it = eval.params.find(name);
+          return it == eval.params.end() ? fallback : it->second;
+        };
+        settings.maxNewTokens = static_cast<int64_t>(param("max_new_tokens", 64));
+        settings.samples = static_cast<int64_t>(param("samples", 32));
+        settings.temperature = param("temperature", 1.0);
+        settings.seed = stage.spec.schedule.seed;
+        auto groupOf = [&](const data::Example &row) -> std::string {
+          if (eval.by == "user")
+            return row.user;
+          if (eval.by == "group")
+            return row.group;
+          if (eval.by == "domain")
+            return row.domain;
+          return eval.by == "dataset" ? eval.data : "";
+        };
+        GeneratedLengths lengths = generatedLengthBy(policy, users, rows, groupOf, tokenizer,
+                                                     tokenizeOptions(stage.spec.schedule), settings, device);
+        for (const auto &[group, sample] : lengths.example)
+          std::fprintf(stderr, "[eval] %s, %s%s: \"%s\"\n", stage.spec.name.c_str(), eval.by.c_str(),
+                       group.empty() ? "" : (" " + group).c_str(), sample.c_str());
+        store(lengths.mean);
       } else {
         throw Error(eval.location + ": metric '" + eval.metric + "' is not computed by the runtime yet");
       }

@@ -50,6 +50,7 @@ struct Trainer::Impl {
     StageSpec spec;
     std::string checkpointDir;
     std::map<std::string, std::map<std::string, double>> evaluation; ///< the stage's own held-out sets
+    std::set<std::string> trainedUsers; ///< the users of its training rows: other users are "unseen"
   };
   std::vector<StageRecord> stages;
   std::vector<EvalSpec> evals;

@@ -12,6 +12,7 @@
 #include "core/TrainerImpl.h"
 
 #include "checkpoint/SafeTensors.h"
+#include "core/EvalReport.h"
 #include "core/Files.h"
 
 #include <nlohmann/json.hpp>
@@ -125,12 +126,6 @@ void checkWorldSize() {
   }
 }
 
-std::string formatValue(double v) {
-  char buffer[32];
-  std::snprintf(buffer, sizeof buffer, "%.4g", v);
-  return buffer;
-}
-
 } // namespace
 
 int trainerMain(int argc, char **argv, const RecipeInfo &recipe, void (*body)(Trainer &)) {
@@ -165,13 +160,10 @@ int trainerMain(int argc, char **argv, const RecipeInfo &recipe, void (*body)(Tr
     const std::string evalPath = joinPath(state.options.outDir, "eval.json");
     writeFileAtomically(evalPath, json.dump(2) + "\n");
 
+    std::vector<std::string> charts;
     if (!evaluation.empty()) {
-      std::printf("\n%-16s %-28s %s\n", "stage", "metric", "value");
-      for (const auto &[stage, metrics] : evaluation)
-        for (const auto &[key, groups] : metrics)
-          for (const auto &[group, value] : groups)
-            std::printf("%-16s %-28s %s\n", stage.c_str(), (group.empty() ? key : key + "[" + group + "]").c_str(),
-                        formatValue(value).c_str());
+      std::printf("\n%s", formatEvalTable(evaluation, recipe.stages).c_str());
+      charts = writeEvalCharts(state.options.outDir, evaluation, recipe.stages);
     }
     const std::string out = state.options.outDir;
     std::printf("\nresults in %s/\n", out.c_str());
@@ -180,6 +172,8 @@ int trainerMain(int argc, char **argv, const RecipeInfo &recipe, void (*body)(Tr
     std::printf("  metrics     %s (and metrics.csv)\n", state.metrics->jsonlPath().c_str());
     std::printf("  curves      %s\n", state.metrics->plotPath().c_str());
     std::printf("  evaluation  %s\n", evalPath.c_str());
+    for (const std::string &chart : charts)
+      std::printf("  chart       %s\n", chart.c_str());
     return 0;
   } catch (const std::exception &e) {
     std::fflush(stdout);

@@ -24,7 +24,8 @@ int64_t pick(const torch::Tensor &logits, const SamplingOptions &options, at::Ge
 
 } // namespace
 
-std::vector<int64_t> generate(CausalLM &model, const std::vector<int64_t> &prompt, const SamplingOptions &options) {
+std::vector<int64_t> generate(CausalLM &model, const std::vector<int64_t> &prompt, const SamplingOptions &options,
+                              const torch::Tensor &softTokens) {
   if (prompt.empty())
     throw Error("generation needs a prompt of at least one token");
   if (options.topP <= 0 || options.topP > 1)
@@ -36,10 +37,15 @@ std::vector<int64_t> generate(CausalLM &model, const std::vector<int64_t> &promp
   std::vector<int64_t> out;
   torch::Tensor input = torch::tensor(prompt, torch::kInt64).unsqueeze(0).to(device);
   for (int64_t step = 0; step < options.maxNewTokens; ++step) {
-    if (cache.length + input.size(1) > model->config.maxPositionEmbeddings)
+    // The prompt pass carries the soft tokens; the cache holds them afterwards.
+    torch::Tensor embeddings = step == 0 && softTokens.defined()
+                                   ? embedWithSoftTokens(model, input, softTokens.to(device))
+                                   : model->model->embed_tokens(input);
+    if (cache.length + embeddings.size(1) > model->config.maxPositionEmbeddings)
       break; // the model has no positions left
-    torch::Tensor positions = torch::arange(cache.length, cache.length + input.size(1), torch::kInt64).unsqueeze(0).to(device);
-    torch::Tensor hidden = model->model->forward(model->model->embed_tokens(input), positions, &cache);
+    torch::Tensor positions =
+        torch::arange(cache.length, cache.length + embeddings.size(1), torch::kInt64).unsqueeze(0).to(device);
+    torch::Tensor hidden = model->model->forward(embeddings, positions, &cache);
     torch::Tensor logits = torch::nn::functional::linear(hidden[0][-1], model->headWeight()).to(torch::kCPU, torch::kFloat32);
     int64_t next = pick(logits, options, generator);
     out.push_back(next);

@@ -22,7 +22,9 @@ struct SamplingOptions {
   std::optional<int64_t> eosId; // stop after generating it
 };
 
-/// The new tokens generated after `prompt` (the prompt is not repeated).
-std::vector<int64_t> generate(CausalLM &model, const std::vector<int64_t> &prompt, const SamplingOptions &options);
+/// The new tokens generated after `prompt` (the prompt is not repeated). `softTokens` [1, T, hidden] (a
+/// user's P-RLHF tokens) are read after the prompt's first token (BOS), as in training.
+std::vector<int64_t> generate(CausalLM &model, const std::vector<int64_t> &prompt, const SamplingOptions &options,
+                              const torch::Tensor &softTokens = {});
 
 } // namespace align::rt

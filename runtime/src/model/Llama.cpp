@@ -158,6 +158,8 @@ torch::Tensor DecoderImpl::forward(const torch::Tensor &embeddings, const torch:
   return norm(h);
 }
 
+torch::Tensor embedWithSoftTokens(CausalLMImpl &model, const torch::Tensor &inputIds, const torch::Tensor &softTokens);
+
 CausalLMImpl::CausalLMImpl(const ModelConfig &config) : config(config) {
   model = register_module("model", Decoder(config));
   if (!config.tieWordEmbeddings)
@@ -168,13 +170,17 @@ torch::Tensor CausalLMImpl::headWeight() const {
   return config.tieWordEmbeddings ? model->embed_tokens->weight : lm_head->weight;
 }
 
-torch::Tensor CausalLMImpl::hidden(const torch::Tensor &inputIds) {
+torch::Tensor CausalLMImpl::hidden(const torch::Tensor &inputIds, const torch::Tensor &softTokens) {
   if (inputIds.dim() != 2)
     throw Error("input ids must be [batch, sequence], got " + std::to_string(inputIds.dim()) + " dimensions");
   if (inputIds.numel() > 0 && (inputIds.min().item<int64_t>() < 0 || inputIds.max().item<int64_t>() >= config.vocabSize))
     throw Error("token id out of range [0, " + std::to_string(config.vocabSize) + ")");
-  torch::Tensor positions = torch::arange(inputIds.size(1), inputIds.options()).unsqueeze(0).expand({inputIds.size(0), -1});
-  return model->forward(model->embed_tokens(inputIds), positions);
+  const int64_t t = softTokens.defined() ? softTokens.size(1) : 0;
+  torch::Tensor embeddings = t > 0 ? embedWithSoftTokens(*this, inputIds, softTokens) : model->embed_tokens(inputIds);
+  torch::Tensor positions =
+      torch::arange(embeddings.size(1), inputIds.options()).unsqueeze(0).expand({inputIds.size(0), -1});
+  torch::Tensor h = model->forward(embeddings, positions);
+  return t > 0 ? h.slice(1, t) : h;
 }
 
 void CausalLMImpl::initialize(uint64_t seed) {
@@ -194,8 +200,22 @@ void CausalLMImpl::initialize(uint64_t seed) {
   }
 }
 
-torch::Tensor tokenLogprobs(CausalLM &model, const torch::Tensor &inputIds) {
-  torch::Tensor logits = model->logits(inputIds).to(torch::kFloat32);
+torch::Tensor embedWithSoftTokens(CausalLMImpl &model, const torch::Tensor &inputIds, const torch::Tensor &softTokens) {
+  if (softTokens.dim() != 3 || softTokens.size(0) != inputIds.size(0) || softTokens.size(2) != model.config.hiddenSize)
+    throw Error("soft tokens must be [batch, tokens, hidden] matching the input ids");
+  if (inputIds.size(1) < 1)
+    throw Error("soft tokens go after BOS, but a sequence is empty");
+  torch::Tensor embedded = model.model->embed_tokens(inputIds);
+  torch::Tensor soft = softTokens.to(embedded.dtype());
+  return torch::cat({embedded.slice(1, 0, 1), soft, embedded.slice(1, 1)}, 1);
+}
+
+torch::Tensor embedWithSoftTokens(CausalLM &model, const torch::Tensor &inputIds, const torch::Tensor &softTokens) {
+  return embedWithSoftTokens(*model, inputIds, softTokens);
+}
+
+torch::Tensor tokenLogprobs(CausalLM &model, const torch::Tensor &inputIds, const torch::Tensor &softTokens) {
+  torch::Tensor logits = model->logits(inputIds, softTokens).to(torch::kFloat32);
   torch::Tensor logp = torch::log_softmax(logits.slice(1, 0, -1), -1);
   return logp.gather(-1, inputIds.slice(1, 1).unsqueeze(-1)).squeeze(-1);
 }

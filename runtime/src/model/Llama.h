@@ -99,10 +99,16 @@ TORCH_MODULE(Decoder);
 struct CausalLMImpl : torch::nn::Module {
   explicit CausalLMImpl(const ModelConfig &config);
   /// Final hidden states for input ids [batch, seq] (right padding; positions 0..seq-1).
-  torch::Tensor hidden(const torch::Tensor &inputIds);
+  ///
+  /// With `softTokens` [batch, T, hidden] (P-RLHF user tokens), the decoder reads BOS, the T soft tokens,
+  /// then the rest of the ids, and the result drops the first T positions: row i is then the state that
+  /// predicts ids[i + 1] — for i = 0 the last soft token — so shapes and label positions do not change.
+  torch::Tensor hidden(const torch::Tensor &inputIds, const torch::Tensor &softTokens = {});
   /// LM-head weight [vocab, hidden]: the embedding matrix when tied.
   torch::Tensor headWeight() const;
-  torch::Tensor logits(const torch::Tensor &inputIds) { return torch::nn::functional::linear(hidden(inputIds), headWeight()); }
+  torch::Tensor logits(const torch::Tensor &inputIds, const torch::Tensor &softTokens = {}) {
+    return torch::nn::functional::linear(hidden(inputIds, softTokens), headWeight());
+  }
   /// Random initialisation as in Hugging Face (normal(0, 0.02) weights, zero biases, unit norms), seeded.
   void initialize(uint64_t seed);
 
@@ -113,7 +119,10 @@ struct CausalLMImpl : torch::nn::Module {
 TORCH_MODULE(CausalLM);
 
 /// log p(ids[t] | ids[<t]) for t = 1..seq-1 of each row: [batch, seq - 1]. Materialises the logits; the
-/// chunked path that does not is the objectives' business.
-torch::Tensor tokenLogprobs(CausalLM &model, const torch::Tensor &inputIds);
+/// chunked path that does not is the objectives' business. `softTokens` as in CausalLMImpl::hidden.
+torch::Tensor tokenLogprobs(CausalLM &model, const torch::Tensor &inputIds, const torch::Tensor &softTokens = {});
+
+/// Token embeddings of `inputIds` with `softTokens` [batch, T, hidden] inserted after the first (BOS).
+torch::Tensor embedWithSoftTokens(CausalLM &model, const torch::Tensor &inputIds, const torch::Tensor &softTokens);
 
 } // namespace align::rt

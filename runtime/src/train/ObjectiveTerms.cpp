@@ -27,12 +27,17 @@ struct PairIndex {
   int64_t count = 0;
 };
 
-PairIndex pairIndex(const std::vector<const PreparedExample *> &batch, bool exampleWeights, torch::Device device) {
+bool readsRows(UserRows rows, const PreparedExample &e) {
+  return rows == UserRows::All || (rows == UserRows::Users) == (e.userId != 0);
+}
+
+PairIndex pairIndex(const std::vector<const PreparedExample *> &batch, bool exampleWeights, torch::Device device,
+                    UserRows rows = UserRows::All) {
   std::vector<int64_t> better, worse;
   std::vector<double> weight;
   int64_t base = 0;
   for (const PreparedExample *e : batch) {
-    for (auto [i, j] : e->pairs) {
+    for (auto [i, j] : readsRows(rows, *e) ? e->pairs : std::vector<std::pair<int, int>>{}) {
       better.push_back(base + i);
       worse.push_back(base + j);
       weight.push_back(exampleWeights ? e->weight : 1.0);
@@ -72,17 +77,23 @@ torch::Tensor weightedShare(const torch::Tensor &values, const torch::Tensor &we
   return (values * weight.to(values.scalar_type())).sum() / units;
 }
 
-void addPairMetrics(TermContribution &out, const torch::Tensor &chosen, const torch::Tensor &rejected, double units) {
+/// Pair metrics; `suffix` ("@users", "@generic") keeps the two halves of a P-DPO term apart.
+void addPairMetrics(TermContribution &out, const torch::Tensor &chosen, const torch::Tensor &rejected, double units,
+                    const std::string &suffix = "") {
   if (units <= 0 || chosen.numel() == 0)
     return;
-  out.sums["accuracy"] += (chosen > rejected).to(torch::kFloat64).sum().item<double>() / units;
-  out.sums["margin"] += (chosen - rejected).to(torch::kFloat64).sum().item<double>() / units;
-  out.sums["chosen_reward"] += chosen.to(torch::kFloat64).sum().item<double>() / units;
-  out.sums["rejected_reward"] += rejected.to(torch::kFloat64).sum().item<double>() / units;
+  out.sums["accuracy" + suffix] += (chosen > rejected).to(torch::kFloat64).sum().item<double>() / units;
+  out.sums["margin" + suffix] += (chosen - rejected).to(torch::kFloat64).sum().item<double>() / units;
+  out.sums["chosen_reward" + suffix] += chosen.to(torch::kFloat64).sum().item<double>() / units;
+  out.sums["rejected_reward" + suffix] += rejected.to(torch::kFloat64).sum().item<double>() / units;
+}
+
+std::string rowsSuffix(UserRows rows) {
+  return rows == UserRows::Users ? "@users" : rows == UserRows::Generic ? "@generic" : "";
 }
 
 void addTerm(TermContribution &out, const ObjectiveTerm &term, const torch::Tensor &value) {
-  out.sums[std::string("loss/") + termName(term.kind)] += value.detach().item<double>();
+  out.sums["loss/" + termLabel(term)] += value.detach().item<double>();
   torch::Tensor scaled = value * term.weight;
   out.loss = out.loss.defined() ? out.loss + scaled : scaled;
 }
@@ -111,6 +122,28 @@ const char *termName(TermKind kind) {
   return "?";
 }
 
+std::string termLabel(const ObjectiveTerm &term) { return termName(term.kind) + rowsSuffix(term.rows); }
+
+std::vector<ObjectiveTerm> expandTerm(const std::string &kind, const ObjectiveTerm &base, double alpha) {
+  static const std::map<std::string, TermKind> personalized = {
+      {"pdpo", TermKind::DPO}, {"pipo", TermKind::IPO}, {"psimpo", TermKind::SimPO}};
+  auto p = personalized.find(kind);
+  if (p == personalized.end()) {
+    ObjectiveTerm term = base;
+    term.kind = parseTermKind(kind);
+    return {term};
+  }
+  if (!(alpha >= 0 && alpha <= 1))
+    throw Error("objective '" + kind + "': alpha must be in [0, 1], got " + std::to_string(alpha));
+  ObjectiveTerm users = base, generic = base;
+  users.kind = generic.kind = p->second;
+  users.rows = UserRows::Users;
+  generic.rows = UserRows::Generic;
+  users.weight = base.weight * alpha;
+  generic.weight = base.weight * (1 - alpha);
+  return {users, generic};
+}
+
 bool isPairTerm(TermKind kind) {
   return kind == TermKind::DPO || kind == TermKind::IPO || kind == TermKind::Hinge || kind == TermKind::SimPO ||
          kind == TermKind::BT;
@@ -133,7 +166,7 @@ std::vector<double> countUnits(const std::vector<ObjectiveTerm> &terms,
       case TermKind::Hinge:
       case TermKind::SimPO:
       case TermKind::BT:
-        n += static_cast<double>(e->pairs.size());
+        n += readsRows(term.rows, *e) ? static_cast<double>(e->pairs.size()) : 0.0;
         break;
       case TermKind::NLL:
         for (int i : e->nll) {
@@ -173,7 +206,7 @@ TermContribution policyContribution(const std::vector<ObjectiveTerm> &terms, con
     case TermKind::IPO:
     case TermKind::Hinge:
     case TermKind::SimPO: {
-      PairIndex pairs = pairIndex(batch, term.exampleWeights, device);
+      PairIndex pairs = pairIndex(batch, term.exampleWeights, device, term.rows);
       if (pairs.count == 0) {
         addTerm(out, term, torch::zeros({}, policyLogps.options()) * policyLogps.sum());
         break;
@@ -199,7 +232,7 @@ TermContribution policyContribution(const std::vector<ObjectiveTerm> &terms, con
         }
       }
       addTerm(out, term, weightedShare(loss.perExample, pairs.weight, units));
-      addPairMetrics(out, loss.chosenRewards, loss.rejectedRewards, units);
+      addPairMetrics(out, loss.chosenRewards, loss.rejectedRewards, units, rowsSuffix(term.rows));
       break;
     }
     case TermKind::NLL: {

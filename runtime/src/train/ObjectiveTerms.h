@@ -30,6 +30,13 @@ enum class TermKind { DPO, IPO, Hinge, SimPO, NLL, Imitation, BT, Rank, Regressi
 TermKind parseTermKind(const std::string &name);
 const char *termName(TermKind kind);
 
+/// Which rows a pairwise term reads. The P-DPO family (pdpo, pipo, psimpo; papers.md §1.2) is
+///   α · mean over user rows ℓ + (1 − α) · mean over generic rows ℓ,
+/// which the runtime executes as two terms of the plain loss: one over the rows of users i ≠ 0 (weight α)
+/// and one over the generic rows (weight 1 − α), each a mean over its own rows of the whole optimizer batch
+/// — so a batch without rows of a kind drops that term, as the authors' trainer does.
+enum class UserRows { All, Users, Generic };
+
 struct ObjectiveTerm {
   TermKind kind = TermKind::NLL;
   double weight = 1.0;         ///< coefficient in the sum
@@ -39,7 +46,14 @@ struct ObjectiveTerm {
   double threshold = 0.85;     ///< imitation
   bool promptLoss = false;     ///< nll: also train on prompt tokens
   bool exampleWeights = false; ///< multiply each example's loss by its weight
+  UserRows rows = UserRows::All; ///< pairwise terms: which rows they read
 };
+
+/// "dpo", or "dpo@users" / "dpo@generic" for the two halves of a P-DPO term (metric names).
+std::string termLabel(const ObjectiveTerm &term);
+/// The terms a recipe's `kind` stands for: one term, or the two halves of a P-family term (pdpo, pipo,
+/// psimpo), with the mixing weight `alpha` ∈ [0, 1] folded into the weights. `base` carries the parameters.
+std::vector<ObjectiveTerm> expandTerm(const std::string &kind, const ObjectiveTerm &base, double alpha);
 
 /// Which model a set of terms trains and what it needs.
 bool isPairTerm(TermKind kind);      ///< dpo, ipo, hinge, simpo, bt

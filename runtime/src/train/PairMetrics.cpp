@@ -9,7 +9,7 @@ namespace align::rt {
 
 std::vector<std::vector<double>> sequenceRewards(const std::vector<PreparedExample> &examples, CausalLM policy,
                                                  CausalLM reference, RewardModel reward, int64_t padId,
-                                                 int64_t batchSize, torch::Device device) {
+                                                 int64_t batchSize, torch::Device device, UserModel users) {
   torch::NoGradGuard noGrad;
   std::vector<std::vector<double>> out;
   for (size_t start = 0; start < examples.size(); start += static_cast<size_t>(batchSize)) {
@@ -23,7 +23,14 @@ std::vector<std::vector<double>> sequenceRewards(const std::vector<PreparedExamp
       values = reward->forward(ids, micro.tokens.attention.to(device)).select(1, 0);
     } else {
       torch::Tensor targets = micro.responseTargets.to(device);
-      torch::Tensor logps = tokenLogprobs(policy, ids);
+      torch::Tensor softTokens;
+      if (users) {
+        std::vector<int64_t> userIds;
+        for (const PreparedExample *e : part)
+          userIds.insert(userIds.end(), e->sequences.size(), e->userId);
+        softTokens = users->forward(torch::tensor(userIds, torch::kInt64).to(device));
+      }
+      torch::Tensor logps = tokenLogprobs(policy, ids, softTokens);
       if (reference)
         values = sequenceLogprobs(logps, targets) - sequenceLogprobs(tokenLogprobs(reference, ids), targets);
       else
@@ -50,6 +57,7 @@ std::vector<PairJudgement> judgePairs(const std::vector<PreparedExample> &exampl
       p.user = examples[e].user;
       p.group = examples[e].group;
       p.domain = examples[e].domain;
+      p.versus = examples[e].versus;
       out.push_back(p);
     }
   return out;
@@ -71,9 +79,18 @@ std::vector<PairJudgement> judgeByLength(const std::vector<data::Example> &examp
         p.user = e.user;
         p.group = e.group;
         p.domain = e.domain;
+        p.versus = e.versus;
         out.push_back(p);
       }
   }
+  return out;
+}
+
+std::vector<PairJudgement> crossDomainPairs(const std::vector<PairJudgement> &judgements) {
+  std::vector<PairJudgement> out;
+  for (const PairJudgement &j : judgements)
+    if (!j.versus.empty() && j.versus != "normal")
+      out.push_back(j);
   return out;
 }
 

@@ -8,12 +8,14 @@
 #include "model/Checkpoint.h"
 #include "objectives/ChunkedLogprobs.h"
 #include "objectives/Losses.h"
+#include "train/PairMetrics.h"
 #include "train/Progress.h"
 #include "train/TrainState.h"
 
 #include <ATen/autocast_mode.h>
 
 #include <chrono>
+#include <set>
 #include <cmath>
 #include <sstream>
 
@@ -33,6 +35,8 @@ struct TrainedUnitImpl : torch::nn::Module {
       register_module("model", inputs.reward.ptr());
     if (inputs.lora)
       register_module("lora", inputs.lora.ptr());
+    if (inputs.users)
+      register_module("users", inputs.users.ptr());
   }
 };
 TORCH_MODULE(TrainedUnit);
@@ -65,10 +69,11 @@ private:
   at::DeviceType type_ = at::kCPU;
 };
 
-torch::Tensor policyTokenLogps(CausalLM &model, const torch::Tensor &ids, const StageSchedule &schedule) {
+torch::Tensor policyTokenLogps(CausalLM &model, const torch::Tensor &ids, const StageSchedule &schedule,
+                               const torch::Tensor &softTokens = {}) {
   if (!schedule.fusedLogprobs)
-    return tokenLogprobs(model, ids);
-  torch::Tensor hidden = model->hidden(ids);
+    return tokenLogprobs(model, ids, softTokens);
+  torch::Tensor hidden = model->hidden(ids, softTokens);
   torch::Tensor weight = model->headWeight();
   if (weight.scalar_type() != hidden.scalar_type())
     weight = weight.to(hidden.scalar_type()); // autocast gives bf16 hidden states over fp32 weights
@@ -122,6 +127,14 @@ void precomputeReference(StageInputs &inputs, std::vector<PreparedExample> &exam
   }
 }
 
+/// The user id of each sequence of the micro-batch (example after example), [N].
+torch::Tensor sequenceUserIds(const std::vector<const PreparedExample *> &part) {
+  std::vector<int64_t> ids;
+  for (const PreparedExample *e : part)
+    ids.insert(ids.end(), e->sequences.size(), e->userId);
+  return torch::tensor(ids, torch::kInt64);
+}
+
 /// The micro-batch's contribution: forward through the trained model (and the reference when online).
 TermContribution microContribution(StageInputs &inputs, const std::vector<const PreparedExample *> &part,
                                    const std::vector<double> &units, torch::Device device, int64_t *tokens) {
@@ -134,10 +147,22 @@ TermContribution microContribution(StageInputs &inputs, const std::vector<const 
   outputs.allTargets = micro.allTargets.to(device);
   PrecisionScope precision(inputs.schedule.precision, device);
   if (inputs.reward) {
-    torch::Tensor rewards = inputs.reward->forward(ids, micro.tokens.attention.to(device)).to(torch::kFloat32);
-    return rewardContribution(inputs.terms, units, part, rewards, PolicyOutputs{});
+    // One decoder pass gives the rewards and, for DSP's imitation term, the LM head's token log-probs.
+    torch::Tensor hidden = inputs.reward->hidden(ids);
+    torch::Tensor rewards = inputs.reward->rewardsOf(hidden, micro.tokens.attention.to(device)).to(torch::kFloat32);
+    bool imitation = false;
+    for (const ObjectiveTerm &t : inputs.terms)
+      imitation = imitation || t.kind == TermKind::Imitation;
+    if (!imitation)
+      return rewardContribution(inputs.terms, units, part, rewards, PolicyOutputs{});
+    torch::Tensor weight = inputs.reward->headWeight().to(hidden.scalar_type());
+    outputs.tokenLogps = chunkedSequenceTokenLogprobs(hidden, weight, ids, inputs.schedule.chunkRows);
+    return rewardContribution(inputs.terms, units, part, rewards, outputs);
   }
-  outputs.tokenLogps = policyTokenLogps(inputs.policy, ids, inputs.schedule);
+  torch::Tensor softTokens;
+  if (inputs.users)
+    softTokens = inputs.users->forward(sequenceUserIds(part).to(device));
+  outputs.tokenLogps = policyTokenLogps(inputs.policy, ids, inputs.schedule, softTokens);
   if (anyReferenceTerm(inputs.terms)) {
     bool cached = true;
     for (const PreparedExample *e : part)
@@ -158,6 +183,29 @@ TermContribution microContribution(StageInputs &inputs, const std::vector<const 
   return policyContribution(inputs.terms, units, part, outputs);
 }
 
+/// Pair accuracy per data group (the `group` column) of an eval set, for curves per group; empty when the
+/// set has no pairs or fewer than two groups.
+std::map<std::string, double> groupAccuracy(StageInputs &inputs, const std::vector<PreparedExample> &examples,
+                                            torch::Device device) {
+  std::set<std::string> groups;
+  bool pairs = false;
+  for (const PreparedExample &e : examples)
+    groups.insert(e.group), pairs = pairs || !e.pairs.empty();
+  if (!pairs || groups.size() < 2)
+    return {};
+  torch::nn::Module &model = inputs.policy ? static_cast<torch::nn::Module &>(*inputs.policy)
+                                           : static_cast<torch::nn::Module &>(*inputs.reward);
+  const bool wasTraining = model.is_training();
+  model.eval();
+  auto rewards = sequenceRewards(examples, inputs.policy, inputs.reference, inputs.reward, inputs.padId,
+                                 inputs.schedule.microBatch > 0 ? inputs.schedule.microBatch : inputs.schedule.batch,
+                                 device, inputs.users);
+  model.train(wasTraining);
+  std::map<std::string, double> out = meanBy(judgePairs(examples, rewards), "group", &PairJudgement::correct);
+  out.erase("");
+  return out;
+}
+
 void saveFinalCheckpoint(StageInputs &inputs, const std::string &dir) {
   const std::string staged = dir + ".tmp";
   removeTree(staged);
@@ -170,6 +218,8 @@ void saveFinalCheckpoint(StageInputs &inputs, const std::string &dir) {
     saveCausalLM(inputs.policy, staged);
   else
     saveRewardModel(inputs.reward, staged);
+  if (inputs.users)
+    saveUserModel(inputs.users, staged);
   syncPath(staged);
   replaceDirectory(staged, dir);
 }
@@ -296,6 +346,8 @@ StageResult runStage(StageInputs &inputs, const RunOptions &options, MetricsLog 
       if (examples.empty())
         continue;
       std::map<std::string, double> values = evaluateStageLoss(inputs, examples, device);
+      for (const auto &[group, accuracy] : groupAccuracy(inputs, examples, device))
+        values["accuracy/" + group] = accuracy;
       metrics.record({inputs.name, name, step, values});
       result.evaluation[name] = values;
       std::string line = "eval " + name + " at step " + std::to_string(step) + ":";

@@ -16,6 +16,7 @@
 #include "model/Llama.h"
 #include "model/Lora.h"
 #include "model/RewardModel.h"
+#include "model/UserModel.h"
 #include "train/Metrics.h"
 #include "train/ObjectiveTerms.h"
 #include "train/Optimizer.h"
@@ -63,6 +64,9 @@ struct StageInputs {
   /// Adapters attached to `policy` (attachLora): only they train, and the stage's checkpoint is the merged
   /// model, with the adapter itself (PEFT format) in its `adapter/` folder.
   LoraAdapters lora{nullptr};
+  /// P-RLHF user tokens read by `policy` (examples carry their user ids); trained with it and saved in the
+  /// stage's checkpoint directory. The reference never reads them: it is the non-personalized base.
+  UserModel users{nullptr};
   /// A fingerprint of everything that must not change across a resume (set by the caller; data and settings).
   std::string fingerprint;
 };

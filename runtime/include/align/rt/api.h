@@ -145,9 +145,9 @@ struct DataSpec {
   std::vector<SplitRule> splits;
 };
 
-/// One term of a stage's objective: kind (dpo, ipo, hinge, simpo, nll, imitation, bt, rank_loss,
-/// regression), its coefficient, and its numeric parameters (beta, label_smoothing, gamma, threshold;
-/// flags prompt_loss and example_weights as 0/1).
+/// One term of a stage's objective: kind (dpo, ipo, hinge, simpo, pdpo, pipo, psimpo, nll, imitation, bt,
+/// rank_loss, regression), its coefficient, and its numeric parameters (beta, label_smoothing, gamma,
+/// threshold, alpha; flags prompt_loss and example_weights as 0/1).
 struct TermSpec {
   std::string kind;
   double weight = 1.0;
@@ -182,6 +182,23 @@ struct LoraSpec {
   std::vector<std::string> targets = {"q_proj", "v_proj"};
 };
 
+/// A P-RLHF user model (papers.md §1.1): T soft tokens inserted after BOS, one set per user. Ids come from the
+/// training data's user column in order of first appearance (1..N); id 0 is the generic user, which users not
+/// seen in training are routed to.
+struct UserModelSpec {
+  bool enabled = false;
+  std::string name;                ///< the users declaration
+  std::string kind = "individual"; ///< individual: e_i = e_0 + o_i (or o_i); cluster: Σ_k softmax(W_i)_k C_k
+  int64_t tokens = 1;              ///< T_u
+  bool generic = true;             ///< individual: add the generic embedding e_0 to each user's offset
+  int64_t clusters = 5;            ///< cluster: K
+  std::string init = "vocab";      ///< vocab: copies of token-embedding rows; uniform: U(-range, range)
+  uint64_t initSeed = 123;
+  int64_t initCommon = 0;          ///< vocab: draw only from the first N token ids (0: all)
+  double initRange = 0.5;
+  bool unseenIsError = false;      ///< `unseen: error`: a user not seen in training is an error, not generic
+};
+
 struct StageSpec {
   std::string name;
   std::string initFrom;           ///< an earlier stage whose result the model starts from
@@ -197,6 +214,10 @@ struct StageSpec {
   std::vector<TermSpec> objective;
   ScheduleSpec schedule;
   LoraSpec lora;
+  UserModelSpec users;            ///< soft-prompt user tokens on the trained policy
+  /// Train every row of a user i != 0 a second time as the generic user (id 0): the P-DPO family's
+  /// duplication, decided by the compiler (pass duplicate-generic-rows).
+  bool genericDuplicates = false;
   std::string location;           ///< file:line:col of the stage, for messages
 };
 

@@ -1,1 +1,0 @@
-// SoftPrompt: user tokens (issue 5) — not written yet

@@ -1,0 +1,144 @@
+//===- UserModel.cpp - P-RLHF user models: soft tokens per user -----------===//
+
+#include "model/UserModel.h"
+
+#include "align/rt/Error.h"
+#include "checkpoint/SafeTensors.h"
+#include "core/Files.h"
+#include "model/Checkpoint.h"
+
+#include <nlohmann/json.hpp>
+
+#include <algorithm>
+#include <fstream>
+#include <sstream>
+
+namespace align::rt {
+
+namespace {
+
+const char *kWeightsFile = "user_model.safetensors";
+const char *kSettingsFile = "user_model.json";
+
+} // namespace
+
+UserModelImpl::UserModelImpl(const UserModelSettings &settings, std::vector<std::string> users, int64_t hiddenSize)
+    : settings(settings), hiddenSize(hiddenSize) {
+  if (settings.kind != "individual" && settings.kind != "cluster")
+    throw Error("unknown user model '" + settings.kind + "' (expected individual or cluster)");
+  if (settings.tokens < 1)
+    throw Error("a user model needs at least one user token, got " + std::to_string(settings.tokens));
+  std::sort(users.begin(), users.end());
+  users.erase(std::unique(users.begin(), users.end()), users.end());
+  names = std::move(users);
+  for (size_t i = 0; i < names.size(); ++i)
+    ids[names[i]] = static_cast<int64_t>(i) + 1;
+  const int64_t rows = userCount() + 1, t = settings.tokens;
+  if (settings.kind == "individual") {
+    user_embedding = register_parameter("user_embedding", torch::zeros({rows * t, hiddenSize}));
+  } else {
+    if (settings.clusters < 1)
+      throw Error("a cluster user model needs at least one cluster, got " + std::to_string(settings.clusters));
+    cluster_embedding = register_parameter("cluster_embedding", torch::zeros({settings.clusters * t, hiddenSize}));
+    user_weight = register_parameter("user_weight", torch::zeros({rows, settings.clusters}));
+  }
+}
+
+torch::Tensor UserModelImpl::forward(const torch::Tensor &userIds) {
+  const int64_t t = settings.tokens, b = userIds.size(0);
+  if (settings.kind == "individual") {
+    torch::Tensor table = user_embedding.view({userCount() + 1, t, hiddenSize});
+    torch::Tensor generic = table[0].unsqueeze(0).expand({b, t, hiddenSize});
+    if (!settings.generic)
+      return table.index_select(0, userIds);
+    // The generic user (id 0) is e_0 alone; the authors mask the offset with (user_id != 0).
+    torch::Tensor offset = table.index_select(0, userIds) * (userIds != 0).to(table.dtype()).view({b, 1, 1});
+    return generic + offset;
+  }
+  torch::Tensor weights = torch::softmax(user_weight.index_select(0, userIds), -1); // [B, K]
+  torch::Tensor clusters = cluster_embedding.view({settings.clusters, t * hiddenSize});
+  return weights.matmul(clusters).view({b, t, hiddenSize});
+}
+
+void UserModelImpl::initialize(const torch::Tensor &tokenEmbedding) {
+  torch::NoGradGuard noGrad;
+  auto generator = at::make_generator<at::CPUGeneratorImpl>(settings.initSeed);
+  torch::Tensor &table = settings.kind == "individual" ? user_embedding : cluster_embedding;
+  const int64_t rows = table.size(0);
+  if (settings.init == "vocab") {
+    const int64_t vocab = tokenEmbedding.size(0);
+    const int64_t pool = settings.initCommon > 0 ? std::min(settings.initCommon, vocab) : vocab;
+    if (rows > pool)
+      throw Error("user model init vocab: " + std::to_string(rows) + " rows are drawn without replacement, but only " +
+                  std::to_string(pool) + " token ids are available (use init: uniform or fewer tokens)");
+    torch::Tensor picked = at::randperm(pool, generator, torch::TensorOptions().dtype(torch::kInt64)).slice(0, 0, rows);
+    table.copy_(tokenEmbedding.detach().to(torch::kCPU, torch::kFloat32).index_select(0, picked));
+  } else if (settings.init == "uniform") {
+    table.copy_(at::empty(table.sizes(), torch::kFloat32).uniform_(-settings.initRange, settings.initRange, generator));
+  } else {
+    throw Error("unknown user model init '" + settings.init + "' (expected vocab or uniform)");
+  }
+  if (user_weight.defined())
+    user_weight.copy_(at::normal(0.0, 1.0, user_weight.sizes(), generator, user_weight.options()));
+}
+
+int64_t UserModelImpl::idOf(const std::string &user) const {
+  auto it = ids.find(user);
+  if (it != ids.end())
+    return it->second;
+  if (settings.unseenIsError)
+    throw Error("user '" + user + "' was not seen in training, and the users model says `unseen: error`");
+  return 0;
+}
+
+void saveUserModel(UserModel &users, const std::string &dir) {
+  makeDirectories(dir);
+  std::map<std::string, torch::Tensor> tensors;
+  for (const auto &item : users->named_parameters())
+    tensors[item.key()] = item.value().detach();
+  writeSafetensors(joinPath(dir, kWeightsFile), tensors);
+  const UserModelSettings &s = users->settings;
+  nlohmann::json settings = {{"kind", s.kind},           {"tokens", s.tokens},
+                             {"generic", s.generic},     {"clusters", s.clusters},
+                             {"init", s.init},           {"init_seed", s.initSeed},
+                             {"init_common", s.initCommon}, {"init_range", s.initRange},
+                             {"unseen", s.unseenIsError ? "error" : "generic"},
+                             {"hidden_size", users->hiddenSize}, {"users", users->names}};
+  writeFileAtomically(joinPath(dir, kSettingsFile), settings.dump(2) + "\n");
+}
+
+UserModel loadUserModel(const std::string &dir) {
+  const std::string path = joinPath(dir, kSettingsFile);
+  if (!pathExists(path))
+    return UserModel{nullptr};
+  std::ifstream in(path);
+  std::stringstream text;
+  text << in.rdbuf();
+  nlohmann::json j = nlohmann::json::parse(text.str(), nullptr, false);
+  if (j.is_discarded() || !j.is_object())
+    throw Error(path + ": not a JSON object");
+  UserModelSettings s;
+  std::vector<std::string> names;
+  int64_t hidden = 0;
+  try {
+    s.kind = j.at("kind").get<std::string>();
+    s.tokens = j.at("tokens").get<int64_t>();
+    s.generic = j.at("generic").get<bool>();
+    s.clusters = j.at("clusters").get<int64_t>();
+    s.init = j.value("init", std::string("vocab"));
+    s.initSeed = j.value("init_seed", uint64_t{123});
+    s.initCommon = j.value("init_common", int64_t{0});
+    s.initRange = j.value("init_range", 0.5);
+    s.unseenIsError = j.value("unseen", std::string("generic")) == "error";
+    hidden = j.at("hidden_size").get<int64_t>();
+    names = j.at("users").get<std::vector<std::string>>();
+  } catch (const nlohmann::json::exception &e) {
+    throw Error(path + ": " + e.what());
+  }
+  UserModel users(s, names, hidden);
+  const std::string weights = joinPath(dir, kWeightsFile);
+  loadParametersStrict(*users, readSafetensors(weights), weights, [](const std::string &) { return false; });
+  return users;
+}
+
+} // namespace align::rt

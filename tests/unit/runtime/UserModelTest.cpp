@@ -1,0 +1,286 @@
+//===- UserModelTest.cpp - P-RLHF user models and the P-DPO family --------===//
+//
+// The user embeddings against their formulas (individual with and without the generic offset, cluster
+// mixtures), vocabulary initialisation, unseen users, save/load; soft tokens after BOS against a hand-built
+// decoder input, and generation with them against full forwards; the P-DPO loss against
+// α·mean(user rows) + (1 − α)·mean(generic rows) (objectives/Losses mixUserGeneric), the dropped term, and
+// P-DPO with α = 0 on duplicated rows equal to plain DPO.
+
+#include "model/Generate.h"
+#include "model/UserModel.h"
+#include "objectives/Losses.h"
+#include "train/ObjectiveTerms.h"
+
+#include "TestFiles.h"
+#include "TestModels.h"
+
+#include <gtest/gtest.h>
+
+using namespace align::rt;
+using align::rt::testing::randomModel;
+using align::rt::testing::tinyConfig;
+
+namespace {
+
+UserModelSettings settings(const std::string &kind, int64_t tokens, bool generic = true) {
+  UserModelSettings s;
+  s.kind = kind;
+  s.tokens = tokens;
+  s.generic = generic;
+  s.clusters = 3;
+  return s;
+}
+
+std::vector<std::string> names(std::initializer_list<const char *> list) { return {list.begin(), list.end()}; }
+
+torch::Tensor randomTable(torch::Tensor &param, uint64_t seed) {
+  torch::NoGradGuard noGrad;
+  torch::manual_seed(seed);
+  param.copy_(torch::randn(param.sizes()));
+  return param;
+}
+
+} // namespace
+
+TEST(UserModel, IndividualIsGenericPlusOffset) {
+  const int64_t t = 2, d = 4;
+  UserModel users(settings("individual", t), names({"carol", "alice", "bob"}), d);
+  EXPECT_EQ(users->idOf("alice"), 1); // sorted names: ids do not depend on row order
+  EXPECT_EQ(users->idOf("bob"), 2);
+  EXPECT_EQ(users->idOf("carol"), 3);
+  EXPECT_EQ(users->idOf("dave"), 0); // unseen → generic
+  torch::Tensor table = randomTable(users->user_embedding, 1).view({4, t, d});
+  torch::Tensor e = users->forward(torch::tensor({0, 2, 3}, torch::kInt64));
+  ASSERT_EQ(e.sizes(), (std::vector<int64_t>{3, t, d}));
+  EXPECT_TRUE(torch::allclose(e[0], table[0]));
+  EXPECT_TRUE(torch::allclose(e[1], table[0] + table[2]));
+  EXPECT_TRUE(torch::allclose(e[2], table[0] + table[3]));
+
+  UserModel offsets(settings("individual", t, /*generic=*/false), names({"a", "b"}), d);
+  torch::Tensor rows = randomTable(offsets->user_embedding, 2).view({3, t, d});
+  EXPECT_TRUE(torch::allclose(offsets->forward(torch::tensor({2}, torch::kInt64))[0], rows[2]));
+}
+
+TEST(UserModel, ClusterMixesByUserSoftmax) {
+  const int64_t t = 2, d = 3;
+  UserModel users(settings("cluster", t), names({"a", "b"}), d);
+  torch::Tensor c = randomTable(users->cluster_embedding, 3).view({3, t * d});
+  torch::Tensor w = randomTable(users->user_weight, 4);
+  torch::Tensor e = users->forward(torch::tensor({1, 0}, torch::kInt64));
+  for (int64_t row = 0; row < 2; ++row) {
+    const int64_t id = row == 0 ? 1 : 0;
+    torch::Tensor expected = (torch::softmax(w[id], 0).unsqueeze(1) * c).sum(0).view({t, d});
+    EXPECT_TRUE(torch::allclose(e[row], expected, 1e-6, 1e-6));
+  }
+}
+
+TEST(UserModel, VocabInitCopiesDistinctEmbeddingRows) {
+  const int64_t t = 3, d = 5;
+  torch::Tensor embedding = torch::randn({40, d});
+  UserModelSettings s = settings("individual", t);
+  s.initSeed = 123;
+  UserModel users(s, names({"a", "b", "c"}), d);
+  users->initialize(embedding);
+  torch::Tensor rows = users->user_embedding;
+  std::set<int64_t> used;
+  for (int64_t r = 0; r < rows.size(0); ++r) {
+    torch::Tensor match = (embedding - rows[r]).abs().sum(1).eq(0).nonzero();
+    ASSERT_EQ(match.size(0), 1) << "row " << r << " is not a copy of one embedding row";
+    used.insert(match[0][0].item<int64_t>());
+  }
+  EXPECT_EQ(static_cast<int64_t>(used.size()), rows.size(0)); // without replacement
+  UserModel again(s, names({"a", "b", "c"}), d);
+  again->initialize(embedding);
+  EXPECT_TRUE(torch::equal(again->user_embedding, rows)); // seeded
+
+  s.init = "uniform";
+  s.initRange = 0.25;
+  UserModel uniform(s, names({"a"}), d);
+  uniform->initialize(embedding);
+  EXPECT_LE(uniform->user_embedding.abs().max().item<double>(), 0.25);
+
+  UserModelSettings tooMany = settings("individual", 20);
+  UserModel big(tooMany, names({"a", "b"}), d); // 60 rows from a 40-token vocabulary
+  EXPECT_THROW(big->initialize(embedding), Error);
+}
+
+TEST(UserModel, UnseenUsersAreGenericOrAnError) {
+  UserModelSettings s = settings("individual", 1);
+  s.unseenIsError = true;
+  UserModel strict(s, names({"a"}), 4);
+  EXPECT_EQ(strict->idOf("a"), 1);
+  try {
+    strict->idOf("zed");
+    FAIL() << "expected an error";
+  } catch (const Error &e) {
+    EXPECT_NE(std::string(e.what()).find("'zed'"), std::string::npos);
+  }
+}
+
+TEST(UserModel, SaveAndLoadRoundTrip) {
+  const std::string dir = align::rt::testing::scratchDir("users", "roundtrip");
+  UserModel users(settings("cluster", 2), names({"x", "y"}), 6);
+  randomTable(users->cluster_embedding, 5);
+  randomTable(users->user_weight, 6);
+  saveUserModel(users, dir);
+  UserModel loaded = loadUserModel(dir);
+  ASSERT_TRUE(loaded);
+  EXPECT_EQ(loaded->names, users->names);
+  EXPECT_EQ(loaded->settings.kind, "cluster");
+  torch::Tensor ids = torch::tensor({0, 1, 2}, torch::kInt64);
+  EXPECT_TRUE(torch::equal(loaded->forward(ids), users->forward(ids)));
+  EXPECT_FALSE(loadUserModel(align::rt::testing::scratchDir("users", "empty")));
+}
+
+TEST(SoftTokens, InsertedAfterBosAndDroppedFromTheOutput) {
+  CausalLM model = randomModel(tinyConfig(), 11);
+  torch::NoGradGuard noGrad;
+  const int64_t t = 3, d = model->config.hiddenSize;
+  torch::Tensor ids = torch::tensor({{1, 5, 9, 4, 7}, {1, 8, 8, 2, 0}}, torch::kInt64);
+  torch::Tensor soft = torch::randn({2, t, d});
+  torch::Tensor h = model->hidden(ids, soft);
+  ASSERT_EQ(h.sizes(), (std::vector<int64_t>{2, 5, d}));
+  // By hand: BOS, the soft tokens, the other ids; positions 0..T+S-1; keep positions T.. (row i predicts ids[i+1]).
+  torch::Tensor embedded = model->model->embed_tokens(ids);
+  torch::Tensor input = torch::cat({embedded.slice(1, 0, 1), soft, embedded.slice(1, 1)}, 1);
+  torch::Tensor positions = torch::arange(input.size(1), torch::kInt64).unsqueeze(0).expand({2, -1});
+  torch::Tensor full = model->model->forward(input, positions);
+  EXPECT_TRUE(torch::allclose(h, full.slice(1, t), 1e-5, 1e-5));
+  // No soft tokens: the plain forward.
+  EXPECT_TRUE(torch::allclose(model->hidden(ids, torch::Tensor()), model->hidden(ids)));
+  // Different user tokens change every prediction after BOS.
+  torch::Tensor other = model->hidden(ids, torch::randn({2, t, d}));
+  EXPECT_FALSE(torch::allclose(other.slice(1, 0, 1), h.slice(1, 0, 1)));
+}
+
+TEST(SoftTokens, GreedyGenerationWithUserTokensMatchesFullForwards) {
+  CausalLM model = randomModel(tinyConfig(), 12);
+  const int64_t t = 2;
+  torch::Tensor soft = torch::randn({1, t, model->config.hiddenSize});
+  std::vector<int64_t> prompt = {1, 17, 23, 5};
+  SamplingOptions greedy;
+  greedy.temperature = 0;
+  greedy.maxNewTokens = 6;
+  std::vector<int64_t> generated = generate(model, prompt, greedy, soft);
+  ASSERT_EQ(generated.size(), 6u);
+  std::vector<int64_t> sequence = prompt;
+  torch::NoGradGuard noGrad;
+  for (int64_t next : generated) {
+    torch::Tensor ids = torch::tensor(sequence, torch::kInt64).unsqueeze(0);
+    torch::Tensor logits = model->logits(ids, soft)[0][-1];
+    EXPECT_EQ(logits.argmax().item<int64_t>(), next);
+    sequence.push_back(next);
+  }
+}
+
+namespace {
+
+/// Examples of one pair each (sequences 2e, 2e + 1) with the given user ids, and random outputs.
+struct PairBatch {
+  std::vector<PreparedExample> examples;
+  std::vector<const PreparedExample *> pointers;
+  PolicyOutputs outputs;
+
+  explicit PairBatch(const std::vector<int64_t> &userIds, uint64_t seed = 7) {
+    torch::manual_seed(seed);
+    for (int64_t id : userIds) {
+      PreparedExample e;
+      e.sequences.resize(2);
+      e.pairs = {{0, 1}};
+      e.userId = id;
+      examples.push_back(e);
+    }
+    for (const PreparedExample &e : examples)
+      pointers.push_back(&e);
+    const int64_t n = 2 * static_cast<int64_t>(userIds.size());
+    outputs.tokenLogps = -torch::rand({n, 6}, torch::kFloat64) * 3;
+    outputs.tokenLogps.set_requires_grad(true);
+    outputs.responseTargets = torch::ones({n, 6}, torch::kBool);
+    outputs.responseTargets.slice(1, 0, 2).fill_(false);
+    outputs.allTargets = torch::ones({n, 6}, torch::kBool);
+    outputs.referenceLogps = -torch::rand({n}, torch::kFloat64) * 12;
+  }
+
+  /// Per-pair DPO losses (the formula's ℓ) for every example.
+  torch::Tensor perPairDpo(double beta) const {
+    torch::Tensor seq = sequenceLogprobs(outputs.tokenLogps, outputs.responseTargets);
+    torch::Tensor even = torch::arange(0, seq.size(0), 2), odd = even + 1;
+    PreferenceLogprobs logps{seq.index_select(0, even), seq.index_select(0, odd),
+                             outputs.referenceLogps.index_select(0, even), outputs.referenceLogps.index_select(0, odd)};
+    return dpoLoss(logps, beta).perExample;
+  }
+};
+
+double stepLoss(const std::vector<ObjectiveTerm> &terms, const PairBatch &b) {
+  return policyContribution(terms, countUnits(terms, b.pointers), b.pointers, b.outputs).loss.item<double>();
+}
+
+ObjectiveTerm baseTerm(double beta) {
+  ObjectiveTerm t;
+  t.beta = beta;
+  return t;
+}
+
+} // namespace
+
+TEST(PersonalizedDpo, MatchesTheFormula) {
+  PairBatch b({1, 0, 3, 0, 2, 1});
+  for (double alpha : {0.0, 0.3, 0.5, 1.0}) {
+    const std::vector<ObjectiveTerm> terms = expandTerm("pdpo", baseTerm(0.5), alpha);
+    ASSERT_EQ(terms.size(), 2u);
+    torch::Tensor isUser = torch::tensor(std::vector<int64_t>{1, 0, 1, 0, 1, 1}).to(torch::kBool);
+    const double expected = mixUserGeneric(b.perPairDpo(0.5), isUser, alpha).item<double>();
+    EXPECT_NEAR(stepLoss(terms, b), expected, 1e-12) << "alpha " << alpha;
+  }
+  // The mixing, written out: α·mean(users) + (1 − α)·mean(generic).
+  torch::Tensor l = b.perPairDpo(0.5);
+  const double byHand = 0.3 * (l[0] + l[2] + l[4] + l[5]).item<double>() / 4 + 0.7 * (l[1] + l[3]).item<double>() / 2;
+  EXPECT_NEAR(stepLoss(expandTerm("pdpo", baseTerm(0.5), 0.3), b), byHand, 1e-12);
+}
+
+TEST(PersonalizedDpo, DropsTheTermOfAKindTheBatchLacks) {
+  PairBatch b({2, 1, 3});
+  torch::Tensor l = b.perPairDpo(0.1);
+  // No generic row: α · mean(users) only, not renormalised.
+  EXPECT_NEAR(stepLoss(expandTerm("pdpo", baseTerm(0.1), 0.5), b), 0.5 * l.mean().item<double>(), 1e-12);
+  TermContribution c = policyContribution(expandTerm("pdpo", baseTerm(0.1), 0.5),
+                                          countUnits(expandTerm("pdpo", baseTerm(0.1), 0.5), b.pointers), b.pointers,
+                                          b.outputs);
+  c.loss.backward(); // the empty half still leaves a graph
+  EXPECT_EQ(c.sums.count("accuracy@generic"), 0u);
+  EXPECT_EQ(c.sums.count("accuracy@users"), 1u);
+}
+
+TEST(PersonalizedDpo, AlphaZeroOnDuplicatedRowsIsPlainDpo) {
+  // Three user rows and their generic duplicates; with α = 0 only the duplicates count, which are the rows
+  // plain DPO trains on: the same loss and the same gradient.
+  PairBatch plain({0, 0, 0}, 21);
+  PairBatch personal({0, 0, 0, 1, 2, 1}, 21);
+  {
+    torch::NoGradGuard noGrad;
+    personal.outputs.tokenLogps.slice(0, 0, 6).copy_(plain.outputs.tokenLogps);
+    personal.outputs.referenceLogps.slice(0, 0, 6).copy_(plain.outputs.referenceLogps);
+  }
+  ObjectiveTerm dpo = baseTerm(0.5);
+  dpo.kind = TermKind::DPO;
+  TermContribution a = policyContribution({dpo}, countUnits({dpo}, plain.pointers), plain.pointers, plain.outputs);
+  const auto pdpo = expandTerm("pdpo", baseTerm(0.5), 0.0);
+  TermContribution b = policyContribution(pdpo, countUnits(pdpo, personal.pointers), personal.pointers, personal.outputs);
+  EXPECT_EQ(a.loss.item<double>(), b.loss.item<double>());
+  a.loss.backward();
+  b.loss.backward();
+  EXPECT_TRUE(torch::equal(plain.outputs.tokenLogps.grad(), personal.outputs.tokenLogps.grad().slice(0, 0, 6)));
+  EXPECT_EQ(personal.outputs.tokenLogps.grad().slice(0, 6).abs().sum().item<double>(), 0.0);
+}
+
+TEST(PersonalizedDpo, FamilyAndErrors) {
+  auto ipo = expandTerm("pipo", baseTerm(0.5), 0.25);
+  EXPECT_EQ(ipo[0].kind, TermKind::IPO);
+  EXPECT_EQ(ipo[0].rows, UserRows::Users);
+  EXPECT_DOUBLE_EQ(ipo[0].weight, 0.25);
+  EXPECT_DOUBLE_EQ(ipo[1].weight, 0.75);
+  EXPECT_EQ(termLabel(ipo[1]), "ipo@generic");
+  EXPECT_EQ(expandTerm("psimpo", baseTerm(2), 0.5)[0].kind, TermKind::SimPO);
+  EXPECT_EQ(expandTerm("dpo", baseTerm(0.1), 0.5).size(), 1u);
+  EXPECT_THROW(expandTerm("pdpo", baseTerm(0.1), 1.5), Error);
+}
