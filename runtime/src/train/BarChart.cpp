@@ -75,7 +75,7 @@ std::string renderBarChartSvg(const std::string &title, const std::string &yLabe
   if (hi - lo < 1e-12)
     hi = lo + 1;
   const double step = tickStep(hi - lo, 5);
-  lo = std::floor(lo / step - 1e-9) * step;
+  lo = std::floor(lo / step + 1e-9) * step;
   hi = std::ceil(hi / step - 1e-9) * step;
   auto py = [&](double v) { return kTop + kPlotHeight - (v - lo) / (hi - lo) * kPlotHeight; };
 

@@ -51,6 +51,11 @@ TEST(BarChart, WritesCategoriesSeriesAndValues) {
   // Four bars plus the white background and two legend swatches.
   EXPECT_EQ(count(svg, "<rect"), 4u + 1u + 2u);
   EXPECT_EQ(count(svg, "<svg"), 1u);
+  // The axis starts at zero for non-negative values and ends at a round tick above the largest (ticks of 10).
+  EXPECT_EQ(svg.find(">-"), std::string::npos);
+  EXPECT_NE(svg.find(">0</text>"), std::string::npos);
+  EXPECT_NE(svg.find(">50</text>"), std::string::npos);
+  EXPECT_EQ(svg.find(">60</text>"), std::string::npos);
   EXPECT_EQ(count(svg, "<g>"), count(svg, "</g>"));
 }
 
