@@ -287,13 +287,6 @@ void TrainerEmitter::emitTerm(train::StageOp stage, train::LossOp loss, std::opt
   llvm::StringRef kind = train::stringifyLossKind(loss.getKind());
   if (!isExecutedLoss(kind))
     return reject(loss, kind);
-  // DSP's imitation term on a reward model reads an LM head the runtime's reward models do not keep yet.
-  if (kind == "imitation") {
-    bool scoresRewards = false;
-    stage->walk([&](train::ScoreOp) { scoresRewards = true; });
-    if (scoresRewards)
-      return reject(loss, "imitation on a reward model");
-  }
   // A second term of one kind in a sum gets its own keys: <stage>.objective.nll_2.*
   int seen = ++termCounts[kind];
   std::string key = stage.getSymName().str() + ".objective." + kind.str() + (seen > 1 ? "_" + std::to_string(seen) : "");

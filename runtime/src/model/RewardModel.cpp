@@ -10,6 +10,7 @@
 #include <nlohmann/json.hpp>
 
 #include <fstream>
+#include <map>
 #include <sstream>
 
 namespace align::rt {
@@ -58,19 +59,35 @@ torch::Tensor poolHidden(const torch::Tensor &hidden, const torch::Tensor &mask,
   return hidden.index({rows, index});
 }
 
-RewardModelImpl::RewardModelImpl(const ModelConfig &config, int64_t outputs, Pooling pooling)
-    : config(config), outputs(outputs), pooling(pooling) {
+RewardModelImpl::RewardModelImpl(const ModelConfig &config, int64_t outputs, Pooling pooling, bool lmHead)
+    : config(config), outputs(outputs), pooling(pooling), hasHead(lmHead) {
   if (outputs < 1)
     throw Error("a reward model needs at least one output");
   model = register_module("model", Decoder(config));
   score = register_module("score", torch::nn::Linear(torch::nn::LinearOptions(config.hiddenSize, outputs).bias(false)));
+  if (lmHead && !config.tieWordEmbeddings)
+    lm_head = register_module(
+        "lm_head", torch::nn::Linear(torch::nn::LinearOptions(config.hiddenSize, config.vocabSize).bias(false)));
+}
+
+torch::Tensor RewardModelImpl::hidden(const torch::Tensor &inputIds) {
+  torch::Tensor positions =
+      torch::arange(inputIds.size(1), inputIds.options()).unsqueeze(0).expand({inputIds.size(0), -1});
+  return model->forward(model->embed_tokens(inputIds), positions);
+}
+
+torch::Tensor RewardModelImpl::rewardsOf(const torch::Tensor &hidden, const torch::Tensor &mask) {
+  return score(poolHidden(hidden, mask, pooling));
 }
 
 torch::Tensor RewardModelImpl::forward(const torch::Tensor &inputIds, const torch::Tensor &mask) {
-  torch::Tensor positions =
-      torch::arange(inputIds.size(1), inputIds.options()).unsqueeze(0).expand({inputIds.size(0), -1});
-  torch::Tensor hidden = model->forward(model->embed_tokens(inputIds), positions);
-  return score(poolHidden(hidden, mask, pooling));
+  return rewardsOf(hidden(inputIds), mask);
+}
+
+torch::Tensor RewardModelImpl::headWeight() const {
+  if (!hasHead)
+    throw Error("this reward model has no language-model head (its checkpoint has no lm_head.weight)");
+  return lm_head ? lm_head->weight : model->embed_tokens->weight;
 }
 
 RewardModel rewardModelFrom(CausalLM &lm, int64_t outputs, Pooling pooling, uint64_t seed) {
@@ -79,6 +96,8 @@ RewardModel rewardModelFrom(CausalLM &lm, int64_t outputs, Pooling pooling, uint
   auto source = lm->model->named_parameters();
   for (auto &item : rm->model->named_parameters())
     item.value().copy_(source[item.key()]);
+  if (rm->lm_head) // tied configs share the embedding, copied above
+    rm->lm_head->weight.copy_(lm->headWeight());
   auto generator = at::make_generator<at::CPUGeneratorImpl>(seed);
   rm->score->weight.copy_(at::normal(0.0, 0.02, rm->score->weight.sizes(), generator, rm->score->weight.options()));
   return rm;
@@ -125,9 +144,12 @@ RewardModel loadRewardModel(const std::string &dir) {
       throw Error(configPath + ": field 'align_pooling': expected a string");
     pooling = parsePooling(j["align_pooling"].get<std::string>());
   }
-  RewardModel rm(config, outputs, pooling);
-  loadParametersStrict(*rm, readCheckpointTensors(dir), joinPath(dir, "model.safetensors"),
-                       [](const std::string &) { return false; });
+  std::map<std::string, torch::Tensor> tensors = readCheckpointTensors(dir);
+  // Ours keep the LM head (DSP's imitation term reads it); transformers' reward models have none.
+  const bool lmHead = config.tieWordEmbeddings || tensors.count("lm_head.weight") > 0;
+  RewardModel rm(config, outputs, pooling, lmHead);
+  loadParametersStrict(*rm, tensors, joinPath(dir, "model.safetensors"),
+                       [&](const std::string &name) { return name == "lm_head.weight" && config.tieWordEmbeddings; });
   return rm;
 }
 

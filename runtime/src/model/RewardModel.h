@@ -7,6 +7,10 @@
 //   eos   the final non-pad token (what transformers' sequence classification reads);
 //   mean  masked mean over non-pad tokens;   max  masked elementwise max.
 // One output is a scalar reward (Bradley–Terry, DSP); several are a multi-objective regression head (DPA).
+// Like DSP's LlamaRewardModel (decoder + reward_head + lm_head) it keeps the language-model head of the LM it
+// was made from, so one forward gives both the rewards and the token log-probs of DSP's imitation term; the
+// head is saved with the checkpoint (`lm_head.weight`, which transformers' *ForSequenceClassification ignores).
+// A checkpoint without one (a transformers reward model) loads without a head: imitation then is an Error.
 //
 //===----------------------------------------------------------------------===//
 #pragma once
@@ -25,19 +29,31 @@ const char *poolingName(Pooling pooling);
 torch::Tensor poolHidden(const torch::Tensor &hidden, const torch::Tensor &mask, Pooling pooling);
 
 struct RewardModelImpl : torch::nn::Module {
-  RewardModelImpl(const ModelConfig &config, int64_t outputs, Pooling pooling);
+  /// `lmHead`: keep a language-model head (untied configs get an `lm_head` module; tied ones read the
+  /// embedding, as CausalLM does).
+  RewardModelImpl(const ModelConfig &config, int64_t outputs, Pooling pooling, bool lmHead = true);
   /// Rewards [B, outputs] for input ids [B, T] with non-pad mask [B, T].
   torch::Tensor forward(const torch::Tensor &inputIds, const torch::Tensor &mask);
+  /// Final hidden states [B, T, H] (right padding; positions 0..T-1).
+  torch::Tensor hidden(const torch::Tensor &inputIds);
+  /// The score head on hidden states pooled with `mask`: [B, outputs].
+  torch::Tensor rewardsOf(const torch::Tensor &hidden, const torch::Tensor &mask);
+  bool hasLmHead() const { return hasHead; }
+  /// LM-head weight [vocab, hidden] (the embedding when tied); an Error when the model has no LM head.
+  torch::Tensor headWeight() const;
 
   ModelConfig config;
   int64_t outputs;
   Pooling pooling;
+  bool hasHead;
   Decoder model{nullptr};
   torch::nn::Linear score{nullptr};
+  torch::nn::Linear lm_head{nullptr}; ///< null when tied or absent
 };
 TORCH_MODULE(RewardModel);
 
-/// A reward model whose decoder (and embedding) is copied from `lm`, with a freshly initialised head.
+/// A reward model whose decoder, embedding and LM head are copied from `lm`, with a freshly initialised score
+/// head.
 RewardModel rewardModelFrom(CausalLM &lm, int64_t outputs, Pooling pooling, uint64_t seed);
 
 /// Loads a checkpoint directory written by saveRewardModel or by transformers' *ForSequenceClassification.

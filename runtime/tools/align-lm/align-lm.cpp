@@ -12,8 +12,12 @@
 //   align-lm generate --model DIR --prompt TEXT [--tokenizer ...] [--max-new-tokens N] [--temperature T]
 //                     [--top-p P] [--seed S]   (or --prompt-ids 1,2,3) → {"ids": [...], "text": ...}
 //   align-lm score-pairs --model RM_DIR --data FILE [--format dsp|pairwise] [--domain D] [--tokenizer ...]
-//       pair accuracy of a reward model (ties skipped), as JSON {"accuracy", "pairs", "correct", ...}.
-//   Common: --device cpu|cuda, --threads N.
+//                        [--split NAME=PCT --shuffle-seed S]
+//       pair accuracy of a reward model (ties skipped), as JSON {"accuracy", "pairs", "correct", ...}; with
+//       --domain also by rejected domain and over the cross-domain pairs (not against `normal`). --split
+//       scores only the split NAME of a recipe's `split NAME = PCT%` (same rows: same shuffle seed, default 0).
+//   Common: --device cpu|cuda, --threads N. logprobs and generate take --user ID: the P-RLHF user whose
+//   tokens the policy reads (the checkpoint's user_model.json; unknown users get the generic user).
 //
 // Errors (a malformed input line, a broken checkpoint) print `align-lm: error: ...` naming the file, line
 // and field, and exit 1.
@@ -21,7 +25,9 @@
 //===----------------------------------------------------------------------===//
 
 #include "align/rt/api.h"
+#include "data/Collate.h"
 #include "data/Examples.h"
+#include "tokenizer/Tokenizer.h"
 
 #include <nlohmann/json.hpp>
 
@@ -36,16 +42,16 @@ namespace {
 using align::rt::Error;
 
 const char *kUsage = R"(usage:
-  align-lm logprobs --model DIR --input FILE.jsonl [--tokenizer bytes|PATH] [--device cpu|cuda] [--threads N]
+  align-lm logprobs --model DIR --input FILE.jsonl [--tokenizer bytes|PATH] [--user ID] [--device cpu|cuda]
+                    [--threads N]
   align-lm init --preset tiny|small|medium --vocab N [--seed S] --out DIR
   align-lm init-reward --from LM_DIR [--outputs K] [--pooling last|eos|mean|max] [--seed S] --out DIR
   align-lm score --model RM_DIR --input FILE.jsonl [--tokenizer bytes|PATH] [--device cpu|cuda]
-  align-lm generate --model DIR (--prompt TEXT | --prompt-ids 1,2,3) [--tokenizer bytes|PATH]
-                    [--max-new-tokens N] [--temperature T] [--top-p P] [--seed S] [--device cpu|cuda]
-  align-lm generate --model DIR (--prompt TEXT | --prompt-ids 1,2,3) [--tokenizer bytes|PATH]
+  align-lm generate --model DIR (--prompt TEXT | --prompt-ids 1,2,3) [--tokenizer bytes|PATH] [--user ID]
                     [--max-new-tokens N] [--temperature T] [--top-p P] [--seed S] [--device cpu|cuda]
   align-lm score-pairs --model RM_DIR --data FILE [--format dsp|pairwise] [--domain D] [--tokenizer bytes|PATH]
-                       [--max-length N] [--device cpu|cuda]
+                       [--max-length N] [--max-prompt-length N] [--truncation left|right]
+                       [--split NAME=PCT --shuffle-seed S] [--device cpu|cuda]
 )";
 
 /// `--key value` pairs after the subcommand; every key must be one the subcommand knows.
@@ -146,8 +152,18 @@ std::vector<int64_t> rowIds(const std::string &line, const std::string &where, i
   return encodeText(*tokenizer, row["text"].get<std::string>(), addSpecial, 0);
 }
 
+/// --user ID: the P-RLHF user whose tokens the model reads (the checkpoint's user_model.json); a user it
+/// was not trained on is served as the generic user, and that is said on stderr.
+void selectUser(align::rt::LanguageModel &model, const std::map<std::string, std::string> &flags) {
+  auto user = flags.find("user");
+  if (user == flags.end())
+    return;
+  if (!model.selectUser(user->second))
+    std::cerr << "align-lm: user '" << user->second << "' was not seen in training; serving the generic user\n";
+}
+
 int logprobs(int argc, char **argv) {
-  auto flags = parseFlags(argc, argv, {"model", "input", "tokenizer", "device", "threads"});
+  auto flags = parseFlags(argc, argv, {"model", "input", "tokenizer", "device", "threads", "user"});
   applyCommon(flags);
   std::string inputPath = required(flags, "input");
   std::ifstream input(inputPath);
@@ -155,6 +171,7 @@ int logprobs(int argc, char **argv) {
     throw Error(inputPath + ": cannot read file");
   auto model = align::rt::LanguageModel::load(required(flags, "model"),
                                               align::rt::parseDevice(flags.count("device") ? flags["device"] : "cpu"));
+  selectUser(*model, flags);
   std::unique_ptr<align::rt::TextTokenizer> tokenizer;
   if (flags.count("tokenizer"))
     tokenizer = align::rt::TextTokenizer::open(flags["tokenizer"]);
@@ -202,10 +219,11 @@ double real(const std::map<std::string, std::string> &flags, const std::string &
 
 int generate(int argc, char **argv) {
   auto flags = parseFlags(argc, argv, {"model", "prompt", "prompt-ids", "tokenizer", "max-new-tokens", "temperature",
-                                       "top-p", "seed", "device", "threads"});
+                                       "top-p", "seed", "device", "threads", "user"});
   applyCommon(flags);
   auto model = align::rt::LanguageModel::load(required(flags, "model"),
                                               align::rt::parseDevice(flags.count("device") ? flags["device"] : "cpu"));
+  selectUser(*model, flags);
   auto tokenizer = align::rt::TextTokenizer::open(flags.count("tokenizer") ? flags["tokenizer"] : "bytes");
   std::vector<int64_t> prompt;
   if (flags.count("prompt-ids")) {
@@ -276,7 +294,9 @@ int score(int argc, char **argv) {
 
 /// Texts to score and the ordered pairs among them: `better` should out-score `worse`.
 struct Comparisons {
-  std::vector<std::string> texts;
+  // Prompt and responses of each example, tokenized together as the trainer does (the prompt is cut once,
+  // for the longest response); pairs index the responses in this order, example after example.
+  std::vector<std::pair<std::string, std::vector<std::string>>> examples;
   struct Pair {
     size_t better, worse;
     std::string group; // the other domain for DSP domain pairs; empty otherwise
@@ -289,7 +309,8 @@ struct Comparisons {
 /// (a `scored` source), or with `preferredDomain` DSP's raw {query, responses} list (`domain_pairs`, in
 /// the paper's "## Human:/## Assistant:" template); `pairwise` is TRL's {prompt, chosen, rejected}. Every
 /// two responses of an example with different scores make a pair; the texts scored are prompt + response.
-Comparisons readComparisons(const std::string &path, const std::string &format, const std::string &preferredDomain) {
+Comparisons readComparisons(const std::string &path, const std::string &format, const std::string &preferredDomain,
+                            const std::string &split, uint64_t shuffleSeed) {
   namespace data = align::rt::data;
   data::SourceSpec spec;
   spec.name = "--data";
@@ -308,19 +329,31 @@ Comparisons readComparisons(const std::string &path, const std::string &format, 
   if (!preferredDomain.empty() && format != "dsp")
     throw Error("--domain applies to --format dsp only");
 
+  // A recipe's `split NAME = PCT%` (data/Splits.h): the same rows, given the same shuffle seed.
+  std::string splitName = "train";
+  spec.shuffleSeed = shuffleSeed;
+  if (!split.empty()) {
+    const size_t eq = split.find('=');
+    char *end = nullptr;
+    const double percent = eq == std::string::npos ? 0 : std::strtod(split.c_str() + eq + 1, &end);
+    if (eq == std::string::npos || eq == 0 || !end || (*end != '\0' && std::string(end) != "%") || !(percent > 0) ||
+        !(percent < 100))
+      throw Error("--split " + split + ": expected NAME=PCT with 0 < PCT < 100 (e.g. eval=20%)");
+    align::rt::data::SplitSpec s;
+    s.name = split.substr(0, eq);
+    s.fraction = percent / 100.0;
+    spec.splits.push_back(s);
+    splitName = s.name;
+  }
+
   Comparisons out;
-  std::map<std::string, size_t> textIndex; // a domain query's preferred answer is scored once, not per pair
-  auto indexOf = [&](const std::string &text) {
-    auto [it, inserted] = textIndex.emplace(text, out.texts.size());
-    if (inserted)
-      out.texts.push_back(text);
-    return it->second;
-  };
+  size_t next = 0;
   data::LoadedSource loaded = data::loadSource(spec); // named: a range-for over a temporary's member dangles
-  for (const data::Example &ex : loaded.splits.at("train")) {
+  for (const data::Example &ex : loaded.splits.at(splitName)) {
     std::vector<size_t> ids;
-    for (const std::string &response : ex.responses)
-      ids.push_back(indexOf(ex.prompt + response));
+    out.examples.push_back({ex.prompt, ex.responses});
+    for (size_t i = 0; i < ex.responses.size(); ++i)
+      ids.push_back(next++);
     for (size_t a = 0; a < ids.size(); ++a)
       for (size_t b = a + 1; b < ids.size(); ++b) {
         if (ex.scores[a] == ex.scores[b])
@@ -335,20 +368,34 @@ Comparisons readComparisons(const std::string &path, const std::string &format, 
 }
 
 int scorePairs(int argc, char **argv) {
-  auto flags = parseFlags(argc, argv, {"model", "data", "format", "domain", "tokenizer", "max-length", "device", "threads"});
+  auto flags = parseFlags(argc, argv, {"model", "data", "format", "domain", "tokenizer", "max-length", "device", "threads",
+                                       "split", "shuffle-seed", "max-prompt-length", "truncation"});
   applyCommon(flags);
   auto scorer = openScorer(flags);
   if (scorer->outputs() != 1)
     throw Error("score-pairs needs a scalar reward model; this one has " + std::to_string(scorer->outputs()) + " outputs");
-  auto tokenizer = align::rt::TextTokenizer::open(flags.count("tokenizer") ? flags["tokenizer"] : "bytes");
+  const std::string tokenizerSpec = flags.count("tokenizer") ? flags["tokenizer"] : "bytes";
+  auto tokenizer = align::rt::TextTokenizer::open(tokenizerSpec);
   Comparisons data = readComparisons(required(flags, "data"), flags.count("format") ? flags["format"] : "dsp",
-                                     flags.count("domain") ? flags["domain"] : "");
-  int64_t maxLength = integer(flags, "max-length", 512);
+                                     flags.count("domain") ? flags["domain"] : "", flags.count("split") ? flags["split"] : "",
+                                     static_cast<uint64_t>(integer(flags, "shuffle-seed", 0)));
+  // The trainer's tokenization (data/Collate.h): [BOS] prompt response [EOS], the prompt cut to
+  // --max-prompt-length (default half of --max-length) from the --truncation end, the response's end cut.
+  align::rt::data::TokenizeOptions options;
+  options.maxLength = integer(flags, "max-length", 512);
+  options.maxPromptLength = integer(flags, "max-prompt-length", options.maxLength / 2);
+  const std::string truncation = flags.count("truncation") ? flags["truncation"] : "left";
+  if (truncation != "left" && truncation != "right")
+    throw Error("--truncation: expected left or right, got '" + truncation + "'");
+  options.truncateLeft = truncation == "left";
+  std::unique_ptr<align::rt::Tokenizer> textTokenizer =
+      tokenizerSpec == "bytes" ? align::rt::makeByteTokenizer() : align::rt::loadHfTokenizer(tokenizerSpec);
   std::vector<std::vector<int64_t>> sequences;
-  for (const std::string &text : data.texts)
-    sequences.push_back(encodeText(*tokenizer, text, /*addSpecial=*/true, maxLength));
+  for (const auto &[prompt, responses] : data.examples)
+    for (auto &t : align::rt::data::tokenizePromptResponses(*textTokenizer, prompt, responses, options))
+      sequences.push_back(std::move(t.ids));
   std::vector<std::vector<double>> rewards = scorer->score(sequences, tokenizer->padId());
-  size_t correct = 0;
+  size_t correct = 0, crossCorrect = 0, crossPairs = 0;
   std::map<std::string, std::pair<size_t, size_t>> byGroup; // group → (correct, pairs)
   for (const auto &pair : data.pairs) {
     bool right = rewards[pair.better][0] > rewards[pair.worse][0];
@@ -356,12 +403,20 @@ int scorePairs(int argc, char **argv) {
     if (!pair.group.empty()) {
       byGroup[pair.group].first += right;
       byGroup[pair.group].second += 1;
+      if (pair.group != "normal") { // DSP's cross-domain pairs: eval.json's accuracy_by_domain_cross
+        crossCorrect += right;
+        crossPairs += 1;
+      }
     }
   }
   nlohmann::json out{{"accuracy", data.pairs.empty() ? 0.0 : double(correct) / double(data.pairs.size())},
                      {"pairs", data.pairs.size()}, {"correct", correct}, {"ties_skipped", data.ties}};
   for (const auto &[group, counts] : byGroup)
     out["accuracy_against"][group] = double(counts.first) / double(counts.second);
+  if (crossPairs > 0) {
+    out["accuracy_cross"] = double(crossCorrect) / double(crossPairs);
+    out["pairs_cross"] = crossPairs;
+  }
   std::cout << out.dump() << '\n';
   return 0;
 }
