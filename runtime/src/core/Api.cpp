@@ -5,6 +5,7 @@
 #include "model/Checkpoint.h"
 #include "model/Generate.h"
 #include "model/RewardModel.h"
+#include "model/UserModel.h"
 #include "tokenizer/Tokenizer.h"
 
 #include <torch/torch.h>
@@ -34,6 +35,16 @@ static torch::Device torchDevice(Device device) { return device == Device::CUDA 
 struct LanguageModel::Impl {
   CausalLM model{nullptr};
   torch::Device device = torch::kCPU;
+  UserModel users{nullptr};
+  int64_t userId = 0; ///< the selected user (0: generic)
+
+  /// The selected user's tokens [1, T, hidden], undefined without a user model.
+  torch::Tensor softTokens() {
+    if (!users)
+      return {};
+    torch::NoGradGuard noGrad;
+    return users->forward(torch::tensor({userId}, torch::kInt64).to(device));
+  }
 };
 
 LanguageModel::LanguageModel(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
@@ -49,7 +60,24 @@ static std::unique_ptr<LanguageModel::Impl> place(CausalLM model, Device device)
 }
 
 std::unique_ptr<LanguageModel> LanguageModel::load(const std::string &dir, Device device) {
-  return std::unique_ptr<LanguageModel>(new LanguageModel(place(loadCausalLM(dir), device)));
+  auto impl = place(loadCausalLM(dir), device);
+  impl->users = loadUserModel(dir);
+  if (impl->users) {
+    impl->users->to(impl->device);
+    impl->users->eval();
+  }
+  return std::unique_ptr<LanguageModel>(new LanguageModel(std::move(impl)));
+}
+
+std::vector<std::string> LanguageModel::users() const {
+  return impl_->users ? impl_->users->names : std::vector<std::string>{};
+}
+
+bool LanguageModel::selectUser(const std::string &user) {
+  if (!impl_->users)
+    throw Error("this checkpoint has no user model (user_model.json), so it serves no users");
+  impl_->userId = user.empty() ? 0 : impl_->users->idOf(user);
+  return impl_->userId != 0;
 }
 
 std::unique_ptr<LanguageModel> LanguageModel::preset(const std::string &name, int64_t vocabSize, uint64_t seed,
@@ -64,7 +92,8 @@ std::vector<double> LanguageModel::tokenLogprobs(const std::vector<int64_t> &ids
     return {};
   torch::NoGradGuard noGrad;
   torch::Tensor input = torch::tensor(ids, torch::kInt64).unsqueeze(0).to(impl_->device);
-  torch::Tensor out = align::rt::tokenLogprobs(impl_->model, input).squeeze(0).to(torch::kCPU, torch::kFloat64);
+  torch::Tensor out =
+      align::rt::tokenLogprobs(impl_->model, input, impl_->softTokens()).squeeze(0).to(torch::kCPU, torch::kFloat64);
   return std::vector<double>(out.data_ptr<double>(), out.data_ptr<double>() + out.numel());
 }
 
@@ -80,7 +109,7 @@ std::vector<int64_t> LanguageModel::generate(const std::vector<int64_t> &prompt,
   options.seed = seed;
   if (eosId >= 0)
     options.eosId = eosId;
-  return align::rt::generate(impl_->model, prompt, options);
+  return align::rt::generate(impl_->model, prompt, options, impl_->softTokens());
 }
 
 int64_t LanguageModel::vocabSize() const { return impl_->model->config.vocabSize; }

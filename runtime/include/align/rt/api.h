@@ -45,6 +45,13 @@ public:
                                 double topP, uint64_t seed, int64_t eosId = -1) const;
   int64_t vocabSize() const;
 
+  /// P-RLHF: the users of the user model saved beside the checkpoint (user_model.json), empty without one.
+  std::vector<std::string> users() const;
+  /// Selects whose user tokens tokenLogprobs and generate read from now on. A user the model was not
+  /// trained on is served as the generic user, and the result is false; so is "" (the generic user).
+  /// An Error when the checkpoint has no user model.
+  bool selectUser(const std::string &user);
+
   struct Impl; // opaque: defined in runtime/src, where torch is
   explicit LanguageModel(std::unique_ptr<Impl> impl);
 
