@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # One recipe end to end: alignc build → trainer → a few steps per stage on tiny models → the files a run
 # leaves. Usage: run-recipe.sh BUILD_DIR RECIPE DATA_ROOT STEPS [extra trainer args]
-#   DATA_ROOT "generate" makes the project's own data (align-data) in the work directory;
+#   DATA_ROOT "generate" makes the project's own data (align-data sft-corpus and length-task, small) in the
+#   work directory;
 #   a DATA_ROOT that does not exist makes the test skip (exit 77): ../shared/data is beside CI's checkout,
 #   but the recipes must not depend on it anywhere else.
 set -euo pipefail
@@ -13,6 +14,7 @@ trap 'rm -rf "$work"' EXIT
 if [ "$data_root" = generate ]; then
   data_root=$work/data
   "$build/bin/align-data" sft-corpus --out "$data_root" --rows 200 >/dev/null
+  "$build/bin/align-data" length-task --out "$data_root" --pairs-per-user 20 --sft-rows 200 2>/dev/null
 elif [ ! -d "$data_root" ]; then
   echo "skipped: data root $data_root is absent"
   exit 77
@@ -27,4 +29,15 @@ done
 for file in metrics.jsonl metrics.csv curves.svg eval.json; do
   test -s "$work/out/$file" || { echo "missing $file"; exit 1; }
 done
+# P-RLHF: the user model is saved with the personalized policy, and eval.json has the per-group table.
+if [ "${name#pdpo_length}" != "$name" ]; then
+  test -s "$work/out/checkpoints/personalized/user_model.json" || { echo "missing the user model"; exit 1; }
+  python3 - "$work/out/eval.json" <<'PY'
+import json, sys
+e = json.load(open(sys.argv[1]))
+for stage in ("vanilla", "personalized"):
+    assert set(e[stage]["accuracy_by_group"]) == {"long", "short", "unseen"}, e[stage]
+    assert set(e[stage]["generated_length_by_group"]) == {"long", "short"}, e[stage]
+PY
+fi
 echo "ok: $name"
