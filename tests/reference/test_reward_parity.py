@@ -82,12 +82,13 @@ def test_score_pairs_accuracy_is_what_the_rewards_imply(tmp_path):
     scores = [[1.0, 0.0], [2.0, 0.0, 1.0], [0.5, 0.5]]
     data = tmp_path / "dsp.json"
     data.write_text(json.dumps([{"text": t, "score": s} for t, s in zip(texts, scores)]))
-    result = json.loads(run("score-pairs", "--model", tmp_path / "rm", "--data", data, "--max-length", "16"))
+    # Long enough that nothing is cut: score-pairs tokenizes as the trainer does (prompt cut first, then the
+    # response), which the trainer's own tests cover; here the pairing and the tie rule are the point.
+    result = json.loads(run("score-pairs", "--model", tmp_path / "rm", "--data", data, "--max-length", "64"))
 
-    # The same rewards through `score` on the same token ids: BOS + bytes + EOS, last 16 kept.
+    # The same rewards through `score` on the same token ids: BOS + bytes + EOS.
     def ids(text):
-        seq = [BOS, *text.encode("utf-8"), EOS]
-        return seq[-16:]
+        return [BOS, *text.encode("utf-8"), EOS]
     flat = [t for group in texts for t in group]
     inputs = tmp_path / "in.jsonl"
     inputs.write_text("".join(json.dumps({"input_ids": ids(t)}) + "\n" for t in flat))

@@ -88,6 +88,28 @@ void addPairMetrics(TermContribution &out, const torch::Tensor &chosen, const to
   out.sums["rejected_reward" + suffix] += rejected.to(torch::kFloat64).sum().item<double>() / units;
 }
 
+/// Raw per-group pair counts ("pairs#<group>", "correct#<group>") for examples with a `group`: a micro-batch
+/// does not know a group's share of the whole batch, so foldGroupCounts turns the sums into accuracies.
+void addGroupCounts(TermContribution &out, const std::vector<const PreparedExample *> &batch, UserRows rows,
+                    const torch::Tensor &chosen, const torch::Tensor &rejected) {
+  std::vector<const std::string *> groups; // per pair, in pairIndex's order
+  for (const PreparedExample *e : batch)
+    if (readsRows(rows, *e))
+      for (size_t p = 0; p < e->pairs.size(); ++p)
+        groups.push_back(&e->group);
+  bool any = false;
+  for (const std::string *g : groups)
+    any = any || !g->empty();
+  if (!any || static_cast<int64_t>(groups.size()) != chosen.numel())
+    return;
+  torch::Tensor correct = (chosen > rejected).to(torch::kCPU);
+  const bool *c = correct.data_ptr<bool>();
+  for (size_t i = 0; i < groups.size(); ++i) {
+    out.sums["pairs#" + *groups[i]] += 1;
+    out.sums["correct#" + *groups[i]] += c[i] ? 1 : 0;
+  }
+}
+
 std::string rowsSuffix(UserRows rows) {
   return rows == UserRows::Users ? "@users" : rows == UserRows::Generic ? "@generic" : "";
 }
@@ -120,6 +142,23 @@ const char *termName(TermKind kind) {
     if (kind == t.kind)
       return t.name;
   return "?";
+}
+
+void foldGroupCounts(std::map<std::string, double> &sums) {
+  std::map<std::string, double> accuracy;
+  for (auto it = sums.begin(); it != sums.end();) {
+    if (it->first.rfind("pairs#", 0) == 0) {
+      const std::string group = it->first.substr(6);
+      if (it->second > 0)
+        accuracy["accuracy/" + group] = sums["correct#" + group] / it->second;
+      it = sums.erase(it);
+    } else {
+      ++it;
+    }
+  }
+  for (auto it = sums.begin(); it != sums.end();)
+    it = it->first.rfind("correct#", 0) == 0 ? sums.erase(it) : std::next(it);
+  sums.insert(accuracy.begin(), accuracy.end());
 }
 
 std::string termLabel(const ObjectiveTerm &term) { return termName(term.kind) + rowsSuffix(term.rows); }
@@ -233,6 +272,7 @@ TermContribution policyContribution(const std::vector<ObjectiveTerm> &terms, con
       }
       addTerm(out, term, weightedShare(loss.perExample, pairs.weight, units));
       addPairMetrics(out, loss.chosenRewards, loss.rejectedRewards, units, rowsSuffix(term.rows));
+      addGroupCounts(out, batch, term.rows, loss.chosenRewards, loss.rejectedRewards);
       break;
     }
     case TermKind::NLL: {

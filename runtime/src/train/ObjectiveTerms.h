@@ -83,6 +83,10 @@ struct TermContribution {
 TermContribution policyContribution(const std::vector<ObjectiveTerm> &terms, const std::vector<double> &fullUnits,
                                     const std::vector<const PreparedExample *> &batch, const PolicyOutputs &outputs);
 
+/// Pairwise terms also sum "pairs#<group>" and "correct#<group>" for examples with a data `group`; this
+/// replaces those counts (summed over a whole batch or evaluation set) by "accuracy/<group>".
+void foldGroupCounts(std::map<std::string, double> &sums);
+
 /// The same for a reward model: `rewards` [N, K] for the N sequences of `batch`. An imitation term on a reward
 /// model also needs `tokenLogps`/`allTargets` from its LM head (undefined otherwise).
 TermContribution rewardContribution(const std::vector<ObjectiveTerm> &terms, const std::vector<double> &fullUnits,

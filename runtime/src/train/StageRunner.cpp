@@ -8,14 +8,12 @@
 #include "model/Checkpoint.h"
 #include "objectives/ChunkedLogprobs.h"
 #include "objectives/Losses.h"
-#include "train/PairMetrics.h"
 #include "train/Progress.h"
 #include "train/TrainState.h"
 
 #include <ATen/autocast_mode.h>
 
 #include <chrono>
-#include <set>
 #include <cmath>
 #include <sstream>
 
@@ -183,29 +181,6 @@ TermContribution microContribution(StageInputs &inputs, const std::vector<const 
   return policyContribution(inputs.terms, units, part, outputs);
 }
 
-/// Pair accuracy per data group (the `group` column) of an eval set, for curves per group; empty when the
-/// set has no pairs or fewer than two groups.
-std::map<std::string, double> groupAccuracy(StageInputs &inputs, const std::vector<PreparedExample> &examples,
-                                            torch::Device device) {
-  std::set<std::string> groups;
-  bool pairs = false;
-  for (const PreparedExample &e : examples)
-    groups.insert(e.group), pairs = pairs || !e.pairs.empty();
-  if (!pairs || groups.size() < 2)
-    return {};
-  torch::nn::Module &model = inputs.policy ? static_cast<torch::nn::Module &>(*inputs.policy)
-                                           : static_cast<torch::nn::Module &>(*inputs.reward);
-  const bool wasTraining = model.is_training();
-  model.eval();
-  auto rewards = sequenceRewards(examples, inputs.policy, inputs.reference, inputs.reward, inputs.padId,
-                                 inputs.schedule.microBatch > 0 ? inputs.schedule.microBatch : inputs.schedule.batch,
-                                 device, inputs.users);
-  model.train(wasTraining);
-  std::map<std::string, double> out = meanBy(judgePairs(examples, rewards), "group", &PairJudgement::correct);
-  out.erase("");
-  return out;
-}
-
 void saveFinalCheckpoint(StageInputs &inputs, const std::string &dir) {
   const std::string staged = dir + ".tmp";
   removeTree(staged);
@@ -264,6 +239,7 @@ std::map<std::string, double> evaluateStageLoss(StageInputs &inputs, const std::
   }
   model.train(wasTraining);
   totals["loss"] = loss;
+  foldGroupCounts(totals);
   return totals;
 }
 
@@ -346,8 +322,6 @@ StageResult runStage(StageInputs &inputs, const RunOptions &options, MetricsLog 
       if (examples.empty())
         continue;
       std::map<std::string, double> values = evaluateStageLoss(inputs, examples, device);
-      for (const auto &[group, accuracy] : groupAccuracy(inputs, examples, device))
-        values["accuracy/" + group] = accuracy;
       metrics.record({inputs.name, name, step, values});
       result.evaluation[name] = values;
       std::string line = "eval " + name + " at step " + std::to_string(step) + ":";
@@ -413,6 +387,7 @@ StageResult runStage(StageInputs &inputs, const RunOptions &options, MetricsLog 
       progress.update(position.step, loss, tokensPerSecond, lr);
       if (position.step % std::max<int64_t>(1, schedule.logEvery) == 0 || position.step == total) {
         std::map<std::string, double> values = sums;
+        foldGroupCounts(values);
         values["loss"] = loss;
         values["lr"] = lr;
         values["grad_norm"] = gradNorm;
