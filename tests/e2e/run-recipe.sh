@@ -32,6 +32,14 @@ done
 # P-RLHF: the user model is saved with the personalized policy, and eval.json has the per-group table.
 if [ "${name#pdpo_length}" != "$name" ]; then
   test -s "$work/out/checkpoints/personalized/user_model.json" || { echo "missing the user model"; exit 1; }
+  # align-lm serves a seen user's tokens, and an unknown user as the generic user (said on stderr).
+  "$build/bin/align-lm" generate --model "$work/out/checkpoints/personalized" --user u1 --prompt "Describe the owl." \
+    --max-new-tokens 8 >/dev/null
+  "$build/bin/align-lm" generate --model "$work/out/checkpoints/personalized" --user nobody --prompt "Hi." \
+    --max-new-tokens 4 2>&1 >/dev/null | grep -q "not seen in training" || { echo "unknown user not reported"; exit 1; }
+  if "$build/bin/align-lm" generate --model "$work/out/checkpoints/vanilla" --user u1 --prompt "Hi." 2>/dev/null; then
+    echo "--user on a checkpoint without a user model must fail"; exit 1
+  fi
   python3 - "$work/out/eval.json" <<'PY'
 import json, sys
 e = json.load(open(sys.argv[1]))
