@@ -225,9 +225,8 @@ void TrainerEmitter::checkAttach(train::AttachOp attach) {
   if (role == "users" && isExecutedUserModel(constructor)) {
     for (NamedAttribute entry : config) {
       llvm::StringRef key = entry.getName().getValue();
-      // PRISM's explicit user information, rendered into the prompt as text: UserModelSpec has no field.
-      if (key == "text")
-        return reject(attach, "users text");
+      if (key == "text" && !entry.getValue().isa<mlir::StringAttr>())
+        return reject(attach, "users text that is not a column name");
       if (!isExecutedUserModelParam(key))
         return reject(attach, "users parameter " + key);
     }

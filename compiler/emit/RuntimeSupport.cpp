@@ -64,9 +64,8 @@ bool isExecutedBreakdown(llvm::StringRef by) {
 bool isExecutedUserModel(llvm::StringRef constructor) { return among(constructor, {"individual", "cluster"}); }
 
 bool isExecutedUserModelParam(llvm::StringRef name) {
-  // UserModelSpec: tokens, generic, clusters (`k`), unseen, init. Explicit user information as text
-  // (`text: "column"`) has no field yet.
-  return among(name, {"tokens", "generic", "k", "unseen", "init"});
+  // UserModelSpec: tokens, generic, clusters (`k`), unseen, init, textColumn (`text: "column"`).
+  return among(name, {"tokens", "generic", "k", "unseen", "init", "text"});
 }
 
 bool isExecutedModelFamily(llvm::StringRef family) { return among(family, {"llama", "qwen2", "mistral", "hf"}); }

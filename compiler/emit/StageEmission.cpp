@@ -226,8 +226,8 @@ void TrainerEmitter::emitTrainedModel(const ResolvedModel &model, Location loc, 
 }
 
 void TrainerEmitter::emitUserModel(train::AttachOp users, const std::string &spec) {
-  // checkAttach has rejected what UserModelSpec cannot say (text:, other init kinds); the settings use the
-  // recipe's words: <users>.tokens, .generic, .k, .unseen, .init, .init_seed, .init_common, .init_range.
+  // checkAttach has rejected what UserModelSpec cannot say (other init kinds); the settings use the recipe's
+  // words: <users>.tokens, .generic, .k, .unseen, .text, .init, .init_seed, .init_common, .init_range.
   Location loc = users.getLoc();
   std::string name = "users";
   if (auto declared = users->getAttrOfType<mlir::StringAttr>("name"))
@@ -247,6 +247,8 @@ void TrainerEmitter::emitUserModel(train::AttachOp users, const std::string &spe
   if (auto unseen = config.getAs<mlir::StringAttr>("unseen"))
     w_.statement(field + "unseenIsError = " + w_.text(setting("unseen"), unseen.getValue(), loc) + " == \"error\"",
                  loc);
+  if (auto text = config.getAs<mlir::StringAttr>("text"))
+    w_.statement(field + "textColumn = " + w_.text(setting("text"), text.getValue(), loc), loc);
   auto init = config.getAs<mlir::DictionaryAttr>("init");
   if (!init)
     return;

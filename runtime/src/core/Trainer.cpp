@@ -122,6 +122,15 @@ UserModelSettings toUserSettings(const UserModelSpec &spec) {
   return s;
 }
 
+/// Rows whose user has textual information read it before the prompt (after BOS and the soft tokens):
+/// P-RLHF's explicit user information (papers.md §1.1, PRISM).
+std::vector<data::Example> withUserText(std::vector<data::Example> rows) {
+  for (data::Example &row : rows)
+    if (!row.userText.empty())
+      row.prompt = "User textual information: " + row.userText + "\n" + row.prompt;
+  return rows;
+}
+
 /// Gives each example its user's id; returns how many rows belong to users the model does not know.
 int64_t assignUserIds(std::vector<PreparedExample> &examples, const UserModel &users) {
   int64_t unseen = 0;
@@ -263,6 +272,21 @@ void Trainer::Impl::runStage(const StageSpec &spec) {
   const DataSpec &dataSpec = data.at(spec.data).spec;
   const PrepareOptions prepare = prepareOptions(inputs.terms, spec.schedule, data::parseSourceKind(dataSpec.kind));
   int64_t unused = 0;
+  // `text: "column"` of the users model: the data read that column too (reloaded if an earlier stage read it
+  // without); rows of known users get the text, their generic duplicates do not.
+  const bool userText = spec.users.enabled && !spec.users.textColumn.empty();
+  if (userText) {
+    std::vector<std::string> names = {spec.data};
+    for (const std::string &more : spec.alsoOn)
+      names.push_back(more.substr(0, more.find('.')));
+    for (const std::string &name : names) {
+      auto entry = data.find(name);
+      if (entry != data.end() && entry->second.spec.columns["user_text"] != spec.users.textColumn) {
+        entry->second.spec.columns["user_text"] = spec.users.textColumn;
+        entry->second.loaded.reset();
+      }
+    }
+  }
   std::vector<data::Example> trainRows = split(spec.data, spec.split);
   for (const std::string &more : spec.alsoOn) {
     const size_t dot = more.find('.');
@@ -272,7 +296,7 @@ void Trainer::Impl::runStage(const StageSpec &spec) {
     const std::vector<data::Example> &rows = split(name, part);
     trainRows.insert(trainRows.end(), rows.begin(), rows.end());
   }
-  inputs.train = prepareExamples(trainRows, tokenizer, prepare, &unused);
+  inputs.train = prepareExamples(userText ? withUserText(trainRows) : trainRows, tokenizer, prepare, &unused);
   if (unused > 0)
     std::fprintf(stderr, "[%s] %lld examples of %s.%s give the objective nothing to read (e.g. tied scores); left out\n",
                  spec.name.c_str(), static_cast<long long>(unused), spec.data.c_str(), spec.split.c_str());
@@ -282,7 +306,8 @@ void Trainer::Impl::runStage(const StageSpec &spec) {
   for (const std::string &name : trainedData)
     for (const auto &[splitName, rows] : loadData(name).splits)
       if (splitName != "train" && splitName != spec.split && !rows.empty())
-        inputs.evalSets[name + "." + splitName] = prepareExamples(rows, tokenizer, prepare, nullptr);
+        inputs.evalSets[name + "." + splitName] =
+            prepareExamples(userText ? withUserText(rows) : rows, tokenizer, prepare, nullptr);
 
   // The model: from an earlier stage's result, or from its declaration.
   const StageRecord *from = spec.initFrom.empty() ? nullptr : stageRecord(spec.initFrom);
@@ -318,6 +343,13 @@ void Trainer::Impl::runStage(const StageSpec &spec) {
     inputs.users = UserModel(toUserSettings(spec.users), std::vector<std::string>(trainedUsers.begin(), trainedUsers.end()),
                              inputs.policy->config.hiddenSize);
     inputs.users->initialize(inputs.policy->model->embed_tokens->weight);
+    if (userText) {
+      int64_t withText = 0;
+      for (const data::Example &row : trainRows)
+        withText += row.userText.empty() ? 0 : 1;
+      std::fprintf(stderr, "[%s] %lld of %zu training rows read their user's text (column '%s')\n", spec.name.c_str(),
+                   static_cast<long long>(withText), trainRows.size(), spec.users.textColumn.c_str());
+    }
     assignUserIds(inputs.train, inputs.users);
     for (auto &[name, examples] : inputs.evalSets)
       if (const int64_t unseen = assignUserIds(examples, inputs.users))
@@ -328,9 +360,15 @@ void Trainer::Impl::runStage(const StageSpec &spec) {
     // The P-DPO family trains every row of a user i != 0 a second time as the generic user 0 (the compiler's
     // duplicate-generic-rows decision); the copies follow the originals, and batches are shuffled.
     const size_t originals = inputs.train.size();
+    std::vector<PreparedExample> plain;
+    if (userText) {
+      plain = prepareExamples(trainRows, tokenizer, prepare, nullptr);
+      if (plain.size() != originals)
+        throw Error(spec.location + ": the rows without user text prepare differently from those with it");
+    }
     for (size_t i = 0; i < originals; ++i)
       if (inputs.train[i].userId != 0) {
-        PreparedExample copy = inputs.train[i];
+        PreparedExample copy = userText ? plain[i] : inputs.train[i];
         copy.userId = 0;
         copy.index = static_cast<int64_t>(inputs.train.size());
         inputs.train.push_back(std::move(copy));
@@ -350,7 +388,8 @@ void Trainer::Impl::runStage(const StageSpec &spec) {
               << " micro_batch=" << spec.schedule.microBatch << " seed=" << spec.schedule.seed
               << " lr=" << spec.schedule.lr << " max_length=" << spec.schedule.maxLength;
   if (spec.users.enabled)
-    fingerprint << " users=" << spec.users.kind << "/" << spec.users.tokens << "/" << trainedUsers.size();
+    fingerprint << " users=" << spec.users.kind << "/" << spec.users.tokens << "/" << trainedUsers.size()
+                << (userText ? " user_text=" + spec.users.textColumn : "");
   inputs.fingerprint = fingerprint.str();
 
   RunOptions run;
@@ -406,6 +445,8 @@ std::map<std::string, std::map<std::string, std::map<std::string, double>>> Trai
       // By group, rows of users the stage did not train on form the group "unseen": that is what a user
       // model serves them with (the generic user), and what a model without one never saw.
       std::vector<data::Example> rows = split(eval.data, eval.split);
+      if (!stage.spec.users.textColumn.empty())
+        rows = withUserText(std::move(rows));
       int64_t unseenRows = 0;
       for (data::Example &row : rows)
         if (!stage.trainedUsers.empty() && !row.user.empty() && !stage.trainedUsers.count(row.user)) {

@@ -221,6 +221,11 @@ private:
       base_.domain = r_.id(c);
     if (!(c = optionalColumn("group")).empty())
       base_.group = r_.id(c);
+    if (!(c = optionalColumn("user_text")).empty()) {
+      const Json *v = r_.find(c);
+      if (v && !v->is_null())
+        base_.userText = r_.string(c);
+    }
     if (!(c = optionalColumn("weight")).empty()) {
       base_.weight = r_.number(r_.require(c), c);
       if (base_.weight < 0)

@@ -77,6 +77,9 @@ struct Example {
   std::vector<double> ratings;        ///< rated: one per objective, NaN where missing/null
   std::string user, annotator, domain, group; ///< "" when the recipe names no such column
   std::string versus;                 ///< domain_pairs: the domain of the other (rejected) response
+  /// The user's textual information (a users model's `text:` column, PRISM's "explicit" user information);
+  /// "" when the recipe names none or the row has none (missing or null).
+  std::string userText;
   double weight = 1.0;
   std::string file;
   int64_t line = 0;

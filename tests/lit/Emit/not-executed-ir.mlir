@@ -83,9 +83,9 @@ train.program @declarations {
   // DECLS: declarations.mlir:[[@LINE+1]]:8: error: 'data parameter encoding' is not executed by the runtime yet
   %e = train.load_data "e" from "sft" {path = "e.jsonl", encoding = "latin1"} splits ["train"]
   %lm = train.load_model "lm" from "llama" {preset = "tiny", seed = 0 : i64, tokenizer = "tok", tokenizer_kind = "bytes", tokenizer_spec = "bytes"}
-  // A user model with explicit user information as text (the model itself is executed: Emit/users.mlir).
-  // DECLS: declarations.mlir:[[@LINE+1]]:9: error: 'users text' is not executed by the runtime yet
-  %pu = train.attach "users" "cluster" to %lm {k = 4 : i64, text = "bio"}
+  // Explicit user information must name a column (the model itself is executed: Emit/users.mlir).
+  // DECLS: declarations.mlir:[[@LINE+1]]:9: error: 'users text that is not a column name' is not executed by the runtime yet
+  %pu = train.attach "users" "cluster" to %lm {k = 4 : i64, text = 3 : i64}
 }
 
 //--- frozen-scorer.mlir

@@ -14,7 +14,7 @@ train.program @lora_users {
   %lm = train.load_model "lm" from "llama" {preset = "tiny", seed = 0 : i64, tokenizer = "tok", tokenizer_kind = "bytes", tokenizer_spec = "bytes"}
   %ref = train.load_model "ref" from "llama" {preset = "tiny", seed = 0 : i64, tokenizer = "tok", tokenizer_kind = "bytes", tokenizer_spec = "bytes"}
   %prefs = train.load_data "prefs" from "pairwise" {columns = {user = "uid"}, path = "p.jsonl"} splits ["train"]
-  %people = train.attach "users" "cluster" to %lm {k = 3 : i64, tokens = 4 : i64, unseen = "error", init = {kind = "uniform", range = 2.5e-01 : f64, seed = 9 : i64}} attributes {name = "people"}
+  %people = train.attach "users" "cluster" to %lm {k = 3 : i64, tokens = 4 : i64, unseen = "error", text = "bio", init = {kind = "uniform", range = 2.5e-01 : f64, seed = 9 : i64}} attributes {name = "people"}
   %pi = train.attach "adapter" "lora" to %people {r = 8 : i64, alpha = 16.0 : f64, dropout = 0.0 : f64, targets = ["q_proj", "v_proj"]} attributes {name = "lora8"}
   // LORA-LABEL: // stage pipo
   // LORA:      pipo_stage.model = "lm";
@@ -26,6 +26,7 @@ train.program @lora_users {
   // LORA-NEXT: pipo_stage.users.tokens = t.integer("people.tokens", 4);
   // LORA-NEXT: pipo_stage.users.clusters = t.integer("people.k", 3);
   // LORA-NEXT: pipo_stage.users.unseenIsError = t.text("people.unseen", "error") == "error";
+  // LORA-NEXT: pipo_stage.users.textColumn = t.text("people.text", "bio");
   // LORA-NEXT: pipo_stage.users.init = t.text("people.init", "uniform");
   // LORA-NEXT: pipo_stage.users.initSeed = static_cast<std::uint64_t>(t.integer("people.init_seed", 9));
   // LORA-NEXT: pipo_stage.users.initRange = t.number("people.init_range", 0.25);
@@ -95,9 +96,9 @@ train.program @psimpo {
 train.program @errors {
   %lm = train.load_model "lm" from "llama" {preset = "tiny", seed = 0 : i64, tokenizer = "tok", tokenizer_kind = "bytes", tokenizer_spec = "bytes"}
   %prefs = train.load_data "prefs" from "pairwise" {columns = {user = "uid"}, path = "p.jsonl"} splits ["train"]
-  // Explicit user information as text (PRISM): UserModelSpec has no field for it.
-  // ERRORS-DAG: errors.mlir:[[@LINE+1]]:9: error: 'users text' is not executed by the runtime yet
-  %pi = train.attach "users" "individual" to %lm {tokens = 1 : i64, text = "bio"}
+  // An unknown user-model parameter.
+  // ERRORS-DAG: errors.mlir:[[@LINE+1]]:9: error: 'users parameter colour' is not executed by the runtime yet
+  %pi = train.attach "users" "individual" to %lm {tokens = 1 : i64, colour = "bio"}
   // A personalized reward model (P-RM): users on a reward head, trained with pbt.
   %rm = train.attach "reward_head" "scalar" to %lm {outputs = 1 : i64, pooling = "last"}
   // ERRORS-DAG: errors.mlir:[[@LINE+1]]:10: error: 'users on a reward model' is not executed by the runtime yet

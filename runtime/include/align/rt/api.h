@@ -204,6 +204,10 @@ struct UserModelSpec {
   int64_t initCommon = 0;          ///< vocab: draw only from the first N token ids (0: all)
   double initRange = 0.5;
   bool unseenIsError = false;      ///< `unseen: error`: a user not seen in training is an error, not generic
+  /// `text: "column"`: the user's textual information (PRISM's explicit user information), read after the
+  /// soft tokens as "User textual information: TEXT\n" before the prompt — not on the generic duplicates,
+  /// as in the authors' code. "" for none.
+  std::string textColumn;
 };
 
 struct StageSpec {
