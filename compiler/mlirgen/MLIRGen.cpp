@@ -15,6 +15,9 @@
 #include "mlir/IR/Builders.h"
 #include "mlir/IR/MLIRContext.h"
 
+#include "llvm/Support/FileSystem.h"
+#include "llvm/Support/Path.h"
+
 #include <optional>
 
 using namespace mlir;
@@ -65,12 +68,32 @@ private:
     return mlirgen::fieldsAttr(context_, d.params, schema::find(ast::declKindName(d.kind), d.constructor), skip);
   }
 
+  /// Tokenizer files and checkpoints ship with recipes, not with data: a relative `path` / `checkpoint` names a
+  /// file beside the recipe, so it is made absolute against the recipe file's directory here, where the file is
+  /// known. Data paths stay relative to the trainer's --data-root.
+  DictionaryAttr besideRecipe(DictionaryAttr params, ArrayRef<StringRef> keys) {
+    NamedAttrList entries(params);
+    for (StringRef key : keys) {
+      auto path = params.getAs<StringAttr>(key);
+      if (!path || path.getValue().empty() || llvm::sys::path::is_absolute(path.getValue()) || file_ == "-" ||
+          file_ == "<stdin>")
+        continue;
+      SmallString<256> resolved(file_);
+      llvm::sys::fs::make_absolute(resolved);
+      llvm::sys::path::remove_filename(resolved);
+      llvm::sys::path::append(resolved, path.getValue());
+      llvm::sys::path::remove_dots(resolved, /*remove_dot_dot=*/true);
+      entries.set(key, str(resolved));
+    }
+    return entries.getDictionary(&context_);
+  }
+
   void declOp(const ast::Decl &d) {
     Location l = loc(d.range);
     StringAttr name = str(d.name), ctor = str(d.constructor);
     switch (d.kind) {
     case ast::DeclKind::Tokenizer:
-      builder_.create<recipe::TokenizerOp>(l, name, ctor, params(d));
+      builder_.create<recipe::TokenizerOp>(l, name, ctor, besideRecipe(params(d), {"path"}));
       return;
     case ast::DeclKind::Users:
       builder_.create<recipe::UsersOp>(l, name, ctor, params(d));
@@ -82,7 +105,8 @@ private:
       builder_.create<recipe::AdapterOp>(l, name, ctor, params(d));
       return;
     case ast::DeclKind::Model:
-      builder_.create<recipe::ModelOp>(l, name, ctor, paramRef(d, "tokenizer"), params(d, {"tokenizer"}));
+      builder_.create<recipe::ModelOp>(l, name, ctor, paramRef(d, "tokenizer"),
+                                       besideRecipe(params(d, {"tokenizer"}), {"path", "checkpoint"}));
       return;
     case ast::DeclKind::Reward:
       builder_.create<recipe::RewardOp>(l, name, ctor, paramRef(d, "base"), params(d, {"base"}));

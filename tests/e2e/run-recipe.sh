@@ -48,4 +48,30 @@ for stage in ("vanilla", "personalized"):
     assert set(e[stage]["generated_length_by_group"]) == {"long", "short"}, e[stage]
 PY
 fi
+# DSP: every checkpoint carries the recipe's tokenizer.json, and align-lm score-pairs (reading it from there)
+# reproduces eval.json's held-out accuracy of the last customized stage — the same rows when the trainer ran
+# with --eval-limit N (score-pairs --limit N).
+if [ "${name#dsp_}" != "$name" ]; then
+  for stage in $("$work/trainer" --help | sed -n 's/^stages: //p'); do
+    cmp -s "$work/out/checkpoints/$stage/tokenizer.json" "$(dirname "$recipe")/tokenizers/dsp-bpe.json" ||
+      { echo "checkpoint of stage $stage lacks the recipe's tokenizer.json"; exit 1; }
+  done
+  limit=0
+  for ((i = 1; i <= $#; i++)); do [ "${!i}" = --eval-limit ] && { j=$((i + 1)); limit=${!j}; }; done
+  stage=$("$work/trainer" --help | sed -n 's/^stages: //p' | tr ' ' '\n' | grep '^customized' | tail -1)
+  # The stage's own domain: the group of its accuracy that is not helpful/harmless/WebGPT.
+  domain=$(python3 -c 'import json,sys; e=json.load(open(sys.argv[1]))[sys.argv[2]]; print(*{g for k, v in e.items() if k.startswith("accuracy_by_") for g in v} - {"helpful", "harmless", "webgpt"})' "$work/out/eval.json" "$stage")
+  "$build/bin/align-lm" score-pairs --model "$work/out/checkpoints/$stage" --data "$data_root/dsp/domain_specific_preference.json" \
+    --domain "$domain" --split eval=20% --limit "$limit" --max-length 512 --threads 2 > "$work/score-pairs.json"
+  python3 - "$work/out/eval.json" "$stage" "$work/score-pairs.json" <<'PY'
+import json, sys
+e = json.load(open(sys.argv[1]))[sys.argv[2]]
+s = json.load(open(sys.argv[3]))
+dsp = [(k, g) for k, v in e.items() if k.startswith("accuracy_by_") for g in v if g not in ("helpful", "harmless", "webgpt")]
+(whole, group), = [(k, g) for k, g in dsp if not k.endswith("_cross")]
+assert abs(e[whole][group] - s["accuracy"]) < 1e-9, (e[whole][group], s)
+assert abs(e[whole + "_cross"][group] - s["accuracy_cross"]) < 1e-9, (e[whole + "_cross"][group], s)
+print(f"score-pairs reproduces eval.json: {s['accuracy']:.4f} / cross {s['accuracy_cross']:.4f} on {s['pairs']} pairs")
+PY
+fi
 echo "ok: $name"

@@ -48,6 +48,45 @@ void removeTree(const std::string &path) {
     ::nftw(path.c_str(), removeEntry, 16, FTW_DEPTH | FTW_PHYS);
 }
 
+void copyFile(const std::string &from, const std::string &to) {
+  int in = ::open(from.c_str(), O_RDONLY);
+  if (in < 0)
+    throw Error(from + ": cannot open: " + std::strerror(errno));
+  int out = ::open(to.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+  if (out < 0) {
+    int err = errno;
+    ::close(in);
+    throw Error(to + ": cannot create: " + std::strerror(err));
+  }
+  char buffer[1 << 16];
+  for (;;) {
+    ssize_t n = ::read(in, buffer, sizeof buffer);
+    if (n == 0)
+      break;
+    if (n < 0 && errno == EINTR)
+      continue;
+    if (n < 0) {
+      int err = errno;
+      ::close(in), ::close(out);
+      throw Error(from + ": read failed: " + std::strerror(err));
+    }
+    for (ssize_t done = 0; done < n;) {
+      ssize_t w = ::write(out, buffer + done, static_cast<size_t>(n - done));
+      if (w < 0 && errno == EINTR)
+        continue;
+      if (w < 0) {
+        int err = errno;
+        ::close(in), ::close(out);
+        throw Error(to + ": write failed: " + std::strerror(err));
+      }
+      done += w;
+    }
+  }
+  ::close(in);
+  if (::close(out) != 0)
+    throw Error(to + ": write failed: " + std::strerror(errno));
+}
+
 void syncPath(const std::string &path) {
   int fd = ::open(path.c_str(), O_RDONLY);
   if (fd < 0)

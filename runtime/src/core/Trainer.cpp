@@ -230,6 +230,12 @@ const std::vector<data::Example> &Trainer::Impl::split(const std::string &dataNa
   return it->second;
 }
 
+std::vector<data::Example> Trainer::Impl::limitedForEval(const std::vector<data::Example> &rows) const {
+  if (options.evalLimit <= 0 || static_cast<int64_t>(rows.size()) <= options.evalLimit)
+    return rows;
+  return {rows.begin(), rows.begin() + options.evalLimit};
+}
+
 Tokenizer &Trainer::Impl::tokenizerOf(const std::string &model) {
   auto m = models.find(model);
   if (m == models.end())
@@ -305,9 +311,11 @@ void Trainer::Impl::runStage(const StageSpec &spec) {
     trainedData.push_back(more.substr(0, more.find('.')));
   for (const std::string &name : trainedData)
     for (const auto &[splitName, rows] : loadData(name).splits)
-      if (splitName != "train" && splitName != spec.split && !rows.empty())
+      if (splitName != "train" && splitName != spec.split && !rows.empty()) {
+        std::vector<data::Example> held = limitedForEval(rows);
         inputs.evalSets[name + "." + splitName] =
-            prepareExamples(userText ? withUserText(rows) : rows, tokenizer, prepare, nullptr);
+            prepareExamples(userText ? withUserText(std::move(held)) : held, tokenizer, prepare, nullptr);
+      }
 
   // The model: from an earlier stage's result, or from its declaration.
   const StageRecord *from = spec.initFrom.empty() ? nullptr : stageRecord(spec.initFrom);
@@ -330,6 +338,8 @@ void Trainer::Impl::runStage(const StageSpec &spec) {
   }
   if (!spec.reference.empty())
     inputs.reference = referenceModel(spec.reference, spec.location);
+  if (auto file = tokenizerFiles.find(modelSpec.tokenizer); file != tokenizerFiles.end())
+    inputs.tokenizerFile = file->second;
   std::set<std::string> trainedUsers;
   for (const data::Example &e : trainRows)
     if (!e.user.empty())
@@ -417,6 +427,9 @@ void Trainer::Impl::runStage(const StageSpec &spec) {
 std::map<std::string, std::map<std::string, std::map<std::string, double>>> Trainer::Impl::evaluateAll() {
   std::map<std::string, std::map<std::string, std::map<std::string, double>>> out;
   std::set<std::string> unseenReported;
+  if (options.evalLimit > 0 && !evals.empty())
+    std::fprintf(stderr, "[eval] --eval-limit %lld: each evaluation reads at most the first %lld rows of its split\n",
+                 static_cast<long long>(options.evalLimit), static_cast<long long>(options.evalLimit));
   for (const StageRecord &stage : stages) {
     Tokenizer &tokenizer = tokenizerOf(stage.spec.model);
     CausalLM policy{nullptr}, reference{nullptr};
@@ -444,7 +457,7 @@ std::map<std::string, std::map<std::string, std::map<std::string, double>>> Trai
         continue;
       // By group, rows of users the stage did not train on form the group "unseen": that is what a user
       // model serves them with (the generic user), and what a model without one never saw.
-      std::vector<data::Example> rows = split(eval.data, eval.split);
+      std::vector<data::Example> rows = limitedForEval(split(eval.data, eval.split));
       if (!stage.spec.users.textColumn.empty())
         rows = withUserText(std::move(rows));
       int64_t unseenRows = 0;
@@ -601,6 +614,8 @@ bool Trainer::flag(const std::string &key, bool recipeValue) {
 
 void Trainer::tokenizer(const std::string &name, const std::string &spec) {
   impl_->tokenizers[name] = spec == "bytes" ? makeByteTokenizer() : loadHfTokenizer(impl_->resolvePath(spec));
+  if (spec != "bytes")
+    impl_->tokenizerFiles[name] = impl_->resolvePath(spec);
 }
 
 void Trainer::model(const std::string &name, const ModelSpec &spec) {

@@ -29,6 +29,7 @@ struct TrainerOptions {
   std::string device = "cpu";
   int threads = 0;
   int64_t steps = 0;
+  int64_t evalLimit = 0; ///< --eval-limit: > 0 keeps the first N rows of every split evaluated
   bool resume = false;
   std::map<std::string, std::string> sets; ///< --set KEY=VALUE
 };
@@ -40,6 +41,7 @@ struct Trainer::Impl {
   std::unique_ptr<MetricsLog> metrics;
 
   std::map<std::string, std::unique_ptr<Tokenizer>> tokenizers;
+  std::map<std::string, std::string> tokenizerFiles; ///< tokenizer name → its tokenizer.json (none for bytes)
   std::map<std::string, ModelSpec> models;
   struct DataEntry {
     DataSpec spec;
@@ -60,6 +62,8 @@ struct Trainer::Impl {
   const std::string *override(const std::string &key);
   const data::LoadedSource &loadData(const std::string &name);
   const std::vector<data::Example> &split(const std::string &data, const std::string &split);
+  /// The first --eval-limit rows of a held-out split (all of them without the option).
+  std::vector<data::Example> limitedForEval(const std::vector<data::Example> &rows) const;
   Tokenizer &tokenizerOf(const std::string &model);
   const StageRecord *stageRecord(const std::string &name) const;
   std::string resolvePath(const std::string &path) const;

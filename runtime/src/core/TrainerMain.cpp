@@ -1,6 +1,6 @@
 //===- TrainerMain.cpp - The command line of a generated trainer ----------===//
 //
-//   TRAINER [--out DIR] [--data-root DIR] [--set KEY=VALUE]... [--steps N] [--resume DIR]
+//   TRAINER [--out DIR] [--data-root DIR] [--set KEY=VALUE]... [--steps N] [--eval-limit N] [--resume DIR]
 //           [--device cpu|cuda] [--threads N] [--help]
 //
 // Runs the recipe's body, then computes the eval block for every stage into OUT/eval.json and prints a
@@ -33,6 +33,7 @@ void printHelp(const RecipeInfo &recipe, const char *program) {
   std::printf("  --data-root DIR    prefix of the recipe's relative data paths (default: .)\n");
   std::printf("  --set KEY=VALUE    replace a value the recipe names (keys below)\n");
   std::printf("  --steps N          optimizer steps per stage, replacing epochs/steps\n");
+  std::printf("  --eval-limit N     evaluate on at most the first N rows of each held-out split (quick runs)\n");
   std::printf("  --resume DIR       continue an interrupted run in DIR\n");
   std::printf("  --device cpu|cuda  (default: cpu)\n");
   std::printf("  --threads N        CPU threads (default: all)\n\n");
@@ -86,6 +87,8 @@ TrainerOptions parseOptions(int argc, char **argv, const RecipeInfo &recipe, boo
       options.threads = static_cast<int>(integer(arg, next(arg)));
     else if (arg == "--steps")
       options.steps = integer(arg, next(arg));
+    else if (arg == "--eval-limit")
+      options.evalLimit = integer(arg, next(arg));
     else if (arg == "--resume")
       resumeDir = next(arg);
     else if (arg == "--set" || arg.rfind("--set=", 0) == 0) {

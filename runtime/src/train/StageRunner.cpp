@@ -195,6 +195,10 @@ void saveFinalCheckpoint(StageInputs &inputs, const std::string &dir) {
     saveRewardModel(inputs.reward, staged);
   if (inputs.users)
     saveUserModel(inputs.users, staged);
+  if (!inputs.tokenizerFile.empty()) {
+    copyFile(inputs.tokenizerFile, joinPath(staged, "tokenizer.json"));
+    syncPath(joinPath(staged, "tokenizer.json"));
+  }
   syncPath(staged);
   replaceDirectory(staged, dir);
 }

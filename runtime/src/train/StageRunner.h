@@ -67,6 +67,9 @@ struct StageInputs {
   /// P-RLHF user tokens read by `policy` (examples carry their user ids); trained with it and saved in the
   /// stage's checkpoint directory. The reference never reads them: it is the non-personalized base.
   UserModel users{nullptr};
+  /// The tokenizer.json the model reads, copied into the checkpoint as HF does ("" for the byte tokenizer), so
+  /// align-lm and transformers find it beside the weights.
+  std::string tokenizerFile;
   /// A fingerprint of everything that must not change across a resume (set by the caller; data and settings).
   std::string fingerprint;
 };

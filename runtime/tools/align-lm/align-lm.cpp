@@ -12,10 +12,13 @@
 //   align-lm generate --model DIR --prompt TEXT [--tokenizer ...] [--max-new-tokens N] [--temperature T]
 //                     [--top-p P] [--seed S]   (or --prompt-ids 1,2,3) → {"ids": [...], "text": ...}
 //   align-lm score-pairs --model RM_DIR --data FILE [--format dsp|pairwise] [--domain D] [--tokenizer ...]
-//                        [--split NAME=PCT --shuffle-seed S]
+//                        [--split NAME=PCT --shuffle-seed S] [--limit N]
 //       pair accuracy of a reward model (ties skipped), as JSON {"accuracy", "pairs", "correct", ...}; with
 //       --domain also by rejected domain and over the cross-domain pairs (not against `normal`). --split
-//       scores only the split NAME of a recipe's `split NAME = PCT%` (same rows: same shuffle seed, default 0).
+//       scores only the split NAME of a recipe's `split NAME = PCT%` (same rows: same shuffle seed, default 0);
+//       --limit N its first N rows (a trainer's --eval-limit N).
+//   --tokenizer defaults to the checkpoint's own tokenizer.json (a trainer copies the recipe's there), else
+//   bytes for generate and score-pairs.
 //   Common: --device cpu|cuda, --threads N. logprobs and generate take --user ID: the P-RLHF user whose
 //   tokens the policy reads (the checkpoint's user_model.json; unknown users get the generic user).
 //
@@ -25,6 +28,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "align/rt/api.h"
+#include "core/Files.h"
 #include "data/Collate.h"
 #include "data/Examples.h"
 #include "tokenizer/Tokenizer.h"
@@ -51,7 +55,8 @@ const char *kUsage = R"(usage:
                     [--max-new-tokens N] [--temperature T] [--top-p P] [--seed S] [--device cpu|cuda]
   align-lm score-pairs --model RM_DIR --data FILE [--format dsp|pairwise] [--domain D] [--tokenizer bytes|PATH]
                        [--max-length N] [--max-prompt-length N] [--truncation left|right]
-                       [--split NAME=PCT --shuffle-seed S] [--device cpu|cuda]
+                       [--split NAME=PCT --shuffle-seed S] [--limit N] [--device cpu|cuda]
+  --tokenizer defaults to the checkpoint's tokenizer.json when it has one.
 )";
 
 /// `--key value` pairs after the subcommand; every key must be one the subcommand knows.
@@ -162,6 +167,15 @@ void selectUser(align::rt::LanguageModel &model, const std::map<std::string, std
     std::cerr << "align-lm: user '" << user->second << "' was not seen in training; serving the generic user\n";
 }
 
+/// --tokenizer when given; else the checkpoint's own tokenizer.json (trainers copy the recipe's there, as
+/// transformers' save_pretrained does); else `fallback` ("" = none).
+std::string tokenizerSpec(std::map<std::string, std::string> &flags, const std::string &fallback) {
+  if (flags.count("tokenizer"))
+    return flags["tokenizer"];
+  const std::string own = align::rt::joinPath(flags["model"], "tokenizer.json");
+  return align::rt::pathExists(own) ? own : fallback;
+}
+
 int logprobs(int argc, char **argv) {
   auto flags = parseFlags(argc, argv, {"model", "input", "tokenizer", "device", "threads", "user"});
   applyCommon(flags);
@@ -173,8 +187,8 @@ int logprobs(int argc, char **argv) {
                                               align::rt::parseDevice(flags.count("device") ? flags["device"] : "cpu"));
   selectUser(*model, flags);
   std::unique_ptr<align::rt::TextTokenizer> tokenizer;
-  if (flags.count("tokenizer"))
-    tokenizer = align::rt::TextTokenizer::open(flags["tokenizer"]);
+  if (const std::string spec = tokenizerSpec(flags, ""); !spec.empty())
+    tokenizer = align::rt::TextTokenizer::open(spec);
 
   std::string line;
   for (size_t lineNo = 1; std::getline(input, line); ++lineNo) {
@@ -224,7 +238,7 @@ int generate(int argc, char **argv) {
   auto model = align::rt::LanguageModel::load(required(flags, "model"),
                                               align::rt::parseDevice(flags.count("device") ? flags["device"] : "cpu"));
   selectUser(*model, flags);
-  auto tokenizer = align::rt::TextTokenizer::open(flags.count("tokenizer") ? flags["tokenizer"] : "bytes");
+  auto tokenizer = align::rt::TextTokenizer::open(tokenizerSpec(flags, "bytes"));
   std::vector<int64_t> prompt;
   if (flags.count("prompt-ids")) {
     std::string list = flags["prompt-ids"];
@@ -274,8 +288,8 @@ int score(int argc, char **argv) {
   applyCommon(flags);
   auto scorer = openScorer(flags);
   std::unique_ptr<align::rt::TextTokenizer> tokenizer;
-  if (flags.count("tokenizer"))
-    tokenizer = align::rt::TextTokenizer::open(flags["tokenizer"]);
+  if (const std::string spec = tokenizerSpec(flags, ""); !spec.empty())
+    tokenizer = align::rt::TextTokenizer::open(spec);
   std::string inputPath = required(flags, "input");
   std::ifstream input(inputPath);
   if (!input)
@@ -310,7 +324,7 @@ struct Comparisons {
 /// the paper's "## Human:/## Assistant:" template); `pairwise` is TRL's {prompt, chosen, rejected}. Every
 /// two responses of an example with different scores make a pair; the texts scored are prompt + response.
 Comparisons readComparisons(const std::string &path, const std::string &format, const std::string &preferredDomain,
-                            const std::string &split, uint64_t shuffleSeed) {
+                            const std::string &split, uint64_t shuffleSeed, size_t limit) {
   namespace data = align::rt::data;
   data::SourceSpec spec;
   spec.name = "--data";
@@ -350,6 +364,8 @@ Comparisons readComparisons(const std::string &path, const std::string &format, 
   size_t next = 0;
   data::LoadedSource loaded = data::loadSource(spec); // named: a range-for over a temporary's member dangles
   for (const data::Example &ex : loaded.splits.at(splitName)) {
+    if (limit > 0 && out.examples.size() == limit)
+      break;
     std::vector<size_t> ids;
     out.examples.push_back({ex.prompt, ex.responses});
     for (size_t i = 0; i < ex.responses.size(); ++i)
@@ -369,16 +385,20 @@ Comparisons readComparisons(const std::string &path, const std::string &format, 
 
 int scorePairs(int argc, char **argv) {
   auto flags = parseFlags(argc, argv, {"model", "data", "format", "domain", "tokenizer", "max-length", "device", "threads",
-                                       "split", "shuffle-seed", "max-prompt-length", "truncation"});
+                                       "split", "shuffle-seed", "max-prompt-length", "truncation", "limit"});
   applyCommon(flags);
   auto scorer = openScorer(flags);
   if (scorer->outputs() != 1)
     throw Error("score-pairs needs a scalar reward model; this one has " + std::to_string(scorer->outputs()) + " outputs");
-  const std::string tokenizerSpec = flags.count("tokenizer") ? flags["tokenizer"] : "bytes";
-  auto tokenizer = align::rt::TextTokenizer::open(tokenizerSpec);
+  const long long limit = integer(flags, "limit", 0);
+  if (limit < 0)
+    throw Error("--limit: expected a positive number of rows, got " + std::to_string(limit));
+  const std::string spec = tokenizerSpec(flags, "bytes");
+  auto tokenizer = align::rt::TextTokenizer::open(spec);
   Comparisons data = readComparisons(required(flags, "data"), flags.count("format") ? flags["format"] : "dsp",
                                      flags.count("domain") ? flags["domain"] : "", flags.count("split") ? flags["split"] : "",
-                                     static_cast<uint64_t>(integer(flags, "shuffle-seed", 0)));
+                                     static_cast<uint64_t>(integer(flags, "shuffle-seed", 0)),
+                                     static_cast<size_t>(limit));
   // The trainer's tokenization (data/Collate.h): [BOS] prompt response [EOS], the prompt cut to
   // --max-prompt-length (default half of --max-length) from the --truncation end, the response's end cut.
   align::rt::data::TokenizeOptions options;
@@ -389,7 +409,7 @@ int scorePairs(int argc, char **argv) {
     throw Error("--truncation: expected left or right, got '" + truncation + "'");
   options.truncateLeft = truncation == "left";
   std::unique_ptr<align::rt::Tokenizer> textTokenizer =
-      tokenizerSpec == "bytes" ? align::rt::makeByteTokenizer() : align::rt::loadHfTokenizer(tokenizerSpec);
+      spec == "bytes" ? align::rt::makeByteTokenizer() : align::rt::loadHfTokenizer(spec);
   std::vector<std::vector<int64_t>> sequences;
   for (const auto &[prompt, responses] : data.examples)
     for (auto &t : align::rt::data::tokenizePromptResponses(*textTokenizer, prompt, responses, options))
