@@ -62,7 +62,7 @@ if [ "${name#dsp_}" != "$name" ]; then
   # The stage's own domain: the group of its accuracy that is not helpful/harmless/WebGPT.
   domain=$(python3 -c 'import json,sys; e=json.load(open(sys.argv[1]))[sys.argv[2]]; print(*{g for k, v in e.items() if k.startswith("accuracy_by_") for g in v} - {"helpful", "harmless", "webgpt"})' "$work/out/eval.json" "$stage")
   "$build/bin/align-lm" score-pairs --model "$work/out/checkpoints/$stage" --data "$data_root/dsp/domain_specific_preference.json" \
-    --domain "$domain" --split eval=20% --limit "$limit" --max-length 512 --threads 2 > "$work/score-pairs.json"
+    --domain "$domain" --split eval=20% --limit "$limit" --batch 32 --max-length 512 --threads 2 > "$work/score-pairs.json"
   python3 - "$work/out/eval.json" "$stage" "$work/score-pairs.json" <<'PY'
 import json, sys
 e = json.load(open(sys.argv[1]))[sys.argv[2]]

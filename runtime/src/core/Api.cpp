@@ -146,15 +146,18 @@ int64_t RewardScorer::outputs() const { return impl_->model->outputs; }
 int64_t RewardScorer::vocabSize() const { return impl_->model->config.vocabSize; }
 
 std::vector<std::vector<double>> RewardScorer::score(const std::vector<std::vector<int64_t>> &sequences,
-                                                     int64_t padId) const {
+                                                     int64_t padId, int64_t batch) const {
   torch::NoGradGuard noGrad;
+  if (batch < 0)
+    throw Error("RewardScorer::score: batch must be 0 (automatic) or positive, got " + std::to_string(batch));
   std::vector<std::vector<double>> out(sequences.size());
-  // Batches of similar length (sorted), right-padded, so padding costs little.
+  // Automatic: batches of similar length (sorted), right-padded, so padding costs little.
   std::vector<size_t> order(sequences.size());
   for (size_t i = 0; i < order.size(); ++i)
     order[i] = i;
-  std::sort(order.begin(), order.end(), [&](size_t a, size_t b) { return sequences[a].size() < sequences[b].size(); });
-  constexpr size_t kBatch = 16;
+  if (batch == 0)
+    std::sort(order.begin(), order.end(), [&](size_t a, size_t b) { return sequences[a].size() < sequences[b].size(); });
+  const size_t kBatch = batch == 0 ? 16 : static_cast<size_t>(batch);
   for (size_t start = 0; start < order.size(); start += kBatch) {
     size_t end = std::min(order.size(), start + kBatch);
     size_t longest = 1;

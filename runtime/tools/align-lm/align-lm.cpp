@@ -12,11 +12,12 @@
 //   align-lm generate --model DIR --prompt TEXT [--tokenizer ...] [--max-new-tokens N] [--temperature T]
 //                     [--top-p P] [--seed S]   (or --prompt-ids 1,2,3) → {"ids": [...], "text": ...}
 //   align-lm score-pairs --model RM_DIR --data FILE [--format dsp|pairwise] [--domain D] [--tokenizer ...]
-//                        [--split NAME=PCT --shuffle-seed S] [--limit N]
+//                        [--split NAME=PCT --shuffle-seed S] [--limit N] [--batch N]
 //       pair accuracy of a reward model (ties skipped), as JSON {"accuracy", "pairs", "correct", ...}; with
 //       --domain also by rejected domain and over the cross-domain pairs (not against `normal`). --split
 //       scores only the split NAME of a recipe's `split NAME = PCT%` (same rows: same shuffle seed, default 0);
-//       --limit N its first N rows (a trainer's --eval-limit N).
+//       --limit N its first N rows (a trainer's --eval-limit N); --batch N pads N rows together in data order as
+//       a trainer's evaluation with batch N does, which reproduces its numbers exactly.
 //   --tokenizer defaults to the checkpoint's own tokenizer.json (a trainer copies the recipe's there), else
 //   bytes for generate and score-pairs.
 //   Common: --device cpu|cuda, --threads N. logprobs and generate take --user ID: the P-RLHF user whose
@@ -55,7 +56,7 @@ const char *kUsage = R"(usage:
                     [--max-new-tokens N] [--temperature T] [--top-p P] [--seed S] [--device cpu|cuda]
   align-lm score-pairs --model RM_DIR --data FILE [--format dsp|pairwise] [--domain D] [--tokenizer bytes|PATH]
                        [--max-length N] [--max-prompt-length N] [--truncation left|right]
-                       [--split NAME=PCT --shuffle-seed S] [--limit N] [--device cpu|cuda]
+                       [--split NAME=PCT --shuffle-seed S] [--limit N] [--batch N] [--device cpu|cuda]
   --tokenizer defaults to the checkpoint's tokenizer.json when it has one.
 )";
 
@@ -385,7 +386,7 @@ Comparisons readComparisons(const std::string &path, const std::string &format, 
 
 int scorePairs(int argc, char **argv) {
   auto flags = parseFlags(argc, argv, {"model", "data", "format", "domain", "tokenizer", "max-length", "device", "threads",
-                                       "split", "shuffle-seed", "max-prompt-length", "truncation", "limit"});
+                                       "split", "shuffle-seed", "max-prompt-length", "truncation", "limit", "batch"});
   applyCommon(flags);
   auto scorer = openScorer(flags);
   if (scorer->outputs() != 1)
@@ -410,11 +411,27 @@ int scorePairs(int argc, char **argv) {
   options.truncateLeft = truncation == "left";
   std::unique_ptr<align::rt::Tokenizer> textTokenizer =
       spec == "bytes" ? align::rt::makeByteTokenizer() : align::rt::loadHfTokenizer(spec);
+  // --batch N: N rows at a time in data order, padded together, as a trainer evaluates with batch N (float sums
+  // depend on the padded width, so this reproduces its numbers exactly); default: sorted batches, faster.
+  const long long batch = integer(flags, "batch", 0);
+  if (batch < 0)
+    throw Error("--batch: expected a positive number of rows, got " + std::to_string(batch));
+  std::vector<std::vector<double>> rewards;
   std::vector<std::vector<int64_t>> sequences;
-  for (const auto &[prompt, responses] : data.examples)
+  auto flush = [&] {
+    for (auto &r : scorer->score(sequences, tokenizer->padId(), batch > 0 ? static_cast<int64_t>(sequences.size()) : 0))
+      rewards.push_back(std::move(r));
+    sequences.clear();
+  };
+  for (size_t row = 0; row < data.examples.size(); ++row) {
+    const auto &[prompt, responses] = data.examples[row];
     for (auto &t : align::rt::data::tokenizePromptResponses(*textTokenizer, prompt, responses, options))
       sequences.push_back(std::move(t.ids));
-  std::vector<std::vector<double>> rewards = scorer->score(sequences, tokenizer->padId());
+    if (batch > 0 && (row + 1) % static_cast<size_t>(batch) == 0)
+      flush();
+  }
+  if (!sequences.empty())
+    flush();
   size_t correct = 0, crossCorrect = 0, crossPairs = 0;
   std::map<std::string, std::pair<size_t, size_t>> byGroup; // group → (correct, pairs)
   for (const auto &pair : data.pairs) {

@@ -69,8 +69,11 @@ public:
                                                          const std::string &pooling, uint64_t seed);
   ~RewardScorer();
   void save(const std::string &dir) const;
-  /// Rewards of each sequence (one vector of `outputs()` values per sequence), batched internally.
-  std::vector<std::vector<double>> score(const std::vector<std::vector<int64_t>> &sequences, int64_t padId) const;
+  /// Rewards of each sequence (one vector of `outputs()` values per sequence). `batch` 0: batches of 16 of
+  /// similar length (fast); N > 0: N sequences at a time in the given order, as a trainer's evaluation pads
+  /// them — float sums depend on the padded width, so this is how to reproduce its numbers exactly.
+  std::vector<std::vector<double>> score(const std::vector<std::vector<int64_t>> &sequences, int64_t padId,
+                                         int64_t batch = 0) const;
   int64_t outputs() const;
   int64_t vocabSize() const;
 
