@@ -162,3 +162,30 @@ TEST_F(TrainerApi, CommandLineErrors) {
   EXPECT_EQ(runTrainer({"--help"}), 0);
   EXPECT_NE(testing::internal::GetCapturedStdout().find("prefs.path"), std::string::npos);
 }
+
+// RewardScorer::score in the trainer's order (batch N) and in sorted batches (batch 0) gives every sequence
+// its own reward: padding is masked, so only float rounding may differ between paddings.
+TEST_F(TrainerApi, RewardScorerBatchingChangesOnlyRounding) {
+  auto lm = rt::LanguageModel::preset("tiny", 40, 5);
+  lm->save(g_dir + "/scorer-lm");
+  auto scorer = rt::RewardScorer::fromLanguageModel(g_dir + "/scorer-lm", 1, "last", 3);
+  std::vector<std::vector<int64_t>> sequences;
+  for (int64_t n : {7, 2, 12, 5, 9, 3, 11})
+    sequences.push_back([n] {
+      std::vector<int64_t> ids;
+      for (int64_t i = 0; i < n; ++i)
+        ids.push_back(3 + (i * 7 + n) % 30);
+      return ids;
+    }());
+  const auto sorted = scorer->score(sequences, 0);
+  const auto inOrder = scorer->score(sequences, 0, 2);
+  ASSERT_EQ(sorted.size(), sequences.size());
+  ASSERT_EQ(inOrder.size(), sequences.size());
+  for (size_t i = 0; i < sequences.size(); ++i) {
+    const auto alone = scorer->score({sequences[i]}, 0, 1);
+    EXPECT_NEAR(sorted[i][0], alone[0][0], 1e-5) << "sequence " << i;
+    EXPECT_NEAR(inOrder[i][0], alone[0][0], 1e-5) << "sequence " << i;
+  }
+  EXPECT_NE(sorted[0][0], sorted[2][0]); // the rewards are not all one number
+  EXPECT_THROW(scorer->score(sequences, 0, -1), rt::Error);
+}
