@@ -4,6 +4,7 @@ peft.PeftModel.from_pretrained on the stage's starting model, and give the logit
 also saves (OUT/checkpoints/<stage>), both as a PeftModel and after merge_and_unload(), in fp32 within 1e-5.
 Two shapes of run: the LoRA stage starts from a declared checkpoint, or from an earlier (full fine-tuning) stage."""
 import json
+from pathlib import Path
 import subprocess
 
 import pytest
@@ -105,6 +106,8 @@ def check_adapter(start_dir, stage_dir):
     config = json.loads((adapter_dir / "adapter_config.json").read_text())
     assert config["peft_type"] == "LORA" and config["r"] == 8 and config["lora_alpha"] == 16
     assert config["lora_dropout"] == 0 and sorted(config["target_modules"]) == sorted(TARGETS)
+    # The adapter names the model it applies to, so PEFT's AutoPeftModel finds it.
+    assert Path(config["base_model_name_or_path"]).resolve() == Path(start_dir).resolve(), config["base_model_name_or_path"]
     saved = safetensors_torch.load_file(adapter_dir / "adapter_model.safetensors")
     layers = load(start_dir).config.num_hidden_layers
     assert len(saved) == 2 * len(TARGETS) * layers, sorted(saved)

@@ -48,6 +48,18 @@ void removeTree(const std::string &path) {
     ::nftw(path.c_str(), removeEntry, 16, FTW_DEPTH | FTW_PHYS);
 }
 
+std::string absolutePath(const std::string &path) {
+  if (path.empty() || path[0] == '/')
+    return path;
+  char cwd[4096];
+  if (!::getcwd(cwd, sizeof cwd))
+    throw Error(std::string("cannot read the working directory: ") + std::strerror(errno));
+  std::string rest = path;
+  while (rest.rfind("./", 0) == 0)
+    rest = rest.substr(2);
+  return rest.empty() || rest == "." ? std::string(cwd) : joinPath(cwd, rest);
+}
+
 void copyFile(const std::string &from, const std::string &to) {
   int in = ::open(from.c_str(), O_RDONLY);
   if (in < 0)

@@ -19,6 +19,8 @@ std::string joinPath(const std::string &dir, const std::string &name);
 void makeDirectories(const std::string &dir);
 /// rm -rf (without following links); a missing path is not an error.
 void removeTree(const std::string &path);
+/// `path` made absolute against the working directory, lexically (no links resolved); "" stays "".
+std::string absolutePath(const std::string &path);
 /// Copies the bytes of file `from` to `to` (created or truncated); throws naming the file that failed.
 void copyFile(const std::string &from, const std::string &to);
 /// fsync a file or directory (so its contents, or the names in it, survive a crash); throws on failure.

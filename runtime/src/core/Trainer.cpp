@@ -340,6 +340,7 @@ void Trainer::Impl::runStage(const StageSpec &spec) {
     inputs.reference = referenceModel(spec.reference, spec.location);
   if (auto file = tokenizerFiles.find(modelSpec.tokenizer); file != tokenizerFiles.end())
     inputs.tokenizerFile = file->second;
+  inputs.startCheckpoint = absolutePath(from ? from->checkpointDir : declared);
   std::set<std::string> trainedUsers;
   for (const data::Example &e : trainRows)
     if (!e.user.empty())

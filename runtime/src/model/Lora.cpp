@@ -88,7 +88,7 @@ void mergeLora(CausalLM &model, LoraAdapters &adapters) {
     p.set_requires_grad(true);
 }
 
-void saveLoraAdapter(LoraAdapters &adapters, const std::string &dir) {
+void saveLoraAdapter(LoraAdapters &adapters, const std::string &dir, const std::string &baseModel) {
   makeDirectories(dir);
   std::map<std::string, torch::Tensor> tensors;
   for (auto &site : adapters->sites) {
@@ -100,7 +100,7 @@ void saveLoraAdapter(LoraAdapters &adapters, const std::string &dir) {
   nlohmann::json config = {{"peft_type", "LORA"},         {"task_type", "CAUSAL_LM"}, {"r", s.rank},
                            {"lora_alpha", s.alpha},       {"lora_dropout", s.dropout}, {"target_modules", s.targets},
                            {"bias", "none"},              {"fan_in_fan_out", false},   {"inference_mode", true},
-                           {"base_model_name_or_path", ""}};
+                           {"base_model_name_or_path", baseModel}};
   writeFileAtomically(joinPath(dir, "adapter_config.json"), config.dump(2) + "\n");
 }
 

@@ -54,7 +54,8 @@ TORCH_MODULE(LoraAdapters);
 LoraAdapters attachLora(CausalLM &model, const LoraSettings &settings);
 /// Folds the adapters into the base weights, detaches them and unfreezes the model.
 void mergeLora(CausalLM &model, LoraAdapters &adapters);
-/// adapter_model.safetensors + adapter_config.json in PEFT's format.
-void saveLoraAdapter(LoraAdapters &adapters, const std::string &dir);
+/// adapter_model.safetensors + adapter_config.json in PEFT's format; `baseModel` is the checkpoint directory
+/// the adapted model started from (its `base_model_name_or_path`; "" when it was a random preset).
+void saveLoraAdapter(LoraAdapters &adapters, const std::string &dir, const std::string &baseModel);
 
 } // namespace align::rt

@@ -185,7 +185,7 @@ void saveFinalCheckpoint(StageInputs &inputs, const std::string &dir) {
   const std::string staged = dir + ".tmp";
   removeTree(staged);
   if (inputs.lora) {
-    saveLoraAdapter(inputs.lora, joinPath(staged, "adapter"));
+    saveLoraAdapter(inputs.lora, joinPath(staged, "adapter"), inputs.startCheckpoint);
     mergeLora(inputs.policy, inputs.lora);
     inputs.lora = nullptr;
   }

@@ -70,6 +70,9 @@ struct StageInputs {
   /// The tokenizer.json the model reads, copied into the checkpoint as HF does ("" for the byte tokenizer), so
   /// align-lm and transformers find it beside the weights.
   std::string tokenizerFile;
+  /// The checkpoint directory the trained model started from, absolute ("" for a random preset): a LoRA
+  /// adapter's base_model_name_or_path.
+  std::string startCheckpoint;
   /// A fingerprint of everything that must not change across a resume (set by the caller; data and settings).
   std::string fingerprint;
 };
