@@ -27,7 +27,7 @@
 #include "model/Checkpoint.h"
 #include "tokenizer/Tokenizer.h"
 #include "train/Metrics.h"
-#include "train/PreparedData.h"
+#include "data/PreparedData.h"
 #include "train/StageRunner.h"
 
 #include <nlohmann/json.hpp>

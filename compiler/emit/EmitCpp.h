@@ -1,7 +1,7 @@
 //===- EmitCpp.h - train dialect → a C++ trainer ----------------*- C++ -*-===//
 //
 // The last stage of alignc: one train.program becomes one C++17 translation unit that includes only
-// "align/rt/api.h" (no torch header, so it compiles in about a second) and links libalign_rt.so:
+// "align/rt/Trainer.h" (no torch header, so it compiles in about a second) and links libalign_rt.so:
 //
 //   static const align::rt::RecipeInfo recipe = {...};   every --set key, recipe value and location
 //   static void run(align::rt::Trainer &t) {             straight-line calls in recipe order:

@@ -9,6 +9,8 @@
 #include "RuntimeSupport.h"
 #include "TrainerEmitter.h"
 
+#include "align/registry/Registry.h"
+
 #include "mlir/IR/BuiltinAttributes.h"
 
 #include "llvm/ADT/TypeSwitch.h"
@@ -86,7 +88,7 @@ void TrainerEmitter::emitTokenizerOnce(train::LoadModelOp load) {
 void TrainerEmitter::emitModel(train::LoadModelOp load) {
   Location loc = load.getLoc();
   llvm::StringRef family = load.getSource();
-  if (!isExecutedModelFamily(family))
+  if (!isExecutedMember("ModelFamily", family))
     return reject(load, "model " + family);
   for (NamedAttribute entry : load.getConfig())
     if (!among({"preset", "checkpoint", "seed", "tokenizer", "tokenizer_kind", "tokenizer_spec"},
@@ -98,9 +100,13 @@ void TrainerEmitter::emitModel(train::LoadModelOp load) {
   std::string spec = ids_.make(name, "model");
   DictionaryAttr config = load.getConfig();
   w_.statement("align::rt::ModelSpec " + spec, loc);
-  w_.statement(spec + ".family = " + cppString(family), loc);
-  if (auto preset = config.getAs<StringAttr>("preset"))
-    w_.statement(spec + ".preset = " + w_.text(name + ".preset", preset.getValue(), loc), loc);
+  w_.statement(spec + ".family = " + enumMember("ModelFamily", family), loc);
+  if (auto preset = config.getAs<StringAttr>("preset")) {
+    std::string member = enumMember("Preset", preset.getValue());
+    if (member.empty())
+      return reject(load, "preset " + preset.getValue());
+    w_.statement(spec + ".preset = " + w_.choice(name + ".preset", member, preset.getValue(), loc), loc);
+  }
   // The recipe calls it `path` in hf(...), `checkpoint` elsewhere; the setting keeps the recipe's word.
   if (auto checkpoint = config.getAs<StringAttr>("checkpoint"))
     w_.statement(spec + ".checkpoint = " +
@@ -118,13 +124,13 @@ void TrainerEmitter::emitModel(train::LoadModelOp load) {
 void TrainerEmitter::emitData(train::LoadDataOp load) {
   Location loc = load.getLoc();
   llvm::StringRef kind = load.getSource();
-  if (!isExecutedDataKind(kind))
+  if (!isExecutedMember("DataKind", kind))
     return reject(load, "data " + kind);
   std::string name = load.getName().str();
   std::string spec = ids_.make(name, "data");
   DictionaryAttr config = load.getConfig();
   w_.statement("align::rt::DataSpec " + spec, loc);
-  w_.statement(spec + ".kind = " + cppString(kind), loc);
+  w_.statement(spec + ".kind = " + enumMember("DataKind", kind), loc);
   // In the order a reader looks for them: file, columns, then how rows are read and split.
   static const llvm::StringRef order[] = {"path",     "columns", "ratings", "preferred",    "against",
                                           "template", "on_error", "limit",  "shuffle_seed", "split_rules"};
@@ -153,10 +159,10 @@ void TrainerEmitter::emitData(train::LoadDataOp load) {
     } else if (key == "preferred" && text) {
       w_.statement(spec + ".preferred = " + w_.text(setting, text.getValue(), loc), loc);
     } else if (key == "template" && text) {
-      w_.statement(spec + ".hasTemplate = true", loc);
       w_.statement(spec + ".templateText = " + w_.text(setting, text.getValue(), loc), loc);
-    } else if (key == "on_error" && text) {
-      w_.statement(spec + ".skipMalformed = " + w_.text(setting, text.getValue(), loc) + " == \"skip\"", loc);
+    } else if (key == "on_error" && text && !enumMember("OnError", text.getValue()).empty()) {
+      w_.statement(spec + ".onError = " + w_.choice(setting, enumMember("OnError", text.getValue()), text.getValue(), loc),
+                   loc);
     } else if (key == "limit" && value.isa<mlir::IntegerAttr>()) {
       w_.statement(spec + ".limit = " + w_.integer(setting, value.cast<mlir::IntegerAttr>().getInt(), loc), loc);
     } else if (key == "shuffle_seed" && value.isa<mlir::IntegerAttr>()) {
@@ -170,13 +176,13 @@ void TrainerEmitter::emitData(train::LoadDataOp load) {
         std::string ruleKind = rule ? stringOr(rule, "kind") : "";
         if (ruleKind == "remainder" && splitName == "train")
           continue; // the rows no rule takes: the runtime's implicit train split
-        if (!isExecutedSplitKind(ruleKind))
+        if (!isExecutedMember("SplitKind", ruleKind))
           return reject(load, "split rule " + ruleKind);
         std::string split = ids_.make(name + "_" + splitName, "split");
         std::string splitKey = name + ".split." + splitName;
         w_.statement("align::rt::SplitRule " + split, loc);
         w_.statement(split + ".name = " + cppString(splitName), loc);
-        w_.statement(split + ".kind = " + cppString(ruleKind), loc);
+        w_.statement(split + ".kind = " + enumMember("SplitKind", ruleKind), loc);
         if (ruleKind == "percent") {
           auto fraction = rule.getAs<mlir::FloatAttr>("fraction");
           if (!fraction)
@@ -206,7 +212,9 @@ void TrainerEmitter::checkAttach(train::AttachOp attach) {
   if (role == "reward_head" && (constructor == "scalar" || constructor == "regression")) {
     for (NamedAttribute entry : config) {
       llvm::StringRef key = entry.getName().getValue();
-      if (key == "bias") {
+      if (key == "pooling" && !isExecutedMember("Pooling", stringOr(config, "pooling"))) {
+        return reject(attach, "reward head pooling " + stringOr(config, "pooling"));
+      } else if (key == "bias") {
         auto bias = entry.getValue().dyn_cast<mlir::BoolAttr>();
         if (!bias || bias.getValue())
           return reject(attach, "reward head bias");
@@ -222,7 +230,7 @@ void TrainerEmitter::checkAttach(train::AttachOp attach) {
         return reject(attach, "lora parameter " + entry.getName().getValue());
     return;
   }
-  if (role == "users" && isExecutedUserModel(constructor)) {
+  if (role == "users" && isExecutedMember("UserModelKind", constructor)) {
     for (NamedAttribute entry : config) {
       llvm::StringRef key = entry.getName().getValue();
       if (key == "text" && !entry.getValue().isa<mlir::StringAttr>())
@@ -233,7 +241,7 @@ void TrainerEmitter::checkAttach(train::AttachOp attach) {
     if (Attribute init = config.get("init")) {
       auto call = init.dyn_cast<DictionaryAttr>();
       std::string kind = call ? stringOr(call, "kind") : "";
-      if (kind != "vocab" && kind != "uniform")
+      if (!isExecutedMember("UsersInit", kind))
         return reject(attach, "users init " + kind);
       for (NamedAttribute entry : call)
         if (!among({"kind", "seed", "common", "range"}, entry.getName().getValue()))
@@ -278,7 +286,7 @@ void TrainerEmitter::emitEvaluate(train::EvaluateOp evaluate, llvm::StringRef in
   llvm::StringRef metric = evaluate.getMetric();
   if (!isExecutedMetric(metric))
     return reject(evaluate, metric);
-  if (auto by = evaluate.getByAttr(); by && !isExecutedBreakdown(by.getValue()))
+  if (auto by = evaluate.getByAttr(); by && !isExecutedMember("By", by.getValue()))
     return reject(evaluate, (metric + " by " + by.getValue()).str());
   if (evaluate.getEveryStepsAttr())
     return reject(evaluate, (metric + " every_steps").str());
@@ -302,20 +310,36 @@ void TrainerEmitter::emitEvaluate(train::EvaluateOp evaluate, llvm::StringRef in
   else
     return;
 
-  std::string spec = ids_.make(metric.str() + "_" + *data + "_" + *split, "");
-  w_.comment("eval: " + metric.str() + " on " + *data + "." + *split + ", of " + measured);
-  w_.statement("align::rt::EvalSpec " + spec, loc);
-  w_.statement(spec + ".metric = " + cppString(metric), loc);
-  if (auto by = evaluate.getByAttr())
-    w_.statement(spec + ".by = " + cppString(by.getValue()), loc);
-  w_.statement(spec + ".data = " + cppString(*data), loc);
-  w_.statement(spec + ".split = " + cppString(*split), loc);
+  // Parameters first: one the runtime cannot take stops the evaluation before anything is written.
+  const registry::Metric &info = *registry::metric(metric.str());
+  llvm::SmallVector<std::pair<std::string, std::string>> fields;
   for (NamedAttribute param : evaluate.getParams()) {
+    llvm::StringRef field = param.getName().getValue();
+    ParamUse use = metricParamUse(metric, field, param.getValue());
+    if (use == ParamUse::Dropped)
+      continue;
+    const registry::Param *p = info.param(field.str());
     std::optional<double> value = numericValue(param.getValue());
-    if (!value)
-      return reject(evaluate, (metric + " parameter " + param.getName().getValue()).str());
-    w_.statement(spec + ".params[" + cppString(param.getName().getValue()) + "] = " + cppDouble(*value), loc);
+    if (use == ParamUse::Rejected || !value || !p)
+      return reject(evaluate, (metric + " parameter " + field).str());
+    fields.emplace_back(field.str(), p->type == registry::ParamType::Int ? cppInteger(static_cast<int64_t>(*value))
+                                                                         : cppDouble(*value));
   }
+  std::string spec = ids_.make(metric.str() + "_" + *data + "_" + *split, "");
+  std::string paramsType = "align::rt::" + registryId(metric) + "Params";
+  w_.comment("eval: " + metric.str() + " on " + *data + "." + *split + ", of " + measured);
+  if (fields.empty()) {
+    w_.statement("align::rt::EvalSpec " + spec + "{" + paramsType + "{}}", loc);
+  } else {
+    std::string params = ids_.make(spec, "params");
+    w_.statement(paramsType + " " + params, loc);
+    for (const auto &[field, value] : fields)
+      w_.statement(params + "." + field + " = " + value, loc);
+    w_.statement("align::rt::EvalSpec " + spec + "{" + params + "}", loc);
+  }
+  if (auto by = evaluate.getByAttr())
+    w_.statement(spec + ".by = " + enumMember("By", by.getValue()), loc);
+  w_.statement(spec + ".on = {" + cppString(*data) + ", " + cppString(*split) + "}", loc);
   if (!inStage.empty())
     w_.statement(spec + ".stage = " + cppString(inStage), loc);
   w_.statement(spec + ".location = " + cppString(locationText(loc)), loc);

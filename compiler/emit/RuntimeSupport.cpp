@@ -1,79 +1,97 @@
 //===- RuntimeSupport.cpp - What the runtime's Trainer executes -----------===//
+//
+// Every answer comes from the registry (registry/include/align/registry/*.def): an objective, metric or
+// member of a closed set is executed when its entry says YES, which is also what gives it a place in the
+// runtime API (runtime/include/align/rt/Trainer.h). Nothing here lists names.
+//
+//===----------------------------------------------------------------------===//
 
 #include "RuntimeSupport.h"
+
+#include "CppText.h"
+
+#include "align/registry/Registry.h"
 
 #include "mlir/IR/BuiltinAttributes.h"
 #include "mlir/IR/Diagnostics.h"
 
-#include "llvm/ADT/STLExtras.h"
+#include <cstdlib>
 
 namespace align::emit {
-
-namespace {
-
-bool among(llvm::StringRef value, llvm::ArrayRef<llvm::StringRef> set) { return llvm::is_contained(set, value); }
-
-} // namespace
 
 mlir::LogicalResult notExecuted(mlir::Location loc, const llvm::Twine &construct) {
   return mlir::emitError(loc) << "'" << construct << "' is not executed by the runtime yet";
 }
 
 bool isExecutedLoss(llvm::StringRef kind) {
-  // api.h TermSpec: dpo, ipo, hinge, simpo, pdpo, pipo, psimpo, nll, imitation, bt, rank_loss, regression.
-  // pbt (a personalized reward model) is not: the runtime's reward models take no user tokens.
-  return among(kind, {"dpo", "ipo", "hinge", "simpo", "pdpo", "pipo", "psimpo", "nll", "imitation", "bt",
-                      "rank_loss", "regression"});
+  const registry::Objective *objective = registry::objective(kind.str());
+  return objective && objective->executed;
 }
 
-bool isRewardLoss(llvm::StringRef kind) { return among(kind, {"bt", "rank_loss", "regression"}); }
+namespace {
+
+/// Whether `value` is what the runtime does for a parameter it does not take: the registry's default.
+bool isDefaultValue(const registry::Param &param, mlir::Attribute value) {
+  if (param.presence != registry::Presence::Default)
+    return false;
+  std::string text = param.defaultText;
+  if (auto flag = value.dyn_cast<mlir::BoolAttr>())
+    return text == (flag.getValue() ? "true" : "false");
+  if (std::optional<double> number = numericValue(value))
+    return std::strtod(text.c_str(), nullptr) == *number;
+  return false;
+}
+
+} // namespace
+
+ParamUse paramUse(const registry::Param *param, mlir::Attribute value) {
+  if (!param)
+    return ParamUse::Rejected;
+  if (param->executed)
+    return ParamUse::Field;
+  return isDefaultValue(*param, value) ? ParamUse::Dropped : ParamUse::Rejected;
+}
 
 ParamUse lossParamUse(llvm::StringRef kind, llvm::StringRef name, mlir::Attribute value) {
-  // TermSpec.params: beta, label_smoothing, gamma, threshold; flags prompt_loss (and example_weights, which
-  // the emitter sets from the loss's `weighted`; alpha, which it sets from a mixing loss's `alpha`).
-  if ((kind == "dpo" || kind == "simpo") && name == "label_smoothing")
-    return ParamUse::Number;
-  if (among(kind, {"dpo", "ipo", "hinge", "simpo", "pdpo", "pipo", "psimpo"}) && name == "beta")
-    return ParamUse::Number;
-  if ((kind == "simpo" || kind == "psimpo") && name == "gamma")
-    return ParamUse::Number;
-  if (kind == "imitation" && name == "threshold")
-    return ParamUse::Number;
-  if (kind == "nll" && name == "prompt_loss")
-    return ParamUse::Number;
-  // Standardising ratings is not in the runtime's regression loss; plain MSE is what it does.
-  if (kind == "regression" && name == "normalize") {
-    auto flag = value.dyn_cast<mlir::BoolAttr>();
-    return flag && !flag.getValue() ? ParamUse::Dropped : ParamUse::Rejected;
-  }
-  return ParamUse::Rejected;
+  const registry::Objective *objective = registry::objective(kind.str());
+  return paramUse(objective ? objective->param(name.str()) : nullptr, value);
+}
+
+ParamUse metricParamUse(llvm::StringRef metric, llvm::StringRef name, mlir::Attribute value) {
+  const registry::Metric *m = registry::metric(metric.str());
+  return paramUse(m ? m->param(name.str()) : nullptr, value);
 }
 
 bool isExecutedMetric(llvm::StringRef metric) {
-  // generated_length samples with the stage's model (and each user's tokens); EvalSpec.params carries
-  // max_new_tokens, samples and temperature.
-  return among(metric, {"accuracy", "margin", "length_baseline", "loss", "generated_length"});
+  const registry::Metric *m = registry::metric(metric.str());
+  return m && m->executed;
 }
 
-bool isExecutedBreakdown(llvm::StringRef by) {
-  // EvalSpec.by: user, group, domain, type or dataset. `type` needs EM's posterior, which no executed
-  // stage produces.
-  return among(by, {"user", "group", "domain", "dataset"});
+bool isExecutedMember(llvm::StringRef set, llvm::StringRef spelling) {
+  return registry::executes(set.str(), spelling.str());
 }
 
-bool isExecutedUserModel(llvm::StringRef constructor) { return among(constructor, {"individual", "cluster"}); }
+std::string registryId(llvm::StringRef name) {
+  if (const registry::Objective *objective = registry::objective(name.str()))
+    return objective->id;
+  if (const registry::Metric *m = registry::metric(name.str()))
+    return m->id;
+  return "";
+}
+
+std::string enumMember(llvm::StringRef set, llvm::StringRef spelling) {
+  if (const registry::Enum *e = registry::enumNamed(set.str()))
+    for (const registry::Case &c : e->cases)
+      if (spelling == c.spelling)
+        return "align::rt::" + set.str() + "::" + c.name;
+  return "";
+}
 
 bool isExecutedUserModelParam(llvm::StringRef name) {
-  // UserModelSpec: tokens, generic, clusters (`k`), unseen, init, textColumn (`text: "column"`).
-  return among(name, {"tokens", "generic", "k", "unseen", "init", "text"});
+  // The fields of UserModelSpec: tokens, generic, clusters (`k`), unseen, init (+ its seed, common, range),
+  // textColumn (`text: "column"`).
+  return name == "tokens" || name == "generic" || name == "k" || name == "unseen" || name == "init" ||
+         name == "text";
 }
-
-bool isExecutedModelFamily(llvm::StringRef family) { return among(family, {"llama", "qwen2", "mistral", "hf"}); }
-
-bool isExecutedDataKind(llvm::StringRef kind) {
-  return among(kind, {"pairwise", "ranking", "scored", "rated", "sft", "prompts", "domain_pairs"});
-}
-
-bool isExecutedSplitKind(llvm::StringRef kind) { return among(kind, {"percent", "where", "file"}); }
 
 } // namespace align::emit

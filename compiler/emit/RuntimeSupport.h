@@ -1,10 +1,11 @@
 //===- RuntimeSupport.h - What the runtime's Trainer executes ---*- C++ -*-===//
 //
-// The one list of train-dialect constructs that the runtime's Trainer (runtime/include/align/rt/api.h,
-// section "Trainers") executes. Everything else the train dialect can say (EM and RSF loops, directions,
-// textual user information, personalized reward models, the EM loss, aggregation, ...) is reported at its
-// op's recipe location as "'<construct>' is not executed by the runtime yet": a trainer never silently
-// does something other than what the recipe says. Grow these lists as the runtime grows.
+// What of the train dialect the runtime's Trainer (runtime/include/align/rt/Trainer.h) executes, answered
+// from the registry (registry/include/align/registry/*.def), and the C++ names the registry gives the
+// runtime API's enums and parameter structs. Everything else the train dialect can say (EM and RSF loops,
+// directions, personalized reward models, the EM loss, aggregation, ...) is reported at its op's recipe
+// location as "'<construct>' is not executed by the runtime yet": a trainer never silently does something
+// other than what the recipe says.
 //
 //===----------------------------------------------------------------------===//
 #pragma once
@@ -15,38 +16,39 @@
 
 #include "llvm/ADT/StringRef.h"
 
+#include <string>
+
+namespace align::registry {
+struct Param;
+}
+
 namespace align::emit {
 
 /// Emits `'<construct>' is not executed by the runtime yet` at `loc` and returns failure.
 mlir::LogicalResult notExecuted(mlir::Location loc, const llvm::Twine &construct);
 
-/// Loss kinds the runtime's TermSpec executes.
+/// Objectives and metrics the runtime executes (the registry's YES entries).
 bool isExecutedLoss(llvm::StringRef kind);
-/// The loss kinds that train a reward head (they take scores).
-bool isRewardLoss(llvm::StringRef kind);
-
-/// How a loss parameter reaches the runtime.
-enum class ParamUse {
-  Number,  ///< TermSpec.params[name] = the value (bools as 0/1)
-  Dropped, ///< the runtime's behaviour already is this value (regression's normalize = false)
-  Rejected ///< the runtime cannot do what the value asks
-};
-/// What to do with parameter `name` = `value` of a `kind` loss.
-ParamUse lossParamUse(llvm::StringRef kind, llvm::StringRef name, mlir::Attribute value);
-
-/// Metrics the runtime's EvalSpec executes, and the columns it breaks them down by.
 bool isExecutedMetric(llvm::StringRef metric);
-bool isExecutedBreakdown(llvm::StringRef by);
 
-/// User models UserModelSpec builds (a users attach's constructor), and the parameters it takes.
-bool isExecutedUserModel(llvm::StringRef constructor);
+/// How a parameter of an objective or metric reaches the runtime.
+enum class ParamUse {
+  Field,   ///< a field of the parameter struct (`DpoParams::beta`)
+  Dropped, ///< the runtime does only this value, the registry's default (regression's normalize = false)
+  Rejected ///< the runtime cannot do what the value asks, or the parameter is unknown
+};
+ParamUse lossParamUse(llvm::StringRef kind, llvm::StringRef name, mlir::Attribute value);
+ParamUse metricParamUse(llvm::StringRef metric, llvm::StringRef name, mlir::Attribute value);
+
+/// Whether the runtime executes member `spelling` of the registry's closed set `set` ("DataKind", "By", ...).
+bool isExecutedMember(llvm::StringRef set, llvm::StringRef spelling);
+/// `align::rt::Precision::automatic` for ("Precision", "auto"); "" for a word the set lacks.
+std::string enumMember(llvm::StringRef set, llvm::StringRef spelling);
+/// The registry's Id of an objective or metric (`rank_loss` → `RankLoss`): its struct is `align::rt::<Id>Params`;
+/// "" for a name the registry lacks.
+std::string registryId(llvm::StringRef name);
+
+/// The parameters of a users model that UserModelSpec has fields for.
 bool isExecutedUserModelParam(llvm::StringRef name);
-
-/// Model families ModelSpec loads (load_model's `from`).
-bool isExecutedModelFamily(llvm::StringRef family);
-/// Data kinds DataSpec reads (load_data's `from`).
-bool isExecutedDataKind(llvm::StringRef kind);
-/// Split rule kinds SplitRule expresses (`remainder` is the implicit train split, not a rule).
-bool isExecutedSplitKind(llvm::StringRef kind);
 
 } // namespace align::emit

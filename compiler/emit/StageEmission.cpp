@@ -11,11 +11,22 @@
 #include "RuntimeSupport.h"
 #include "TrainerEmitter.h"
 
+#include "align/registry/Registry.h"
+
 #include "mlir/IR/BuiltinAttributes.h"
 
 #include "llvm/ADT/TypeSwitch.h"
 
 namespace align::emit {
+
+namespace {
+
+/// `{"hh", "train"}`: a DataRef naming a split of a data declaration.
+std::string dataRef(llvm::StringRef data, llvm::StringRef split) {
+  return "{" + cppString(data) + ", " + cppString(split) + "}";
+}
+
+} // namespace
 
 using mlir::Location;
 using mlir::NamedAttribute;
@@ -144,10 +155,8 @@ void TrainerEmitter::emitStepLoop(train::StageOp stage, train::StepLoopOp loop, 
   } else if (data) {
     std::optional<std::string> source = dataDeclaration(data, dataLoc);
     std::optional<std::string> splitName = source ? splitOf(data, split, dataLoc, "training") : std::nullopt;
-    if (splitName) {
-      w_.statement(spec + ".data = " + cppString(*source), dataLoc);
-      w_.statement(spec + ".split = " + cppString(*splitName), dataLoc);
-    }
+    if (splitName)
+      w_.statement(spec + ".train = " + dataRef(*source, *splitName), dataLoc);
   }
   if (genericDuplicates) { // decided by duplicate-generic-rows, so a literal like the schedule decisions
     w_.comment("every row of a user i != 0 is also trained as the generic user 0 (P-RLHF's duplicates)");
@@ -158,22 +167,20 @@ void TrainerEmitter::emitStepLoop(train::StageOp stage, train::StepLoopOp loop, 
 }
 
 void TrainerEmitter::emitUnionData(train::UnionDataOp unionData, const std::string &spec) {
-  // The first source is StageSpec.data/split; the others follow it in StageSpec.alsoOn as "data.split".
+  // The first source is StageSpec.train; the others follow it in StageSpec.alsoOn.
   Location loc = unionData.getLoc();
   llvm::SmallVector<std::string> reads;
   for (auto [source, split] : llvm::zip(unionData.getSources(), unionData.getSplits())) {
     std::optional<std::string> name = dataDeclaration(source, loc);
     if (!name)
       return;
-    reads.push_back(*name + "." + split.cast<mlir::StringAttr>().getValue().str());
+    reads.push_back(dataRef(*name, split.cast<mlir::StringAttr>().getValue()));
   }
   if (reads.empty())
     return reject(unionData, "union_data of no sources");
-  size_t dot = reads.front().find('.');
-  w_.statement(spec + ".data = " + cppString(reads.front().substr(0, dot)), loc);
-  w_.statement(spec + ".split = " + cppString(reads.front().substr(dot + 1)), loc);
+  w_.statement(spec + ".train = " + reads.front(), loc);
   for (size_t i = 1; i < reads.size(); ++i)
-    w_.statement(spec + ".alsoOn.push_back(" + cppString(reads[i]) + ")", loc);
+    w_.statement(spec + ".alsoOn.push_back(" + reads[i] + ")", loc);
 }
 
 void TrainerEmitter::emitTrainedModel(const ResolvedModel &model, Location loc, const std::string &spec) {
@@ -191,7 +198,10 @@ void TrainerEmitter::emitTrainedModel(const ResolvedModel &model, Location loc, 
     mlir::DictionaryAttr config = head.getConfig();
     w_.statement(spec + ".rewardModel = true", headLoc);
     if (auto pooling = config.getAs<mlir::StringAttr>("pooling"))
-      w_.statement(spec + ".pooling = " + w_.text(headName + ".pooling", pooling.getValue(), headLoc), headLoc);
+      w_.statement(spec + ".pooling = " +
+                       w_.choice(headName + ".pooling", enumMember("Pooling", pooling.getValue()), pooling.getValue(),
+                                 headLoc),
+                   headLoc);
     if (auto outputs = config.getAs<mlir::IntegerAttr>("outputs"))
       w_.statement(spec + ".rewardOutputs = " + cppInteger(outputs.getInt()), headLoc);
   }
@@ -237,7 +247,7 @@ void TrainerEmitter::emitUserModel(train::AttachOp users, const std::string &spe
   mlir::DictionaryAttr config = users.getConfig();
   w_.statement(field + "enabled = true", loc);
   w_.statement(field + "name = " + cppString(name), loc);
-  w_.statement(field + "kind = " + cppString(users.getConstructor()), loc);
+  w_.statement(field + "kind = " + enumMember("UserModelKind", users.getConstructor()), loc);
   if (auto tokens = config.getAs<mlir::IntegerAttr>("tokens"))
     w_.statement(field + "tokens = " + w_.integer(setting("tokens"), tokens.getInt(), loc), loc);
   if (auto generic = config.getAs<mlir::BoolAttr>("generic"))
@@ -245,7 +255,8 @@ void TrainerEmitter::emitUserModel(train::AttachOp users, const std::string &spe
   if (auto k = config.getAs<mlir::IntegerAttr>("k"))
     w_.statement(field + "clusters = " + w_.integer(setting("k"), k.getInt(), loc), loc);
   if (auto unseen = config.getAs<mlir::StringAttr>("unseen"))
-    w_.statement(field + "unseenIsError = " + w_.text(setting("unseen"), unseen.getValue(), loc) + " == \"error\"",
+    w_.statement(field + "unseen = " +
+                     w_.choice(setting("unseen"), enumMember("Unseen", unseen.getValue()), unseen.getValue(), loc),
                  loc);
   if (auto text = config.getAs<mlir::StringAttr>("text"))
     w_.statement(field + "textColumn = " + w_.text(setting("text"), text.getValue(), loc), loc);
@@ -253,7 +264,8 @@ void TrainerEmitter::emitUserModel(train::AttachOp users, const std::string &spe
   if (!init)
     return;
   if (auto kind = init.getAs<mlir::StringAttr>("kind"))
-    w_.statement(field + "init = " + w_.text(setting("init"), kind.getValue(), loc), loc);
+    w_.statement(field + "init = " + w_.choice(setting("init"), enumMember("UsersInit", kind.getValue()), kind.getValue(), loc),
+                 loc);
   if (auto seed = init.getAs<mlir::IntegerAttr>("seed"))
     w_.statement(field + "initSeed = static_cast<std::uint64_t>(" +
                      w_.integer(setting("init_seed"), seed.getInt(), loc) + ")",
@@ -293,38 +305,51 @@ void TrainerEmitter::emitTerm(train::StageOp stage, train::LossOp loss, std::opt
   int seen = ++termCounts[kind];
   std::string key = stage.getSymName().str() + ".objective." + kind.str() + (seen > 1 ? "_" + std::to_string(seen) : "");
 
-  // Collect the parameters first: a rejected one must stop the term before anything is written.
-  llvm::SmallVector<std::pair<std::string, std::string>> params;
+  // Collect the fields first: a rejected parameter must stop the term before anything is written.
+  const registry::Objective &info = *registry::objective(kind.str());
+  llvm::SmallVector<std::pair<std::string, std::string>> fields;
+  auto field = [&](llvm::StringRef name, mlir::Attribute value) -> bool {
+    const registry::Param *param = info.param(name.str());
+    if (!param)
+      return false;
+    std::string setting = key + "." + name.str();
+    // BoolAttr first: it is also an IntegerAttr (of i1).
+    if (auto flag = value.dyn_cast<mlir::BoolAttr>(); flag && param->type == registry::ParamType::Bool)
+      fields.emplace_back(name, w_.flag(setting, flag.getValue(), loc));
+    else if (std::optional<double> number = numericValue(value); number && param->type == registry::ParamType::Int)
+      fields.emplace_back(name, w_.integer(setting, static_cast<int64_t>(*number), loc));
+    else if (number && param->type == registry::ParamType::Number)
+      fields.emplace_back(name, w_.number(setting, *number, loc));
+    else
+      return false;
+    return true;
+  };
   for (NamedAttribute param : loss.getParams()) {
     llvm::StringRef name = param.getName().getValue();
-    mlir::Attribute value = param.getValue();
-    switch (lossParamUse(kind, name, value)) {
+    switch (lossParamUse(kind, name, param.getValue())) {
     case ParamUse::Dropped:
       continue;
     case ParamUse::Rejected:
       return reject(loss, (kind + " " + name).str());
-    case ParamUse::Number:
-      break;
+    case ParamUse::Field:
+      if (!field(name, param.getValue()))
+        return reject(loss, (kind + " " + name).str());
     }
-    std::string setting = key + "." + name.str();
-    // BoolAttr first: it is also an IntegerAttr (of i1).
-    if (auto flag = value.dyn_cast<mlir::BoolAttr>())
-      params.emplace_back(name, w_.flag(setting, flag.getValue(), loc) + " ? 1.0 : 0.0");
-    else if (std::optional<double> number = numericValue(value))
-      params.emplace_back(name, w_.number(setting, *number, loc));
-    else
-      return reject(loss, (kind + " " + name).str());
   }
-  // A mixing loss's alpha is an attribute of the op, not one of its params; TermSpec has it in params.
+  // A mixing loss's alpha is an attribute of the op, not one of its params; it is a field of the struct.
   if (auto alpha = loss.getAlphaAttr())
-    params.emplace_back("alpha", w_.number(key + ".alpha", alpha.getValueAsDouble(), loc));
-  if (loss.getWeighted()) // each example's loss times the data's weight column
-    params.emplace_back("example_weights", "1.0");
+    if (!field("alpha", alpha))
+      return reject(loss, (kind + " alpha").str());
 
+  std::string params = ids_.make(stage.getSymName().str() + "_" + kind.str() + (seen > 1 ? "_" + std::to_string(seen) : ""), "");
+  w_.statement("align::rt::" + registryId(kind) + "Params " + params, loc);
+  for (const auto &[name, expression] : fields)
+    w_.statement(params + "." + name + " = " + expression, loc);
   std::string weight = sumWeight ? w_.number(key + ".weight", *sumWeight, loc) : "1.0";
-  w_.statement(spec + ".objective.push_back({" + cppString(kind) + ", " + weight + ", {}})", loc);
-  for (const auto &[name, expression] : params)
-    w_.statement(spec + ".objective.back().params[" + cppString(name) + "] = " + expression, loc);
+  // The third argument: each example's loss times the data's weight column.
+  w_.statement(spec + ".objective.push_back(align::rt::TermSpec(" + params + ", " + weight +
+                   (loss.getWeighted() ? ", true" : "") + "))",
+               loc);
 }
 
 void TrainerEmitter::emitSchedule(train::StageOp stage, const std::string &schedule) {
@@ -335,10 +360,12 @@ void TrainerEmitter::emitSchedule(train::StageOp stage, const std::string &sched
   };
   auto number = [&](llvm::StringRef name, double value) { return w_.number(key + name.str(), value, loc); };
   auto integer = [&](llvm::StringRef name, int64_t value) { return w_.integer(key + name.str(), value, loc); };
-  auto text = [&](llvm::StringRef name, llvm::StringRef value) { return w_.text(key + name.str(), value, loc); };
 
   llvm::StringRef optimizer = train::stringifyOptimizerKind(stage.getOptimizer());
-  set("optimizer", text("optimizer", optimizer));
+  auto choice = [&](llvm::StringRef name, llvm::StringRef set, llvm::StringRef spelling) {
+    return w_.choice(key + name.str(), enumMember(set, spelling), spelling, loc);
+  };
+  set("optimizer", choice("optimizer", "OptimizerKind", optimizer));
   set("lr", number("lr", stage.getLrAttr().getValueAsDouble()));
   for (NamedAttribute param : stage.getOptimizerParams()) {
     llvm::StringRef name = param.getName().getValue();
@@ -360,7 +387,7 @@ void TrainerEmitter::emitSchedule(train::StageOp stage, const std::string &sched
       reject(stage, (optimizer + " " + name).str());
     }
   }
-  set("lrSchedule", text("lr_schedule", train::stringifyLRScheduleKind(stage.getLrSchedule())));
+  set("lrSchedule", choice("lr_schedule", "LRScheduleKind", train::stringifyLRScheduleKind(stage.getLrSchedule())));
   set("lrFinal", number("lr_final", stage.getLrFinalAttr().getValueAsDouble()));
   set("warmup", integer("warmup", stage.getWarmupAttr().getInt()));
   set("batch", integer("batch", stage.getBatchAttr().getInt()));
@@ -369,10 +396,10 @@ void TrainerEmitter::emitSchedule(train::StageOp stage, const std::string &sched
     set("steps", integer("steps", steps.getInt()));
   if (auto epochs = stage.getEpochsAttr())
     set("epochs", number("epochs", epochs.getValueAsDouble()));
-  set("precision", text("precision", train::stringifyPrecision(stage.getPrecision())));
+  set("precision", choice("precision", "Precision", train::stringifyPrecision(stage.getPrecision())));
   set("maxLength", integer("max_length", stage.getMaxLengthAttr().getInt()));
   set("maxPromptLength", integer("max_prompt_length", stage.getMaxPromptLengthAttr().getInt()));
-  set("truncation", text("truncation", train::stringifyTruncation(stage.getTruncation())));
+  set("truncation", choice("truncation", "Truncation", train::stringifyTruncation(stage.getTruncation())));
   set("clip", number("clip", stage.getClipAttr().getValueAsDouble()));
   set("seed", "static_cast<std::uint64_t>(" + integer("seed", stage.getSeedAttr().getInt()) + ")");
   set("logEvery", integer("log_every", stage.getLogEveryAttr().getInt()));
@@ -390,7 +417,7 @@ void TrainerEmitter::emitSchedule(train::StageOp stage, const std::string &sched
     llvm::StringRef decided = train::stringifyReferenceStrategy(stage.getReference());
     if (auto requested = stage.getRequestedReferenceAttr())
       w_.comment(("reference log-probs: " + decided + " (the recipe asked for " + requested.getValue() + ")").str());
-    set("reference", text("reference", decided));
+    set("reference", choice("reference", "ReferenceStrategy", decided));
   }
   set("concatPairs", stage.getConcatPairs() ? "true" : "false");
   set("fusedLogprobs", stage.getFusedLogprobs() ? "true" : "false");

@@ -52,6 +52,11 @@ std::string TrainerWriter::flag(llvm::StringRef key, bool value, mlir::Location 
   return read("flag", key, value ? "true" : "false", value ? "true" : "false", loc);
 }
 
+std::string TrainerWriter::choice(llvm::StringRef key, llvm::StringRef member, llvm::StringRef spelling,
+                                  mlir::Location loc) {
+  return read("choice", key, member, spelling, loc);
+}
+
 std::string TrainerWriter::freshKey(llvm::StringRef key) const {
   if (!settingIndex_.count(key))
     return key.str();

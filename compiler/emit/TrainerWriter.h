@@ -2,7 +2,7 @@
 //
 // Collects the statements of the emitted `run(align::rt::Trainer &t)`, each followed by the recipe
 // location it comes from, and every value the recipe names as a *setting*: a read through t.number /
-// t.integer / t.text / t.flag under a key, so that `TRAINER --set KEY=VALUE` replaces it. The same keys,
+// t.integer / t.text / t.flag / t.choice under a key, so that `TRAINER --set KEY=VALUE` replaces it. The same keys,
 // with their recipe values and locations, become the RecipeInfo the trainer's --help lists.
 //
 // Keys (compiler/emit/README.md has the full table):
@@ -46,6 +46,9 @@ public:
   std::string integer(llvm::StringRef key, int64_t value, mlir::Location loc);
   std::string text(llvm::StringRef key, llvm::StringRef value, mlir::Location loc);
   std::string flag(llvm::StringRef key, bool value, mlir::Location loc);
+  /// A member of a closed set: `t.choice(key, align::rt::Precision::automatic)`; the setting's value is the
+  /// recipe's spelling ("auto"), which is also what --set takes.
+  std::string choice(llvm::StringRef key, llvm::StringRef member, llvm::StringRef spelling, mlir::Location loc);
 
   /// `key`, or `key_2`, `key_3`... when a setting `key` already exists (a sum with two terms of one kind).
   std::string freshKey(llvm::StringRef key) const;

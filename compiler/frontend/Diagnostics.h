@@ -1,7 +1,7 @@
 //===- Diagnostics.h - One diagnostic engine for the compiler --*- C++ -*-===//
 //
-// Every error the compiler reports (lexer, parser, Sema, and later MLIR verifiers through an adapter)
-// goes through a DiagnosticEngine. It renders them as
+// The front end's errors (file loading, lexer and parser through SyntaxErrors.h, Sema) go through a
+// DiagnosticEngine, one per source file. It renders them as
 //
 //   file:line:col: error: message
 //     source line
@@ -9,7 +9,9 @@
 //   file:line:col: note: previous definition is here
 //   hint: did you mean 'lr'?
 //
-// or as JSON (one object per line) for editors, or collects them for `--verify-diagnostics`.
+// or as JSON (one object per line) for editors, or keeps them for `--verify-diagnostics` (DiagnosticVerifier.h).
+// Errors of MLIRGen, the passes and the emitter do not go through it: they are MLIR diagnostics, printed
+// as text by MLIR's SourceMgrDiagnosticHandler (compiler/tools/alignc/TrainerSource.cpp).
 //
 //===----------------------------------------------------------------------===//
 #pragma once

@@ -1,12 +1,17 @@
 //===- Schema.cpp - The table of constructors, blocks and defaults --------===//
 //
-// Defaults follow the source papers where they fix one (../shared/reference/papers.md): P-DPO β = α = 0.5,
-// T_u = 1, K = 5, vocab init with seed 123; DSP pooling `last`, imitation threshold 0.85; EM-DPO 5 EM steps;
-// MMRA optimistic Hedge with T = 100000 and η = 5/√T; DPA angles [-45deg, 45deg] rendered ×100.
+// Models, data, users, preferences, schedules and loops are declared here; objectives and metrics, and every
+// closed set of names, come from the registry (registry/include/align/registry/*.def), the one table the
+// dialects, the emitter and the runtime share. Defaults follow the source papers where they fix one
+// (docs/methods.md): P-DPO β = α = 0.5, T_u = 1, K = 5, vocab init with seed 123; DSP pooling `last`,
+// imitation threshold 0.85; EM-DPO 5 EM steps; MMRA optimistic Hedge with T = 100000 and η = 5/√T; DPA angles
+// [-45deg, 45deg] rendered ×100.
 //
 //===----------------------------------------------------------------------===//
 
 #include "Schema.h"
+
+#include "align/registry/Registry.h"
 
 #include <map>
 #include <sstream>
@@ -42,7 +47,7 @@ std::vector<Param> modelParams(bool needsPath) {
   if (needsPath)
     ps.push_back(P("path", Ty::String).req().d("Hugging Face checkpoint directory (safetensors + config.json)"));
   else {
-    ps.push_back(P("preset", Ty::Enum, "tiny|small|medium").def("tiny").d("built-in size, randomly initialised"));
+    ps.push_back(P("preset", Ty::Enum, registry::spellings("Preset")).def("tiny").d("built-in size, randomly initialised"));
     ps.push_back(P("checkpoint", Ty::String).d("Hugging Face checkpoint directory; replaces the preset"));
   }
   ps.push_back(P("tokenizer", Ty::Ref, "tokenizer").req().d("the tokenizer the model reads"));
@@ -61,15 +66,28 @@ std::vector<Param> dataParams(std::vector<Param> specific) {
                   P("group", Ty::String).d("column with a group label, reported by `by group` metrics"),
                   P("weight", Ty::String).d("column with a per-example loss weight"),
                   P("template", Ty::Ref, "template").d("how prompt and response are rendered into text"),
-                  P("on_error", Ty::Enum, "error|skip").def("error").d("malformed rows: stop, or skip and count"),
+                  P("on_error", Ty::Enum, registry::spellings("OnError")).def("error").d("malformed rows: stop, or skip and count"),
                   P("limit", Ty::Int).gt(0).d("read at most this many rows"),
                   P("shuffle_seed", Ty::Int).ge(0).def("0").d("seed of the deterministic shuffle before splitting")})
     ps.push_back(std::move(p));
   return ps;
 }
 
+/// A data constructor: its column fields from the registry (registry/include/align/registry/DataColumns.def),
+/// then `specific`. A column's default is the runtime's to apply (Param::implicitDefault): Sema does not write
+/// it into the recipe, so the trainer can tell a declared column from a default one.
 Constructor data(std::string name, std::string doc, std::vector<Param> specific) {
-  Constructor c = C("data", std::move(name), std::move(doc), dataParams(std::move(specific)));
+  std::vector<Param> columns;
+  for (const registry::Column &column : registry::columns())
+    if (name == column.kind) {
+      Param p = P(column.field, Ty::String).d(column.doc);
+      if (*column.defaultColumn)
+        p.implicitDefault = "\"" + std::string(column.defaultColumn) + "\"";
+      columns.push_back(p);
+    }
+  for (Param &p : specific)
+    columns.push_back(std::move(p));
+  Constructor c = C("data", std::move(name), std::move(doc), dataParams(std::move(columns)));
   c.takesBlock = true;
   return c;
 }
@@ -88,7 +106,40 @@ Constructor metric(std::string name, std::string doc, std::vector<std::string> b
   return c;
 }
 
-const std::vector<std::string> kPairSources = {"pairwise", "ranking", "domain_pairs", "scored"};
+/// "a|b|c" → {"a", "b", "c"}.
+std::vector<std::string> split(const std::string &list) {
+  std::vector<std::string> out;
+  for (size_t start = 0; start < list.size();) {
+    size_t bar = list.find('|', start);
+    if (bar == std::string::npos)
+      bar = list.size();
+    out.push_back(list.substr(start, bar - start));
+    start = bar + 1;
+  }
+  return out;
+}
+
+/// Schema parameters of a registry entry.
+std::vector<Param> params(const std::vector<registry::Param> &in) {
+  std::vector<Param> out;
+  for (const registry::Param &r : in) {
+    Ty type = r.type == registry::ParamType::Int    ? Ty::Int
+              : r.type == registry::ParamType::Bool ? Ty::Bool
+              : r.type == registry::ParamType::Ref  ? Ty::Ref
+                                                    : Ty::Number;
+    Param p = P(r.name, type, r.detail);
+    if (r.presence == registry::Presence::Default)
+      p.def(r.defaultText);
+    if (r.presence == registry::Presence::Required)
+      p.req();
+    if (r.range.hasMin())
+      p.min = r.range.min, p.minOpen = r.range.minOpen;
+    if (r.range.hasMax())
+      p.max = r.range.max, p.maxOpen = r.range.maxOpen;
+    out.push_back(p.d(r.doc));
+  }
+  return out;
+}
 
 std::vector<Constructor> build() {
   using T = ObjectiveRule;
@@ -106,27 +157,16 @@ std::vector<Constructor> build() {
   t.push_back(C("model", "hf", "any supported Hugging Face checkpoint directory", modelParams(true)));
 
   // --- data ---------------------------------------------------------------------------------------------
-  t.push_back(data("pairwise", "TRL-style {prompt, chosen, rejected} rows",
-                   {P("prompt", Ty::String).def("\"prompt\"").d("column of the prompt"),
-                    P("chosen", Ty::String).def("\"chosen\"").d("column of the preferred response"),
-                    P("rejected", Ty::String).def("\"rejected\"").d("column of the other response")}));
-  t.push_back(data("ranking", "a prompt with several responses and their order, best first",
-                   {P("prompt", Ty::String).def("\"prompt\""), P("responses", Ty::String).def("\"responses\""),
-                    P("order", Ty::String).def("\"order\"").d("column of indices into responses, best first")}));
-  t.push_back(data("scored", "listwise texts with scores (the DSP {text, score} format)",
-                   {P("texts", Ty::String).def("\"text\""), P("scores", Ty::String).def("\"score\"")}));
+  t.push_back(data("pairwise", "TRL-style {prompt, chosen, rejected} rows", {}));
+  t.push_back(data("ranking", "a prompt with several responses and their order, best first", {}));
+  t.push_back(data("scored", "listwise texts with scores (the DSP {text, score} format)", {}));
   t.push_back(data("rated", "a prompt and response with a rating per objective; missing ratings are masked",
-                   {P("prompt", Ty::String).def("\"prompt\""), P("response", Ty::String).def("\"response\""),
-                    L("ratings", Ty::Name).req().d("objective names; each is read from the column of that name")}));
-  t.push_back(data("sft", "text for supervised fine-tuning: `text`, or a prompt/response pair",
-                   {P("text", Ty::String).def("\"text\""), P("prompt", Ty::String).d("column of the prompt"),
-                    P("response", Ty::String).d("column of the response (loss is on the response only)")}));
-  t.push_back(data("prompts", "prompts only, for generation (RSF, evaluation)",
-                   {P("prompt", Ty::String).def("\"prompt\"")}));
+                   {L("ratings", Ty::Name).req().d("objective names; each is read from the column of that name")}));
+  t.push_back(data("sft", "text for supervised fine-tuning: `text`, or a prompt/response pair", {}));
+  t.push_back(data("prompts", "prompts only, for generation (RSF, evaluation)", {}));
   t.push_back(data("domain_pairs",
                    "one query with responses per domain; the preferred domain's response wins against each other one",
-                   {P("query", Ty::String).def("\"query\""), P("responses", Ty::String).def("\"responses\""),
-                    P("preferred", Ty::String).req().d("the domain whose response is preferred"),
+                   {P("preferred", Ty::String).req().d("the domain whose response is preferred"),
                     L("against", Ty::String).d("the domains it is compared with; default all others")}));
 
   // --- splits -------------------------------------------------------------------------------------------
@@ -138,13 +178,13 @@ std::vector<Constructor> build() {
   t.push_back(C("users", "individual", "per-user soft tokens: e_i = e_0 + o_i (or o_i alone)",
                 {P("tokens", Ty::Int).ge(1).def("1").d("T_u, soft tokens inserted after BOS"),
                  P("generic", Ty::Bool).def("true").d("add the generic embedding e_0 to every user's offset"),
-                 P("unseen", Ty::Enum, "generic|error").def("generic").d("users not seen in training"),
+                 P("unseen", Ty::Enum, registry::spellings("Unseen")).def("generic").d("users not seen in training"),
                  P("init", Ty::Call, "users_init").def("vocab").d("initialisation of the embedding rows"),
                  P("text", Ty::String).d("column with explicit user information, added as text")}));
   t.push_back(C("users", "cluster", "K cluster embeddings mixed by a per-user softmax weight",
                 {P("k", Ty::Int).ge(1).def("5").d("number of clusters"),
                  P("tokens", Ty::Int).ge(1).def("1").d("T_u, soft tokens inserted after BOS"),
-                 P("unseen", Ty::Enum, "generic|error").def("generic"),
+                 P("unseen", Ty::Enum, registry::spellings("Unseen")).def("generic"),
                  P("init", Ty::Call, "users_init").def("vocab"),
                  P("text", Ty::String).d("column with explicit user information, added as text")}));
   t.push_back(C("users_init", "vocab", "copy rows of the word embedding chosen without replacement",
@@ -176,11 +216,11 @@ std::vector<Constructor> build() {
   // --- reward models ------------------------------------------------------------------------------------
   t.push_back(C("reward", "scalar", "a scalar reward head on a decoder",
                 {P("base", Ty::Ref, "model|stage").req(),
-                 P("pooling", Ty::Enum, "last|eos|mean|max").def("last").d("`last` is the token before EOS"),
+                 P("pooling", Ty::Enum, registry::spellings("Pooling")).def("last").d("`last` is the token before EOS"),
                  P("bias", Ty::Bool).def("false").d("bias in the reward head")}));
   t.push_back(C("reward", "regression", "a multi-objective regression head (one output per objective)",
                 {P("base", Ty::Ref, "model|stage").req(), L("objectives", Ty::Name).req(),
-                 P("pooling", Ty::Enum, "last|eos|mean|max").def("last")}));
+                 P("pooling", Ty::Enum, registry::spellings("Pooling")).def("last")}));
 
   // --- adapters -----------------------------------------------------------------------------------------
   t.push_back(C("adapter", "lora", "low-rank adapters; mergeable",
@@ -210,51 +250,19 @@ std::vector<Constructor> build() {
                 {P("steps", Ty::Int).ge(1).def("100000"),
                  P("eta", Ty::Number).gt(0).d("step size; default 5/sqrt(steps)")}));
 
-  // --- objectives ---------------------------------------------------------------------------------------
-  t.push_back(objective("dpo", "−log σ(β·margin) on implicit rewards",
-                        {P("beta", Ty::Number).gt(0).def("0.1"),
-                         P("label_smoothing", Ty::Number).ge(0).lt(0.5).def("0")},
-                        T{kPairSources, true, false, false, false, T::LanguageModel}));
-  t.push_back(objective("ipo", "(margin − 1/(2β))²", {P("beta", Ty::Number).gt(0).def("0.1")},
-                        T{kPairSources, true, false, false, false, T::LanguageModel}));
-  t.push_back(objective("hinge", "max(0, 1 − β·margin)", {P("beta", Ty::Number).gt(0).def("0.1")},
-                        T{kPairSources, true, false, false, false, T::LanguageModel}));
-  t.push_back(objective("simpo", "reference-free, length-normalised: −log σ(β·Δ(avg log p) − γ)",
-                        {P("beta", Ty::Number).gt(0).def("2"), P("gamma", Ty::Number).ge(0).def("0.5")},
-                        T{kPairSources, false, false, false, false, T::LanguageModel}));
-  t.push_back(objective("pdpo", "P-DPO: α·mean over user rows + (1−α)·mean over generic duplicates",
-                        {P("beta", Ty::Number).gt(0).def("0.5"), P("alpha", Ty::Number).ge(0).le(1).def("0.5")},
-                        T{kPairSources, true, true, false, false, T::LanguageModel}));
-  t.push_back(objective("pipo", "P-IPO: the IPO loss with P-DPO's user mixing",
-                        {P("beta", Ty::Number).gt(0).def("0.5"), P("alpha", Ty::Number).ge(0).le(1).def("0.5")},
-                        T{kPairSources, true, true, false, false, T::LanguageModel}));
-  t.push_back(objective("psimpo", "P-SimPO: the SimPO loss with P-DPO's user mixing",
-                        {P("beta", Ty::Number).gt(0).def("2"), P("gamma", Ty::Number).ge(0).def("0.5"),
-                         P("alpha", Ty::Number).ge(0).le(1).def("0.5")},
-                        T{kPairSources, false, true, false, false, T::LanguageModel}));
-  t.push_back(objective("em_dpo", "DPO per latent type, weighted by the posterior γ[k, annotator]",
-                        {P("beta", Ty::Number).gt(0).def("0.1"),
-                         P("types", Ty::Ref, "preference").req().d("a `latent` preference")},
-                        T{{"pairwise", "ranking"}, true, false, true, false, T::LanguageModel}));
-  t.push_back(objective("bt", "Bradley–Terry reward loss −log σ(r_w − r_l)",
-                        {P("preference", Ty::Ref, "preference").d("a `bradley_terry` preference (the default model)")},
-                        T{kPairSources, false, false, false, false, T::Reward}));
-  t.push_back(objective("pbt", "P-RM: the Bradley–Terry loss with P-DPO's user mixing, for `reward with users`",
-                        {P("alpha", Ty::Number).ge(0).le(1).def("0.5")},
-                        T{kPairSources, false, true, false, false, T::Reward}));
-  t.push_back(objective("rank_loss", "listwise ranking loss over all ordered pairs; pad scores masked",
-                        {P("preference", Ty::Ref, "preference")
-                             .d("`plackett_luce`: the exact listwise likelihood instead of all ordered pairs")},
-                        T{kPairSources, false, false, false, false, T::Reward}));
-  t.push_back(objective("regression", "MSE on rating vectors; missing ratings masked",
-                        {P("normalize", Ty::Bool).def("false").d("standardise each objective's ratings")},
-                        T{{"rated"}, false, false, false, false, T::Reward}));
-  t.push_back(objective("nll", "token negative log-likelihood (SFT): sft text, the chosen response of pairs, every text of scored data",
-                        {P("prompt_loss", Ty::Bool).def("false").d("also train on prompt tokens")},
-                        T{{"sft", "pairwise", "prompts", "scored", "domain_pairs"}, false, false, false, false, T::Any}));
-  t.push_back(objective("imitation", "NLL of responses scoring above a threshold, query included (DSP)",
-                        {P("threshold", Ty::Number).ge(0).le(1).def("0.85")},
-                        T{{"scored", "domain_pairs", "pairwise", "ranking"}, false, false, false, true, T::Any}));
+  // --- objectives: one row per registry entry (registry/include/align/registry/Objectives.def) ----------
+  for (const registry::Objective &o : registry::objectives()) {
+    ObjectiveRule rule;
+    rule.sources = split(o.sources);
+    rule.needsReference = o.has(registry::NeedsReference);
+    rule.needsUsers = o.has(registry::NeedsUsers);
+    rule.needsAnnotators = o.has(registry::NeedsAnnotators);
+    rule.needsScores = o.has(registry::NeedsResponseScores);
+    rule.target = o.target == registry::Target::LanguageModel ? T::LanguageModel
+                  : o.target == registry::Target::Reward      ? T::Reward
+                                                              : T::Any;
+    t.push_back(objective(o.name, o.doc, params(o.params), std::move(rule)));
+  }
 
   // --- schedule ----------------------------------------------------------------------------------------
   t.push_back(C("schedule", "schedule", "how a stage trains; the recipe's schedule is every stage's default",
@@ -265,11 +273,11 @@ std::vector<Constructor> build() {
                  P("micro_batch", Ty::Int).ge(1).d("examples per forward; accumulation = batch / micro_batch"),
                  P("epochs", Ty::Number).gt(0).def("1"),
                  P("steps", Ty::Int).ge(1).d("optimizer steps; replaces epochs"),
-                 P("precision", Ty::Enum, "auto|fp32|bf16|fp16").def("auto").d("auto: bf16 on GPU, fp32 on CPU"),
+                 P("precision", Ty::Enum, registry::spellings("Precision")).def("auto").d("auto: bf16 on GPU, fp32 on CPU"),
                  P("max_length", Ty::Int).ge(1).def("512").d("tokens per sequence"),
                  P("max_prompt_length", Ty::Int).ge(1).d("tokens kept of the prompt; default: half of max_length"),
-                 P("truncation", Ty::Enum, "left|right").def("right").d("which end of the prompt is cut"),
-                 P("reference", Ty::Enum, "auto|precompute|online").def("auto").d("reference log-prob strategy"),
+                 P("truncation", Ty::Enum, registry::spellings("Truncation")).def("right").d("which end of the prompt is cut"),
+                 P("reference", Ty::Enum, registry::spellings("ReferenceStrategy", "none")).def("auto").d("reference log-prob strategy"),
                  P("clip", Ty::Number).gt(0).def("1").d("max gradient norm"),
                  P("seed", Ty::Int).ge(0).def("42"),
                  P("log_every", Ty::Int).ge(1).def("10").d("steps between metric lines"),
@@ -305,20 +313,9 @@ std::vector<Constructor> build() {
                  P("temperature", Ty::Number).gt(0).def("0.7"),
                  P("max_new_tokens", Ty::Int).ge(1).def("256")}));
 
-  // --- evaluation metrics ------------------------------------------------------------------------------
-  t.push_back(metric("accuracy", "pair accuracy (implicit reward for policies, score for reward models)",
-                     {"user", "type", "domain", "dataset", "group"}, {}));
-  t.push_back(metric("margin", "mean reward margin chosen − rejected", {"user", "type", "domain", "dataset", "group"}, {}));
-  t.push_back(metric("length_baseline", "accuracy of always preferring the longer response", {"domain", "dataset", "group"}, {}));
-  t.push_back(metric("loss", "the stage's objective on held-out data", {"dataset"}, {}));
-  t.push_back(metric("generated_length", "mean generated length in tokens", {"user", "group", "direction"},
-                     {P("max_new_tokens", Ty::Int).ge(1).def("64"), P("temperature", Ty::Number).gt(0).def("1"),
-                      P("samples", Ty::Int).ge(1).def("32").d("prompts sampled")}));
-  t.push_back(metric("pareto", "objective rewards over a grid of directions", {"direction"},
-                     {P("grid", Ty::Int).ge(2).def("9"), P("max_new_tokens", Ty::Int).ge(1).def("128"),
-                      P("samples", Ty::Int).ge(1).def("32")}));
-  t.push_back(metric("regret", "regret of each latent type under the stage's policies", {"type"},
-                     {P("samples", Ty::Int).ge(1).def("128")}));
+  // --- evaluation metrics: one row per registry entry (registry/include/align/registry/Metrics.def) ------
+  for (const registry::Metric &m : registry::metrics())
+    t.push_back(metric(m.name, m.doc, split(m.by), params(m.params)));
   return t;
 }
 
@@ -475,7 +472,10 @@ void printMarkdown(std::ostream &os) {
     }
     os << "\n| parameter | type | default | meaning |\n|---|---|---|---|\n";
     for (const Param &p : c.params) {
-      std::string def = p.required ? "*required*" : p.defaultValue ? "`" + *p.defaultValue + "`" : "—";
+      std::string def = p.required           ? "*required*"
+                        : p.defaultValue     ? "`" + *p.defaultValue + "`"
+                        : p.implicitDefault ? "`" + *p.implicitDefault + "` if the file has it"
+                                             : "—";
       os << "| `" << p.name << "` | " << describe(p) << " | " << def << " | " << p.doc << " |\n";
     }
   }

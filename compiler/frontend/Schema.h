@@ -38,6 +38,7 @@ struct Param {
   std::string detail;                       // Enum values, Ref kinds or Call family (see Ty)
   Ty element = Ty::Number;                  // List element type
   std::optional<std::string> defaultValue;  // source text of the default, parsed like a recipe value
+  std::optional<std::string> implicitDefault; // applied by the runtime, not written into the recipe (data columns)
   bool required = false;
   std::optional<double> min, max;           // numeric range (of the value or of each list element)
   bool minOpen = false, maxOpen = false;    // exclusive bounds

@@ -1,7 +1,8 @@
 //===- SemaImpl.h - Sema's internal state, shared by its files -*- C++ -*-===//
 //
-// Sema is split by what it checks: values against the schema (SemaValues.cpp), declarations
-// (SemaDecls.cpp), and stages, evaluation and dependency order (SemaStages.cpp).
+// Sema is split by what it checks: the entry point and the order of the checks (Sema.cpp), values against
+// the schema (SemaValues.cpp), declarations (SemaDecls.cpp), stages (SemaStages.cpp), evaluation and
+// aggregation (SemaEval.cpp), and stage order and cycles (SemaDependencies.cpp).
 //
 //===----------------------------------------------------------------------===//
 #pragma once
@@ -43,6 +44,7 @@ struct Constant {
 class Sema {
 public:
   explicit Sema(DiagnosticEngine &diags) : diags_(diags) {}
+  // --- Sema.cpp -------------------------------------------------------------------------------------------
   void checkRecipe(ast::Recipe &recipe);
 
   // --- SemaValues.cpp -------------------------------------------------------------------------------------
@@ -88,8 +90,12 @@ public:
   void checkLoops(ast::Stage &stage);
   void checkSchedule(ast::FieldBlock &block, const std::string &owner);
   void layerSchedule(ast::Stage &stage);
+
+  // --- SemaEval.cpp ---------------------------------------------------------------------------------------
   void checkEval(ast::EvalBlock &block, ast::Stage *stage);
   void checkAggregate(ast::Decl &decl);
+
+  // --- SemaDependencies.cpp -------------------------------------------------------------------------------
   void checkDependencies();
 
   DiagnosticEngine &diags_;
@@ -101,16 +107,17 @@ public:
   // Dependency edges between declarations and stages, for order and cycle checks; value = where.
   std::map<const void *, std::vector<std::pair<const void *, ast::Range>>> edges_;
   std::map<const void *, std::string> nodeNames_;
-  void addEdge(const Symbol &target, ast::Range where);
+  void addEdge(const Symbol &target, ast::Range where); // SemaValues.cpp
   std::map<const ast::Stage *, std::vector<ast::Expr *>> stageTerms_; // objective terms per stage
 };
 
 /// The largest integer a parameter may hold: integers are exact in a double up to 2^53.
 constexpr double kMaxInteger = 9007199254740992.0;
 
-/// "a model", "an adapter", "a users model": a kind or family name with its article.
+/// "a model", "an adapter", "a users model": a kind or family name with its article (SemaValues.cpp).
 std::string article(const std::string &word);
 
+// Defined in AST.cpp.
 /// Deep copy of an expression (used for defaults, which are parsed once and copied to each use).
 ast::ExprPtr cloneExpr(const ast::Expr &expr);
 /// The source-like spelling of an expression, for messages and dumps.

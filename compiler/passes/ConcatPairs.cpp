@@ -2,7 +2,8 @@
 //
 // Pairwise objectives compare a chosen and a rejected response to the same prompt. Running both as one
 // batch of twice the size reads the weights once instead of twice and keeps the two halves under the same
-// kernel launch (TRL's concatenated_forward); the loss then splits the log-probs in halves.
+// kernel launch (TRL's concatenated_forward); the loss then splits the log-probs in halves. Which losses are
+// pairwise is the registry's `Pairwise` trait (registry/include/align/registry/Objectives.def).
 //
 //===----------------------------------------------------------------------===//
 
@@ -19,28 +20,12 @@ using namespace align::train;
 namespace align {
 namespace {
 
-bool isPairwise(LossKind kind) {
-  switch (kind) {
-  case LossKind::dpo:
-  case LossKind::ipo:
-  case LossKind::hinge:
-  case LossKind::simpo:
-  case LossKind::pdpo:
-  case LossKind::pipo:
-  case LossKind::psimpo:
-  case LossKind::em_dpo:
-    return true;
-  default:
-    return false;
-  }
-}
-
 /// Whether the forward's log-probs feed a pairwise loss.
 bool feedsPairwiseLoss(ForwardOp forward) {
   for (Operation *user : forward->getUsers())
     if (auto logprobs = dyn_cast<SequenceLogprobsOp>(user))
       for (Operation *consumer : logprobs->getUsers())
-        if (auto loss = dyn_cast<LossOp>(consumer); loss && isPairwise(loss.getKind()))
+        if (auto loss = dyn_cast<LossOp>(consumer); loss && LossOp::isPairwise(loss.getKind()))
           return true;
   return false;
 }

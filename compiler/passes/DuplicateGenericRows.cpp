@@ -2,7 +2,7 @@
 //
 // The P-RLHF losses (pdpo, pipo, psimpo, pbt) mix two means: α over rows of seen users i != 0 with their
 // embedding e_i, and (1 − α) over rows of the generic user 0 with e_0. The authors get the generic rows by
-// duplicating every training comparison with user id 0 in their data script (papers.md §1.2). Here the
+// duplicating every training comparison with user id 0 in their data script (docs/methods.md §1.3). Here the
 // duplication is a compiler decision written into the IR, so the data files stay as collected and the
 // trainer cannot forget it: the batch_fetch feeding such a loss reads `with_generic_duplicates`.
 //

@@ -66,7 +66,7 @@ def DuplicateGenericRowsPass : Pass<"duplicate-generic-rows", "mlir::ModuleOp"> 
   let description = [{
     A step loop whose loss mixes users (`pdpo`, `pipo`, `psimpo`, `pbt`: α · mean over rows of users
     i != 0 + (1 − α) · mean over rows of the generic user 0) needs generic rows; P-RLHF makes them by
-    duplicating every comparison of a user i != 0 with user id 0 (papers.md §1.2). The compiler makes
+    duplicating every comparison of a user i != 0 with user id 0 (docs/methods.md §1.3). The compiler makes
     that duplication, not a data script: the `train.batch_fetch` the loss reads gets
     `with_generic_duplicates`, and the trainer adds the copies to the rows it shuffles and batches.
 
@@ -103,8 +103,8 @@ def HoistReferenceLogprobsPass : Pass<"hoist-reference-logprobs", "mlir::ModuleO
 def ConcatPairsPass : Pass<"concat-pairs", "mlir::ModuleOp"> {
   let summary = "Run chosen and rejected responses through one forward for pairwise objectives";
   let description = [{
-    A `train.forward` whose log-probs feed a pairwise loss (`dpo`, `ipo`, `hinge`, `simpo`, `pdpo`,
-    `pipo`, `psimpo`, `em_dpo`) runs chosen and rejected as one batch of twice the size
+    A `train.forward` whose log-probs feed a pairwise loss (an objective with the registry's `Pairwise`
+    trait: registry/include/align/registry/Objectives.def) runs chosen and rejected as one batch of twice the size
     (`concat_pairs`), and its stage records the decision (`concat_pairs = true`): one pass over the
     weights instead of two, as TRL's concatenated forward.
   }];

@@ -1,5 +1,6 @@
-# lit configuration for the compiler's surfaces: .align sources (front end, Sema, recipes) and, as the
-# dialects arrive, .mlir files.
+# lit configuration for the compiler's surfaces: .align sources (syntax, Sema, AST, MLIRGen), .mlir files
+# (dialect round trips and verifiers, passes, emission) and .test scripts (driver, pipelines, the recipe
+# library, building trainers). Inputs/ folders hold files that tests read, not tests.
 import os
 
 import lit.formats

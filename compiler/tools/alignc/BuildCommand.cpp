@@ -1,7 +1,7 @@
 //===- BuildCommand.cpp - alignc build / alignc run -----------------------===//
 //
 // Turns the generated C++ into a trainer executable with the host C++ compiler. The trainer includes only
-// align/rt/api.h and links the shared runtime, so this is one short compile and a link against one .so
+// align/rt/Trainer.h and links the shared runtime, so this is one short compile and a link against one .so
 // (LibTorch stays behind it). `run` caches trainers by content so a second run of an unchanged recipe
 // starts at once.
 //
@@ -74,7 +74,8 @@ std::string hostCompiler() {
 
 /// The host compiler's arguments for `source` → `output` (argv[0] included).
 std::vector<std::string> compileCommand(const std::string &source, const std::string &output, bool objectOnly) {
-  std::vector<std::string> args = {hostCompiler(), "-std=c++17", "-O1", "-I" ALIGN_RUNTIME_INCLUDE_DIR};
+  std::vector<std::string> args = {hostCompiler(), "-std=c++17", "-O1", "-I" ALIGN_RUNTIME_INCLUDE_DIR,
+                                    "-I" ALIGN_REGISTRY_INCLUDE_DIR};
   if (objectOnly) {
     args.insert(args.end(), {"-c", source, "-o", output});
     return args;

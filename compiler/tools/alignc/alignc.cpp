@@ -9,8 +9,8 @@
 //   alignc --verify-diagnostics FILE                compare diagnostics with `expected-*` comments (lit)
 //   alignc --print-schema                           the constructor/defaults table as Markdown
 //
-// Later stages (MLIR dialects, C++ emission, `alignc build/run`) are added by the compiler issues; this
-// driver already follows Toy's `toyc` shape: one action per `--emit` level.
+// The driver follows Toy's `toyc` shape: one action per `--emit` level, each running the pipeline up to that
+// level (Frontend.h, MLIRGen.h, Pipelines.h, TrainerSource.h) and printing its result.
 //
 //===----------------------------------------------------------------------===//
 

@@ -7,8 +7,10 @@
 //===----------------------------------------------------------------------===//
 
 #include "align/Dialect/Train/TrainOps.h"
+#include "align/registry/Registry.h"
 
 #include <cmath>
+#include <string>
 
 using namespace mlir;
 using namespace align::train;
@@ -45,6 +47,15 @@ SmallVector<LoadDataOp> loadedSources(Value dataset) {
   return sources;
 }
 
+/// "pdpo, pipo, ...": the losses that mix user rows and generic duplicates, for messages.
+std::string mixingLosses() {
+  std::string out;
+  for (const align::registry::Objective &o : align::registry::objectives())
+    if (o.has(align::registry::MixesUsers))
+      out += (out.empty() ? "" : ", ") + std::string(o.name);
+  return out;
+}
+
 } // namespace
 
 LogicalResult BatchFetchOp::verify() {
@@ -66,7 +77,7 @@ LogicalResult BatchFetchOp::verify() {
                                      [](LossOp loss) { return LossOp::mixesUsers(loss.getKind()); });
   if (!mixing)
     return emitOpError() << "duplicates rows as the generic user, but no loss of its step loop mixes users "
-                            "(pdpo, pipo, psimpo, pbt)";
+                            "(" << mixingLosses() << ")";
   return success();
 }
 
@@ -117,28 +128,19 @@ LogicalResult ReferenceLogprobsOp::verify() {
   return success();
 }
 
-bool LossOp::needsReference(LossKind kind) {
-  switch (kind) {
-  case LossKind::dpo:
-  case LossKind::ipo:
-  case LossKind::hinge:
-  case LossKind::pdpo:
-  case LossKind::pipo:
-  case LossKind::em_dpo:
-    return true;
-  default:
-    return false;
-  }
+// A loss's traits are the registry's (registry/include/align/registry/Objectives.def): LossKind is generated
+// from the same table, in the same order.
+static const align::registry::Objective &objectiveOf(LossKind kind) {
+  return align::registry::objectives()[static_cast<size_t>(kind)];
 }
 
-bool LossOp::takesScores(LossKind kind) {
-  return kind == LossKind::bt || kind == LossKind::pbt || kind == LossKind::rank_loss ||
-         kind == LossKind::regression;
-}
+bool LossOp::needsReference(LossKind kind) { return objectiveOf(kind).has(align::registry::NeedsReference); }
 
-bool LossOp::mixesUsers(LossKind kind) {
-  return kind == LossKind::pdpo || kind == LossKind::pipo || kind == LossKind::psimpo || kind == LossKind::pbt;
-}
+bool LossOp::takesScores(LossKind kind) { return objectiveOf(kind).has(align::registry::TakesScores); }
+
+bool LossOp::mixesUsers(LossKind kind) { return objectiveOf(kind).has(align::registry::MixesUsers); }
+
+bool LossOp::isPairwise(LossKind kind) { return objectiveOf(kind).has(align::registry::Pairwise); }
 
 LogicalResult LossOp::verify() {
   LossKind kind = getKind();

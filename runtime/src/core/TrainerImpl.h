@@ -2,15 +2,19 @@
 //
 // The state behind align::rt::Trainer: the command line's options, the recipe's --set overrides, the
 // declarations seen so far (tokenizers, model specs, loaded data), the results of the stages already run,
-// and the eval metrics to compute for every stage at the end (eval.json).
+// and the eval metrics to compute for every stage at the end (eval.json). Its methods are defined by concept:
+// declarations and settings in Trainer.cpp, a stage in StageSetup.cpp, the eval block in Evaluation.cpp.
 //
 //===----------------------------------------------------------------------===//
 #pragma once
 
-#include "align/rt/api.h"
+#include "align/rt/Trainer.h"
+#include "data/PreparedData.h"
+#include "model/UserModel.h"
 #include "data/Examples.h"
 #include "tokenizer/Tokenizer.h"
 #include "model/Llama.h"
+#include "objectives/ObjectiveTerms.h"
 #include "train/Metrics.h"
 
 #include <torch/torch.h>
@@ -73,5 +77,19 @@ struct Trainer::Impl {
   /// Computes every registered eval metric for every stage: stage → key → value (or group → value).
   std::map<std::string, std::map<std::string, std::map<std::string, double>>> evaluateAll();
 };
+
+/// A model as declared (its preset, randomly initialised) or loaded from `checkpointPath` when that is set.
+CausalLM buildModel(const ModelSpec &spec, const Tokenizer &tokenizer, const std::string &checkpointPath);
+/// The schedule's truncation settings as the tokenizer takes them.
+data::TokenizeOptions tokenizeOptions(const ScheduleSpec &schedule);
+/// What a stage's terms read of each example (pairs, nll targets, imitation sets, every sequence).
+PrepareOptions prepareOptions(const std::vector<ObjectiveTerm> &terms, const ScheduleSpec &schedule, DataKind kind);
+/// The runtime's terms of a stage's objective (two for each user-mixing term), range-checked.
+std::vector<ObjectiveTerm> stageTerms(const StageSpec &spec);
+/// Rows whose user has textual information read it before the prompt (after BOS and the soft tokens):
+/// P-RLHF's explicit user information (docs/methods.md §1).
+std::vector<data::Example> withUserText(std::vector<data::Example> rows);
+/// Gives each example its user's id; returns how many rows belong to users the model does not know.
+int64_t assignUserIds(std::vector<PreparedExample> &examples, const UserModel &users);
 
 } // namespace align::rt

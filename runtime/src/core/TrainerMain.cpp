@@ -11,6 +11,8 @@
 
 #include "core/TrainerImpl.h"
 
+#include "align/rt/Inference.h"
+
 #include "checkpoint/SafeTensors.h"
 #include "core/EvalReport.h"
 #include "core/Files.h"
@@ -147,7 +149,7 @@ int trainerMain(int argc, char **argv, const RecipeInfo &recipe, void (*body)(Tr
     makeDirectories(impl->options.outDir);
     impl->metrics = std::make_unique<MetricsLog>(impl->options.outDir);
     Trainer trainer(std::move(impl));
-    Trainer::Impl &state = trainer.impl();
+    Trainer::Impl &state = *trainer.impl_;
     body(trainer);
 
     auto evaluation = state.evaluateAll();

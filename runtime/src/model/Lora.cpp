@@ -13,7 +13,7 @@
 
 namespace align::rt {
 
-LoraLinearImpl::LoraLinearImpl(int64_t in, int64_t out, const LoraSettings &settings, uint64_t seed)
+LoraLinearImpl::LoraLinearImpl(int64_t in, int64_t out, const LoraSpec &settings, uint64_t seed)
     : scaling(settings.alpha / static_cast<double>(settings.rank)), dropout(settings.dropout) {
   if (settings.rank < 1)
     throw Error("lora: r must be at least 1, got " + std::to_string(settings.rank));
@@ -35,7 +35,7 @@ torch::Tensor LoraLinearImpl::delta(const torch::Tensor &x) {
 
 torch::Tensor LoraLinearImpl::weightDelta() const { return torch::matmul(lora_B, lora_A) * scaling; }
 
-LoraAdapters attachLora(CausalLM &model, const LoraSettings &settings) {
+LoraAdapters attachLora(CausalLM &model, const LoraSpec &settings, uint64_t seed) {
   static const std::vector<std::string> known = {"q_proj", "k_proj", "v_proj", "o_proj",
                                                  "gate_proj", "up_proj", "down_proj"};
   for (const std::string &t : settings.targets)
@@ -46,7 +46,6 @@ LoraAdapters attachLora(CausalLM &model, const LoraSettings &settings) {
     p.set_requires_grad(false);
   LoraAdapters adapters;
   adapters->settings = settings;
-  uint64_t seed = settings.seed;
   for (size_t i = 0; i < model->model->layers->size(); ++i) {
     auto layer = model->model->layers[i]->as<DecoderLayerImpl>();
     auto &attn = *layer->self_attn;
@@ -96,7 +95,7 @@ void saveLoraAdapter(LoraAdapters &adapters, const std::string &dir, const std::
     tensors["base_model.model." + site.name + ".lora_B.weight"] = site.adapter->lora_B.detach().cpu().contiguous();
   }
   writeSafetensors(joinPath(dir, "adapter_model.safetensors"), tensors, {{"format", "pt"}});
-  const LoraSettings &s = adapters->settings;
+  const LoraSpec &s = adapters->settings;
   nlohmann::json config = {{"peft_type", "LORA"},         {"task_type", "CAUSAL_LM"}, {"r", s.rank},
                            {"lora_alpha", s.alpha},       {"lora_dropout", s.dropout}, {"target_modules", s.targets},
                            {"bias", "none"},              {"fan_in_fan_out", false},   {"inference_mode", true},

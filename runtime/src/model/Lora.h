@@ -10,6 +10,7 @@
 //===----------------------------------------------------------------------===//
 #pragma once
 
+#include "align/rt/Trainer.h"
 #include "model/Llama.h"
 
 #include <string>
@@ -17,17 +18,9 @@
 
 namespace align::rt {
 
-struct LoraSettings {
-  int64_t rank = 8;
-  double alpha = 16;
-  double dropout = 0.05;
-  std::vector<std::string> targets = {"q_proj", "v_proj"}; ///< q/k/v/o_proj, gate/up/down_proj
-  uint64_t seed = 0;
-};
-
 /// One projection's adapter.
 struct LoraLinearImpl : torch::nn::Module, ProjectionAdapter {
-  LoraLinearImpl(int64_t in, int64_t out, const LoraSettings &settings, uint64_t seed);
+  LoraLinearImpl(int64_t in, int64_t out, const LoraSpec &settings, uint64_t seed);
   torch::Tensor delta(const torch::Tensor &x) override;
   /// (α/r)·B·A, [out, in].
   torch::Tensor weightDelta() const;
@@ -39,7 +32,7 @@ TORCH_MODULE(LoraLinear);
 /// Every adapter of a model, registered under PEFT's names without the `base_model.model.` prefix
 /// (`model.layers.0.self_attn.q_proj.lora_A` holds the tensor PEFT calls `...q_proj.lora_A.weight`).
 struct LoraAdaptersImpl : torch::nn::Module {
-  LoraSettings settings;
+  LoraSpec settings;
   struct Site {
     std::string name;                              ///< model.layers.N.self_attn.q_proj
     torch::nn::Linear base{nullptr};
@@ -51,7 +44,7 @@ struct LoraAdaptersImpl : torch::nn::Module {
 TORCH_MODULE(LoraAdapters);
 
 /// Attaches fresh adapters to `model` and freezes its own parameters. An unknown target is an Error.
-LoraAdapters attachLora(CausalLM &model, const LoraSettings &settings);
+LoraAdapters attachLora(CausalLM &model, const LoraSpec &settings, uint64_t seed);
 /// Folds the adapters into the base weights, detaches them and unfreezes the model.
 void mergeLora(CausalLM &model, LoraAdapters &adapters);
 /// adapter_model.safetensors + adapter_config.json in PEFT's format; `baseModel` is the checkpoint directory

@@ -16,45 +16,26 @@
 namespace align::rt {
 
 Pooling parsePooling(const std::string &name) {
-  if (name == "last")
-    return Pooling::Last;
-  if (name == "eos")
-    return Pooling::Eos;
-  if (name == "mean")
-    return Pooling::Mean;
-  if (name == "max")
-    return Pooling::Max;
-  throw Error("unknown pooling '" + name + "' (expected last, eos, mean or max)");
-}
-
-const char *poolingName(Pooling pooling) {
-  switch (pooling) {
-  case Pooling::Last:
-    return "last";
-  case Pooling::Eos:
-    return "eos";
-  case Pooling::Mean:
-    return "mean";
-  case Pooling::Max:
-    return "max";
-  }
-  return "eos";
+  Pooling pooling = Pooling::eos;
+  if (!parse(name, pooling))
+    throw Error("unknown pooling '" + name + "' (expected last, eos, mean or max)");
+  return pooling;
 }
 
 torch::Tensor poolHidden(const torch::Tensor &hidden, const torch::Tensor &mask, Pooling pooling) {
   torch::Tensor keep = mask.to(torch::kBool);
   torch::Tensor lengths = keep.sum(1); // non-pad tokens per row (right padding)
-  if (pooling == Pooling::Mean) {
+  if (pooling == Pooling::mean) {
     torch::Tensor m = keep.unsqueeze(-1).to(hidden.scalar_type());
     return (hidden * m).sum(1) / lengths.clamp_min(1).unsqueeze(-1).to(hidden.scalar_type());
   }
-  if (pooling == Pooling::Max) {
+  if (pooling == Pooling::max) {
     torch::Tensor masked = hidden.masked_fill(~keep.unsqueeze(-1), -std::numeric_limits<float>::infinity());
     return std::get<0>(masked.max(1));
   }
   // Eos reads index length − 1; Last reads length − 2, the token before EOS. A one-token row has no token
   // before its last, so it reads index 0 rather than wrapping around to the padding at the end.
-  torch::Tensor index = (lengths - (pooling == Pooling::Last ? 2 : 1)).clamp_min(0);
+  torch::Tensor index = (lengths - (pooling == Pooling::last ? 2 : 1)).clamp_min(0);
   torch::Tensor rows = torch::arange(hidden.size(0), index.options());
   return hidden.index({rows, index});
 }
@@ -138,7 +119,7 @@ RewardModel loadRewardModel(const std::string &dir) {
       throw Error(configPath + ": field 'id2label': expected a non-empty object");
     outputs = static_cast<int64_t>(j["id2label"].size());
   }
-  Pooling pooling = Pooling::Eos; // what transformers' sequence classification reads
+  Pooling pooling = Pooling::eos; // what transformers' sequence classification reads
   if (j.contains("align_pooling")) {
     if (!j["align_pooling"].is_string())
       throw Error(configPath + ": field 'align_pooling': expected a string");
@@ -167,7 +148,7 @@ void saveRewardModel(RewardModel &model, const std::string &dir) {
   }
   j["id2label"] = id2label;
   j["label2id"] = label2id;
-  j["align_pooling"] = poolingName(model->pooling);
+  j["align_pooling"] = spelling(model->pooling);
   writeFileAtomically(configPath, j.dump(2) + "\n");
 }
 

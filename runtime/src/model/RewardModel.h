@@ -15,15 +15,16 @@
 //===----------------------------------------------------------------------===//
 #pragma once
 
+#include "align/rt/Trainer.h"
 #include "model/Llama.h"
 
 #include <string>
 
 namespace align::rt {
 
-enum class Pooling { Last, Eos, Mean, Max };
+/// The pooling named `name` (Pooling and its spelling are the registry's: align/rt/Trainer.h); an Error for
+/// another word.
 Pooling parsePooling(const std::string &name);
-const char *poolingName(Pooling pooling);
 
 /// Pools hidden states [B, T, H] with the non-pad mask [B, T] (right padding) into [B, H].
 torch::Tensor poolHidden(const torch::Tensor &hidden, const torch::Tensor &mask, Pooling pooling);

@@ -22,10 +22,8 @@ const char *kSettingsFile = "user_model.json";
 
 } // namespace
 
-UserModelImpl::UserModelImpl(const UserModelSettings &settings, std::vector<std::string> users, int64_t hiddenSize)
+UserModelImpl::UserModelImpl(const UserModelSpec &settings, std::vector<std::string> users, int64_t hiddenSize)
     : settings(settings), hiddenSize(hiddenSize) {
-  if (settings.kind != "individual" && settings.kind != "cluster")
-    throw Error("unknown user model '" + settings.kind + "' (expected individual or cluster)");
   if (settings.tokens < 1)
     throw Error("a user model needs at least one user token, got " + std::to_string(settings.tokens));
   std::sort(users.begin(), users.end());
@@ -34,7 +32,7 @@ UserModelImpl::UserModelImpl(const UserModelSettings &settings, std::vector<std:
   for (size_t i = 0; i < names.size(); ++i)
     ids[names[i]] = static_cast<int64_t>(i) + 1;
   const int64_t rows = userCount() + 1, t = settings.tokens;
-  if (settings.kind == "individual") {
+  if (settings.kind == UserModelKind::individual) {
     user_embedding = register_parameter("user_embedding", torch::zeros({rows * t, hiddenSize}));
   } else {
     if (settings.clusters < 1)
@@ -46,7 +44,7 @@ UserModelImpl::UserModelImpl(const UserModelSettings &settings, std::vector<std:
 
 torch::Tensor UserModelImpl::forward(const torch::Tensor &userIds) {
   const int64_t t = settings.tokens, b = userIds.size(0);
-  if (settings.kind == "individual") {
+  if (settings.kind == UserModelKind::individual) {
     torch::Tensor table = user_embedding.view({userCount() + 1, t, hiddenSize});
     torch::Tensor generic = table[0].unsqueeze(0).expand({b, t, hiddenSize});
     if (!settings.generic)
@@ -63,9 +61,9 @@ torch::Tensor UserModelImpl::forward(const torch::Tensor &userIds) {
 void UserModelImpl::initialize(const torch::Tensor &tokenEmbedding) {
   torch::NoGradGuard noGrad;
   auto generator = at::make_generator<at::CPUGeneratorImpl>(settings.initSeed);
-  torch::Tensor &table = settings.kind == "individual" ? user_embedding : cluster_embedding;
+  torch::Tensor &table = settings.kind == UserModelKind::individual ? user_embedding : cluster_embedding;
   const int64_t rows = table.size(0);
-  if (settings.init == "vocab") {
+  if (settings.init == UsersInit::vocab) {
     const int64_t vocab = tokenEmbedding.size(0);
     const int64_t pool = settings.initCommon > 0 ? std::min(settings.initCommon, vocab) : vocab;
     if (rows > pool)
@@ -73,10 +71,8 @@ void UserModelImpl::initialize(const torch::Tensor &tokenEmbedding) {
                   std::to_string(pool) + " token ids are available (use init: uniform or fewer tokens)");
     torch::Tensor picked = at::randperm(pool, generator, torch::TensorOptions().dtype(torch::kInt64)).slice(0, 0, rows);
     table.copy_(tokenEmbedding.detach().to(torch::kCPU, torch::kFloat32).index_select(0, picked));
-  } else if (settings.init == "uniform") {
+  } else if (settings.init == UsersInit::uniform) {
     table.copy_(at::empty(table.sizes(), torch::kFloat32).uniform_(-settings.initRange, settings.initRange, generator));
-  } else {
-    throw Error("unknown user model init '" + settings.init + "' (expected vocab or uniform)");
   }
   if (user_weight.defined())
     user_weight.copy_(at::normal(0.0, 1.0, user_weight.sizes(), generator, user_weight.options()));
@@ -86,7 +82,7 @@ int64_t UserModelImpl::idOf(const std::string &user) const {
   auto it = ids.find(user);
   if (it != ids.end())
     return it->second;
-  if (settings.unseenIsError)
+  if (settings.unseen == Unseen::error)
     throw Error("user '" + user + "' was not seen in training, and the users model says `unseen: error`");
   return 0;
 }
@@ -97,12 +93,12 @@ void saveUserModel(UserModel &users, const std::string &dir) {
   for (const auto &item : users->named_parameters())
     tensors[item.key()] = item.value().detach();
   writeSafetensors(joinPath(dir, kWeightsFile), tensors);
-  const UserModelSettings &s = users->settings;
-  nlohmann::json settings = {{"kind", s.kind},           {"tokens", s.tokens},
-                             {"generic", s.generic},     {"clusters", s.clusters},
-                             {"init", s.init},           {"init_seed", s.initSeed},
-                             {"init_common", s.initCommon}, {"init_range", s.initRange},
-                             {"unseen", s.unseenIsError ? "error" : "generic"},
+  const UserModelSpec &s = users->settings;
+  nlohmann::json settings = {{"kind", spelling(s.kind)},   {"tokens", s.tokens},
+                             {"generic", s.generic},         {"clusters", s.clusters},
+                             {"init", spelling(s.init)},     {"init_seed", s.initSeed},
+                             {"init_common", s.initCommon},  {"init_range", s.initRange},
+                             {"unseen", spelling(s.unseen)},
                              {"hidden_size", users->hiddenSize}, {"users", users->names}};
   writeFileAtomically(joinPath(dir, kSettingsFile), settings.dump(2) + "\n");
 }
@@ -117,19 +113,24 @@ UserModel loadUserModel(const std::string &dir) {
   nlohmann::json j = nlohmann::json::parse(text.str(), nullptr, false);
   if (j.is_discarded() || !j.is_object())
     throw Error(path + ": not a JSON object");
-  UserModelSettings s;
+  UserModelSpec s;
   std::vector<std::string> names;
   int64_t hidden = 0;
   try {
-    s.kind = j.at("kind").get<std::string>();
+    auto word = [&](const char *key, const std::string &fallback, auto &value) {
+      const std::string text = j.value(key, fallback);
+      if (!parse(text, value))
+        throw Error(path + ": field '" + key + "': unknown value '" + text + "'");
+    };
+    word("kind", "", s.kind);
     s.tokens = j.at("tokens").get<int64_t>();
     s.generic = j.at("generic").get<bool>();
     s.clusters = j.at("clusters").get<int64_t>();
-    s.init = j.value("init", std::string("vocab"));
+    word("init", "vocab", s.init);
     s.initSeed = j.value("init_seed", uint64_t{123});
     s.initCommon = j.value("init_common", int64_t{0});
     s.initRange = j.value("init_range", 0.5);
-    s.unseenIsError = j.value("unseen", std::string("generic")) == "error";
+    word("unseen", "generic", s.unseen);
     hidden = j.at("hidden_size").get<int64_t>();
     names = j.at("users").get<std::vector<std::string>>();
   } catch (const nlohmann::json::exception &e) {

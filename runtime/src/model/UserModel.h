@@ -1,6 +1,6 @@
 //===- UserModel.h - P-RLHF user models: soft tokens per user --*- C++ -*-===//
 //
-// The user model of P-RLHF (papers.md §1.1): each user gets T_u embeddings ("user tokens") that the policy
+// The user model of P-RLHF (docs/methods.md §1.1-1.2): each user gets T_u embeddings ("user tokens") that the policy
 // reads right after BOS, so one set of weights serves users who disagree.
 //
 //   individual  e_i = e_0 + o_i (generic offset; or o_i alone), rows of one table `user_embedding`
@@ -15,6 +15,8 @@
 //===----------------------------------------------------------------------===//
 #pragma once
 
+#include "align/rt/Trainer.h"
+
 #include <torch/torch.h>
 
 #include <map>
@@ -23,21 +25,9 @@
 
 namespace align::rt {
 
-struct UserModelSettings {
-  std::string kind = "individual"; ///< individual or cluster
-  int64_t tokens = 1;              ///< T_u
-  bool generic = true;             ///< individual: e_i = e_0 + o_i (false: o_i)
-  int64_t clusters = 5;            ///< cluster: K
-  std::string init = "vocab";      ///< vocab: rows of the token embedding; uniform: U(-range, range)
-  uint64_t initSeed = 123;
-  int64_t initCommon = 0; ///< vocab: draw from ids < initCommon only (0: the whole vocabulary)
-  double initRange = 0.5;
-  bool unseenIsError = false;
-};
-
 struct UserModelImpl : torch::nn::Module {
   /// `users`: the known users' names (any order; they are sorted to give ids 1..N).
-  UserModelImpl(const UserModelSettings &settings, std::vector<std::string> users, int64_t hiddenSize);
+  UserModelImpl(const UserModelSpec &settings, std::vector<std::string> users, int64_t hiddenSize);
 
   /// Soft tokens for each row's user id: userIds [B] int64 → [B, T, hidden].
   torch::Tensor forward(const torch::Tensor &userIds);
@@ -50,7 +40,7 @@ struct UserModelImpl : torch::nn::Module {
   bool knows(const std::string &user) const { return ids.count(user) > 0; }
   int64_t userCount() const { return static_cast<int64_t>(names.size()); }
 
-  UserModelSettings settings;
+  UserModelSpec settings;
   std::vector<std::string> names; ///< names[i - 1] is user i
   std::map<std::string, int64_t> ids;
   int64_t hiddenSize = 0;

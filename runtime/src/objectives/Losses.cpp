@@ -9,7 +9,7 @@
 //
 // The formulas follow TRL 1.16 (trl/trainer/dpo_trainer.py `_compute_loss`, trl/experimental/cpo/
 // cpo_trainer.py `cpo_loss`, trl/trainer/reward_trainer.py `compute_loss`) and the papers' code as summarised
-// in ../shared/reference/papers.md; each function's comment in Losses.h says which and where they differ.
+// in docs/methods.md; each function's comment in Losses.h says which and where they differ.
 //
 //===----------------------------------------------------------------------===//
 
@@ -210,7 +210,7 @@ torch::Tensor mixUserGeneric(const torch::Tensor &perExample, const torch::Tenso
   requireInRange("mixUserGeneric", "alpha", alpha, 0.0, 1.0, true);
   torch::Tensor user = selection(isUser);
   // maskedMean of an empty kind is a zero: the term drops out, and the other keeps its coefficient (P-RLHF
-  // does not renormalise; papers.md §1.2).
+  // does not renormalise; docs/methods.md §1.3).
   return alpha * maskedMean(perExample, user) + (1 - alpha) * maskedMean(perExample, user.logical_not());
 }
 

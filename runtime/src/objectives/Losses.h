@@ -5,7 +5,7 @@
 // token log-probs, sequence log-probs, reward scores. Each is differentiable with autograd and returns one
 // loss per example (or per-example sums and counts where the batch mean pools over pairs, entries or tokens),
 // so a generated trainer can weight, mix and sum them; the conventions (what is averaged over what, where
-// TRL and the papers differ) are stated at each function and in ../shared/reference/papers.md.
+// TRL and the papers differ) are stated at each function and in docs/methods.md.
 // tests/reference/test_losses_trl_peer.py holds DPO, IPO, hinge, SimPO and BT to TRL 1.16 on identical inputs.
 //
 //===----------------------------------------------------------------------===//
@@ -55,7 +55,7 @@ struct PreferenceLoss {
 
 /// DPO, sigmoid form with conservative label smoothing ε (cDPO):
 ///   ℓ = −(1−ε)·log σ(β·h) − ε·log σ(−β·h),  h = (log π_w − log π_ref,w) − (log π_l − log π_ref,l).
-/// ε = 0 is plain DPO (papers.md §1.2, §3.2; TRL 1.16 dpo_trainer.py lines 1387-1388). TRL 1.16's DPOTrainer
+/// ε = 0 is plain DPO (docs/methods.md §5.2; TRL 1.16 dpo_trainer.py lines 1387-1388). TRL 1.16's DPOTrainer
 /// no longer applies label_smoothing to loss_type="sigmoid"; this is the formula of its CPOTrainer.cpo_loss
 /// (trl/experimental/cpo/cpo_trainer.py lines 723-728), as earlier TRL DPOTrainers applied it.
 PreferenceLoss dpoLoss(const PreferenceLogprobs &logps, double beta, double labelSmoothing = 0.0);
@@ -87,12 +87,12 @@ PreferenceLoss simpoLoss(const torch::Tensor &policyChosenMean, const torch::Ten
 /// still runs on a batch that happens to have no such row). Unselected values may be NaN.
 torch::Tensor maskedMean(const torch::Tensor &values, const torch::Tensor &rows);
 
-/// P-DPO's objective (papers.md §1.2) for any per-example loss (P-DPO, P-IPO, P-SimPO, P-BT):
+/// P-DPO's objective (docs/methods.md §1.3) for any per-example loss (P-DPO, P-IPO, P-SimPO, P-BT):
 ///   α·mean over user rows + (1−α)·mean over generic rows (user id 0),
 /// a term dropped, not renormalised, when the batch has no row of its kind. isUser: [B], true for i ≠ 0.
 torch::Tensor mixUserGeneric(const torch::Tensor &perExample, const torch::Tensor &isUser, double alpha);
 
-/// EM-DPO's M-step reduction (papers.md §3.2): mean_b(w_b·ℓ_b) over the batch, deliberately not divided by
+/// EM-DPO's M-step reduction (docs/methods.md §3.2): mean_b(w_b·ℓ_b) over the batch, deliberately not divided by
 /// Σw, so a type with little posterior mass trains with proportionally smaller steps.
 torch::Tensor weightedMean(const torch::Tensor &perExample, const torch::Tensor &weights);
 
@@ -115,7 +115,7 @@ struct PooledLoss {
   torch::Tensor perExample() const { return sum / count.clamp_min(1); }
 };
 
-/// DSP's listwise ranking loss (papers.md §2.1, DSP trainer.py `ranking_loss`) over scores [B, R] and labels
+/// DSP's listwise ranking loss (docs/methods.md §2.3, DSP trainer.py `ranking_loss`) over scores [B, R] and labels
 /// [B, R]; a label < 0 marks a padded response:
 ///   L = −Σ_{b,i,j: y_bi ≠ y_bj, both ≥ 0} log σ(sign(y_bj − y_bi)·(s_bj − s_bi)) / #{such ordered pairs}.
 /// Each unordered pair is counted once per order (twice; the mean is unchanged). Ties contribute nothing.
@@ -123,8 +123,9 @@ struct PooledLoss {
 PooledLoss rankingLoss(const torch::Tensor &scores, const torch::Tensor &labels);
 
 /// Squared error of predicted rating vectors [B, K] against targets [B, K] over present entries only (DPA's
-/// regression, papers.md §4.1). An entry is missing where the target is NaN or `present` (optional, [B, K])
-/// is false; missing entries get zero gradient. mean() is the MSE over all present entries of the batch.
+/// regression, docs/methods.md §4.1, §5.8). An entry is missing where the target is NaN or `present`
+/// (optional, [B, K]) is false; missing entries get zero gradient. mean() is the MSE over all present entries
+/// of the batch.
 PooledLoss regressionLoss(const torch::Tensor &predictions, const torch::Tensor &targets,
                           const torch::Tensor &present = {});
 
@@ -132,7 +133,7 @@ PooledLoss regressionLoss(const torch::Tensor &predictions, const torch::Tensor 
 /// mean over the batch (SFT's convention: long sequences weigh more than short ones).
 PooledLoss nllLoss(const torch::Tensor &tokenLogps, const torch::Tensor &mask);
 
-/// DSP's imitation loss (papers.md §2.1, DSP trainer.py `language_modeling_loss`): each sequence's mean
+/// DSP's imitation loss (docs/methods.md §2.4, DSP trainer.py `language_modeling_loss`): each sequence's mean
 /// token NLL over `mask` [N, T] — the shifted attention mask, so the query's tokens count — averaged over
 /// the sequences whose normalised score [N] exceeds `threshold` (padded responses score −1 and never do).
 /// No sequence above the threshold gives a graph-connected zero. DSP divides by (count + 1e-7); we divide by

@@ -9,7 +9,7 @@
 
 namespace align::rt {
 
-std::unique_ptr<torch::optim::Optimizer> makeOptimizer(const OptimizerSettings &settings,
+std::unique_ptr<torch::optim::Optimizer> makeOptimizer(const ScheduleSpec &s,
                                                        const std::vector<torch::Tensor> &parameters) {
   std::vector<torch::Tensor> trainable;
   for (const auto &p : parameters)
@@ -17,23 +17,20 @@ std::unique_ptr<torch::optim::Optimizer> makeOptimizer(const OptimizerSettings &
       trainable.push_back(p);
   if (trainable.empty())
     throw Error("optimizer: the model has no trainable parameters");
-  if (settings.kind == "adamw")
+  switch (s.optimizer) {
+  case OptimizerKind::adamw:
     return std::make_unique<torch::optim::AdamW>(
-        trainable, torch::optim::AdamWOptions(settings.lr)
-                       .betas({settings.beta1, settings.beta2})
-                       .eps(settings.eps)
-                       .weight_decay(settings.weightDecay));
-  if (settings.kind == "rmsprop")
-    return std::make_unique<torch::optim::RMSprop>(trainable, torch::optim::RMSpropOptions(settings.lr)
-                                                                  .alpha(settings.alpha)
-                                                                  .eps(settings.eps)
-                                                                  .weight_decay(settings.weightDecay)
-                                                                  .momentum(settings.momentum));
-  if (settings.kind == "sgd")
-    return std::make_unique<torch::optim::SGD>(
         trainable,
-        torch::optim::SGDOptions(settings.lr).momentum(settings.momentum).weight_decay(settings.weightDecay));
-  throw Error("optimizer: unknown kind '" + settings.kind + "'; expected adamw, rmsprop or sgd");
+        torch::optim::AdamWOptions(s.lr).betas({s.beta1, s.beta2}).eps(s.eps).weight_decay(s.weightDecay));
+  case OptimizerKind::rmsprop:
+    return std::make_unique<torch::optim::RMSprop>(
+        trainable,
+        torch::optim::RMSpropOptions(s.lr).alpha(s.alpha).eps(s.eps).weight_decay(s.weightDecay).momentum(s.momentum));
+  case OptimizerKind::sgd:
+    return std::make_unique<torch::optim::SGD>(
+        trainable, torch::optim::SGDOptions(s.lr).momentum(s.momentum).weight_decay(s.weightDecay));
+  }
+  throw Error(std::string("optimizer: '") + spelling(s.optimizer) + "' is not executed by the runtime");
 }
 
 void setLearningRate(torch::optim::Optimizer &optimizer, double lr) {
@@ -41,19 +38,18 @@ void setLearningRate(torch::optim::Optimizer &optimizer, double lr) {
     group.options().set_lr(lr);
 }
 
-double learningRateAt(const LrScheduleSettings &schedule, double peak, int64_t step, int64_t totalSteps) {
+double learningRateAt(const ScheduleSpec &schedule, int64_t step, int64_t totalSteps) {
+  const double peak = schedule.lr;
   if (step < schedule.warmup)
     return peak * static_cast<double>(step) / static_cast<double>(std::max<int64_t>(1, schedule.warmup));
-  if (schedule.kind == "constant")
+  if (schedule.lrSchedule == LRScheduleKind::constant)
     return peak;
   const double span = static_cast<double>(std::max<int64_t>(1, totalSteps - schedule.warmup));
   const double progress = std::clamp(static_cast<double>(step - schedule.warmup) / span, 0.0, 1.0);
-  const double f = schedule.final;
-  if (schedule.kind == "linear")
+  const double f = schedule.lrFinal;
+  if (schedule.lrSchedule == LRScheduleKind::linear)
     return peak * (f + (1.0 - f) * (1.0 - progress));
-  if (schedule.kind == "cosine")
-    return peak * (f + (1.0 - f) * 0.5 * (1.0 + std::cos(M_PI * progress)));
-  throw Error("lr_schedule: unknown kind '" + schedule.kind + "'; expected constant, linear or cosine");
+  return peak * (f + (1.0 - f) * 0.5 * (1.0 + std::cos(M_PI * progress))); // cosine
 }
 
 } // namespace align::rt

@@ -12,7 +12,7 @@
 #include "model/Llama.h"
 #include "model/RewardModel.h"
 #include "model/UserModel.h"
-#include "train/PreparedData.h"
+#include "data/PreparedData.h"
 
 #include <map>
 #include <string>

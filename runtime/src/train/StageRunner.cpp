@@ -42,12 +42,10 @@ TORCH_MODULE(TrainedUnit);
 /// Autocast for the forward passes: bf16 where the schedule asks for it (auto: on the GPU).
 class PrecisionScope {
 public:
-  PrecisionScope(const std::string &precision, torch::Device device) {
-    bool bf16 = precision == "bf16" || (precision == "auto" && device.is_cuda());
-    if (precision == "fp16")
+  PrecisionScope(Precision precision, torch::Device device) {
+    bool bf16 = precision == Precision::bf16 || (precision == Precision::automatic && device.is_cuda());
+    if (precision == Precision::fp16)
       throw Error("precision fp16 needs loss scaling, which the runtime does not implement yet; use bf16");
-    if (precision != "auto" && precision != "fp32" && precision != "bf16")
-      throw Error("unknown precision '" + precision + "' (expected auto, fp32 or bf16)");
     if (!bf16)
       return;
     type_ = device.type();
@@ -75,12 +73,12 @@ torch::Tensor policyTokenLogps(CausalLM &model, const torch::Tensor &ids, const 
   torch::Tensor weight = model->headWeight();
   if (weight.scalar_type() != hidden.scalar_type())
     weight = weight.to(hidden.scalar_type()); // autocast gives bf16 hidden states over fp32 weights
-  return chunkedSequenceTokenLogprobs(hidden, weight, ids, schedule.chunkRows);
+  return chunkedSequenceTokenLogprobs(hidden, weight, ids, schedule.logprobChunk);
 }
 
 bool anyReferenceTerm(const std::vector<ObjectiveTerm> &terms) {
   for (const ObjectiveTerm &t : terms)
-    if (needsReference(t.kind))
+    if (needsReference(t.kind()))
       return true;
   return false;
 }
@@ -150,11 +148,11 @@ TermContribution microContribution(StageInputs &inputs, const std::vector<const 
     torch::Tensor rewards = inputs.reward->rewardsOf(hidden, micro.tokens.attention.to(device)).to(torch::kFloat32);
     bool imitation = false;
     for (const ObjectiveTerm &t : inputs.terms)
-      imitation = imitation || t.kind == TermKind::Imitation;
+      imitation = imitation || t.kind() == LossKind::imitation;
     if (!imitation)
       return rewardContribution(inputs.terms, units, part, rewards, PolicyOutputs{});
     torch::Tensor weight = inputs.reward->headWeight().to(hidden.scalar_type());
-    outputs.tokenLogps = chunkedSequenceTokenLogprobs(hidden, weight, ids, inputs.schedule.chunkRows);
+    outputs.tokenLogps = chunkedSequenceTokenLogprobs(hidden, weight, ids, inputs.schedule.logprobChunk);
     return rewardContribution(inputs.terms, units, part, rewards, outputs);
   }
   torch::Tensor softTokens;
@@ -270,7 +268,7 @@ StageResult runStage(StageInputs &inputs, const RunOptions &options, MetricsLog 
     for (auto &p : inputs.reference->parameters())
       p.set_requires_grad(false);
   }
-  auto optimizer = makeOptimizer(schedule.optimizer, unit->parameters());
+  auto optimizer = makeOptimizer(schedule, unit->parameters());
   std::vector<torch::Tensor> trainable;
   for (const auto &p : unit->parameters())
     if (p.requires_grad())
@@ -294,7 +292,7 @@ StageResult runStage(StageInputs &inputs, const RunOptions &options, MetricsLog 
       n = std::max<int64_t>(n, static_cast<int64_t>(s.ids.size()));
     lengths.push_back(n);
   }
-  const bool online = schedule.reference == "online";
+  const bool online = schedule.reference == ReferenceStrategy::online;
   if (anyReferenceTerm(inputs.terms) && !online) {
     if (!inputs.reference)
       throw Error("stage '" + inputs.name + "': the objective needs a reference model");
@@ -381,7 +379,7 @@ StageResult runStage(StageInputs &inputs, const RunOptions &options, MetricsLog 
                     "; training stopped. The last good state (step " + std::to_string(position.step) + ") is in " +
                     stateDir + " (continue with --resume); lower the learning rate or check the data");
       }
-      const double lr = learningRateAt(schedule.lrSchedule, schedule.optimizer.lr, position.step, total);
+      const double lr = learningRateAt(schedule, position.step, total);
       setLearningRate(*optimizer, lr);
       optimizer->step();
       ++position.step;

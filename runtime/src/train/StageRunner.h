@@ -8,7 +8,8 @@
 // last good state saved, resumable state, the live progress line and the metrics files.
 //
 // The schedule decisions the compiler makes (pair concatenation, the chunked LM-head path, reference
-// precompute) arrive as fields of StageSchedule; generated trainers reach this through the public API.
+// precompute) arrive as fields of the public ScheduleSpec (align/rt/Trainer.h), which StageSchedule extends;
+// generated trainers reach this through the public API.
 //
 //===----------------------------------------------------------------------===//
 #pragma once
@@ -18,9 +19,9 @@
 #include "model/RewardModel.h"
 #include "model/UserModel.h"
 #include "train/Metrics.h"
-#include "train/ObjectiveTerms.h"
+#include "objectives/ObjectiveTerms.h"
 #include "train/Optimizer.h"
-#include "train/PreparedData.h"
+#include "data/PreparedData.h"
 
 #include <torch/torch.h>
 
@@ -30,24 +31,11 @@
 
 namespace align::rt {
 
-struct StageSchedule {
-  OptimizerSettings optimizer;
-  LrScheduleSettings lrSchedule;
-  int64_t batch = 8;
-  int64_t microBatch = 0;    ///< 0: the whole batch in one forward
-  double epochs = 1.0;
-  int64_t steps = 0;         ///< > 0 replaces epochs
-  std::string precision = "auto"; ///< auto (bf16 on GPU, fp32 on CPU), fp32, bf16
-  double clip = 1.0;         ///< max gradient norm; 0 disables clipping
-  uint64_t seed = 42;
-  int64_t logEvery = 10;
-  int64_t evalEverySteps = 0, checkpointEverySteps = 0;
-  double evalEverySeconds = 0, checkpointEverySeconds = 0, timeLimitSeconds = 0;
-  std::string reference = "auto"; ///< auto or precompute: scored once before training; online: every step
-  bool fusedLogprobs = true;      ///< the chunked LM-head + log-softmax + gather path
-  int64_t chunkRows = 1024;
-  bool lengthBuckets = false;     ///< group similar lengths into batches (less padding)
-  bool shuffle = true;            ///< false: batches in data order (benchmarks comparing step by step with a peer)
+/// The stage's schedule as the generated trainer wrote it (the compiler's decisions included), plus two knobs
+/// of the runtime's own for benchmarks that compare step by step with a peer.
+struct StageSchedule : ScheduleSpec {
+  bool lengthBuckets = false; ///< group similar lengths into batches (less padding)
+  bool shuffle = true;        ///< false: batches in data order
 };
 
 /// What one stage trains; exactly one of `policy` and `reward` is set.

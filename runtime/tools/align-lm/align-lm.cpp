@@ -28,7 +28,7 @@
 //
 //===----------------------------------------------------------------------===//
 
-#include "align/rt/api.h"
+#include "align/rt/Inference.h"
 #include "core/Files.h"
 #include "data/Collate.h"
 #include "data/Examples.h"

@@ -4,7 +4,7 @@
 // identifiers, and --set overrides by key.
 // RUN: rm -rf %t && mkdir -p %t
 // RUN: alignc --emit=cpp %s > %t/trainer.cpp
-// RUN: c++ -std=c++17 -O0 -Wall -Wextra -Werror -I%S/../../../runtime/include %t/trainer.cpp %S/Inputs/RecordingTrainer.cpp -o %t/trainer
+// RUN: c++ -std=c++17 -O0 -Wall -Wextra -Werror -I%S/../../../runtime/include -I%S/../../../registry/include %t/trainer.cpp %S/Inputs/RecordingTrainer.cpp -o %t/trainer
 // RUN: %t/trainer | FileCheck %s
 // RUN: %t/trainer --set "class.schedule.lr=0.5" --set "a-b.template=x" --set "class.objective.nll.prompt_loss=true" | FileCheck %s --check-prefix=SET
 // The identifiers made from the names.
@@ -33,13 +33,13 @@ train.program @odd {
 }
 
 // CHECK:      model my-model
-// CHECK-NEXT:   family = "qwen2"
-// CHECK-NEXT:   preset = "small"
+// CHECK-NEXT:   family = qwen2
+// CHECK-NEXT:   preset = small
 // CHECK-NEXT:   checkpoint = ""
 // CHECK-NEXT:   tokenizer = "tok"
 // CHECK-NEXT:   seed = 9007199254740993
 // CHECK:      data a-b
-// CHECK-NEXT:   kind = "sft"
+// CHECK-NEXT:   kind = sft
 // CHECK-NEXT:   path = "dir with space/\"q\".jsonl"
 // CHECK:        template = "say \"hi\" \\ {prompt}\t??=\x01 ün"
 // CHECK:        limit = -9223372036854775808
@@ -50,16 +50,16 @@ train.program @odd {
 // CHECK:      stage class
 // CHECK:        model = "my-model"
 // CHECK:        data = "a-b" split "train"
-// CHECK-NEXT:   term = nll weight=1 prompt_loss=0
+// CHECK-NEXT:   term = nll weight=1 prompt_loss=false
 // CHECK-NEXT:   optimizer = adamw lr=0.30000000000000004 beta1=0 beta2=0.99999999999999989
 // CHECK-NEXT:   lrSchedule = cosine lrFinal=1e-300 warmup=0
 // CHECK-NEXT:   batch = 2 microBatch=1 steps=9223372036854775807
 // CHECK-NEXT:   precision = fp16 maxLength=8 maxPromptLength=4 truncation=left
 // CHECK-NEXT:   clip = 123456789.125 seed=0 logEvery=1
-// CHECK:        decisions = reference=auto concatPairs=false fusedLogprobs=true logprobChunk=3
+// CHECK:        decisions = reference=none concatPairs=false fusedLogprobs=true logprobChunk=3
 
 // SET:      template = "x"
-// SET:      term = nll weight=1 prompt_loss=1
+// SET:      term = nll weight=1 prompt_loss=true
 // SET-NEXT: optimizer = adamw lr=0.5 beta1=0
 
 // NAMES: align::rt::ModelSpec my_model_model;

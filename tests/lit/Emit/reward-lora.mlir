@@ -6,16 +6,16 @@
 // RUN: alignc --emit=cpp %s | FileCheck %s
 // RUN: alignc --emit=cpp %s | FileCheck %s --check-prefix=INFO
 // The emitted C++ compiles against the runtime's header alone.
-// RUN: alignc --emit=cpp %s > %t.cpp && c++ -std=c++17 -fsyntax-only -Wall -Wextra -Werror -I%S/../../../runtime/include %t.cpp
+// RUN: alignc --emit=cpp %s > %t.cpp && c++ -std=c++17 -fsyntax-only -Wall -Wextra -Werror -I%S/../../../runtime/include -I%S/../../../registry/include %t.cpp
 
 // CHECK: // Trainer for recipe `personal`: generated from {{.*}}reward-lora.mlir by alignc; do not edit.
-// CHECK: #include "align/rt/api.h"
+// CHECK: #include "align/rt/Trainer.h"
 // CHECK-NOT: #include
 
 // CHECK-LABEL: static void run(align::rt::Trainer &t) {
 // CHECK-NEXT: t.tokenizer("tk", t.text("tk.path", "tok/tokenizer.json"));{{ +}}// {{.*}}reward-lora.mlir:[[@LINE+7]]:11
 // CHECK-NEXT: align::rt::ModelSpec base_model;
-// CHECK-NEXT: base_model.family = "hf";
+// CHECK-NEXT: base_model.family = align::rt::ModelFamily::hf;
 // CHECK-NEXT: base_model.checkpoint = t.text("base.path", "models/base");
 // CHECK-NEXT: base_model.tokenizer = "tk";
 // CHECK-NEXT: base_model.seed = static_cast<std::uint64_t>(t.integer("base.seed", 7));
@@ -26,25 +26,25 @@ train.program @personal {
   // CHECK: ModelSpec ref_model;
   %ref = train.load_model "ref" from "hf" {checkpoint = "models/base", seed = 7 : i64, tokenizer = "tk", tokenizer_kind = "hf", tokenizer_spec = "tok/tokenizer.json"}
   // CHECK: align::rt::DataSpec ratings_data;
-  // CHECK-NEXT: ratings_data.kind = "rated";
+  // CHECK-NEXT: ratings_data.kind = align::rt::DataKind::rated;
   // CHECK-NEXT: ratings_data.path = t.text("ratings.path", "r.jsonl");
   // CHECK-NEXT: ratings_data.columns["prompt"] = t.text("ratings.prompt", "q");
   // CHECK-NEXT: ratings_data.ratings = {"helpful", "brief"};
   // CHECK-NEXT: ratings_data.limit = t.integer("ratings.limit", 1000);
   // CHECK-NEXT: align::rt::SplitRule ratings_held_split;
   // CHECK-NEXT: ratings_held_split.name = "held";
-  // CHECK-NEXT: ratings_held_split.kind = "where";
+  // CHECK-NEXT: ratings_held_split.kind = align::rt::SplitKind::where;
   // CHECK-NEXT: ratings_held_split.column = "seen";
   // CHECK-NEXT: ratings_held_split.equalsJson = "false";
   // CHECK-NEXT: ratings_data.splits.push_back(ratings_held_split);
   // CHECK-NEXT: align::rt::SplitRule ratings_test_split;
   // CHECK-NEXT: ratings_test_split.name = "test";
-  // CHECK-NEXT: ratings_test_split.kind = "file";
+  // CHECK-NEXT: ratings_test_split.kind = align::rt::SplitKind::file;
   // CHECK-NEXT: ratings_test_split.path = t.text("ratings.split.test", "r_test.jsonl");
   // CHECK-NEXT: ratings_data.splits.push_back(ratings_test_split);
   // CHECK-NEXT: align::rt::SplitRule ratings_eval_split;
   // CHECK-NEXT: ratings_eval_split.name = "eval";
-  // CHECK-NEXT: ratings_eval_split.kind = "percent";
+  // CHECK-NEXT: ratings_eval_split.kind = align::rt::SplitKind::percent;
   // CHECK-NEXT: ratings_eval_split.fraction = t.number("ratings.split.eval", 0.1);
   // CHECK-NEXT: ratings_eval_split.by = "user";
   // CHECK-NEXT: ratings_data.splits.push_back(ratings_eval_split);
@@ -63,11 +63,10 @@ train.program @personal {
   // CHECK-NEXT: tune_stage.lora.targets = {"q_proj", "k_proj"};
   // CHECK-NEXT: // frozen reference: model ref as declared
   // CHECK-NEXT: tune_stage.reference = "ref";
-  // CHECK-NEXT: tune_stage.data = "pairs";
-  // CHECK-NEXT: tune_stage.split = "train";
-  // CHECK-NEXT: tune_stage.objective.push_back({"ipo", 1.0, {}});
-  // CHECK-NEXT: tune_stage.objective.back().params["beta"] = t.number("tune.objective.ipo.beta", 0.25);
-  // CHECK-NEXT: tune_stage.objective.back().params["example_weights"] = 1.0;
+  // CHECK-NEXT: tune_stage.train = {"pairs", "train"};
+  // CHECK-NEXT: align::rt::IpoParams tune_ipo;
+  // CHECK-NEXT: tune_ipo.beta = t.number("tune.objective.ipo.beta", 0.25);
+  // CHECK-NEXT: tune_stage.objective.push_back(align::rt::TermSpec(tune_ipo, 1.0, true));
   train.stage @tune attributes {optimizer = #train.optimizer<rmsprop>, lr = 5.0e-7, optimizer_params = {alpha = 0.95, eps = 1.0e-6, momentum = 0.5, weight_decay = 0.0},
       lr_schedule = #train.lr_schedule<constant>, lr_final = 0.0, warmup = 0 : i64, batch = 8 : i64, micro_batch = 4 : i64, accumulation = 2 : i64,
       steps = 300 : i64, precision = #train.precision<bf16>, max_length = 128 : i64, max_prompt_length = 64 : i64, truncation = #train.truncation<right>,
@@ -84,20 +83,20 @@ train.program @personal {
     }
   }
   // CHECK: align::rt::ScheduleSpec &tune_schedule = tune_stage.schedule;
-  // CHECK-NEXT: tune_schedule.optimizer = t.text("tune.schedule.optimizer", "rmsprop");
+  // CHECK-NEXT: tune_schedule.optimizer = t.choice("tune.schedule.optimizer", align::rt::OptimizerKind::rmsprop);
   // CHECK-NEXT: tune_schedule.lr = t.number("tune.schedule.lr", 5e-07);
   // CHECK-NEXT: tune_schedule.alpha = t.number("tune.schedule.alpha", 0.95);
   // CHECK-NEXT: tune_schedule.eps = t.number("tune.schedule.eps", 1e-06);
   // CHECK-NEXT: tune_schedule.momentum = t.number("tune.schedule.momentum", 0.5);
   // CHECK-NEXT: tune_schedule.weightDecay = t.number("tune.schedule.weight_decay", 0.0);
-  // CHECK-NEXT: tune_schedule.lrSchedule = t.text("tune.schedule.lr_schedule", "constant");
+  // CHECK-NEXT: tune_schedule.lrSchedule = t.choice("tune.schedule.lr_schedule", align::rt::LRScheduleKind::constant);
   // CHECK: tune_schedule.microBatch = t.integer("tune.schedule.micro_batch", 4);
   // CHECK-NEXT: tune_schedule.steps = t.integer("tune.schedule.steps", 300);
-  // CHECK-NEXT: tune_schedule.precision = t.text("tune.schedule.precision", "bf16");
+  // CHECK-NEXT: tune_schedule.precision = t.choice("tune.schedule.precision", align::rt::Precision::bf16);
   // CHECK: tune_schedule.evalEverySeconds = t.number("tune.schedule.eval_every_seconds", 90.0);
   // CHECK-NEXT: // schedule decisions of the compiler's passes
   // CHECK-NEXT: // reference log-probs: online (the recipe asked for online)
-  // CHECK-NEXT: tune_schedule.reference = t.text("tune.schedule.reference", "online");
+  // CHECK-NEXT: tune_schedule.reference = t.choice("tune.schedule.reference", align::rt::ReferenceStrategy::online);
   // CHECK-NEXT: tune_schedule.concatPairs = false;
   // CHECK-NEXT: tune_schedule.fusedLogprobs = false;
   // CHECK-NEXT: t.stage(tune_stage);
@@ -106,14 +105,16 @@ train.program @personal {
   // CHECK: judge_stage.initFrom = "tune";
   // CHECK-NEXT: judge_stage.model = "base";
   // CHECK-NEXT: judge_stage.rewardModel = true;
-  // CHECK-NEXT: judge_stage.pooling = t.text("judge.pooling", "mean");
+  // CHECK-NEXT: judge_stage.pooling = t.choice("judge.pooling", align::rt::Pooling::mean);
   // CHECK-NEXT: judge_stage.rewardOutputs = 1;
-  // CHECK-NEXT: judge_stage.data = "ratings";
-  // CHECK-NEXT: judge_stage.split = "train";
-  // CHECK-NEXT: judge_stage.objective.push_back({"rank_loss", t.number("judge.objective.rank_loss.weight", 1.0), {}});
-  // CHECK-NEXT: judge_stage.objective.push_back({"rank_loss", t.number("judge.objective.rank_loss_2.weight", 0.5), {}});
-  // CHECK-NEXT: judge_stage.objective.push_back({"nll", t.number("judge.objective.nll.weight", 0.1), {}});
-  // CHECK-NEXT: judge_stage.objective.back().params["prompt_loss"] = t.flag("judge.objective.nll.prompt_loss", true) ? 1.0 : 0.0;
+  // CHECK-NEXT: judge_stage.train = {"ratings", "train"};
+  // CHECK-NEXT: align::rt::RankLossParams judge_rank_loss;
+  // CHECK-NEXT: judge_stage.objective.push_back(align::rt::TermSpec(judge_rank_loss, t.number("judge.objective.rank_loss.weight", 1.0)));
+  // CHECK-NEXT: align::rt::RankLossParams judge_rank_loss_2;
+  // CHECK-NEXT: judge_stage.objective.push_back(align::rt::TermSpec(judge_rank_loss_2, t.number("judge.objective.rank_loss_2.weight", 0.5)));
+  // CHECK-NEXT: align::rt::NllParams judge_nll;
+  // CHECK-NEXT: judge_nll.prompt_loss = t.flag("judge.objective.nll.prompt_loss", true);
+  // CHECK-NEXT: judge_stage.objective.push_back(align::rt::TermSpec(judge_nll, t.number("judge.objective.nll.weight", 0.1)));
   train.stage @judge init_from @tune attributes {optimizer = #train.optimizer<sgd>, lr = 1.0e-2, optimizer_params = {momentum = 0.9},
       lr_schedule = #train.lr_schedule<linear>, lr_final = 0.5, warmup = 3 : i64, batch = 4 : i64, micro_batch = 4 : i64, accumulation = 1 : i64,
       epochs = 0.5, precision = #train.precision<fp32>, max_length = 64 : i64, max_prompt_length = 32 : i64, truncation = #train.truncation<left>,
@@ -136,10 +137,10 @@ train.program @personal {
     train.evaluate "accuracy" by "user" %rm on %data split "held" {}
     train.save_checkpoint %rm every_steps 50
   }
-  // CHECK: judge_schedule.optimizer = t.text("judge.schedule.optimizer", "sgd");
+  // CHECK: judge_schedule.optimizer = t.choice("judge.schedule.optimizer", align::rt::OptimizerKind::sgd);
   // CHECK-NEXT: judge_schedule.lr = t.number("judge.schedule.lr", 0.01);
   // CHECK-NEXT: judge_schedule.momentum = t.number("judge.schedule.momentum", 0.9);
-  // CHECK-NEXT: judge_schedule.lrSchedule = t.text("judge.schedule.lr_schedule", "linear");
+  // CHECK-NEXT: judge_schedule.lrSchedule = t.choice("judge.schedule.lr_schedule", align::rt::LRScheduleKind::linear);
   // CHECK-NEXT: judge_schedule.lrFinal = t.number("judge.schedule.lr_final", 0.5);
   // CHECK: judge_schedule.epochs = t.number("judge.schedule.epochs", 0.5);
   // CHECK: judge_schedule.timeLimitSeconds = t.number("judge.schedule.time_limit", 60.0);
@@ -151,11 +152,9 @@ train.program @personal {
   // CHECK-NEXT: t.stage(judge_stage);
   // The stage's own evaluation follows it.
   // CHECK-NEXT: // eval: accuracy on ratings.held, of the model stage judge trains
-  // CHECK-NEXT: align::rt::EvalSpec accuracy_ratings_held;
-  // CHECK-NEXT: accuracy_ratings_held.metric = "accuracy";
-  // CHECK-NEXT: accuracy_ratings_held.by = "user";
-  // CHECK-NEXT: accuracy_ratings_held.data = "ratings";
-  // CHECK-NEXT: accuracy_ratings_held.split = "held";
+  // CHECK-NEXT: align::rt::EvalSpec accuracy_ratings_held{align::rt::AccuracyParams{}};
+  // CHECK-NEXT: accuracy_ratings_held.by = align::rt::By::user;
+  // CHECK-NEXT: accuracy_ratings_held.on = {"ratings", "held"};
   // CHECK: t.evaluate(accuracy_ratings_held);
 }
 // CHECK: int main(int argc, char **argv) { return align::rt::trainerMain(argc, argv, recipe, run); }

@@ -3,7 +3,7 @@
 // individual model drawing from the most common tokens, and the P-IPO / P-SimPO terms with their alpha.
 // RUN: rm -rf %t && split-file --leading-lines %s %t
 // RUN: alignc --emit=cpp %t/lora.mlir | FileCheck %s --check-prefix=LORA
-// RUN: alignc --emit=cpp %t/lora.mlir > %t/lora.cpp && c++ -std=c++17 -fsyntax-only -Wall -Wextra -Werror -I%S/../../../runtime/include %t/lora.cpp
+// RUN: alignc --emit=cpp %t/lora.mlir > %t/lora.cpp && c++ -std=c++17 -fsyntax-only -Wall -Wextra -Werror -I%S/../../../runtime/include -I%S/../../../registry/include %t/lora.cpp
 // RUN: alignc --emit=cpp %t/psimpo.mlir | FileCheck %s --check-prefix=PSIMPO
 // What the runtime does not execute yet is an error at its op, and no C++ is printed.
 // RUN: not alignc --emit=cpp %t/errors.mlir 2>&1 | FileCheck %s --check-prefix=ERRORS
@@ -22,20 +22,21 @@ train.program @lora_users {
   // LORA:      pipo_stage.lora.targets = {"q_proj", "v_proj"};
   // LORA-NEXT: pipo_stage.users.enabled = true;{{ +}}// {{.*}}lora.mlir:[[@LINE-6]]:13
   // LORA-NEXT: pipo_stage.users.name = "people";
-  // LORA-NEXT: pipo_stage.users.kind = "cluster";
+  // LORA-NEXT: pipo_stage.users.kind = align::rt::UserModelKind::cluster;
   // LORA-NEXT: pipo_stage.users.tokens = t.integer("people.tokens", 4);
   // LORA-NEXT: pipo_stage.users.clusters = t.integer("people.k", 3);
-  // LORA-NEXT: pipo_stage.users.unseenIsError = t.text("people.unseen", "error") == "error";
+  // LORA-NEXT: pipo_stage.users.unseen = t.choice("people.unseen", align::rt::Unseen::error);
   // LORA-NEXT: pipo_stage.users.textColumn = t.text("people.text", "bio");
-  // LORA-NEXT: pipo_stage.users.init = t.text("people.init", "uniform");
+  // LORA-NEXT: pipo_stage.users.init = t.choice("people.init", align::rt::UsersInit::uniform);
   // LORA-NEXT: pipo_stage.users.initSeed = static_cast<std::uint64_t>(t.integer("people.init_seed", 9));
   // LORA-NEXT: pipo_stage.users.initRange = t.number("people.init_range", 0.25);
   // LORA-NEXT: // frozen reference: model ref as declared
   // LORA-NEXT: pipo_stage.reference = "ref";
   // LORA:      pipo_stage.genericDuplicates = true;
-  // LORA-NEXT: pipo_stage.objective.push_back({"pipo", 1.0, {}});
-  // LORA-NEXT: pipo_stage.objective.back().params["beta"] = t.number("pipo.objective.pipo.beta", 0.5);
-  // LORA-NEXT: pipo_stage.objective.back().params["alpha"] = t.number("pipo.objective.pipo.alpha", 0.25);
+  // LORA-NEXT: align::rt::PipoParams pipo_pipo;
+  // LORA-NEXT: pipo_pipo.beta = t.number("pipo.objective.pipo.beta", 0.5);
+  // LORA-NEXT: pipo_pipo.alpha = t.number("pipo.objective.pipo.alpha", 0.25);
+  // LORA-NEXT: pipo_stage.objective.push_back(align::rt::TermSpec(pipo_pipo, 1.0));
   train.stage @pipo attributes {optimizer = #train.optimizer<adamw>, lr = 1.0e-3, optimizer_params = {},
       lr_schedule = #train.lr_schedule<cosine>, lr_final = 0.0, warmup = 0 : i64, batch = 4 : i64, micro_batch = 4 : i64, accumulation = 1 : i64,
       epochs = 1.0, precision = #train.precision<auto>, max_length = 64 : i64, max_prompt_length = 32 : i64, truncation = #train.truncation<right>,
@@ -64,19 +65,20 @@ train.program @psimpo {
   // PSIMPO:      s_stage.users.enabled = true;
   // An unnamed users model's keys start with "users".
   // PSIMPO-NEXT: s_stage.users.name = "users";
-  // PSIMPO-NEXT: s_stage.users.kind = "individual";
+  // PSIMPO-NEXT: s_stage.users.kind = align::rt::UserModelKind::individual;
   // PSIMPO-NEXT: s_stage.users.tokens = t.integer("users.tokens", 2);
   // PSIMPO-NEXT: s_stage.users.generic = t.flag("users.generic", false);
-  // PSIMPO-NEXT: s_stage.users.unseenIsError = t.text("users.unseen", "generic") == "error";
-  // PSIMPO-NEXT: s_stage.users.init = t.text("users.init", "vocab");
+  // PSIMPO-NEXT: s_stage.users.unseen = t.choice("users.unseen", align::rt::Unseen::generic);
+  // PSIMPO-NEXT: s_stage.users.init = t.choice("users.init", align::rt::UsersInit::vocab);
   // PSIMPO-NEXT: s_stage.users.initSeed = static_cast<std::uint64_t>(t.integer("users.init_seed", 123));
   // PSIMPO-NEXT: s_stage.users.initCommon = t.integer("users.init_common", 500);
   // PSIMPO-NOT:  reference
   // PSIMPO:      s_stage.genericDuplicates = true;
-  // PSIMPO-NEXT: s_stage.objective.push_back({"psimpo", 1.0, {}});
-  // PSIMPO-NEXT: s_stage.objective.back().params["beta"] = t.number("s.objective.psimpo.beta", 2.0);
-  // PSIMPO-NEXT: s_stage.objective.back().params["gamma"] = t.number("s.objective.psimpo.gamma", 0.5);
-  // PSIMPO-NEXT: s_stage.objective.back().params["alpha"] = t.number("s.objective.psimpo.alpha", 0.5);
+  // PSIMPO-NEXT: align::rt::PsimpoParams s_psimpo;
+  // PSIMPO-NEXT: s_psimpo.beta = t.number("s.objective.psimpo.beta", 2.0);
+  // PSIMPO-NEXT: s_psimpo.gamma = t.number("s.objective.psimpo.gamma", 0.5);
+  // PSIMPO-NEXT: s_psimpo.alpha = t.number("s.objective.psimpo.alpha", 0.5);
+  // PSIMPO-NEXT: s_stage.objective.push_back(align::rt::TermSpec(s_psimpo, 1.0));
   train.stage @s attributes {optimizer = #train.optimizer<adamw>, lr = 1.0e-3, optimizer_params = {},
       lr_schedule = #train.lr_schedule<cosine>, lr_final = 0.0, warmup = 0 : i64, batch = 4 : i64, micro_batch = 4 : i64, accumulation = 1 : i64,
       epochs = 1.0, precision = #train.precision<auto>, max_length = 64 : i64, max_prompt_length = 32 : i64, truncation = #train.truncation<right>,

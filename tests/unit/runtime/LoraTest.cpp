@@ -31,10 +31,10 @@ TEST(Lora, FreshAdapterIsTheIdentity) {
   CausalLM model = randomModel(tinyConfig(), 1);
   torch::Tensor ids = someIds();
   torch::Tensor before = model->logits(ids);
-  LoraSettings settings;
+  LoraSpec settings;
   settings.dropout = 0;
   settings.targets = {"q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj"};
-  LoraAdapters adapters = attachLora(model, settings);
+  LoraAdapters adapters = attachLora(model, settings, 0);
   EXPECT_EQ(adapters->sites.size(), 7u * model->model->layers->size());
   EXPECT_TRUE(torch::equal(before, model->logits(ids)));
   for (auto &p : model->parameters())
@@ -45,12 +45,12 @@ TEST(Lora, FreshAdapterIsTheIdentity) {
 
 TEST(Lora, AdapterOutputEqualsMergedWeights) {
   CausalLM model = randomModel(tinyConfig(), 2);
-  LoraSettings settings;
+  LoraSpec settings;
   settings.dropout = 0;
   settings.rank = 4;
   settings.alpha = 8;
   settings.targets = {"q_proj", "v_proj", "down_proj"};
-  LoraAdapters adapters = attachLora(model, settings);
+  LoraAdapters adapters = attachLora(model, settings, 0);
   randomizeB(adapters);
   torch::Tensor ids = someIds();
   torch::Tensor adapted = model->logits(ids).detach();
@@ -71,10 +71,10 @@ TEST(Lora, AdapterOutputEqualsMergedWeights) {
 
 TEST(Lora, UnknownTargetIsAnError) {
   CausalLM model = randomModel(tinyConfig(), 3);
-  LoraSettings settings;
+  LoraSpec settings;
   settings.targets = {"qproj"};
   try {
-    attachLora(model, settings);
+    attachLora(model, settings, 0);
     FAIL();
   } catch (const Error &e) {
     EXPECT_NE(std::string(e.what()).find("unknown target module 'qproj'"), std::string::npos);
@@ -88,10 +88,10 @@ TEST(Lora, StageTrainsOnlyAdaptersAndSavesMergedModel) {
     e.prompt = "Q:", e.responses = {"yes yes yes"};
   StageInputs in;
   in.name = "lora";
-  in.terms = {ObjectiveTerm{TermKind::NLL}};
+  in.terms = {termOf(NllParams{})};
   in.schedule.batch = 3;
   in.schedule.steps = 4;
-  in.schedule.optimizer.lr = 1e-2;
+  in.schedule.lr = 1e-2;
   PrepareOptions prepare;
   prepare.nll = true;
   prepare.tokenize = {32, 16, true, true, true};
@@ -99,9 +99,9 @@ TEST(Lora, StageTrainsOnlyAdaptersAndSavesMergedModel) {
   in.padId = 258;
   in.policy = presetCausalLM("tiny", tokenizer->vocabSize(), 4);
   in.fingerprint = "lora";
-  LoraSettings settings;
+  LoraSpec settings;
   settings.dropout = 0.1;
-  in.lora = attachLora(in.policy, settings);
+  in.lora = attachLora(in.policy, settings, 0);
   std::vector<torch::Tensor> base;
   for (auto &p : in.policy->parameters())
     base.push_back(p.detach().clone());

@@ -14,8 +14,8 @@
 #include "model/Checkpoint.h"
 #include "model/RewardModel.h"
 #include "objectives/ChunkedLogprobs.h"
-#include "train/ObjectiveTerms.h"
-#include "train/PreparedData.h"
+#include "objectives/ObjectiveTerms.h"
+#include "data/PreparedData.h"
 
 #include <gtest/gtest.h>
 
@@ -23,7 +23,7 @@ using namespace align::rt;
 
 TEST(RewardModelLmHead, IsTheLanguageModelsHead) {
   CausalLM lm = presetCausalLM("tiny", 61, 1);
-  RewardModel rm = rewardModelFrom(lm, 1, Pooling::Last, 2);
+  RewardModel rm = rewardModelFrom(lm, 1, Pooling::last, 2);
   ASSERT_TRUE(rm->hasLmHead());
   rm->eval();
   torch::NoGradGuard noGrad;
@@ -34,7 +34,7 @@ TEST(RewardModelLmHead, IsTheLanguageModelsHead) {
 
 TEST(RewardModelLmHead, SurvivesACheckpointAndIsOptionalOnLoad) {
   CausalLM lm = presetCausalLM("tiny", 61, 3);
-  RewardModel rm = rewardModelFrom(lm, 1, Pooling::Last, 4);
+  RewardModel rm = rewardModelFrom(lm, 1, Pooling::last, 4);
   std::string dir = joinPath(::testing::TempDir(), "align-reward-lmhead");
   removeTree(dir);
   saveRewardModel(rm, dir);
@@ -68,7 +68,7 @@ TEST(RewardModelLmHead, ImitationIsTheMeanNllOfTheBestSequenceQueryIncluded) {
   MicroBatch micro = collateSequences(batch, /*padId=*/0);
 
   CausalLM lm = presetCausalLM("tiny", 16, 5);
-  RewardModel rm = rewardModelFrom(lm, 1, Pooling::Last, 6);
+  RewardModel rm = rewardModelFrom(lm, 1, Pooling::last, 6);
   torch::Tensor ids = micro.tokens.ids;
   torch::Tensor hidden = rm->hidden(ids);
   PolicyOutputs lmOutputs;
@@ -77,9 +77,7 @@ TEST(RewardModelLmHead, ImitationIsTheMeanNllOfTheBestSequenceQueryIncluded) {
   lmOutputs.allTargets = micro.allTargets;
   torch::Tensor rewards = rm->rewardsOf(hidden, micro.tokens.attention);
 
-  ObjectiveTerm rank, imitation;
-  rank.kind = TermKind::Rank;
-  imitation.kind = TermKind::Imitation;
+  ObjectiveTerm rank = termOf(RankLossParams{}), imitation = termOf(ImitationParams{});
   imitation.weight = 0.1;
   const std::vector<ObjectiveTerm> terms = {rank, imitation};
   TermContribution c = rewardContribution(terms, countUnits(terms, batch), batch, rewards, lmOutputs);

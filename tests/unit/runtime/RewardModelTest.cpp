@@ -29,7 +29,7 @@ torch::Tensor positionalHidden(int64_t batch, int64_t seq) {
 TEST(Pooling, LastIsTheTokenBeforeTheFinalNonPadToken) {
   // Row 0 has 5 real tokens (…, x, EOS), row 1 has 3, row 2 has 1; the rest is right padding.
   torch::Tensor mask = torch::tensor({{1, 1, 1, 1, 1, 0}, {1, 1, 1, 0, 0, 0}, {1, 0, 0, 0, 0, 0}});
-  torch::Tensor pooled = poolHidden(positionalHidden(3, 6), mask, Pooling::Last);
+  torch::Tensor pooled = poolHidden(positionalHidden(3, 6), mask, Pooling::last);
   EXPECT_EQ(pooled[0][0].item<double>(), 3);   // index 5 − 2
   EXPECT_EQ(pooled[1][0].item<double>(), 101); // index 3 − 2
   EXPECT_EQ(pooled[2][0].item<double>(), 200); // a single token: itself, never the padding at the end
@@ -37,7 +37,7 @@ TEST(Pooling, LastIsTheTokenBeforeTheFinalNonPadToken) {
 
 TEST(Pooling, EosIsTheFinalNonPadToken) {
   torch::Tensor mask = torch::tensor({{1, 1, 1, 1, 1, 0}, {1, 1, 1, 0, 0, 0}, {1, 1, 1, 1, 1, 1}});
-  torch::Tensor pooled = poolHidden(positionalHidden(3, 6), mask, Pooling::Eos);
+  torch::Tensor pooled = poolHidden(positionalHidden(3, 6), mask, Pooling::eos);
   EXPECT_EQ(pooled[0][0].item<double>(), 4);
   EXPECT_EQ(pooled[1][0].item<double>(), 102);
   EXPECT_EQ(pooled[2][0].item<double>(), 205);
@@ -46,7 +46,7 @@ TEST(Pooling, EosIsTheFinalNonPadToken) {
 TEST(Pooling, MeanAndMaxIgnorePadding) {
   torch::Tensor mask = torch::tensor({{1, 1, 1, 0}, {1, 1, 1, 1}});
   torch::Tensor hidden = positionalHidden(2, 4);
-  torch::Tensor mean = poolHidden(hidden, mask, Pooling::Mean), max = poolHidden(hidden, mask, Pooling::Max);
+  torch::Tensor mean = poolHidden(hidden, mask, Pooling::mean), max = poolHidden(hidden, mask, Pooling::max);
   EXPECT_DOUBLE_EQ(mean[0][0].item<double>(), 1.0);   // (0 + 1 + 2) / 3
   EXPECT_DOUBLE_EQ(mean[1][0].item<double>(), 101.5); // (100 + … + 103) / 4
   EXPECT_DOUBLE_EQ(max[0][0].item<double>(), 2.0);    // not the padded 3
@@ -55,7 +55,7 @@ TEST(Pooling, MeanAndMaxIgnorePadding) {
 
 TEST(RewardModel, ScoresThePooledHiddenState) {
   CausalLM lm = presetCausalLM("tiny", 61, 1);
-  RewardModel rm = rewardModelFrom(lm, /*outputs=*/3, Pooling::Last, 2);
+  RewardModel rm = rewardModelFrom(lm, /*outputs=*/3, Pooling::last, 2);
   rm->eval();
   torch::NoGradGuard noGrad;
   torch::Tensor ids = torch::randint(0, 61, {2, 7}, torch::kInt64);
@@ -74,13 +74,13 @@ TEST(RewardModel, ScoresThePooledHiddenState) {
 
 TEST(RewardModel, CheckpointRoundTrip) {
   CausalLM lm = presetCausalLM("tiny", 61, 3);
-  RewardModel rm = rewardModelFrom(lm, 2, Pooling::Mean, 4);
+  RewardModel rm = rewardModelFrom(lm, 2, Pooling::mean, 4);
   std::string dir = joinPath(::testing::TempDir(), "align-reward-roundtrip");
   removeTree(dir);
   saveRewardModel(rm, dir);
   RewardModel loaded = loadRewardModel(dir);
   EXPECT_EQ(loaded->outputs, 2);
-  EXPECT_EQ(loaded->pooling, Pooling::Mean);
+  EXPECT_EQ(loaded->pooling, Pooling::mean);
   rm->eval();
   loaded->eval();
   torch::NoGradGuard noGrad;
@@ -91,7 +91,7 @@ TEST(RewardModel, CheckpointRoundTrip) {
 }
 
 TEST(Pooling, NamesRoundTrip) {
-  for (Pooling p : {Pooling::Last, Pooling::Eos, Pooling::Mean, Pooling::Max})
-    EXPECT_EQ(parsePooling(poolingName(p)), p);
+  for (Pooling p : {Pooling::last, Pooling::eos, Pooling::mean, Pooling::max})
+    EXPECT_EQ(parsePooling(spelling(p)), p);
   EXPECT_THROW(parsePooling("first"), Error);
 }

@@ -66,12 +66,11 @@ struct Fixture {
   StageInputs dpoStage(const std::string &name, int examples = 16) {
     StageInputs in;
     in.name = name;
-    in.terms = {ObjectiveTerm{TermKind::DPO}};
-    in.terms[0].beta = 0.5;
+    in.terms = {termOf(DpoParams{0.5, 0.0})};
     in.schedule.batch = 4;
-    in.schedule.optimizer.lr = 3e-3;
-    in.schedule.lrSchedule.kind = "cosine";
-    in.schedule.lrSchedule.warmup = 2;
+    in.schedule.lr = 3e-3;
+    in.schedule.lrSchedule = LRScheduleKind::cosine;
+    in.schedule.warmup = 2;
     in.schedule.logEvery = 1;
     in.schedule.seed = 7;
     in.train = prepare(pairExamples(examples), true, false);
@@ -108,27 +107,39 @@ void expectBitEqual(const std::vector<torch::Tensor> &a, const std::vector<torch
 } // namespace
 
 TEST(LearningRate, MatchesTransformersFormulas) {
-  LrScheduleSettings warm{"constant", 4, 0.0};
-  EXPECT_DOUBLE_EQ(learningRateAt(warm, 1.0, 0, 10), 0.0);
-  EXPECT_DOUBLE_EQ(learningRateAt(warm, 1.0, 2, 10), 0.5);
-  EXPECT_DOUBLE_EQ(learningRateAt(warm, 1.0, 7, 10), 1.0);
+  auto schedule = [](LRScheduleKind kind, int64_t warmup, double final, double peak) {
+    ScheduleSpec s;
+    s.lrSchedule = kind, s.warmup = warmup, s.lrFinal = final, s.lr = peak;
+    return s;
+  };
+  ScheduleSpec warm = schedule(LRScheduleKind::constant, 4, 0.0, 1.0);
+  EXPECT_DOUBLE_EQ(learningRateAt(warm, 0, 10), 0.0);
+  EXPECT_DOUBLE_EQ(learningRateAt(warm, 2, 10), 0.5);
+  EXPECT_DOUBLE_EQ(learningRateAt(warm, 7, 10), 1.0);
   // get_linear_schedule_with_warmup: (total − step) / (total − warmup) after warmup.
-  LrScheduleSettings linear{"linear", 2, 0.0};
-  EXPECT_DOUBLE_EQ(learningRateAt(linear, 2.0, 2, 10), 2.0);
-  EXPECT_DOUBLE_EQ(learningRateAt(linear, 2.0, 6, 10), 2.0 * 4.0 / 8.0);
+  ScheduleSpec linear = schedule(LRScheduleKind::linear, 2, 0.0, 2.0);
+  EXPECT_DOUBLE_EQ(learningRateAt(linear, 2, 10), 2.0);
+  EXPECT_DOUBLE_EQ(learningRateAt(linear, 6, 10), 2.0 * 4.0 / 8.0);
   // get_cosine_with_min_lr_schedule_with_warmup(min_lr_rate = 0.1).
-  LrScheduleSettings cosine{"cosine", 0, 0.1};
-  EXPECT_NEAR(learningRateAt(cosine, 1.0, 5, 10), 0.1 + 0.9 * 0.5 * (1 + std::cos(M_PI * 0.5)), 1e-15);
-  EXPECT_NEAR(learningRateAt(cosine, 1.0, 10, 10), 0.1, 1e-15);
-  EXPECT_THROW(learningRateAt(LrScheduleSettings{"step", 0, 0}, 1.0, 5, 10), Error);
+  ScheduleSpec cosine = schedule(LRScheduleKind::cosine, 0, 0.1, 1.0);
+  EXPECT_NEAR(learningRateAt(cosine, 5, 10), 0.1 + 0.9 * 0.5 * (1 + std::cos(M_PI * 0.5)), 1e-15);
+  EXPECT_NEAR(learningRateAt(cosine, 10, 10), 0.1, 1e-15);
+  // A schedule the registry does not name cannot be written (the set is an enum); its word is refused.
+  LRScheduleKind kind = LRScheduleKind::cosine;
+  EXPECT_FALSE(parse("step", kind));
 }
 
 TEST(Optimizer, KindsAndErrors) {
   auto p = torch::ones({3}, torch::requires_grad());
-  EXPECT_NO_THROW(makeOptimizer(OptimizerSettings{"rmsprop"}, {p}));
-  EXPECT_NO_THROW(makeOptimizer(OptimizerSettings{"sgd"}, {p}));
-  EXPECT_THROW(makeOptimizer(OptimizerSettings{"adam9"}, {p}), Error);
-  EXPECT_THROW(makeOptimizer(OptimizerSettings{}, {torch::ones({3})}), Error); // nothing trainable
+  ScheduleSpec s;
+  s.optimizer = OptimizerKind::rmsprop;
+  EXPECT_NO_THROW(makeOptimizer(s, {p}));
+  s.optimizer = OptimizerKind::sgd;
+  EXPECT_NO_THROW(makeOptimizer(s, {p}));
+  OptimizerKind kind = OptimizerKind::adamw;
+  EXPECT_FALSE(parse("adam9", kind)); // not a member of the registry's set
+  EXPECT_TRUE(parse("rmsprop", kind) && kind == OptimizerKind::rmsprop);
+  EXPECT_THROW(makeOptimizer(ScheduleSpec{}, {torch::ones({3})}), Error); // nothing trainable
 }
 
 TEST(ObjectiveTerms, UnitsCountPairsTokensAndSequences) {
@@ -137,7 +148,7 @@ TEST(ObjectiveTerms, UnitsCountPairsTokensAndSequences) {
   std::vector<const PreparedExample *> batch;
   for (auto &e : prepared)
     batch.push_back(&e);
-  ObjectiveTerm dpo{TermKind::DPO}, nll{TermKind::NLL};
+  ObjectiveTerm dpo = termOf(DpoParams{}), nll = termOf(NllParams{});
   std::vector<double> units = countUnits({dpo, nll}, batch);
   EXPECT_EQ(units[0], 3);
   // nll reads the chosen response: its bytes plus EOS.
@@ -152,8 +163,8 @@ TEST(StageRunner, AccumulationLeavesTheStepUnchanged) {
   std::vector<std::vector<torch::Tensor>> results;
   for (int64_t micro : {0, 2, 1}) {
     StageInputs in = f.dpoStage("acc");
-    in.terms.push_back(ObjectiveTerm{TermKind::NLL, 0.3});
-    in.terms[0].exampleWeights = true;
+    in.terms.push_back(termOf(NllParams{}, 0.3));
+    in.terms[0].spec.exampleWeights = true;
     in.train = f.prepare(pairExamples(16), true, true);
     in.schedule.microBatch = micro;
     in.schedule.steps = 2;
@@ -167,7 +178,7 @@ TEST(StageRunner, AccumulationLeavesTheStepUnchanged) {
 TEST(StageRunner, PrecomputedReferenceEqualsOnline) {
   Fixture f;
   std::vector<std::vector<torch::Tensor>> results;
-  for (const char *strategy : {"precompute", "online"}) {
+  for (ReferenceStrategy strategy : {ReferenceStrategy::precompute, ReferenceStrategy::online}) {
     StageInputs in = f.dpoStage("ref");
     in.schedule.reference = strategy;
     in.schedule.steps = 3;
@@ -251,7 +262,7 @@ TEST(StageRunner, NanGuardStopsAndKeepsTheLastGoodState) {
   Fixture f;
   StageInputs in = f.dpoStage("nan");
   in.schedule.steps = 5;
-  in.schedule.reference = "online";
+  in.schedule.reference = ReferenceStrategy::online;
   {
     torch::NoGradGuard noGrad;
     in.policy->model->norm->weight.fill_(NAN);
@@ -283,11 +294,11 @@ TEST(StageRunner, SftLearnsAndLeavesItsFiles) {
   }
   StageInputs in;
   in.name = "sft";
-  in.terms = {ObjectiveTerm{TermKind::NLL}};
+  in.terms = {termOf(NllParams{})};
   in.schedule.batch = 4;
   in.schedule.steps = 30;
-  in.schedule.optimizer.lr = 1e-2;
-  in.schedule.lrSchedule.kind = "constant";
+  in.schedule.lr = 1e-2;
+  in.schedule.lrSchedule = LRScheduleKind::constant;
   in.schedule.logEvery = 5;
   in.train = f.prepare(corpus, false, true);
   in.evalSets["eval"] = f.prepare(corpus, false, true);

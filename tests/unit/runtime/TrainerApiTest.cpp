@@ -4,7 +4,8 @@
 // block; then the command line's errors (unknown --set key, bad values, WORLD_SIZE > 1) and resume of a
 // finished run.
 
-#include "align/rt/api.h"
+#include "align/rt/Inference.h"
+#include "align/rt/Trainer.h"
 #include "core/Files.h"
 
 #include <gtest/gtest.h>
@@ -39,7 +40,7 @@ void body(rt::Trainer &t) {
   lm.seed = static_cast<uint64_t>(t.integer("lm.seed", 1));
   t.model("lm", lm);
   rt::DataSpec d;
-  d.kind = "pairwise";
+  d.kind = rt::DataKind::pairwise;
   d.path = t.text("prefs.path", "pairs.jsonl");
   d.columns["user"] = "user";
   rt::SplitRule eval;
@@ -50,8 +51,8 @@ void body(rt::Trainer &t) {
   rt::StageSpec sft;
   sft.name = "sft";
   sft.model = "lm";
-  sft.data = "prefs";
-  sft.objective = {rt::TermSpec{"nll", 1.0, {}}};
+  sft.train = {"prefs", "train"};
+  sft.objective = {rt::TermSpec(rt::NllParams{})};
   sft.schedule.lr = t.number("sft.lr", 3e-3);
   sft.schedule.batch = 8;
   sft.schedule.steps = 3;
@@ -61,19 +62,19 @@ void body(rt::Trainer &t) {
   dpo.name = "align";
   dpo.initFrom = "sft";
   dpo.reference = "sft";
-  dpo.objective = {rt::TermSpec{"dpo", 1.0, {{"beta", 0.1}}}};
+  rt::DpoParams beta;
+  beta.beta = 0.1;
+  dpo.objective = {rt::TermSpec(beta)};
   dpo.schedule.microBatch = 4;
   t.stage(dpo);
-  rt::EvalSpec acc;
-  acc.metric = "accuracy";
-  acc.data = "prefs";
-  acc.split = "eval";
+  rt::EvalSpec acc{rt::AccuracyParams{}};
+  acc.on = {"prefs", "eval"};
   t.evaluate(acc);
-  acc.by = "user";
+  acc.by = rt::By::user;
   t.evaluate(acc);
-  acc.by = "";
-  acc.metric = "length_baseline";
-  t.evaluate(acc);
+  rt::EvalSpec longer{rt::LengthBaselineParams{}};
+  longer.on = {"prefs", "eval"};
+  t.evaluate(longer);
 }
 
 const rt::RecipeInfo kRecipe{"hand",

@@ -9,7 +9,7 @@
 #include "model/Generate.h"
 #include "model/UserModel.h"
 #include "objectives/Losses.h"
-#include "train/ObjectiveTerms.h"
+#include "objectives/ObjectiveTerms.h"
 
 #include "TestFiles.h"
 #include "TestModels.h"
@@ -22,8 +22,8 @@ using align::rt::testing::tinyConfig;
 
 namespace {
 
-UserModelSettings settings(const std::string &kind, int64_t tokens, bool generic = true) {
-  UserModelSettings s;
+UserModelSpec settings(UserModelKind kind, int64_t tokens, bool generic = true) {
+  UserModelSpec s;
   s.kind = kind;
   s.tokens = tokens;
   s.generic = generic;
@@ -44,7 +44,7 @@ torch::Tensor randomTable(torch::Tensor &param, uint64_t seed) {
 
 TEST(UserModel, IndividualIsGenericPlusOffset) {
   const int64_t t = 2, d = 4;
-  UserModel users(settings("individual", t), names({"carol", "alice", "bob"}), d);
+  UserModel users(settings(UserModelKind::individual, t), names({"carol", "alice", "bob"}), d);
   EXPECT_EQ(users->idOf("alice"), 1); // sorted names: ids do not depend on row order
   EXPECT_EQ(users->idOf("bob"), 2);
   EXPECT_EQ(users->idOf("carol"), 3);
@@ -56,14 +56,14 @@ TEST(UserModel, IndividualIsGenericPlusOffset) {
   EXPECT_TRUE(torch::allclose(e[1], table[0] + table[2]));
   EXPECT_TRUE(torch::allclose(e[2], table[0] + table[3]));
 
-  UserModel offsets(settings("individual", t, /*generic=*/false), names({"a", "b"}), d);
+  UserModel offsets(settings(UserModelKind::individual, t, /*generic=*/false), names({"a", "b"}), d);
   torch::Tensor rows = randomTable(offsets->user_embedding, 2).view({3, t, d});
   EXPECT_TRUE(torch::allclose(offsets->forward(torch::tensor({2}, torch::kInt64))[0], rows[2]));
 }
 
 TEST(UserModel, ClusterMixesByUserSoftmax) {
   const int64_t t = 2, d = 3;
-  UserModel users(settings("cluster", t), names({"a", "b"}), d);
+  UserModel users(settings(UserModelKind::cluster, t), names({"a", "b"}), d);
   torch::Tensor c = randomTable(users->cluster_embedding, 3).view({3, t * d});
   torch::Tensor w = randomTable(users->user_weight, 4);
   torch::Tensor e = users->forward(torch::tensor({1, 0}, torch::kInt64));
@@ -77,7 +77,7 @@ TEST(UserModel, ClusterMixesByUserSoftmax) {
 TEST(UserModel, VocabInitCopiesDistinctEmbeddingRows) {
   const int64_t t = 3, d = 5;
   torch::Tensor embedding = torch::randn({40, d});
-  UserModelSettings s = settings("individual", t);
+  UserModelSpec s = settings(UserModelKind::individual, t);
   s.initSeed = 123;
   UserModel users(s, names({"a", "b", "c"}), d);
   users->initialize(embedding);
@@ -93,20 +93,20 @@ TEST(UserModel, VocabInitCopiesDistinctEmbeddingRows) {
   again->initialize(embedding);
   EXPECT_TRUE(torch::equal(again->user_embedding, rows)); // seeded
 
-  s.init = "uniform";
+  s.init = UsersInit::uniform;
   s.initRange = 0.25;
   UserModel uniform(s, names({"a"}), d);
   uniform->initialize(embedding);
   EXPECT_LE(uniform->user_embedding.abs().max().item<double>(), 0.25);
 
-  UserModelSettings tooMany = settings("individual", 20);
+  UserModelSpec tooMany = settings(UserModelKind::individual, 20);
   UserModel big(tooMany, names({"a", "b"}), d); // 60 rows from a 40-token vocabulary
   EXPECT_THROW(big->initialize(embedding), Error);
 }
 
 TEST(UserModel, UnseenUsersAreGenericOrAnError) {
-  UserModelSettings s = settings("individual", 1);
-  s.unseenIsError = true;
+  UserModelSpec s = settings(UserModelKind::individual, 1);
+  s.unseen = Unseen::error;
   UserModel strict(s, names({"a"}), 4);
   EXPECT_EQ(strict->idOf("a"), 1);
   try {
@@ -119,14 +119,14 @@ TEST(UserModel, UnseenUsersAreGenericOrAnError) {
 
 TEST(UserModel, SaveAndLoadRoundTrip) {
   const std::string dir = align::rt::testing::scratchDir("users", "roundtrip");
-  UserModel users(settings("cluster", 2), names({"x", "y"}), 6);
+  UserModel users(settings(UserModelKind::cluster, 2), names({"x", "y"}), 6);
   randomTable(users->cluster_embedding, 5);
   randomTable(users->user_weight, 6);
   saveUserModel(users, dir);
   UserModel loaded = loadUserModel(dir);
   ASSERT_TRUE(loaded);
   EXPECT_EQ(loaded->names, users->names);
-  EXPECT_EQ(loaded->settings.kind, "cluster");
+  EXPECT_EQ(loaded->settings.kind, UserModelKind::cluster);
   torch::Tensor ids = torch::tensor({0, 1, 2}, torch::kInt64);
   EXPECT_TRUE(torch::equal(loaded->forward(ids), users->forward(ids)));
   EXPECT_FALSE(loadUserModel(align::rt::testing::scratchDir("users", "empty")));
@@ -215,18 +215,15 @@ double stepLoss(const std::vector<ObjectiveTerm> &terms, const PairBatch &b) {
   return policyContribution(terms, countUnits(terms, b.pointers), b.pointers, b.outputs).loss.item<double>();
 }
 
-ObjectiveTerm baseTerm(double beta) {
-  ObjectiveTerm t;
-  t.beta = beta;
-  return t;
-}
+/// The two halves of a pdpo(beta, alpha) term.
+std::vector<ObjectiveTerm> pdpoTerms(double beta, double alpha) { return expandTerm(TermSpec(PdpoParams{beta, alpha})); }
 
 } // namespace
 
 TEST(PersonalizedDpo, MatchesTheFormula) {
   PairBatch b({1, 0, 3, 0, 2, 1});
   for (double alpha : {0.0, 0.3, 0.5, 1.0}) {
-    const std::vector<ObjectiveTerm> terms = expandTerm("pdpo", baseTerm(0.5), alpha);
+    const std::vector<ObjectiveTerm> terms = pdpoTerms(0.5, alpha);
     ASSERT_EQ(terms.size(), 2u);
     torch::Tensor isUser = torch::tensor(std::vector<int64_t>{1, 0, 1, 0, 1, 1}).to(torch::kBool);
     const double expected = mixUserGeneric(b.perPairDpo(0.5), isUser, alpha).item<double>();
@@ -235,16 +232,16 @@ TEST(PersonalizedDpo, MatchesTheFormula) {
   // The mixing, written out: α·mean(users) + (1 − α)·mean(generic).
   torch::Tensor l = b.perPairDpo(0.5);
   const double byHand = 0.3 * (l[0] + l[2] + l[4] + l[5]).item<double>() / 4 + 0.7 * (l[1] + l[3]).item<double>() / 2;
-  EXPECT_NEAR(stepLoss(expandTerm("pdpo", baseTerm(0.5), 0.3), b), byHand, 1e-12);
+  EXPECT_NEAR(stepLoss(pdpoTerms(0.5, 0.3), b), byHand, 1e-12);
 }
 
 TEST(PersonalizedDpo, DropsTheTermOfAKindTheBatchLacks) {
   PairBatch b({2, 1, 3});
   torch::Tensor l = b.perPairDpo(0.1);
   // No generic row: α · mean(users) only, not renormalised.
-  EXPECT_NEAR(stepLoss(expandTerm("pdpo", baseTerm(0.1), 0.5), b), 0.5 * l.mean().item<double>(), 1e-12);
-  TermContribution c = policyContribution(expandTerm("pdpo", baseTerm(0.1), 0.5),
-                                          countUnits(expandTerm("pdpo", baseTerm(0.1), 0.5), b.pointers), b.pointers,
+  EXPECT_NEAR(stepLoss(pdpoTerms(0.1, 0.5), b), 0.5 * l.mean().item<double>(), 1e-12);
+  TermContribution c = policyContribution(pdpoTerms(0.1, 0.5),
+                                          countUnits(pdpoTerms(0.1, 0.5), b.pointers), b.pointers,
                                           b.outputs);
   c.loss.backward(); // the empty half still leaves a graph
   EXPECT_EQ(c.sums.count("accuracy@generic"), 0u);
@@ -261,10 +258,9 @@ TEST(PersonalizedDpo, AlphaZeroOnDuplicatedRowsIsPlainDpo) {
     personal.outputs.tokenLogps.slice(0, 0, 6).copy_(plain.outputs.tokenLogps);
     personal.outputs.referenceLogps.slice(0, 0, 6).copy_(plain.outputs.referenceLogps);
   }
-  ObjectiveTerm dpo = baseTerm(0.5);
-  dpo.kind = TermKind::DPO;
+  ObjectiveTerm dpo = termOf(DpoParams{0.5, 0.0});
   TermContribution a = policyContribution({dpo}, countUnits({dpo}, plain.pointers), plain.pointers, plain.outputs);
-  const auto pdpo = expandTerm("pdpo", baseTerm(0.5), 0.0);
+  const auto pdpo = pdpoTerms(0.5, 0.0);
   TermContribution b = policyContribution(pdpo, countUnits(pdpo, personal.pointers), personal.pointers, personal.outputs);
   EXPECT_EQ(a.loss.item<double>(), b.loss.item<double>());
   a.loss.backward();
@@ -274,13 +270,13 @@ TEST(PersonalizedDpo, AlphaZeroOnDuplicatedRowsIsPlainDpo) {
 }
 
 TEST(PersonalizedDpo, FamilyAndErrors) {
-  auto ipo = expandTerm("pipo", baseTerm(0.5), 0.25);
-  EXPECT_EQ(ipo[0].kind, TermKind::IPO);
+  auto ipo = expandTerm(TermSpec(PipoParams{0.5, 0.25}));
+  EXPECT_EQ(mathOf(ipo[0].kind()), LossKind::ipo);
   EXPECT_EQ(ipo[0].rows, UserRows::Users);
   EXPECT_DOUBLE_EQ(ipo[0].weight, 0.25);
   EXPECT_DOUBLE_EQ(ipo[1].weight, 0.75);
   EXPECT_EQ(termLabel(ipo[1]), "ipo@generic");
-  EXPECT_EQ(expandTerm("psimpo", baseTerm(2), 0.5)[0].kind, TermKind::SimPO);
-  EXPECT_EQ(expandTerm("dpo", baseTerm(0.1), 0.5).size(), 1u);
-  EXPECT_THROW(expandTerm("pdpo", baseTerm(0.1), 1.5), Error);
+  EXPECT_EQ(mathOf(expandTerm(TermSpec(PsimpoParams{2, 0.5, 0.5}))[0].kind()), LossKind::simpo);
+  EXPECT_EQ(expandTerm(TermSpec(DpoParams{0.1, 0.0})).size(), 1u);
+  EXPECT_THROW(pdpoTerms(0.1, 1.5), Error);
 }

@@ -1,14 +1,16 @@
 //===- RecordingTrainer.cpp - A stand-in runtime that prints what it is given ---===//
 //
 // Links with an emitted trainer in place of libalign_rt.so, implementing the "Trainers" part of
-// align/rt/api.h by printing every call and every field of every spec, one `name = value` line each. Lit
+// align/rt/Trainer.h by printing every call and every field of every spec, one `name = value` line each. Lit
 // tests compare that with the recipe: the values that reach the runtime (strings byte for byte, doubles
-// exactly, --set overrides by key) without needing LibTorch. `--set KEY=VALUE` replaces a setting here as
-// the real runtime does (numbers via strtod, integers via strtoll, flags true/false).
+// exactly, members of closed sets by their recipe spelling, --set overrides by key) without needing LibTorch.
+// `--set KEY=VALUE` replaces a setting here as the real runtime does (numbers via strtod, integers via
+// strtoll, flags true/false, closed sets by spelling). Objective and metric parameters are printed field by
+// field from the registry's tables, as the runtime's structs are made.
 //
 //===----------------------------------------------------------------------===//
 
-#include "align/rt/api.h"
+#include "align/rt/Trainer.h"
 
 #include <cstdio>
 #include <cstdlib>
@@ -54,7 +56,59 @@ std::string numberText(double value) {
 
 void line(const std::string &name, const std::string &value) { std::printf("  %s = %s\n", name.c_str(), value.c_str()); }
 
+std::string valueText(double v) { return numberText(v); }
+std::string valueText(int64_t v) { return std::to_string(v); }
+std::string valueText(bool v) { return v ? "true" : "false"; }
+std::string valueText(const std::string &v) { return quoted(v); }
+
+#define ALIGN_REC_GET_YES(T, v) std::get_if<T>(&v)
+#define ALIGN_REC_GET_NO(T, v) static_cast<const T *>(nullptr)
+#define ALIGN_PARAM(Id, name, type, detail, presence, def, range, run, doc)                                    \
+  ALIGN_RT_IF_##run(out += " " #name "=" + valueText(p->name);)
+
+/// " beta=0.1 label_smoothing=0": the fields of a term's parameter struct, in the registry's order.
+std::string fields(const TermSpec &term) {
+  std::string out;
+#define ALIGN_OBJECTIVE(Id, name, run, target, traits, sources, doc)                                           \
+  if (const Id##Params *p = ALIGN_REC_GET_##run(Id##Params, term.params)) {
+#define ALIGN_OBJECTIVE_END(Id)                                                                                \
+  (void)p;                                                                                                     \
+  }
+#include "align/registry/Objectives.def"
+#undef ALIGN_OBJECTIVE
+#undef ALIGN_OBJECTIVE_END
+  return out;
+}
+
+std::string fields(const EvalSpec &eval) {
+  std::string out;
+#define ALIGN_METRIC(Id, name, run, by, traits, doc) if (const Id##Params *p = ALIGN_REC_GET_##run(Id##Params, eval.params)) {
+#define ALIGN_METRIC_END(Id)                                                                                   \
+  (void)p;                                                                                                     \
+  }
+#include "align/registry/Metrics.def"
+#undef ALIGN_METRIC
+#undef ALIGN_METRIC_END
+  return out;
+}
+#undef ALIGN_PARAM
+
 } // namespace
+
+#define ALIGN_ENUM(Type, word, doc)                                                                            \
+  Type Trainer::choice(const std::string &key, Type recipeValue) {                                             \
+    auto it = impl_->overrides.find(key);                                                                      \
+    Type value = recipeValue;                                                                                  \
+    if (it != impl_->overrides.end() && !parse(it->second, value))                                             \
+      std::printf("bad --set %s=%s\n", key.c_str(), it->second.c_str());                                      \
+    return value;                                                                                              \
+  }
+#define ALIGN_CASE(...)
+#define ALIGN_ENUM_END(Type)
+#include "align/registry/Enums.def"
+#undef ALIGN_ENUM
+#undef ALIGN_CASE
+#undef ALIGN_ENUM_END
 
 double Trainer::number(const std::string &key, double recipeValue) {
   auto it = impl_->overrides.find(key);
@@ -83,8 +137,8 @@ void Trainer::tokenizer(const std::string &name, const std::string &spec) {
 
 void Trainer::model(const std::string &name, const ModelSpec &spec) {
   std::printf("model %s\n", name.c_str());
-  line("family", quoted(spec.family));
-  line("preset", quoted(spec.preset));
+  line("family", spelling(spec.family));
+  line("preset", spelling(spec.preset));
   line("checkpoint", quoted(spec.checkpoint));
   line("tokenizer", quoted(spec.tokenizer));
   line("seed", std::to_string(spec.seed));
@@ -92,7 +146,7 @@ void Trainer::model(const std::string &name, const ModelSpec &spec) {
 
 void Trainer::data(const std::string &name, const DataSpec &spec) {
   std::printf("data %s\n", name.c_str());
-  line("kind", quoted(spec.kind));
+  line("kind", spelling(spec.kind));
   line("path", quoted(spec.path));
   for (const auto &[field, column] : spec.columns)
     line("columns." + field, quoted(column));
@@ -101,12 +155,12 @@ void Trainer::data(const std::string &name, const DataSpec &spec) {
   line("preferred", quoted(spec.preferred));
   for (const std::string &domain : spec.against)
     line("against", quoted(domain));
-  line("template", spec.hasTemplate ? quoted(spec.templateText) : "none");
-  line("skipMalformed", spec.skipMalformed ? "true" : "false");
+  line("template", spec.templateText ? quoted(*spec.templateText) : "none");
+  line("onError", spelling(spec.onError));
   line("limit", std::to_string(spec.limit));
   line("shuffleSeed", std::to_string(spec.shuffleSeed));
   for (const SplitRule &rule : spec.splits)
-    line("split." + rule.name, rule.kind + " fraction=" + numberText(rule.fraction) + " by=" + quoted(rule.by) +
+    line("split." + rule.name, spelling(rule.kind) + std::string(" fraction=") + numberText(rule.fraction) + " by=" + quoted(rule.by) +
                                    " column=" + quoted(rule.column) + " equals=" + quoted(rule.equalsJson) +
                                    " path=" + quoted(rule.path));
 }
@@ -117,30 +171,29 @@ void Trainer::stage(const StageSpec &spec) {
   line("initFrom", quoted(spec.initFrom));
   line("model", quoted(spec.model));
   line("rewardModel", spec.rewardModel ? "true" : "false");
-  line("pooling", quoted(spec.pooling));
+  line("pooling", spelling(spec.pooling));
   line("rewardOutputs", std::to_string(spec.rewardOutputs));
   line("reference", quoted(spec.reference));
-  line("data", quoted(spec.data) + " split " + quoted(spec.split));
-  for (const TermSpec &term : spec.objective) {
-    std::string params;
-    for (const auto &[name, value] : term.params)
-      params += " " + name + "=" + numberText(value);
-    line("term", term.kind + " weight=" + numberText(term.weight) + params);
-  }
+  line("data", quoted(spec.train.data) + " split " + quoted(spec.train.split));
+  for (const DataRef &more : spec.alsoOn)
+    line("alsoOn", quoted(more.data) + " split " + quoted(more.split));
+  for (const TermSpec &term : spec.objective)
+    line("term", spelling(term.kind) + std::string(" weight=") + numberText(term.weight) +
+                     (term.exampleWeights ? " exampleWeights" : "") + fields(term));
   const ScheduleSpec &s = spec.schedule;
-  line("optimizer", s.optimizer + " lr=" + numberText(s.lr) + " beta1=" + numberText(s.beta1) + " beta2=" + numberText(s.beta2) +
+  line("optimizer", spelling(s.optimizer) + std::string(" lr=") + numberText(s.lr) + " beta1=" + numberText(s.beta1) + " beta2=" + numberText(s.beta2) +
                         " eps=" + numberText(s.eps) + " weightDecay=" + numberText(s.weightDecay) +
                         " alpha=" + numberText(s.alpha) + " momentum=" + numberText(s.momentum));
-  line("lrSchedule", s.lrSchedule + " lrFinal=" + numberText(s.lrFinal) + " warmup=" + std::to_string(s.warmup));
+  line("lrSchedule", spelling(s.lrSchedule) + std::string(" lrFinal=") + numberText(s.lrFinal) + " warmup=" + std::to_string(s.warmup));
   line("batch", std::to_string(s.batch) + " microBatch=" + std::to_string(s.microBatch) +
                     " steps=" + std::to_string(s.steps) + " epochs=" + numberText(s.epochs));
-  line("precision", s.precision + " maxLength=" + std::to_string(s.maxLength) +
-                        " maxPromptLength=" + std::to_string(s.maxPromptLength) + " truncation=" + s.truncation);
+  line("precision", spelling(s.precision) + std::string(" maxLength=") + std::to_string(s.maxLength) +
+                        " maxPromptLength=" + std::to_string(s.maxPromptLength) + " truncation=" + spelling(s.truncation));
   line("clip", numberText(s.clip) + " seed=" + std::to_string(s.seed) + " logEvery=" + std::to_string(s.logEvery));
   line("eval", "steps=" + std::to_string(s.evalEverySteps) + " seconds=" + numberText(s.evalEverySeconds));
   line("checkpoint", "steps=" + std::to_string(s.checkpointEverySteps) +
                          " seconds=" + numberText(s.checkpointEverySeconds) + " timeLimit=" + numberText(s.timeLimitSeconds));
-  line("decisions", "reference=" + s.reference + " concatPairs=" + (s.concatPairs ? "true" : "false") +
+  line("decisions", "reference=" + std::string(spelling(s.reference)) + " concatPairs=" + (s.concatPairs ? "true" : "false") +
                         " fusedLogprobs=" + (s.fusedLogprobs ? "true" : "false") +
                         " logprobChunk=" + std::to_string(s.logprobChunk));
   if (spec.lora.enabled) {
@@ -153,11 +206,10 @@ void Trainer::stage(const StageSpec &spec) {
 }
 
 void Trainer::evaluate(const EvalSpec &spec) {
-  std::printf("evaluate %s\n", spec.metric.c_str());
-  line("by", quoted(spec.by));
-  line("data", quoted(spec.data) + " split " + quoted(spec.split));
-  for (const auto &[name, value] : spec.params)
-    line("param." + name, numberText(value));
+  std::printf("evaluate %s\n", spelling(spec.metric));
+  line("by", spec.by ? spelling(*spec.by) : "none");
+  line("data", quoted(spec.on.data) + " split " + quoted(spec.on.split));
+  line("params", fields(spec));
   line("location", quoted(spec.location));
 }
 

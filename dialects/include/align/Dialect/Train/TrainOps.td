@@ -214,7 +214,7 @@ def Train_BatchFetchOp : Train_Op<"batch_fetch"> {
     `with_generic_duplicates` (written by `duplicate-generic-rows`): the rows fetched are the data's rows
     and, for every row of a user i != 0, a copy of it as the generic user (id 0), shuffled together, so a
     P-RLHF loss (`pdpo`, `pipo`, `psimpo`, `pbt`) trains the generic embedding on everyone's data
-    (papers.md §1.2). Only valid in a step loop whose loss mixes users, on data with a `user` column.
+    (docs/methods.md §1.3). Only valid in a step loop whose loss mixes users, on data with a `user` column.
     ```mlir
     %b = train.batch_fetch %prefs split "train" with_generic_duplicates
     ```
@@ -300,9 +300,11 @@ def Train_LossOp : Train_Op<"loss", [Pure]> {
   }];
   let hasVerifier = 1;
   let extraClassDeclaration = [{
+    // The registry's traits of a loss kind (registry/include/align/registry/Objectives.def).
     static bool needsReference(LossKind kind);
     static bool takesScores(LossKind kind);
     static bool mixesUsers(LossKind kind);
+    static bool isPairwise(LossKind kind);
   }];
 }
 

@@ -1,7 +1,13 @@
 //===- ObjectiveTerms.cpp - A stage's objective on prepared batches -------===//
+//
+// Dispatches each term to its math in Losses.h by LossKind, reading the term's typed parameters
+// (align/rt/Trainer.h, generated from the registry).
+//
+//===----------------------------------------------------------------------===//
 
-#include "train/ObjectiveTerms.h"
+#include "objectives/ObjectiveTerms.h"
 
+#include "align/registry/Registry.h"
 #include "align/rt/Error.h"
 #include "objectives/Losses.h"
 
@@ -11,15 +17,7 @@ namespace align::rt {
 
 namespace {
 
-struct TermName {
-  TermKind kind;
-  const char *name;
-};
-constexpr TermName kTermNames[] = {{TermKind::DPO, "dpo"},     {TermKind::IPO, "ipo"},
-                                   {TermKind::Hinge, "hinge"}, {TermKind::SimPO, "simpo"},
-                                   {TermKind::NLL, "nll"},     {TermKind::Imitation, "imitation"},
-                                   {TermKind::BT, "bt"},       {TermKind::Rank, "rank_loss"},
-                                   {TermKind::Regression, "regression"}};
+const registry::Objective &objectiveOf(LossKind kind) { return registry::objectives()[static_cast<size_t>(kind)]; }
 
 /// Sequence indices of the micro-batch's pairs (better, worse), and each pair's example weight.
 struct PairIndex {
@@ -114,6 +112,44 @@ std::string rowsSuffix(UserRows rows) {
   return rows == UserRows::Users ? "@users" : rows == UserRows::Generic ? "@generic" : "";
 }
 
+/// The pairwise loss of a policy term on its pairs (its math: dpo, ipo, hinge or simpo, with the parameters of
+/// the recipe's term).
+PreferenceLoss pairLoss(const ObjectiveTerm &term, const PairIndex &pairs, const torch::Tensor &policyLogps,
+                        const PolicyOutputs &outputs) {
+  const TermSpec &spec = term.spec;
+  if (mathOf(spec.kind) == LossKind::simpo) {
+    torch::Tensor mean = meanTokenLogprobs(outputs.tokenLogps, outputs.responseTargets);
+    torch::Tensor better = mean.index_select(0, pairs.better), worse = mean.index_select(0, pairs.worse);
+    if (spec.kind == LossKind::psimpo) {
+      const PsimpoParams &p = spec.as<PsimpoParams>();
+      return simpoLoss(better, worse, p.beta, p.gamma, 0.0);
+    }
+    const SimpoParams &p = spec.as<SimpoParams>();
+    return simpoLoss(better, worse, p.beta, p.gamma, 0.0);
+  }
+  if (!outputs.referenceLogps.defined())
+    throw Error(std::string(spelling(spec.kind)) + ": the reference log-probs are missing");
+  PreferenceLogprobs logps{policyLogps.index_select(0, pairs.better), policyLogps.index_select(0, pairs.worse),
+                           outputs.referenceLogps.index_select(0, pairs.better),
+                           outputs.referenceLogps.index_select(0, pairs.worse)};
+  switch (spec.kind) {
+  case LossKind::dpo:
+    return dpoLoss(logps, spec.as<DpoParams>().beta, spec.as<DpoParams>().label_smoothing);
+  case LossKind::pdpo:
+    return dpoLoss(logps, spec.as<PdpoParams>().beta, 0.0);
+  case LossKind::hinge:
+    return hingeLoss(logps, spec.as<HingeParams>().beta);
+  case LossKind::ipo:
+  case LossKind::pipo: {
+    const double beta = spec.kind == LossKind::ipo ? spec.as<IpoParams>().beta : spec.as<PipoParams>().beta;
+    torch::Tensor counts = tokenCounts(outputs.responseTargets, policyLogps);
+    return ipoLoss(logps, beta, counts.index_select(0, pairs.better), counts.index_select(0, pairs.worse));
+  }
+  default:
+    throw Error(std::string(spelling(spec.kind)) + " is not a pairwise loss on log-probs");
+  }
+}
+
 void addTerm(TermContribution &out, const ObjectiveTerm &term, const torch::Tensor &value) {
   out.sums["loss/" + termLabel(term)] += value.detach().item<double>();
   torch::Tensor scaled = value * term.weight;
@@ -128,20 +164,19 @@ torch::Tensor perSequenceMeanNll(const torch::Tensor &tokenLogps, const torch::T
 
 } // namespace
 
-TermKind parseTermKind(const std::string &name) {
-  for (const TermName &t : kTermNames)
-    if (name == t.name)
-      return t.kind;
-  throw Error("objective '" + name +
-              "' is not executed by the runtime yet (it executes dpo, ipo, hinge, simpo, nll, imitation, bt, "
-              "rank_loss and regression)");
-}
-
-const char *termName(TermKind kind) {
-  for (const TermName &t : kTermNames)
-    if (kind == t.kind)
-      return t.name;
-  return "?";
+LossKind mathOf(LossKind kind) {
+  switch (kind) {
+  case LossKind::pdpo:
+    return LossKind::dpo;
+  case LossKind::pipo:
+    return LossKind::ipo;
+  case LossKind::psimpo:
+    return LossKind::simpo;
+  case LossKind::pbt:
+    return LossKind::bt;
+  default:
+    return kind;
+  }
 }
 
 void foldGroupCounts(std::map<std::string, double> &sums) {
@@ -161,36 +196,30 @@ void foldGroupCounts(std::map<std::string, double> &sums) {
   sums.insert(accuracy.begin(), accuracy.end());
 }
 
-std::string termLabel(const ObjectiveTerm &term) { return termName(term.kind) + rowsSuffix(term.rows); }
+std::string termLabel(const ObjectiveTerm &term) { return spelling(mathOf(term.kind())) + rowsSuffix(term.rows); }
 
-std::vector<ObjectiveTerm> expandTerm(const std::string &kind, const ObjectiveTerm &base, double alpha) {
-  static const std::map<std::string, TermKind> personalized = {
-      {"pdpo", TermKind::DPO}, {"pipo", TermKind::IPO}, {"psimpo", TermKind::SimPO}};
-  auto p = personalized.find(kind);
-  if (p == personalized.end()) {
-    ObjectiveTerm term = base;
-    term.kind = parseTermKind(kind);
-    return {term};
-  }
+std::vector<ObjectiveTerm> expandTerm(const TermSpec &spec) {
+  if (!objectiveOf(spec.kind).has(registry::MixesUsers))
+    return {ObjectiveTerm{spec, spec.weight, UserRows::All}};
+  double alpha = 0;
+  if (const PdpoParams *p = std::get_if<PdpoParams>(&spec.params))
+    alpha = p->alpha;
+  else if (const PipoParams *p = std::get_if<PipoParams>(&spec.params))
+    alpha = p->alpha;
+  else if (const PsimpoParams *p = std::get_if<PsimpoParams>(&spec.params))
+    alpha = p->alpha;
+  else
+    throw Error(std::string("objective '") + spelling(spec.kind) + "' mixes users but has no alpha");
   if (!(alpha >= 0 && alpha <= 1))
-    throw Error("objective '" + kind + "': alpha must be in [0, 1], got " + std::to_string(alpha));
-  ObjectiveTerm users = base, generic = base;
-  users.kind = generic.kind = p->second;
-  users.rows = UserRows::Users;
-  generic.rows = UserRows::Generic;
-  users.weight = base.weight * alpha;
-  generic.weight = base.weight * (1 - alpha);
-  return {users, generic};
+    throw Error(std::string("objective '") + spelling(spec.kind) + "': alpha must be in [0, 1], got " +
+                std::to_string(alpha));
+  return {ObjectiveTerm{spec, spec.weight * alpha, UserRows::Users},
+          ObjectiveTerm{spec, spec.weight * (1 - alpha), UserRows::Generic}};
 }
 
-bool isPairTerm(TermKind kind) {
-  return kind == TermKind::DPO || kind == TermKind::IPO || kind == TermKind::Hinge || kind == TermKind::SimPO ||
-         kind == TermKind::BT;
-}
-bool needsReference(TermKind kind) { return kind == TermKind::DPO || kind == TermKind::IPO || kind == TermKind::Hinge; }
-bool trainsRewardModel(TermKind kind) {
-  return kind == TermKind::BT || kind == TermKind::Rank || kind == TermKind::Regression;
-}
+bool isPairTerm(LossKind kind) { return objectiveOf(kind).has(registry::Pairwise); }
+bool needsReference(LossKind kind) { return objectiveOf(kind).has(registry::NeedsReference); }
+bool trainsRewardModel(LossKind kind) { return objectiveOf(kind).target == registry::Target::Reward; }
 
 std::vector<double> countUnits(const std::vector<ObjectiveTerm> &terms,
                                const std::vector<const PreparedExample *> &batch) {
@@ -199,32 +228,35 @@ std::vector<double> countUnits(const std::vector<ObjectiveTerm> &terms,
     const ObjectiveTerm &term = terms[t];
     double n = 0;
     for (const PreparedExample *e : batch) {
-      switch (term.kind) {
-      case TermKind::DPO:
-      case TermKind::IPO:
-      case TermKind::Hinge:
-      case TermKind::SimPO:
-      case TermKind::BT:
+      switch (mathOf(term.kind())) {
+      case LossKind::dpo:
+      case LossKind::ipo:
+      case LossKind::hinge:
+      case LossKind::simpo:
+      case LossKind::bt:
         n += readsRows(term.rows, *e) ? static_cast<double>(e->pairs.size()) : 0.0;
         break;
-      case TermKind::NLL:
+      case LossKind::nll:
         for (int i : e->nll) {
           const data::TokenizedText &s = e->sequences[i];
-          n += static_cast<double>(term.promptLoss ? s.ids.size() - 1 : s.ids.size() - s.promptLength);
+          const bool promptLoss = term.spec.as<NllParams>().prompt_loss;
+          n += static_cast<double>(promptLoss ? s.ids.size() - 1 : s.ids.size() - s.promptLength);
         }
         break;
-      case TermKind::Imitation:
+      case LossKind::imitation:
         n += static_cast<double>(e->imitation.size());
         break;
-      case TermKind::Rank:
+      case LossKind::rank_loss:
         for (size_t i = 0; i < e->scores.size(); ++i)
           for (size_t j = 0; j < e->scores.size(); ++j)
             n += (i != j && e->scores[i] != e->scores[j]) ? 1 : 0;
         break;
-      case TermKind::Regression:
+      case LossKind::regression:
         for (double r : e->ratings)
           n += std::isnan(r) ? 0 : 1;
         break;
+      default:
+        throw Error(std::string("objective '") + spelling(term.kind()) + "' is not executed by the runtime");
       }
     }
     units[t] = n;
@@ -240,59 +272,38 @@ TermContribution policyContribution(const std::vector<ObjectiveTerm> &terms, con
   for (size_t t = 0; t < terms.size(); ++t) {
     const ObjectiveTerm &term = terms[t];
     const double units = fullUnits[t];
-    switch (term.kind) {
-    case TermKind::DPO:
-    case TermKind::IPO:
-    case TermKind::Hinge:
-    case TermKind::SimPO: {
-      PairIndex pairs = pairIndex(batch, term.exampleWeights, device, term.rows);
+    switch (mathOf(term.kind())) {
+    case LossKind::dpo:
+    case LossKind::ipo:
+    case LossKind::hinge:
+    case LossKind::simpo: {
+      PairIndex pairs = pairIndex(batch, term.spec.exampleWeights, device, term.rows);
       if (pairs.count == 0) {
         addTerm(out, term, torch::zeros({}, policyLogps.options()) * policyLogps.sum());
         break;
       }
-      PreferenceLoss loss;
-      if (term.kind == TermKind::SimPO) {
-        torch::Tensor mean = meanTokenLogprobs(outputs.tokenLogps, outputs.responseTargets);
-        loss = simpoLoss(mean.index_select(0, pairs.better), mean.index_select(0, pairs.worse), term.beta, term.gamma,
-                         term.labelSmoothing);
-      } else {
-        if (!outputs.referenceLogps.defined())
-          throw Error(std::string(termName(term.kind)) + ": the reference log-probs are missing");
-        PreferenceLogprobs logps{policyLogps.index_select(0, pairs.better), policyLogps.index_select(0, pairs.worse),
-                                 outputs.referenceLogps.index_select(0, pairs.better),
-                                 outputs.referenceLogps.index_select(0, pairs.worse)};
-        if (term.kind == TermKind::DPO)
-          loss = dpoLoss(logps, term.beta, term.labelSmoothing);
-        else if (term.kind == TermKind::Hinge)
-          loss = hingeLoss(logps, term.beta);
-        else {
-          torch::Tensor counts = tokenCounts(outputs.responseTargets, policyLogps);
-          loss = ipoLoss(logps, term.beta, counts.index_select(0, pairs.better), counts.index_select(0, pairs.worse));
-        }
-      }
+      PreferenceLoss loss = pairLoss(term, pairs, policyLogps, outputs);
       addTerm(out, term, weightedShare(loss.perExample, pairs.weight, units));
       addPairMetrics(out, loss.chosenRewards, loss.rejectedRewards, units, rowsSuffix(term.rows));
       addGroupCounts(out, batch, term.rows, loss.chosenRewards, loss.rejectedRewards);
       break;
     }
-    case TermKind::NLL: {
-      auto [rows, weight] = sequenceIndex(batch, &PreparedExample::nll, term.exampleWeights, device);
-      const torch::Tensor &mask = term.promptLoss ? outputs.allTargets : outputs.responseTargets;
+    case LossKind::nll: {
+      auto [rows, weight] = sequenceIndex(batch, &PreparedExample::nll, term.spec.exampleWeights, device);
+      const torch::Tensor &mask = term.spec.as<NllParams>().prompt_loss ? outputs.allTargets : outputs.responseTargets;
       PooledLoss pooled = nllLoss(outputs.tokenLogps.index_select(0, rows), mask.index_select(0, rows));
       addTerm(out, term, weightedShare(pooled.sum, weight, units));
       break;
     }
-    case TermKind::Imitation: {
-      auto [rows, weight] = sequenceIndex(batch, &PreparedExample::imitation, term.exampleWeights, device);
+    case LossKind::imitation: {
+      auto [rows, weight] = sequenceIndex(batch, &PreparedExample::imitation, term.spec.exampleWeights, device);
       torch::Tensor perSeq =
           perSequenceMeanNll(outputs.tokenLogps.index_select(0, rows), outputs.allTargets.index_select(0, rows));
       addTerm(out, term, weightedShare(perSeq, weight, units));
       break;
     }
-    case TermKind::BT:
-    case TermKind::Rank:
-    case TermKind::Regression:
-      throw Error(std::string(termName(term.kind)) + " trains a reward model, not a policy");
+    default:
+      throw Error(std::string(spelling(term.kind())) + " trains a reward model, not a policy");
     }
   }
   return out;
@@ -306,16 +317,16 @@ TermContribution rewardContribution(const std::vector<ObjectiveTerm> &terms, con
   for (size_t t = 0; t < terms.size(); ++t) {
     const ObjectiveTerm &term = terms[t];
     const double units = fullUnits[t];
-    switch (term.kind) {
-    case TermKind::BT: {
-      PairIndex pairs = pairIndex(batch, term.exampleWeights, device);
+    switch (mathOf(term.kind())) {
+    case LossKind::bt: {
+      PairIndex pairs = pairIndex(batch, term.spec.exampleWeights, device);
       torch::Tensor r = rewards.select(1, 0);
       torch::Tensor chosen = r.index_select(0, pairs.better), rejected = r.index_select(0, pairs.worse);
       addTerm(out, term, weightedShare(bradleyTerryLoss(chosen, rejected), pairs.weight, units));
       addPairMetrics(out, chosen.detach(), rejected.detach(), units);
       break;
     }
-    case TermKind::Rank: {
+    case LossKind::rank_loss: {
       // Scores [B, R] padded with label −1 (masked by rankingLoss), one row per example.
       int64_t width = 0;
       for (const PreparedExample *e : batch)
@@ -331,7 +342,7 @@ TermContribution rewardContribution(const std::vector<ObjectiveTerm> &terms, con
           labels[b * width + i] = e->scores.empty() ? -1.0 : e->scores[i];
         }
         base += static_cast<int64_t>(e->sequences.size());
-        weights.push_back(term.exampleWeights ? e->weight : 1.0);
+        weights.push_back(term.spec.exampleWeights ? e->weight : 1.0);
       }
       torch::Tensor scores =
           rewards.select(1, 0).index_select(0, torch::tensor(gather, torch::kInt64).to(device)).view({rows, width});
@@ -346,7 +357,7 @@ TermContribution rewardContribution(const std::vector<ObjectiveTerm> &terms, con
       }
       break;
     }
-    case TermKind::Regression: {
+    case LossKind::regression: {
       std::vector<int64_t> firstRow;
       std::vector<double> targets, weights;
       int64_t base = 0;
@@ -357,7 +368,7 @@ TermContribution rewardContribution(const std::vector<ObjectiveTerm> &terms, con
                       std::to_string(k) + " outputs");
         firstRow.push_back(base);
         targets.insert(targets.end(), e->ratings.begin(), e->ratings.end());
-        weights.push_back(term.exampleWeights ? e->weight : 1.0);
+        weights.push_back(term.spec.exampleWeights ? e->weight : 1.0);
         base += static_cast<int64_t>(e->sequences.size());
       }
       torch::Tensor predictions = rewards.index_select(0, torch::tensor(firstRow, torch::kInt64).to(device));
@@ -369,17 +380,17 @@ TermContribution rewardContribution(const std::vector<ObjectiveTerm> &terms, con
       addTerm(out, term, weightedShare(pooled.sum, torch::tensor(weights, torch::kFloat64).to(device), units));
       break;
     }
-    case TermKind::Imitation: {
+    case LossKind::imitation: {
       if (!lmOutputs.tokenLogps.defined())
         throw Error("imitation on a reward model needs its language-model head");
-      auto [rows, weight] = sequenceIndex(batch, &PreparedExample::imitation, term.exampleWeights, device);
+      auto [rows, weight] = sequenceIndex(batch, &PreparedExample::imitation, term.spec.exampleWeights, device);
       torch::Tensor perSeq =
           perSequenceMeanNll(lmOutputs.tokenLogps.index_select(0, rows), lmOutputs.allTargets.index_select(0, rows));
       addTerm(out, term, weightedShare(perSeq, weight, units));
       break;
     }
     default:
-      throw Error(std::string(termName(term.kind)) + " trains a policy, not a reward model");
+      throw Error(std::string(spelling(term.kind())) + " trains a policy, not a reward model");
     }
   }
   return out;

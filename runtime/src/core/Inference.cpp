@@ -1,6 +1,6 @@
 //===- Api.cpp - The public interface over the internal runtime -----------===//
 
-#include "align/rt/api.h"
+#include "align/rt/Inference.h"
 
 #include "model/Checkpoint.h"
 #include "model/Generate.h"

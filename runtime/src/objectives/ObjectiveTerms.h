@@ -13,7 +13,8 @@
 //===----------------------------------------------------------------------===//
 #pragma once
 
-#include "train/PreparedData.h"
+#include "align/rt/Trainer.h"
+#include "data/PreparedData.h"
 
 #include <torch/torch.h>
 
@@ -23,42 +24,39 @@
 
 namespace align::rt {
 
-enum class TermKind { DPO, IPO, Hinge, SimPO, NLL, Imitation, BT, Rank, Regression };
-
-/// "dpo", "ipo", "hinge", "simpo", "nll", "imitation", "bt", "rank_loss", "regression"; an Error otherwise
-/// (naming the objectives the runtime executes, so a recipe using another one fails clearly).
-TermKind parseTermKind(const std::string &name);
-const char *termName(TermKind kind);
-
-/// Which rows a pairwise term reads. The P-DPO family (pdpo, pipo, psimpo; papers.md §1.2) is
+/// Which rows a pairwise term reads. The P-DPO family (pdpo, pipo, psimpo; docs/methods.md §1) is
 ///   α · mean over user rows ℓ + (1 − α) · mean over generic rows ℓ,
 /// which the runtime executes as two terms of the plain loss: one over the rows of users i ≠ 0 (weight α)
 /// and one over the generic rows (weight 1 − α), each a mean over its own rows of the whole optimizer batch
 /// — so a batch without rows of a kind drops that term, as the authors' trainer does.
 enum class UserRows { All, Users, Generic };
 
+/// One term as the stage loop runs it: the recipe's term (kind and typed parameters, straight from the
+/// generated trainer), its coefficient, and the rows it reads.
 struct ObjectiveTerm {
-  TermKind kind = TermKind::NLL;
-  double weight = 1.0;         ///< coefficient in the sum
-  double beta = 0.1;           ///< dpo, ipo, hinge, simpo
-  double labelSmoothing = 0.0; ///< dpo, simpo
-  double gamma = 0.5;          ///< simpo
-  double threshold = 0.85;     ///< imitation
-  bool promptLoss = false;     ///< nll: also train on prompt tokens
-  bool exampleWeights = false; ///< multiply each example's loss by its weight
+  TermSpec spec;
+  double weight = 1.0;           ///< coefficient in the sum (× α or 1 − α for a half of a mixing term)
   UserRows rows = UserRows::All; ///< pairwise terms: which rows they read
+  LossKind kind() const { return spec.kind; }
 };
 
+/// One plain term of the objective of `params` with coefficient `weight` (tests and benchmarks).
+template <class P> ObjectiveTerm termOf(const P &params, double weight = 1.0) {
+  return ObjectiveTerm{TermSpec(params, weight), weight, UserRows::All};
+}
+
+/// The loss whose math a term computes: itself, or the plain loss of a user-mixing term (pdpo → dpo).
+LossKind mathOf(LossKind kind);
 /// "dpo", or "dpo@users" / "dpo@generic" for the two halves of a P-DPO term (metric names).
 std::string termLabel(const ObjectiveTerm &term);
-/// The terms a recipe's `kind` stands for: one term, or the two halves of a P-family term (pdpo, pipo,
-/// psimpo), with the mixing weight `alpha` ∈ [0, 1] folded into the weights. `base` carries the parameters.
-std::vector<ObjectiveTerm> expandTerm(const std::string &kind, const ObjectiveTerm &base, double alpha);
+/// The terms a recipe term stands for: itself, or the two halves of a user-mixing term (the registry's
+/// MixesUsers trait), with the mixing weight α ∈ [0, 1] folded into their weights.
+std::vector<ObjectiveTerm> expandTerm(const TermSpec &spec);
 
-/// Which model a set of terms trains and what it needs.
-bool isPairTerm(TermKind kind);      ///< dpo, ipo, hinge, simpo, bt
-bool needsReference(TermKind kind);  ///< dpo, ipo, hinge
-bool trainsRewardModel(TermKind kind); ///< bt, rank_loss, regression
+/// The registry's traits of a term's kind (registry/include/align/registry/Objectives.def).
+bool isPairTerm(LossKind kind);        ///< compares better and worse responses
+bool needsReference(LossKind kind);    ///< reads a frozen reference
+bool trainsRewardModel(LossKind kind); ///< trains a reward head
 
 /// The number of units (see the file comment) of each term over a set of examples.
 std::vector<double> countUnits(const std::vector<ObjectiveTerm> &terms, const std::vector<const PreparedExample *> &batch);

@@ -1,6 +1,6 @@
 //===- PreparedData.cpp - Examples tokenized for one stage's objective ----===//
 
-#include "train/PreparedData.h"
+#include "data/PreparedData.h"
 
 #include <algorithm>
 #include <set>
