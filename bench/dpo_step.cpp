@@ -26,8 +26,8 @@
 #include "data/Examples.h"
 #include "model/Checkpoint.h"
 #include "tokenizer/Tokenizer.h"
-#include "train/Metrics.h"
 #include "data/PreparedData.h"
+#include "train/Metrics.h"
 #include "train/StageRunner.h"
 
 #include <nlohmann/json.hpp>
@@ -135,10 +135,9 @@ int main(int argc, char **argv) {
 
     StageInputs inputs;
     inputs.name = "dpo";
-    ObjectiveTerm dpo;
-    dpo.kind = TermKind::DPO;
+    DpoParams dpo;
     dpo.beta = beta;
-    inputs.terms.push_back(dpo);
+    inputs.terms.push_back(termOf(dpo));
     PrepareOptions prepare;
     prepare.pairs = true;
     prepare.tokenize.maxLength = maxLength;
@@ -152,24 +151,24 @@ int main(int argc, char **argv) {
     inputs.padId = data::padIdOf(*tokenizer);
 
     StageSchedule &s = inputs.schedule;
-    s.optimizer.kind = "adamw";
-    s.optimizer.lr = lr;
-    s.optimizer.beta1 = beta1;
-    s.optimizer.beta2 = beta2;
-    s.optimizer.eps = eps;
-    s.optimizer.weightDecay = weightDecay;
-    s.lrSchedule.kind = "constant";
-    s.lrSchedule.warmup = 0;
+    s.optimizer = OptimizerKind::adamw;
+    s.lr = lr;
+    s.beta1 = beta1;
+    s.beta2 = beta2;
+    s.eps = eps;
+    s.weightDecay = weightDecay;
+    s.lrSchedule = LRScheduleKind::constant;
+    s.warmup = 0;
     s.batch = batch;
     s.microBatch = microBatch;
     s.steps = steps;
-    s.precision = "fp32";
+    s.precision = Precision::fp32;
     s.clip = clip;
     s.seed = seed;
     s.logEvery = 1;
-    s.reference = "precompute";
+    s.reference = ReferenceStrategy::precompute;
     s.fusedLogprobs = fused;
-    s.chunkRows = chunkRows;
+    s.logprobChunk = chunkRows;
     s.lengthBuckets = false;
     s.shuffle = false;
 

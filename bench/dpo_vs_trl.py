@@ -5,7 +5,7 @@ Builds the shared inputs once, then trains the same tiny Llama on the same pairs
 its own process, and compares throughput, peak memory and the per-step loss curves:
 
   * tokenizer: a byte-level BPE tokenizer.json trained with `tokenizers` on the HH texts of
-    /work/shared/data/dsp (helpful + harmless, in file order; deterministic), vocabulary 32000, with <pad>, <s>
+    ../shared/data/dsp (or --data; helpful + harmless, in file order; deterministic), vocabulary 32000, with <pad>, <s>
     (BOS) and </s> (EOS); its post-processor prepends BOS, as Llama tokenizers do, so TRL's
     `tokenizer(prompt)` gives [BOS] + prompt, the runtime's addBos the same;
   * model: LlamaForCausalLM from transformers with a fixed seed (vocab 32000, untied LM head, fp32), saved
@@ -41,7 +41,7 @@ import tempfile
 import time
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-DATA = "/work/shared/data/dsp"
+DATA = os.path.join(ROOT, "..", "shared", "data", "dsp")  # --data replaces it
 BOS, EOS, PAD = "<s>", "</s>", "<pad>"
 
 TRL_CHILD = r"""
@@ -246,7 +246,9 @@ def main():
                         help="an earlier report with the same config: the sides not in --sides are taken from it "
                              "(to re-measure one side of a run that a busy machine disturbed)")
     parser.add_argument("--out", default=os.path.join(ROOT, "bench", "results", "dpo_vs_trl.json"))
+    parser.add_argument("--data", default=DATA, help="the DSP release's folder (helpful.json, harmless.json)")
     args = parser.parse_args()
+    globals()["DATA"] = args.data
     if args.small:
         args.steps, args.batch = 5, 4
     micro = args.micro_batch or args.batch

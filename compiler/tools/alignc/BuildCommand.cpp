@@ -51,6 +51,11 @@ cl::opt<std::string> runtimeDir("runtime-dir", cl::desc("Directory holding libal
                                 cl::value_desc("DIR"),
                                 cl::init(ALIGN_RUNTIME_LIBRARY_DIR), cl::sub(buildCommand), cl::sub(runCommand),
                                 cl::cat(buildCategory));
+cl::opt<DiagnosticFormat> buildDiagnostics(
+    "diagnostics", cl::desc("How to print the recipe's diagnostics"),
+    cl::values(clEnumValN(DiagnosticFormat::Text, "text", "file:line:col with source and caret"),
+               clEnumValN(DiagnosticFormat::Json, "json", "one JSON object per diagnostic (on stdout)")),
+    cl::init(DiagnosticFormat::Text), cl::sub(buildCommand), cl::sub(runCommand), cl::cat(buildCategory));
 cl::opt<bool> verbose("v", cl::desc("Print the C++ compiler command and how long each part took"),
                       cl::sub(buildCommand), cl::sub(runCommand), cl::cat(buildCategory));
 
@@ -145,7 +150,7 @@ int buildMain(bool color) {
     return 1;
   }
   auto start = Clock::now();
-  std::optional<std::string> cpp = trainerSource(buildInput, {/*fuseLogprobs=*/!buildNoFuse, color});
+  std::optional<std::string> cpp = trainerSource(buildInput, {/*fuseLogprobs=*/!buildNoFuse, color, buildDiagnostics});
   if (!cpp)
     return 1;
   if (verbose)
@@ -186,7 +191,7 @@ int runMain(bool color) {
     return 1;
   }
   const std::string &recipePath = runInputs.front();
-  std::optional<std::string> cpp = trainerSource(recipePath, {/*fuseLogprobs=*/!buildNoFuse, color});
+  std::optional<std::string> cpp = trainerSource(recipePath, {/*fuseLogprobs=*/!buildNoFuse, color, buildDiagnostics});
   if (!cpp)
     return 1;
 

@@ -2,6 +2,8 @@
 
 #include "TrainerSource.h"
 
+#include "CompilerDiagnostics.h"
+
 #include "EmitCpp.h"
 #include "Frontend.h"
 #include "MLIRGen.h"
@@ -25,29 +27,39 @@ namespace align::driver {
 
 namespace {
 
-/// train IR for `path`: the pipeline's output for a recipe, the parsed file for `.mlir`.
-mlir::OwningOpRef<mlir::ModuleOp> trainModule(mlir::MLIRContext &context, llvm::SourceMgr &sourceMgr,
-                                              const std::string &path, const TrainerSourceOptions &options) {
-  if (llvm::StringRef(path).endswith(".mlir"))
-    return mlir::parseSourceFile<mlir::ModuleOp>(path, sourceMgr, &context);
-
-  FrontendResult result = checkPath(path);
-  std::cout.flush();
-  result.diags->printText(std::cerr, options.color);
-  if (!result.ok())
-    return nullptr;
+/// The train program of a checked recipe: MLIRGen, then the recipe-to-train pipeline. Null when either
+/// failed; every error is in `diags` at its recipe position.
+mlir::OwningOpRef<mlir::ModuleOp> lowerRecipe(mlir::MLIRContext &context, const FrontendResult &result,
+                                              CompilerDiagnostics &diags, bool fuseLogprobs) {
   mlir::OwningOpRef<mlir::ModuleOp> module = mlirGen(context, *result.ast);
   if (mlir::failed(mlir::verify(*module))) {
-    llvm::errs() << "alignc: internal error: the recipe dialect built for " << path << " does not verify\n";
+    diags.error("internal error: the recipe dialect built for " + result.source->path() + " does not verify");
     return nullptr;
   }
   mlir::PassManager pm(&context);
-  buildRecipeToTrainPipeline(pm, RecipeToTrainOptions{/*fuseLogprobs=*/options.fuseLogprobs});
+  buildRecipeToTrainPipeline(pm, RecipeToTrainOptions{fuseLogprobs});
+  const unsigned before = diags.engine().errorCount();
   if (mlir::failed(pm.run(*module))) {
-    llvm::errs() << "alignc: error: " << path << " cannot be lowered to the train dialect\n";
+    if (diags.engine().errorCount() == before) // a pass that failed without saying where
+      diags.error(result.source->path() + " cannot be lowered to the train dialect");
     return nullptr;
   }
   return module;
+}
+
+std::optional<std::string> emitCpp(mlir::ModuleOp module, const std::string &path, CompilerDiagnostics &diags) {
+  std::string text;
+  llvm::raw_string_ostream os(text);
+  emit::CppEmitOptions emitOptions;
+  if (!llvm::StringRef(path).endswith(".mlir"))
+    emitOptions.sourcePath = path;
+  const unsigned before = diags.engine().errorCount();
+  if (mlir::failed(emit::emitTrainerCpp(module, os, emitOptions))) {
+    if (diags.engine().errorCount() == before)
+      diags.error("no trainer for " + path);
+    return std::nullopt;
+  }
+  return os.str();
 }
 
 } // namespace
@@ -56,24 +68,28 @@ std::optional<std::string> trainerSource(const std::string &path, const TrainerS
   mlir::MLIRContext context;
   context.loadDialect<recipe::RecipeDialect, train::TrainDialect>();
   context.printOpOnDiagnostic(false);
-  // Diagnostics at recipe locations print with the recipe line and a caret; the handler opens the file
-  // a location names when it is not loaded yet.
-  llvm::SourceMgr sourceMgr;
-  mlir::SourceMgrDiagnosticHandler handler(sourceMgr, &context, llvm::errs());
-
-  mlir::OwningOpRef<mlir::ModuleOp> module = trainModule(context, sourceMgr, path, options);
-  if (!module)
-    return std::nullopt;
-  std::string text;
-  llvm::raw_string_ostream os(text);
-  emit::CppEmitOptions emitOptions;
-  if (!llvm::StringRef(path).endswith(".mlir"))
-    emitOptions.sourcePath = path;
-  if (mlir::failed(emit::emitTrainerCpp(*module, os, emitOptions))) {
-    llvm::errs() << "alignc: error: no trainer for " << path << "\n";
+  std::cout.flush();
+  std::optional<std::string> cpp;
+  if (llvm::StringRef(path).endswith(".mlir")) {
+    CompilerDiagnostics diags(context, path);
+    llvm::SourceMgr sourceMgr;
+    if (mlir::OwningOpRef<mlir::ModuleOp> module = mlir::parseSourceFile<mlir::ModuleOp>(path, sourceMgr, &context))
+      cpp = emitCpp(*module, path, diags);
+    else if (diags.engine().errorCount() == 0)
+      diags.error("cannot read " + path);
+    diags.print(options.format, std::cout, std::cerr, options.color);
+    return cpp;
+  }
+  FrontendResult result = checkPath(path);
+  if (!result.ok()) {
+    CompilerDiagnostics::printFrontend(result, options.format, std::cout, std::cerr, options.color);
     return std::nullopt;
   }
-  return os.str();
+  CompilerDiagnostics diags(context, result);
+  if (mlir::OwningOpRef<mlir::ModuleOp> module = lowerRecipe(context, result, diags, options.fuseLogprobs))
+    cpp = emitCpp(*module, path, diags);
+  diags.print(options.format, std::cout, std::cerr, options.color);
+  return cpp;
 }
 
 int emitCppCommand(const std::vector<std::string> &paths, const TrainerSourceOptions &options) {

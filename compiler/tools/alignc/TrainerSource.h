@@ -2,14 +2,16 @@
 //
 // The whole compiler as one call, shared by `alignc --emit=cpp`, `alignc build` and `alignc run`: front end
 // (diagnostics printed as `alignc check` prints them), MLIRGen, the recipe-to-train pipeline, and the C++
-// emitter (compiler/emit). MLIR diagnostics (lowering, "not executed by the runtime yet") print as
-// `FILE:LINE:COL: error: ...` with the recipe line and a caret.
+// emitter (compiler/emit). MLIR diagnostics (lowering, "not executed by the runtime yet") go through the same
+// engine (CompilerDiagnostics.h): `FILE:LINE:COL: error: ...` with the recipe line and a caret, or JSON lines.
 //
 // `alignc --emit=cpp` also takes a `.mlir` file holding one train.program (hand-written train IR, for
 // testing the emitter on programs the pipeline does not produce).
 //
 //===----------------------------------------------------------------------===//
 #pragma once
+
+#include "CompilerDiagnostics.h"
 
 #include <optional>
 #include <string>
@@ -19,7 +21,8 @@ namespace align::driver {
 
 struct TrainerSourceOptions {
   bool fuseLogprobs = true; ///< false: --no-fuse
-  bool color = false;       ///< colored front-end diagnostics
+  bool color = false;       ///< colored text diagnostics
+  DiagnosticFormat format = DiagnosticFormat::Text; ///< --diagnostics=text|json
 };
 
 /// The trainer C++ for the recipe (or train-IR `.mlir`) file `path`; nullopt after printing why not.

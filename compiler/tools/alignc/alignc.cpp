@@ -16,6 +16,7 @@
 
 #include "ASTDump.h"
 #include "BuildCommand.h"
+#include "CompilerDiagnostics.h"
 #include "DiagnosticVerifier.h"
 #include "Frontend.h"
 #include "MLIRGen.h"
@@ -84,6 +85,10 @@ cl::opt<bool> printSchema("print-schema", cl::desc("Print the constructor and de
 cl::opt<bool> quiet("quiet", cl::desc("No per-file summary lines"), cl::init(false), cl::sub(checkCommand),
                     cl::cat(alignCategory));
 
+align::driver::DiagnosticFormat driverFormat() {
+  return diagnosticsFormat == Format::Json ? align::driver::DiagnosticFormat::Json : align::driver::DiagnosticFormat::Text;
+}
+
 bool useColor() {
   if (colorMode == Color::Always)
     return true;
@@ -103,25 +108,31 @@ unsigned countDecls(const align::ast::File &file) {
 }
 
 /// Prints the recipe dialect of a checked file, or (`train`) the program the recipe-to-train pipeline makes
-/// of it. A verifier failure here is a compiler bug, reported at the recipe line of the offending op; a
-/// pipeline failure is a recipe the train dialect cannot express yet, reported the same way.
-bool emitMLIR(const align::ast::File &file, bool train) {
+/// of it. Errors of MLIRGen and the passes are diagnostics of the recipe at the offending op's position, in
+/// the format of the front end's (CompilerDiagnostics.h); a verifier failure of MLIRGen's output is a compiler
+/// bug, said as such.
+bool emitMLIR(align::FrontendResult &result, bool train) {
   mlir::MLIRContext context;
   context.loadDialect<align::recipe::RecipeDialect, align::train::TrainDialect>();
   context.printOpOnDiagnostic(false);
-  mlir::OwningOpRef<mlir::ModuleOp> module = align::mlirGen(context, file);
+  align::driver::CompilerDiagnostics diags(context, *result.source);
+  mlir::OwningOpRef<mlir::ModuleOp> module = align::mlirGen(context, *result.ast);
+  bool ok = true;
   if (mlir::failed(mlir::verify(*module))) {
-    llvm::errs() << "alignc: internal error: the recipe dialect built for " << file.path << " does not verify\n";
-    return false;
-  }
-  if (train) {
+    diags.error("internal error: the recipe dialect built for " + result.source->path() + " does not verify");
+    ok = false;
+  } else if (train) {
     mlir::PassManager pm(&context);
     align::buildRecipeToTrainPipeline(pm, align::RecipeToTrainOptions{/*fuseLogprobs=*/!noFuse});
     if (mlir::failed(pm.run(*module))) {
-      llvm::errs() << "alignc: error: " << file.path << " cannot be lowered to the train dialect\n";
-      return false;
+      if (diags.engine().errorCount() == 0)
+        diags.error(result.source->path() + " cannot be lowered to the train dialect");
+      ok = false;
     }
   }
+  diags.print(driverFormat(), std::cout, std::cerr, useColor());
+  if (!ok)
+    return false;
   std::cout.flush();
   module->print(llvm::outs(), mlir::OpPrintingFlags()); // the flags pick up --mlir-print-* options
   llvm::outs() << "\n";
@@ -150,7 +161,7 @@ int main(int argc, char **argv) {
     return 1;
   }
   if (emitAction == Emit::Cpp && !verifyMode)
-    return align::driver::emitCppCommand(inputFiles, {/*fuseLogprobs=*/!noFuse, useColor()});
+    return align::driver::emitCppCommand(inputFiles, {/*fuseLogprobs=*/!noFuse, useColor(), driverFormat()});
   bool checkMode = static_cast<bool>(checkCommand);
   if (verifyMode && inputFiles.size() != 1) {
     std::cerr << "alignc: error: --verify-diagnostics takes exactly one file\n";
@@ -175,7 +186,7 @@ int main(int argc, char **argv) {
     if (emitAction == Emit::Ast)
       align::dumpAST(*result.ast, std::cout);
     if ((emitAction == Emit::Recipe || emitAction == Emit::Train) &&
-        !emitMLIR(*result.ast, emitAction == Emit::Train)) {
+        !emitMLIR(result, emitAction == Emit::Train)) {
       ++failed;
       continue;
     }

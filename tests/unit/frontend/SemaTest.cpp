@@ -52,12 +52,14 @@ TEST(Sema, CleanRecipeHasNoDiagnosticsAndDefaultsFilled) {
   }
   EXPECT_TRUE(sawBatch);
   EXPECT_TRUE(sawSeed);
-  // Positional `pairwise("prefs.jsonl")` became `path:`; column defaults were filled in.
+  // Positional `pairwise("prefs.jsonl")` became `path:`; defaults were filled in — except a data column's,
+  // which the runtime applies (registry DataColumns.def) so that a declared column stays distinguishable.
   const ast::Decl &prefs = *r.ast->recipes[0].decls[2];
   ASSERT_NE(prefs.param("path"), nullptr);
   EXPECT_EQ(prefs.param("path")->value->text, "prefs.jsonl");
-  ASSERT_NE(prefs.param("chosen"), nullptr);
-  EXPECT_TRUE(prefs.param("chosen")->isDefault);
+  ASSERT_NE(prefs.param("shuffle_seed"), nullptr);
+  EXPECT_TRUE(prefs.param("shuffle_seed")->isDefault);
+  EXPECT_EQ(prefs.param("chosen"), nullptr);
 }
 
 TEST(Sema, ReportsEveryErrorNotOnlyTheFirst) {
