@@ -11,8 +11,8 @@
 //
 //===----------------------------------------------------------------------===//
 
-#include "core/Files.h"
-#include "core/CountingAllocator.h"
+#include "support/Files.h"
+#include "support/CountingAllocator.h"
 #include "objectives/ChunkedLogprobs.h"
 
 #include <ATen/DeviceAccelerator.h>

@@ -21,7 +21,7 @@
 //
 //===----------------------------------------------------------------------===//
 
-#include "core/Files.h"
+#include "support/Files.h"
 #include "data/Collate.h"
 #include "data/Examples.h"
 #include "model/Checkpoint.h"
@@ -128,7 +128,7 @@ int main(int argc, char **argv) {
     std::unique_ptr<Tokenizer> tokenizer = loadHfTokenizer(tokenizerPath);
     data::SourceSpec spec;
     spec.name = "pairs";
-    spec.kind = data::SourceKind::Pairwise;
+    spec.kind = DataKind::pairwise;
     spec.path = dataPath;
     data::LoadedSource loaded = data::loadSource(spec);
     const std::vector<data::Example> &rows = loaded.splits.at("train");

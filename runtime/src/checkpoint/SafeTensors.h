@@ -9,6 +9,8 @@
 //===----------------------------------------------------------------------===//
 #pragma once
 
+#include "support/AtomicWrite.h"
+
 #include <torch/types.h>
 
 #include <cstddef>
@@ -36,19 +38,5 @@ void writeSafetensors(const std::string &path, const std::map<std::string, torch
 /// `model.safetensors.index.json` ({"weight_map": {tensor: shard file}}). The index is authoritative:
 /// every tensor it lists must be in its shard, and tensors a shard holds beyond those are ignored.
 std::map<std::string, torch::Tensor> readCheckpointTensors(const std::string &dir);
-
-/// Receives the bytes of a file being written; throws align::rt::Error when they cannot be written.
-using ByteSink = std::function<void(const void *data, size_t size)>;
-
-/// Writes a file so that readers see either the old contents or the complete new ones: the bytes go to
-/// `path + ".tmp-<pid>"`, which is fsynced and renamed over `path`, and then the directory is fsynced so
-/// the rename itself survives a crash. If `produce` or any step throws, the temporary file is removed and
-/// the exception propagates (the steps here throw align::rt::Errors naming `path`); `path` is untouched.
-void writeFileAtomically(const std::string &path, const std::function<void(const ByteSink &)> &produce);
-
-/// writeFileAtomically for contents already in memory (small files such as config.json).
-inline void writeFileAtomically(const std::string &path, const std::string &contents) {
-  writeFileAtomically(path, [&](const ByteSink &write) { write(contents.data(), contents.size()); });
-}
 
 } // namespace align::rt

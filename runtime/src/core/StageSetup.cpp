@@ -11,7 +11,7 @@
 #include "core/TrainerImpl.h"
 
 #include "core/Contract.h"
-#include "core/Files.h"
+#include "support/Files.h"
 #include "data/Collate.h"
 #include "model/Checkpoint.h"
 #include "model/Lora.h"

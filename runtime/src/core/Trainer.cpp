@@ -8,7 +8,7 @@
 #include "core/TrainerImpl.h"
 
 #include "core/Contract.h"
-#include "core/Files.h"
+#include "support/Files.h"
 #include "data/Collate.h"
 #include "model/Checkpoint.h"
 
@@ -96,7 +96,7 @@ const data::LoadedSource &Trainer::Impl::loadData(const std::string &name) {
   const DataSpec &d = entry.spec;
   data::SourceSpec spec;
   spec.name = name;
-  spec.kind = data::parseSourceKind(spelling(d.kind));
+  spec.kind = d.kind;
   spec.path = resolvePath(d.path);
   spec.columns = d.columns;
   spec.ratings = d.ratings;

@@ -13,9 +13,9 @@
 
 #include "align/rt/Inference.h"
 
-#include "checkpoint/SafeTensors.h"
-#include "core/EvalReport.h"
-#include "core/Files.h"
+#include "support/AtomicWrite.h"
+#include "report/EvalReport.h"
+#include "support/Files.h"
 
 #include <nlohmann/json.hpp>
 

@@ -2,6 +2,8 @@
 
 #include "data/Examples.h"
 
+#include "align/registry/Registry.h"
+
 #include <algorithm>
 #include <cmath>
 #include <limits>
@@ -11,54 +13,22 @@ namespace align::rt::data {
 
 using Json = nlohmann::json;
 
-SourceKind parseSourceKind(const std::string &name) {
-  static const std::map<std::string, SourceKind> kinds = {
-      {"pairwise", SourceKind::Pairwise}, {"ranking", SourceKind::Ranking}, {"scored", SourceKind::Scored},
-      {"rated", SourceKind::Rated},       {"sft", SourceKind::Sft},         {"prompts", SourceKind::Prompts},
-      {"domain_pairs", SourceKind::DomainPairs}};
-  auto it = kinds.find(name);
-  if (it == kinds.end())
-    throw Error("unknown data source kind '" + name +
+DataKind parseSourceKind(const std::string &name) {
+  DataKind kind = DataKind::pairwise;
+  if (!parse(name, kind))
+    throw Error("unknown data kind '" + name +
                 "'; expected pairwise, ranking, scored, rated, sft, prompts or domain_pairs");
-  return it->second;
+  return kind;
 }
 
-std::string sourceKindName(SourceKind kind) {
-  switch (kind) {
-  case SourceKind::Pairwise:
-    return "pairwise";
-  case SourceKind::Ranking:
-    return "ranking";
-  case SourceKind::Scored:
-    return "scored";
-  case SourceKind::Rated:
-    return "rated";
-  case SourceKind::Sft:
-    return "sft";
-  case SourceKind::Prompts:
-    return "prompts";
-  case SourceKind::DomainPairs:
-    return "domain_pairs";
-  }
-  return "?";
-}
+std::string sourceKindName(DataKind kind) { return spelling(kind); }
 
 std::string columnFor(const SourceSpec &spec, const std::string &field) {
   auto it = spec.columns.find(field);
   if (it != spec.columns.end())
     return it->second;
-  // docs/schema.md §data: the defaults of each kind's column parameters.
-  static const std::map<SourceKind, std::map<std::string, std::string>> defaults = {
-      {SourceKind::Pairwise, {{"prompt", "prompt"}, {"chosen", "chosen"}, {"rejected", "rejected"}}},
-      {SourceKind::Ranking, {{"prompt", "prompt"}, {"responses", "responses"}, {"order", "order"}}},
-      {SourceKind::Scored, {{"texts", "text"}, {"scores", "score"}}},
-      {SourceKind::Rated, {{"prompt", "prompt"}, {"response", "response"}}},
-      {SourceKind::Sft, {{"text", "text"}}},
-      {SourceKind::Prompts, {{"prompt", "prompt"}}},
-      {SourceKind::DomainPairs, {{"query", "query"}, {"responses", "responses"}}}};
-  const auto &kindDefaults = defaults.at(spec.kind);
-  auto d = kindDefaults.find(field);
-  return d == kindDefaults.end() ? "" : d->second;
+  // The kind's default column (registry/include/align/registry/DataColumns.def, also docs/schema.md §data).
+  return registry::defaultColumn(spelling(spec.kind), field);
 }
 
 namespace {
@@ -187,19 +157,19 @@ public:
     base_.line = r_.row().line;
     readCommonColumns();
     switch (spec_.kind) {
-    case SourceKind::Pairwise:
+    case DataKind::pairwise:
       return {pairwise()};
-    case SourceKind::Ranking:
+    case DataKind::ranking:
       return {ranking()};
-    case SourceKind::Scored:
+    case DataKind::scored:
       return {scored()};
-    case SourceKind::Rated:
+    case DataKind::rated:
       return {rated()};
-    case SourceKind::Sft:
+    case DataKind::sft:
       return {sft()};
-    case SourceKind::Prompts:
+    case DataKind::prompts:
       return {prompts()};
-    case SourceKind::DomainPairs:
+    case DataKind::domain_pairs:
       return domainPairs();
     }
     return {};
@@ -449,12 +419,12 @@ private:
 /// Mistakes in the spec itself (the compiler's Sema rejects them in recipes; a hand-built spec may not).
 void checkSpec(const SourceSpec &spec) {
   std::string what = sourceKindName(spec.kind) + " data '" + spec.name + "'";
-  if (spec.kind == SourceKind::Rated && spec.ratings.empty())
+  if (spec.kind == DataKind::rated && spec.ratings.empty())
     throw Error(what + " names no ratings");
-  if (spec.kind == SourceKind::Sft && spec.columns.count("prompt") != spec.columns.count("response"))
+  if (spec.kind == DataKind::sft && spec.columns.count("prompt") != spec.columns.count("response"))
     throw Error(what + " names '" + (spec.columns.count("prompt") ? "prompt" : "response") +
                 "' without '" + (spec.columns.count("prompt") ? "response" : "prompt") + "'; name both, or neither");
-  if (spec.kind == SourceKind::DomainPairs) {
+  if (spec.kind == DataKind::domain_pairs) {
     if (spec.preferred.empty())
       throw Error(what + " names no preferred domain");
     for (const std::string &d : spec.against)

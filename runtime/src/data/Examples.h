@@ -35,6 +35,8 @@
 //===----------------------------------------------------------------------===//
 #pragma once
 
+#include "align/rt/Trainer.h"
+
 #include "data/JsonRows.h"
 #include "data/Splits.h"
 #include "data/Template.h"
@@ -47,7 +49,8 @@
 
 namespace align::rt::data {
 
-enum class SourceKind { Pairwise, Ranking, Scored, Rated, Sft, Prompts, DomainPairs };
+/// A data source's kind is the registry's DataKind (align/rt/Trainer.h).
+using SourceKind = DataKind;
 
 /// "pairwise", "ranking", "scored", "rated", "sft", "prompts", "domain_pairs"; anything else is an Error.
 SourceKind parseSourceKind(const std::string &name);
@@ -55,7 +58,7 @@ std::string sourceKindName(SourceKind kind);
 
 struct SourceSpec {
   std::string name; ///< the recipe's data name, for messages
-  SourceKind kind = SourceKind::Pairwise;
+  SourceKind kind = DataKind::pairwise;
   std::string path; ///< already resolved against --data-root
   /// field -> column name (prompt, chosen, rejected, responses, order, texts, scores, text, response, query,
   /// user, annotator, domain, group, weight, system); missing entries take the defaults of docs/schema.md.

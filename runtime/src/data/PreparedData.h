@@ -41,7 +41,7 @@ struct PreparedExample {
 /// What a stage's terms read (derived from the terms by the runner).
 struct PrepareOptions {
   data::TokenizeOptions tokenize;
-  bool pairs = false;        ///< a pairwise term (dpo, ipo, hinge, simpo, bt)
+  bool pairs = false;        ///< a pairwise term (the registry's Pairwise trait)
   bool nll = false;
   bool nllEveryText = false; ///< nll on every response (scored data), not just the best one
   bool imitation = false;

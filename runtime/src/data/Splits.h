@@ -27,6 +27,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include "support/SplitMix64.h"
+
 #include <cstdint>
 #include <functional>
 #include <string>
@@ -34,23 +36,7 @@
 
 namespace align::rt::data {
 
-/// SplitMix64: a 64-bit state advanced by a Weyl sequence and finalised by a bijective mixer.
-class SplitMix64 {
-public:
-  explicit SplitMix64(uint64_t seed) : state_(seed) {}
-  uint64_t next() {
-    uint64_t z = (state_ += 0x9E3779B97F4A7C15ull);
-    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
-    z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
-    return z ^ (z >> 31);
-  }
-  /// A value in [0, n) (n > 0): the high word of next() × n, Lemire's multiply-shift without the
-  /// rejection step (bias below n / 2^64).
-  uint64_t below(uint64_t n) { return static_cast<uint64_t>((static_cast<unsigned __int128>(next()) * n) >> 64); }
-
-private:
-  uint64_t state_;
-};
+using rt::SplitMix64; // support/SplitMix64.h
 
 /// Fisher-Yates from the back with SplitMix64(seed): the same permutation everywhere.
 template <typename T> void deterministicShuffle(std::vector<T> &items, uint64_t seed) {

@@ -4,7 +4,7 @@
 
 #include "align/rt/Error.h"
 #include "checkpoint/SafeTensors.h"
-#include "core/Files.h"
+#include "support/Files.h"
 
 #include <ATen/CPUGeneratorImpl.h>
 #include <nlohmann/json.hpp>

@@ -9,7 +9,7 @@
 
 #include "model/ModelConfig.h"
 
-#include "checkpoint/SafeTensors.h"
+#include "support/AtomicWrite.h"
 
 #include "align/rt/Error.h"
 

@@ -3,9 +3,9 @@
 #include "train/Metrics.h"
 
 #include "align/rt/Error.h"
-#include "checkpoint/SafeTensors.h"
-#include "core/Files.h"
-#include "train/CurvePlot.h"
+#include "support/AtomicWrite.h"
+#include "support/Files.h"
+#include "report/CurvePlot.h"
 
 #include <nlohmann/json.hpp>
 

@@ -3,7 +3,7 @@
 #include "train/StageRunner.h"
 
 #include "align/rt/Error.h"
-#include "core/Files.h"
+#include "support/Files.h"
 #include "data/Collate.h"
 #include "model/Checkpoint.h"
 #include "objectives/ChunkedLogprobs.h"

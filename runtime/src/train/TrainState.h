@@ -5,7 +5,7 @@
 // generators, and the position in the data (epoch and batch; the order of each epoch is a pure function of
 // the seed and the epoch, so it is not stored). Resuming from it continues bit for bit on the CPU.
 //
-// The directory is written beside its target and swapped in with renames (core/Files.h replaceDirectory),
+// The directory is written beside its target and swapped in with renames (support/Files.h replaceDirectory),
 // every file fsynced first: a crash at any moment leaves the previous complete state or the new one.
 //
 //===----------------------------------------------------------------------===//

@@ -1,11 +1,14 @@
-//===- SplitMix64.h - The seeded stream behind align-data ------*- C++ -*-===//
+//===- SplitMix64.h - The draws align-data's generators make ---*- C++ -*-===//
 //
-// SplitMix64 and the few draws the generators make from it, all defined here (no std::shuffle or
-// std::uniform_int_distribution, whose algorithms differ between standard libraries), so a seed gives the
-// same bytes on every machine.
+// The generators draw from the runtime's SplitMix64 stream (runtime/src/support/SplitMix64.h) with the few
+// draws defined here (no std::shuffle or std::uniform_int_distribution, whose algorithms differ between
+// standard libraries), so a seed gives the same bytes on every machine. `below` is next() mod n — not the
+// stream's multiply-shift — because the shipped data and its measured results were made with it.
 //
 //===----------------------------------------------------------------------===//
 #pragma once
+
+#include "support/SplitMix64.h"
 
 #include <cstdint>
 #include <utility>
@@ -14,13 +17,9 @@
 namespace align::data {
 
 struct SplitMix64 {
-  uint64_t state;
-  uint64_t next() {
-    uint64_t z = (state += 0x9E3779B97F4A7C15ull);
-    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
-    z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
-    return z ^ (z >> 31);
-  }
+  explicit SplitMix64(uint64_t seed) : stream(seed) {}
+  rt::SplitMix64 stream;
+  uint64_t next() { return stream.next(); }
   /// An integer in [0, n) (n > 0; the modulo bias is negligible for the small n used here).
   uint64_t below(uint64_t n) { return next() % n; }
   template <class T> const T &pick(const std::vector<T> &items) { return items[below(items.size())]; }

@@ -21,7 +21,7 @@
 
 #include "LengthTask.h"
 #include "SplitMix64.h"
-#include "core/Files.h"
+#include "support/Files.h"
 
 #include <nlohmann/json.hpp>
 

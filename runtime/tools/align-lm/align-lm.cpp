@@ -29,7 +29,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "align/rt/Inference.h"
-#include "core/Files.h"
+#include "support/Files.h"
 #include "data/Collate.h"
 #include "data/Examples.h"
 #include "tokenizer/Tokenizer.h"
@@ -331,13 +331,13 @@ Comparisons readComparisons(const std::string &path, const std::string &format, 
   spec.name = "--data";
   spec.path = path;
   if (format == "dsp" && preferredDomain.empty()) {
-    spec.kind = data::SourceKind::Scored;
+    spec.kind = align::rt::DataKind::scored;
   } else if (format == "dsp") {
-    spec.kind = data::SourceKind::DomainPairs;
+    spec.kind = align::rt::DataKind::domain_pairs;
     spec.preferred = preferredDomain;
     spec.templateText = "## Human:\n{prompt}\n\n## Assistant:\n{response}";
   } else if (format == "pairwise") {
-    spec.kind = data::SourceKind::Pairwise;
+    spec.kind = align::rt::DataKind::pairwise;
   } else {
     throw Error("--format: unknown format '" + format + "' (expected dsp or pairwise)");
   }

@@ -3,7 +3,7 @@
 // The picture is a complete SVG document naming every category, series and value; non-finite values are
 // gaps, and no series (or no categories) is a valid picture saying so, never a crash.
 
-#include "train/BarChart.h"
+#include "report/BarChart.h"
 
 #include "TestFiles.h"
 

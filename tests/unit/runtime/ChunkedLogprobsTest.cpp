@@ -12,7 +12,7 @@
 #include "TestModels.h"
 #include "align/rt/Error.h"
 #include "model/Llama.h"
-#include "core/CountingAllocator.h"
+#include "support/CountingAllocator.h"
 #include "objectives/ChunkedLogprobs.h"
 
 #include <c10/core/CPUAllocator.h>

@@ -7,7 +7,7 @@
 //
 //===----------------------------------------------------------------------===//
 
-#include "core/Files.h"
+#include "support/Files.h"
 #include "data/Examples.h"
 
 #include "TestFiles.h"
@@ -205,7 +205,7 @@ TEST(Template, Escapes) {
 }
 
 TEST(Template, ErrorsNameTheDataSource) {
-  SourceSpec spec = specFor(SourceKind::Prompts, writeFile("p.jsonl", "{\"prompt\": \"x\"}\n"));
+  SourceSpec spec = specFor(DataKind::prompts, writeFile("p.jsonl", "{\"prompt\": \"x\"}\n"));
   spec.templateText = "{prompt} {answer}";
   EXPECT_EQ(errorOf([&] { loadSource(spec); }),
             "prompts data 'd': template \"{prompt} {answer}\": unknown placeholder '{answer}'; a data template provides "
@@ -233,7 +233,7 @@ TEST(Examples, SourceKindNames) {
 }
 
 TEST(Examples, PairwiseStringsTemplateAndColumns) {
-  SourceSpec spec = specFor(SourceKind::Pairwise, writeFile("p.jsonl", jsonLines({
+  SourceSpec spec = specFor(DataKind::pairwise, writeFile("p.jsonl", jsonLines({
       {{"q", "2+2?"}, {"good", "4"}, {"bad", "5"}, {"uid", 17}, {"w", 0.5}, {"sys", "math"}},
   })));
   spec.columns = {{"prompt", "q"}, {"chosen", "good"}, {"rejected", "bad"}, {"user", "uid"}, {"weight", "w"},
@@ -262,7 +262,7 @@ TEST(Examples, PairwiseMessageLists) {
       {{"chosen", Json::array({user, good})}, {"rejected", Json::array({user, bad})}}, // TRL's implicit prompt
       {{"chosen", "x"}, {"rejected", "y"}},                                              // implicit, strings: ""
   }));
-  auto examples = train(loadSource(specFor(SourceKind::Pairwise, path)));
+  auto examples = train(loadSource(specFor(DataKind::pairwise, path)));
   ASSERT_EQ(examples.size(), 3u);
   for (int i : {0, 1}) {
     EXPECT_EQ(examples[i].prompt, "user: hi\n");
@@ -271,11 +271,11 @@ TEST(Examples, PairwiseMessageLists) {
   EXPECT_EQ(examples[2].prompt, "");
   EXPECT_EQ(examples[2].responses, (std::vector<std::string>{"x", "y"}));
   // With a template the message lines fill the placeholders, without the separating newline.
-  SourceSpec templated = specFor(SourceKind::Pairwise, path);
+  SourceSpec templated = specFor(DataKind::pairwise, path);
   templated.templateText = "{prompt}\n### {response}";
   EXPECT_EQ(train(loadSource(templated))[0].prompt, "user: hi\n### ");
   // A recipe that names the prompt column wants it in every row.
-  SourceSpec named = specFor(SourceKind::Pairwise, path);
+  SourceSpec named = specFor(DataKind::pairwise, path);
   named.columns["prompt"] = "prompt";
   EXPECT_EQ(errorOf([&] { loadSource(named); }), path + ":2: field 'prompt': missing (the row has: chosen, rejected)");
 }
@@ -284,7 +284,7 @@ TEST(Examples, RankingOrdersBestFirst) {
   std::string path = writeFile("r.json", "[\n" +
       Json({{"prompt", "p"}, {"responses", {"a", "b", "c"}}, {"order", {2, 0, 1}}}).dump() + ",\n" +
       Json({{"prompt", "p"}, {"responses", {"a", "b", "c", "d"}}, {"order", {3, 1}}}).dump() + "\n]");
-  auto examples = train(loadSource(specFor(SourceKind::Ranking, path)));
+  auto examples = train(loadSource(specFor(DataKind::ranking, path)));
   ASSERT_EQ(examples.size(), 2u);
   EXPECT_EQ(examples[0].responses, (std::vector<std::string>{"c", "a", "b"}));
   EXPECT_EQ(examples[0].scores, (std::vector<double>{2, 1, 0}));
@@ -301,7 +301,7 @@ TEST(Examples, ScoredPromptIsTheSharedDialogueUpToTheLastAssistantTurn) {
        {"score", {0.5, 0.5, 2}}},
       {{"text", {"same start one", "same start two"}}, {"score", {0, 1}}},
   }).dump());
-  auto examples = train(loadSource(specFor(SourceKind::Scored, path)));
+  auto examples = train(loadSource(specFor(DataKind::scored, path)));
   ASSERT_EQ(examples.size(), 3u);
   EXPECT_EQ(examples[0].prompt, hh); // not cut at the shared " Sure, "
   EXPECT_EQ(examples[0].responses, (std::vector<std::string>{" Sure, here", " Sure, no"}));
@@ -311,13 +311,13 @@ TEST(Examples, ScoredPromptIsTheSharedDialogueUpToTheLastAssistantTurn) {
   EXPECT_EQ(examples[2].prompt, ""); // no marker: the whole texts are responses
   EXPECT_EQ(examples[2].responses, (std::vector<std::string>{"same start one", "same start two"}));
   // The template is not applied to scored texts: they are already rendered.
-  SourceSpec templated = specFor(SourceKind::Scored, path);
+  SourceSpec templated = specFor(DataKind::scored, path);
   templated.templateText = "X{prompt}Y{response}Z";
   EXPECT_EQ(train(loadSource(templated))[0].prompt, hh);
 }
 
 TEST(Examples, RatedMasksMissingRatings) {
-  SourceSpec spec = specFor(SourceKind::Rated, writeFile("r.jsonl", jsonLines({
+  SourceSpec spec = specFor(DataKind::rated, writeFile("r.jsonl", jsonLines({
       {{"prompt", "p"}, {"response", "r"}, {"helpful", 3}, {"honest", nullptr}},
       {{"prompt", "p"}, {"response", "r"}, {"honest", 1.5}},
   })));
@@ -334,12 +334,12 @@ TEST(Examples, RatedMasksMissingRatings) {
 
 TEST(Examples, SftTextOrPromptResponse) {
   std::string path = writeFile("s.jsonl", jsonLines({{{"text", "all of it"}, {"q", "Q"}, {"a", "A"}}}));
-  SourceSpec text = specFor(SourceKind::Sft, path);
+  SourceSpec text = specFor(DataKind::sft, path);
   text.templateText = "T: {prompt} {response}"; // not applied to whole texts
   Example whole = train(loadSource(text))[0];
   EXPECT_EQ(whole.prompt, "");
   EXPECT_EQ(whole.responses, (std::vector<std::string>{"all of it"}));
-  SourceSpec pair = specFor(SourceKind::Sft, path);
+  SourceSpec pair = specFor(DataKind::sft, path);
   pair.columns = {{"prompt", "q"}, {"response", "a"}};
   pair.templateText = "T: {prompt} {response}";
   Example split = train(loadSource(pair))[0];
@@ -350,7 +350,7 @@ TEST(Examples, SftTextOrPromptResponse) {
 }
 
 TEST(Examples, PromptsRenderThePromptPart) {
-  SourceSpec spec = specFor(SourceKind::Prompts, writeFile("p.jsonl", jsonLines({{{"prompt", "why?"}}})));
+  SourceSpec spec = specFor(DataKind::prompts, writeFile("p.jsonl", jsonLines({{{"prompt", "why?"}}})));
   spec.templateText = "## Human:\n{prompt}\n\n## Assistant:\n{response}";
   Example ex = train(loadSource(spec))[0];
   EXPECT_EQ(ex.prompt, "## Human:\nwhy?\n\n## Assistant:\n");
@@ -361,7 +361,7 @@ TEST(Examples, DomainPairsOnePairPerOtherDomain) {
   std::string path = writeFile("d.json", Json::array({
       {{"query", "q1"}, {"responses", {{"normal", "n"}, {"academy", "a"}, {"business", "b"}}}},
   }).dump());
-  SourceSpec spec = specFor(SourceKind::DomainPairs, path);
+  SourceSpec spec = specFor(DataKind::domain_pairs, path);
   spec.preferred = "academy";
   spec.templateText = "H: {prompt}\nA: {response}";
   auto examples = train(loadSource(spec));
@@ -386,7 +386,7 @@ TEST(Examples, DomainPairsOnePairPerOtherDomain) {
 //===----------------------------------------------------------------------===//
 
 TEST(Examples, MalformedRowMessagesNameLineAndColumn) {
-  SourceSpec pairwise = specFor(SourceKind::Pairwise, "");
+  SourceSpec pairwise = specFor(DataKind::pairwise, "");
   pairwise.columns["chosen"] = "good";
   auto at = [](const std::string &message) { return message.substr(message.find(':') + 1); }; // drop the path
   EXPECT_EQ(at(rowError(pairwise, {{"prompt", "p"}, {"good", 3}, {"rejected", "r"}})),
@@ -401,7 +401,7 @@ TEST(Examples, MalformedRowMessagesNameLineAndColumn) {
   EXPECT_EQ(at(rowError(pairwise, {{"prompt", {{{"role", "u"}, {"content", nullptr}}}}, {"good", "c"}, {"rejected", "r"}})),
             "2: field 'prompt'[0].content: expected a string, got null");
 
-  SourceSpec ranking = specFor(SourceKind::Ranking, "");
+  SourceSpec ranking = specFor(DataKind::ranking, "");
   auto rank = [](const Json &order) { return Json{{"prompt", "p"}, {"responses", {"a", "b", "c"}}, {"order", order}}; };
   EXPECT_EQ(at(rowError(ranking, rank(Json{0, 3}))),
             "2: field 'order'[1]: index 3 is out of range for 3 responses");
@@ -415,7 +415,7 @@ TEST(Examples, MalformedRowMessagesNameLineAndColumn) {
   EXPECT_EQ(at(rowError(ranking, {{"prompt", "p"}, {"responses", {"a", 2}}, {"order", {0, 1}}})),
             "2: field 'responses'[1]: expected a string or a list of messages, got number");
 
-  SourceSpec scored = specFor(SourceKind::Scored, "");
+  SourceSpec scored = specFor(DataKind::scored, "");
   EXPECT_EQ(at(rowError(scored, {{"text", {"a", "b"}}, {"score", {1, 0, 2}}})),
             "2: field 'score': has 3 scores for 2 texts in 'text'");
   EXPECT_EQ(at(rowError(scored, {{"text", {"a", 3}}, {"score", {1, 0}}})), "2: field 'text'[1]: expected a string, got number");
@@ -424,21 +424,21 @@ TEST(Examples, MalformedRowMessagesNameLineAndColumn) {
   EXPECT_EQ(at(rowError(scored, {{"text", {"a"}}, {"score", {1}}})),
             "2: field 'text': expected at least 2 texts (a scored row compares them), got 1");
 
-  SourceSpec rated = specFor(SourceKind::Rated, "");
+  SourceSpec rated = specFor(DataKind::rated, "");
   rated.ratings = {"helpful", "honest"};
   EXPECT_EQ(at(rowError(rated, {{"prompt", "p"}, {"response", "r"}, {"honest", nullptr}})),
             "2: no rating: 'helpful', 'honest' are all null or missing");
   EXPECT_EQ(at(rowError(rated, {{"prompt", "p"}, {"response", "r"}, {"honest", "5"}})),
             "2: field 'honest': expected a number or null, got string");
 
-  SourceSpec ids = specFor(SourceKind::Prompts, "");
+  SourceSpec ids = specFor(DataKind::prompts, "");
   ids.columns = {{"user", "uid"}, {"weight", "w"}};
   EXPECT_EQ(at(rowError(ids, {{"prompt", "p"}, {"uid", 1.5}, {"w", 1}})),
             "2: field 'uid': expected a string or an integer id, got number");
   EXPECT_EQ(at(rowError(ids, {{"prompt", "p"}, {"uid", "u"}, {"w", "1"}})), "2: field 'w': expected a number, got string");
   EXPECT_EQ(at(rowError(ids, {{"prompt", "p"}, {"uid", "u"}, {"w", -1}})), "2: field 'w': expected a weight >= 0, got -1");
 
-  SourceSpec domains = specFor(SourceKind::DomainPairs, "");
+  SourceSpec domains = specFor(DataKind::domain_pairs, "");
   domains.preferred = "academy";
   EXPECT_EQ(at(rowError(domains, {{"query", "q"}, {"responses", {{"normal", "n"}, {"business", "b"}}}})),
             "2: field 'responses': no response for the preferred domain 'academy' (has: business, normal)");
@@ -454,7 +454,7 @@ TEST(Examples, SkipCountsEveryMalformedRowAndKeepsFiveReasons) {
     rows.push_back(i % 3 == 0 ? Json{{"prompt", "p"}, {"chosen", "c"}, {"rejected", "r"}}
                               : Json{{"prompt", "p"}, {"chosen", i}, {"rejected", "r"}});
   std::string text = "{broken\n" + jsonLines(rows); // line 1, then the rows on lines 2..11
-  SourceSpec spec = specFor(SourceKind::Pairwise, writeFile("s.jsonl", text));
+  SourceSpec spec = specFor(DataKind::pairwise, writeFile("s.jsonl", text));
   EXPECT_EQ(errorOf([&] { loadSource(spec); }).rfind(spec.path + ":1: invalid JSON: ", 0), 0u); // the first error
   spec.path = writeFile("s2.jsonl", jsonLines(rows) + "{broken\n");
   EXPECT_EQ(errorOf([&] { loadSource(spec); }),
@@ -476,7 +476,7 @@ TEST(Examples, LimitCountsRowsReadBeforeSplitting) {
   std::vector<Json> rows;
   for (int i = 0; i < 20; ++i)
     rows.push_back({{"prompt", std::to_string(i)}});
-  SourceSpec spec = specFor(SourceKind::Prompts, writeFile("l.jsonl", jsonLines(rows)));
+  SourceSpec spec = specFor(DataKind::prompts, writeFile("l.jsonl", jsonLines(rows)));
   spec.limit = 7;
   spec.splits.push_back({SplitSpec::Kind::Percent, "eval", 0.3});
   LoadedSource loaded = loadSource(spec);
@@ -530,7 +530,7 @@ std::set<std::string> prompts(const std::vector<Example> &examples) {
 } // namespace
 
 TEST(Splits, PercentSplitsAreDeterministicAndSized) {
-  SourceSpec spec = specFor(SourceKind::Prompts, promptsFile(101, [](int) { return Json::object(); }));
+  SourceSpec spec = specFor(DataKind::prompts, promptsFile(101, [](int) { return Json::object(); }));
   spec.splits = {{SplitSpec::Kind::Percent, "eval", 0.1}, {SplitSpec::Kind::Percent, "test", 0.25}};
   spec.shuffleSeed = 5;
   LoadedSource a = loadSource(spec), b = loadSource(spec);
@@ -552,7 +552,7 @@ TEST(Splits, PercentSplitsAreDeterministicAndSized) {
 }
 
 TEST(Splits, ExplicitTrainTakesTheRest) {
-  SourceSpec spec = specFor(SourceKind::Prompts, promptsFile(9, [](int) { return Json::object(); }));
+  SourceSpec spec = specFor(DataKind::prompts, promptsFile(9, [](int) { return Json::object(); }));
   spec.splits = {{SplitSpec::Kind::Percent, "train", 0.7}, {SplitSpec::Kind::Percent, "eval", 0.3}};
   LoadedSource loaded = loadSource(spec);
   EXPECT_EQ(loaded.splits.at("eval").size(), 3u); // round(2.7)
@@ -561,7 +561,7 @@ TEST(Splits, ExplicitTrainTakesTheRest) {
 
 TEST(Splits, GroupsNeverStraddle) {
   // 40 users with 1..5 rows each.
-  SourceSpec spec = specFor(SourceKind::Prompts, promptsFile(120, [](int i) { return Json{{"uid", "u" + std::to_string(i % 40)}, {"ann", i % 7}}; }));
+  SourceSpec spec = specFor(DataKind::prompts, promptsFile(120, [](int i) { return Json{{"uid", "u" + std::to_string(i % 40)}, {"ann", i % 7}}; }));
   spec.columns = {{"user", "uid"}, {"annotator", "ann"}};
   spec.splits = {{SplitSpec::Kind::Percent, "test", 0.2, "user"}};
   for (uint64_t seed : {0, 1, 2}) {
@@ -589,7 +589,7 @@ TEST(Splits, GroupsNeverStraddle) {
 }
 
 TEST(Splits, WhereComparesStringsNumbersAndBools) {
-  SourceSpec spec = specFor(SourceKind::Prompts, promptsFile(8, [](int i) {
+  SourceSpec spec = specFor(DataKind::prompts, promptsFile(8, [](int i) {
     Json row{{"seen", i % 2 == 0}, {"n", i < 4 ? Json(i) : Json(double(i))}, {"tag", i == 3 ? "x" : "y"}};
     if (i == 7)
       row.erase("seen");
@@ -610,7 +610,7 @@ TEST(Splits, WhereComparesStringsNumbersAndBools) {
 }
 
 TEST(Splits, WhereThenPercentOfTheRest) {
-  SourceSpec spec = specFor(SourceKind::Prompts, promptsFile(30, [](int i) { return Json{{"seen", i >= 10}}; }));
+  SourceSpec spec = specFor(DataKind::prompts, promptsFile(30, [](int i) { return Json{{"seen", i >= 10}}; }));
   spec.splits = {{SplitSpec::Kind::Where, "unseen", 0, "", "seen", false}, {SplitSpec::Kind::Percent, "eval", 0.1}};
   LoadedSource loaded = loadSource(spec);
   EXPECT_EQ(loaded.splits.at("unseen").size(), 10u);
@@ -619,7 +619,7 @@ TEST(Splits, WhereThenPercentOfTheRest) {
 }
 
 TEST(Splits, FileSplitReadsAnotherFileOfTheSameFormat) {
-  SourceSpec spec = specFor(SourceKind::Pairwise, writeFile("main.jsonl", jsonLines({{{"prompt", "m"}, {"chosen", "c"}, {"rejected", "r"}}})));
+  SourceSpec spec = specFor(DataKind::pairwise, writeFile("main.jsonl", jsonLines({{{"prompt", "m"}, {"chosen", "c"}, {"rejected", "r"}}})));
   std::string extra = writeFile("extra.json", Json::array({{{"prompt", "e1"}, {"chosen", "c"}, {"rejected", "r"}},
                                                            {{"prompt", "e2"}, {"chosen", 1}, {"rejected", "r"}}}).dump());
   spec.splits = {{SplitSpec::Kind::File, "extra", 0, "", "", nullptr, extra}};
@@ -639,7 +639,7 @@ TEST(Splits, DomainPairsSplitByQueryBeforeExpansion) {
   Json rows = Json::array();
   for (int i = 0; i < 50; ++i)
     rows.push_back({{"query", "q" + std::to_string(i)}, {"responses", {{"a", "x"}, {"b", "y"}, {"c", "z"}}}});
-  SourceSpec spec = specFor(SourceKind::DomainPairs, writeFile("d.json", rows.dump()));
+  SourceSpec spec = specFor(DataKind::domain_pairs, writeFile("d.json", rows.dump()));
   spec.preferred = "a";
   spec.splits = {{SplitSpec::Kind::Percent, "eval", 0.2}};
   LoadedSource loaded = loadSource(spec);
@@ -679,7 +679,7 @@ TEST(DspData, ListwiseFilesLoad) {
     std::string path = dspDir() + "/" + e.file;
     if (!pathExists(path))
       GTEST_SKIP() << path << " is absent";
-    LoadedSource loaded = loadSource(specFor(SourceKind::Scored, path));
+    LoadedSource loaded = loadSource(specFor(DataKind::scored, path));
     const auto &examples = train(loaded);
     ASSERT_EQ(examples.size(), e.items) << e.file;
     size_t withPrompt = 0;
@@ -700,7 +700,7 @@ TEST(DspData, DomainFileLoads) {
   std::string path = dspDir() + "/domain_specific_preference.json";
   if (!pathExists(path))
     GTEST_SKIP() << path << " is absent";
-  SourceSpec spec = specFor(SourceKind::DomainPairs, path);
+  SourceSpec spec = specFor(DataKind::domain_pairs, path);
   spec.preferred = "academy";
   spec.templateText = "## Human:\n{prompt}\n\n## Assistant:\n{response}";
   spec.splits = {{SplitSpec::Kind::Percent, "eval", 0.1}};

@@ -10,7 +10,7 @@
 #include "TestModels.h"
 #include "align/rt/Error.h"
 #include "checkpoint/SafeTensors.h"
-#include "core/Files.h"
+#include "support/Files.h"
 #include "model/Checkpoint.h"
 #include "model/Llama.h"
 

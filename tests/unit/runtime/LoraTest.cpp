@@ -5,7 +5,7 @@
 
 #include "TestModels.h"
 #include "checkpoint/SafeTensors.h"
-#include "core/Files.h"
+#include "support/Files.h"
 #include "model/Lora.h"
 #include "train/StageRunner.h"
 

@@ -7,7 +7,7 @@
 //
 //===----------------------------------------------------------------------===//
 
-#include "core/Files.h"
+#include "support/Files.h"
 #include "model/ModelConfig.h"
 
 #include "align/rt/Error.h"
@@ -29,7 +29,7 @@ using Json = nlohmann::json;
 
 namespace {
 
-// Directory helpers come from core/Files.h (POSIX): std::filesystem crashes in binaries linked with libtorch.
+// Directory helpers come from support/Files.h (POSIX): std::filesystem crashes in binaries linked with libtorch.
 bool exists(const std::string &path) { return pathExists(path); }
 
 class ModelConfigTest : public ::testing::Test {

@@ -8,7 +8,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "align/rt/Error.h"
-#include "core/Files.h"
+#include "support/Files.h"
 #include "model/Checkpoint.h"
 #include "model/RewardModel.h"
 

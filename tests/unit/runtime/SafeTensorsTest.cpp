@@ -7,7 +7,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "checkpoint/SafeTensors.h"
-#include "core/Files.h"
+#include "support/Files.h"
 
 #include "align/rt/Error.h"
 
@@ -27,7 +27,7 @@ using namespace align::rt;
 
 namespace {
 
-// Directory helpers come from core/Files.h (POSIX): std::filesystem crashes in binaries linked with libtorch.
+// Directory helpers come from support/Files.h (POSIX): std::filesystem crashes in binaries linked with libtorch.
 bool exists(const std::string &path) { return pathExists(path); }
 
 std::vector<std::string> treeEntries; // nftw's callback takes no context argument

@@ -1,7 +1,7 @@
 //===- TestFiles.h - Scratch directories for runtime tests -----*- C++ -*-===//
 #pragma once
 
-#include "core/Files.h"
+#include "support/Files.h"
 
 #include <gtest/gtest.h>
 

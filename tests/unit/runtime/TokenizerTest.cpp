@@ -7,7 +7,7 @@
 //
 //===----------------------------------------------------------------------===//
 
-#include "core/Files.h"
+#include "support/Files.h"
 #include "tokenizer/Tokenizer.h"
 
 #include "TestFiles.h"
@@ -33,7 +33,7 @@ using Ids = std::vector<int64_t>;
 
 namespace {
 
-// Directory helpers come from core/Files.h (POSIX): std::filesystem crashes in binaries linked with libtorch.
+// Directory helpers come from support/Files.h (POSIX): std::filesystem crashes in binaries linked with libtorch.
 
 std::string tokenizerTempDir(const std::string &name) { return align::rt::testing::scratchDir("tokenizer", name); }
 

@@ -4,7 +4,7 @@
 // precomputed reference equal to the online one; exact resume (10 steps = 5 + stop + resume + 5, bit for
 // bit); the NaN guard; and the files a run leaves.
 
-#include "core/Files.h"
+#include "support/Files.h"
 #include "model/Checkpoint.h"
 #include "train/StageRunner.h"
 #include "train/TrainState.h"

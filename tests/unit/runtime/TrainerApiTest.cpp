@@ -6,7 +6,7 @@
 
 #include "align/rt/Inference.h"
 #include "align/rt/Trainer.h"
-#include "core/Files.h"
+#include "support/Files.h"
 
 #include <gtest/gtest.h>
 

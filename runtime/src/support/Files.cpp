@@ -1,6 +1,6 @@
 //===- Files.cpp - Directory and path helpers without std::filesystem -----===//
 
-#include "core/Files.h"
+#include "support/Files.h"
 
 #include "align/rt/Error.h"
 

@@ -1,9 +1,9 @@
 //===- EvalReport.cpp - The end-of-run table and charts of eval.json ------===//
 
-#include "core/EvalReport.h"
+#include "report/EvalReport.h"
 
-#include "core/Files.h"
-#include "train/BarChart.h"
+#include "support/Files.h"
+#include "report/BarChart.h"
 
 #include <algorithm>
 #include <cmath>

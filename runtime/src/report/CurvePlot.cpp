@@ -1,6 +1,6 @@
 //===- CurvePlot.cpp - Training curves as an SVG picture ------------------===//
 
-#include "train/CurvePlot.h"
+#include "report/CurvePlot.h"
 
 #include <algorithm>
 #include <cmath>

@@ -1,8 +1,8 @@
 //===- BarChart.cpp - Grouped bar charts as an SVG picture ----------------===//
 
-#include "train/BarChart.h"
+#include "report/BarChart.h"
 
-#include "checkpoint/SafeTensors.h"
+#include "support/AtomicWrite.h"
 
 #include <algorithm>
 #include <cmath>
