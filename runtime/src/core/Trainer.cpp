@@ -93,37 +93,15 @@ const data::LoadedSource &Trainer::Impl::loadData(const std::string &name) {
   DataEntry &entry = it->second;
   if (entry.loaded)
     return *entry.loaded;
-  const DataSpec &d = entry.spec;
+  // The data layer reads the public spec itself; only the paths are resolved against --data-root here.
   data::SourceSpec spec;
+  static_cast<DataSpec &>(spec) = entry.spec;
   spec.name = name;
-  spec.kind = d.kind;
-  spec.path = resolvePath(d.path);
-  spec.columns = d.columns;
-  spec.ratings = d.ratings;
-  spec.preferred = d.preferred;
-  spec.against = d.against;
-  spec.templateText = d.templateText;
-  spec.skipMalformed = d.onError == OnError::skip;
-  spec.limit = d.limit;
-  spec.shuffleSeed = d.shuffleSeed;
-  for (const SplitRule &rule : d.splits) {
-    data::SplitSpec split;
-    split.name = rule.name;
-    split.fraction = rule.fraction;
-    split.by = rule.by;
-    split.column = rule.column;
-    split.path = resolvePath(rule.path);
-    if (rule.kind == SplitKind::where) {
-      split.kind = data::SplitSpec::Kind::Where;
-      split.equals = nlohmann::json::parse(rule.equalsJson, nullptr, false);
-      if (split.equals.is_discarded())
-        throw Error("data '" + name + "', split '" + rule.name + "': the value is not JSON: " + rule.equalsJson);
-    } else if (rule.kind == SplitKind::file) {
-      split.kind = data::SplitSpec::Kind::File;
-    } else {
-      split.kind = data::SplitSpec::Kind::Percent;
-    }
-    spec.splits.push_back(split);
+  spec.path = resolvePath(spec.path);
+  for (SplitRule &rule : spec.splits) {
+    rule.path = resolvePath(rule.path);
+    if (rule.kind == SplitKind::where && nlohmann::json::parse(rule.equalsJson, nullptr, false).is_discarded())
+      throw Error("data '" + name + "', split '" + rule.name + "': the value is not JSON: " + rule.equalsJson);
   }
   entry.loaded = std::make_unique<data::LoadedSource>(data::loadSource(spec));
   const data::LoadedSource &loaded = *entry.loaded;

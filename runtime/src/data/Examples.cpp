@@ -16,7 +16,7 @@ using Json = nlohmann::json;
 DataKind parseSourceKind(const std::string &name) {
   DataKind kind = DataKind::pairwise;
   if (!parse(name, kind))
-    throw Error("unknown data kind '" + name +
+    throw Error("unknown data source kind '" + name +
                 "'; expected pairwise, ranking, scored, rated, sft, prompts or domain_pairs");
   return kind;
 }
@@ -457,7 +457,7 @@ struct Unit {
 std::vector<Unit> readUnits(const SourceSpec &spec, const Template &tmpl, const std::string &path,
                             LoadedSource &out) {
   auto reject = [&](const std::string &message) {
-    if (!spec.skipMalformed)
+    if (spec.onError != OnError::skip)
       throw Error(message);
     ++out.skips.skipped;
     if (out.skips.reasons.size() < 5)
@@ -526,7 +526,7 @@ LoadedSource loadSource(const SourceSpec &spec) {
   }
 
   for (const SplitSpec &split : spec.splits) {
-    if (split.kind != SplitSpec::Kind::File)
+    if (split.kind != SplitKind::file)
       continue;
     auto &dest = out.splits[split.name];
     for (Unit &unit : readUnits(spec, tmpl, split.path, out))

@@ -56,21 +56,11 @@ using SourceKind = DataKind;
 SourceKind parseSourceKind(const std::string &name);
 std::string sourceKindName(SourceKind kind);
 
-struct SourceSpec {
-  std::string name; ///< the recipe's data name, for messages
-  SourceKind kind = DataKind::pairwise;
-  std::string path; ///< already resolved against --data-root
-  /// field -> column name (prompt, chosen, rejected, responses, order, texts, scores, text, response, query,
-  /// user, annotator, domain, group, weight, system); missing entries take the defaults of docs/schema.md.
-  std::map<std::string, std::string> columns;
-  std::vector<std::string> ratings; ///< rated: objective names = column names
-  std::string preferred;            ///< domain_pairs
-  std::vector<std::string> against; ///< domain_pairs; empty: every other domain of the row
-  std::optional<std::string> templateText; ///< recipe template, escapes still written
-  bool skipMalformed = false;
-  int64_t limit = -1; ///< rows read from each file, before splitting; < 0: all
-  uint64_t shuffleSeed = 0;
-  std::vector<SplitSpec> splits;
+/// A data source as the recipe declares it (the public DataSpec: kind, columns the recipe names, template,
+/// on_error, limit, shuffle seed, split rules), with its path and its file splits' paths already resolved
+/// against --data-root, and the recipe's name for it (for messages).
+struct SourceSpec : DataSpec {
+  std::string name;
 };
 
 struct Example {

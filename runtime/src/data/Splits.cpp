@@ -2,6 +2,8 @@
 
 #include "data/Splits.h"
 
+#include "align/rt/Error.h"
+
 #include <algorithm>
 #include <cmath>
 #include <map>
@@ -51,15 +53,26 @@ int64_t targetCount(double fraction, int64_t n) {
 
 } // namespace
 
+nlohmann::json whereValue(const SplitRule &rule) {
+  nlohmann::json value = nlohmann::json::parse(rule.equalsJson, nullptr, false);
+  if (value.is_discarded())
+    throw Error("split '" + rule.name + "': the `where` value is not JSON: " + rule.equalsJson);
+  return value;
+}
+
 std::vector<int> assignSplits(int64_t n, const std::vector<SplitSpec> &splits, uint64_t seed,
                               const std::function<const nlohmann::json &(int64_t)> &rawRow,
                               const std::function<std::string(int64_t, const std::string &)> &idOf) {
   std::vector<int> assigned(static_cast<size_t>(n), -1);
 
-  // 1. where splits, first match wins.
+  // 1. where splits, first match wins (each value parsed once).
+  std::vector<nlohmann::json> values(splits.size());
+  for (size_t s = 0; s < splits.size(); ++s)
+    if (splits[s].kind == SplitKind::where)
+      values[s] = whereValue(splits[s]);
   for (int64_t i = 0; i < n; ++i)
     for (size_t s = 0; s < splits.size(); ++s)
-      if (splits[s].kind == SplitSpec::Kind::Where && whereMatches(rawRow(i), splits[s].column, splits[s].equals)) {
+      if (splits[s].kind == SplitKind::where && whereMatches(rawRow(i), splits[s].column, values[s])) {
         assigned[i] = static_cast<int>(s);
         break;
       }
@@ -73,10 +86,10 @@ std::vector<int> assignSplits(int64_t n, const std::vector<SplitSpec> &splits, u
   const int64_t base = static_cast<int64_t>(order.size());
   std::vector<size_t> percentSplits;
   for (size_t s = 0; s < splits.size(); ++s)
-    if (splits[s].kind == SplitSpec::Kind::Percent && !splits[s].by.empty() && splits[s].name != "train")
+    if (splits[s].kind == SplitKind::percent && !splits[s].by.empty() && splits[s].name != "train")
       percentSplits.push_back(s);
   for (size_t s = 0; s < splits.size(); ++s)
-    if (splits[s].kind == SplitSpec::Kind::Percent && splits[s].by.empty() && splits[s].name != "train")
+    if (splits[s].kind == SplitKind::percent && splits[s].by.empty() && splits[s].name != "train")
       percentSplits.push_back(s);
 
   for (size_t s : percentSplits) {
@@ -114,7 +127,7 @@ std::vector<int> assignSplits(int64_t n, const std::vector<SplitSpec> &splits, u
 
   // An explicit percentage `train` takes all that is left.
   for (size_t s = 0; s < splits.size(); ++s)
-    if (splits[s].kind == SplitSpec::Kind::Percent && splits[s].name == "train")
+    if (splits[s].kind == SplitKind::percent && splits[s].name == "train")
       for (int64_t i = 0; i < n; ++i)
         if (assigned[i] < 0)
           assigned[i] = static_cast<int>(s);

@@ -27,6 +27,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "align/rt/Trainer.h"
 #include "support/SplitMix64.h"
 
 #include <cstdint>
@@ -48,15 +49,12 @@ template <typename T> void deterministicShuffle(std::vector<T> &items, uint64_t 
 /// 0..n-1 shuffled with `seed`.
 std::vector<int64_t> shuffledIndices(int64_t n, uint64_t seed);
 
-struct SplitSpec {
-  enum class Kind { Percent, Where, File } kind = Kind::Percent;
-  std::string name;
-  double fraction = 0;  ///< Percent: 0..1
-  std::string by;       ///< Percent: "", "user", "annotator", "domain" or "group" (an id role)
-  std::string column;   ///< Where: the raw column, as written in the file
-  nlohmann::json equals; ///< Where: a string, number or bool
-  std::string path;     ///< File: already resolved against --data-root, like SourceSpec::path
-};
+/// A split rule is the public SplitRule (align/rt/Trainer.h): kind percent, where or file; a `where` value
+/// as JSON text; a file path already resolved against --data-root.
+using SplitSpec = SplitRule;
+
+/// The `where` value of a rule, parsed; an Error naming the split when it is not JSON.
+nlohmann::json whereValue(const SplitRule &rule);
 
 /// The `where` comparison of the header comment.
 bool whereMatches(const nlohmann::json &row, const std::string &column, const nlohmann::json &equals);

@@ -460,7 +460,7 @@ TEST(Examples, SkipCountsEveryMalformedRowAndKeepsFiveReasons) {
   EXPECT_EQ(errorOf([&] { loadSource(spec); }),
             spec.path + ":2: field 'chosen': expected a string or a list of messages, got number");
   spec.path = writeFile("s3.jsonl", text);
-  spec.skipMalformed = true;
+  spec.onError = OnError::skip;
   LoadedSource loaded = loadSource(spec);
   ASSERT_EQ(train(loaded).size(), 4u); // the rows of i = 0, 3, 6, 9
   EXPECT_EQ(loaded.skips.skipped, 7);  // six bad rows and the broken line
@@ -478,7 +478,7 @@ TEST(Examples, LimitCountsRowsReadBeforeSplitting) {
     rows.push_back({{"prompt", std::to_string(i)}});
   SourceSpec spec = specFor(DataKind::prompts, writeFile("l.jsonl", jsonLines(rows)));
   spec.limit = 7;
-  spec.splits.push_back({SplitSpec::Kind::Percent, "eval", 0.3});
+  spec.splits.push_back({"eval", SplitKind::percent, 0.3});
   LoadedSource loaded = loadSource(spec);
   EXPECT_EQ(loaded.rowsRead, 7);
   EXPECT_EQ(loaded.splits.at("eval").size(), 2u); // round(0.3 * 7)
@@ -531,7 +531,7 @@ std::set<std::string> prompts(const std::vector<Example> &examples) {
 
 TEST(Splits, PercentSplitsAreDeterministicAndSized) {
   SourceSpec spec = specFor(DataKind::prompts, promptsFile(101, [](int) { return Json::object(); }));
-  spec.splits = {{SplitSpec::Kind::Percent, "eval", 0.1}, {SplitSpec::Kind::Percent, "test", 0.25}};
+  spec.splits = {{"eval", SplitKind::percent, 0.1}, {"test", SplitKind::percent, 0.25}};
   spec.shuffleSeed = 5;
   LoadedSource a = loadSource(spec), b = loadSource(spec);
   EXPECT_EQ(a.splits.at("eval").size(), 10u); // round(10.1)
@@ -553,7 +553,7 @@ TEST(Splits, PercentSplitsAreDeterministicAndSized) {
 
 TEST(Splits, ExplicitTrainTakesTheRest) {
   SourceSpec spec = specFor(DataKind::prompts, promptsFile(9, [](int) { return Json::object(); }));
-  spec.splits = {{SplitSpec::Kind::Percent, "train", 0.7}, {SplitSpec::Kind::Percent, "eval", 0.3}};
+  spec.splits = {{"train", SplitKind::percent, 0.7}, {"eval", SplitKind::percent, 0.3}};
   LoadedSource loaded = loadSource(spec);
   EXPECT_EQ(loaded.splits.at("eval").size(), 3u); // round(2.7)
   EXPECT_EQ(train(loaded).size(), 6u);
@@ -563,7 +563,7 @@ TEST(Splits, GroupsNeverStraddle) {
   // 40 users with 1..5 rows each.
   SourceSpec spec = specFor(DataKind::prompts, promptsFile(120, [](int i) { return Json{{"uid", "u" + std::to_string(i % 40)}, {"ann", i % 7}}; }));
   spec.columns = {{"user", "uid"}, {"annotator", "ann"}};
-  spec.splits = {{SplitSpec::Kind::Percent, "test", 0.2, "user"}};
+  spec.splits = {{"test", SplitKind::percent, 0.2, "user"}};
   for (uint64_t seed : {0, 1, 2}) {
     spec.shuffleSeed = seed;
     LoadedSource loaded = loadSource(spec);
@@ -577,14 +577,14 @@ TEST(Splits, GroupsNeverStraddle) {
     EXPECT_GE(loaded.splits.at("test").size(), 24u); // whole groups until the target, 3 rows each
     EXPECT_LT(loaded.splits.at("test").size(), 27u);
   }
-  spec.splits = {{SplitSpec::Kind::Percent, "test", 0.3, "annotator"}};
+  spec.splits = {{"test", SplitKind::percent, 0.3, "annotator"}};
   LoadedSource byAnnotator = loadSource(spec);
   std::set<std::string> testAnnotators;
   for (const Example &ex : byAnnotator.splits.at("test"))
     testAnnotators.insert(ex.annotator);
   for (const Example &ex : train(byAnnotator))
     EXPECT_EQ(testAnnotators.count(ex.annotator), 0u);
-  spec.splits = {{SplitSpec::Kind::Percent, "test", 0.3, "group"}};
+  spec.splits = {{"test", SplitKind::percent, 0.3, "group"}};
   EXPECT_EQ(errorOf([&] { loadSource(spec); }), "split 'test' is grouped by group, but prompts data 'd' declares no 'group' column");
 }
 
@@ -595,9 +595,9 @@ TEST(Splits, WhereComparesStringsNumbersAndBools) {
       row.erase("seen");
     return row;
   }));
-  spec.splits = {{SplitSpec::Kind::Where, "x", 0, "", "tag", "x"},
-                 {SplitSpec::Kind::Where, "unseen", 0, "", "seen", false},
-                 {SplitSpec::Kind::Where, "six", 0, "", "n", 6}};
+  spec.splits = {{"x", SplitKind::where, 0, "", "tag", "\"x\""},
+                 {"unseen", SplitKind::where, 0, "", "seen", "false"},
+                 {"six", SplitKind::where, 0, "", "n", "6"}};
   LoadedSource loaded = loadSource(spec);
   EXPECT_EQ(prompts(loaded.splits.at("x")), (std::set<std::string>{"3"}));        // before 'unseen' takes 3
   EXPECT_EQ(prompts(loaded.splits.at("unseen")), (std::set<std::string>{"1", "5"})); // 7 has no 'seen'
@@ -611,7 +611,7 @@ TEST(Splits, WhereComparesStringsNumbersAndBools) {
 
 TEST(Splits, WhereThenPercentOfTheRest) {
   SourceSpec spec = specFor(DataKind::prompts, promptsFile(30, [](int i) { return Json{{"seen", i >= 10}}; }));
-  spec.splits = {{SplitSpec::Kind::Where, "unseen", 0, "", "seen", false}, {SplitSpec::Kind::Percent, "eval", 0.1}};
+  spec.splits = {{"unseen", SplitKind::where, 0, "", "seen", "false"}, {"eval", SplitKind::percent, 0.1}};
   LoadedSource loaded = loadSource(spec);
   EXPECT_EQ(loaded.splits.at("unseen").size(), 10u);
   EXPECT_EQ(loaded.splits.at("eval").size(), 2u); // 10% of the 20 seen rows
@@ -622,10 +622,10 @@ TEST(Splits, FileSplitReadsAnotherFileOfTheSameFormat) {
   SourceSpec spec = specFor(DataKind::pairwise, writeFile("main.jsonl", jsonLines({{{"prompt", "m"}, {"chosen", "c"}, {"rejected", "r"}}})));
   std::string extra = writeFile("extra.json", Json::array({{{"prompt", "e1"}, {"chosen", "c"}, {"rejected", "r"}},
                                                            {{"prompt", "e2"}, {"chosen", 1}, {"rejected", "r"}}}).dump());
-  spec.splits = {{SplitSpec::Kind::File, "extra", 0, "", "", nullptr, extra}};
+  spec.splits = {{"extra", SplitKind::file, 0, "", "", "", extra}};
   EXPECT_EQ(errorOf([&] { loadSource(spec); }),
             extra + ":1: field 'chosen': expected a string or a list of messages, got number");
-  spec.skipMalformed = true;
+  spec.onError = OnError::skip;
   LoadedSource loaded = loadSource(spec);
   EXPECT_EQ(prompts(train(loaded)), (std::set<std::string>{"m"}));
   ASSERT_EQ(loaded.splits.at("extra").size(), 1u);
@@ -641,7 +641,7 @@ TEST(Splits, DomainPairsSplitByQueryBeforeExpansion) {
     rows.push_back({{"query", "q" + std::to_string(i)}, {"responses", {{"a", "x"}, {"b", "y"}, {"c", "z"}}}});
   SourceSpec spec = specFor(DataKind::domain_pairs, writeFile("d.json", rows.dump()));
   spec.preferred = "a";
-  spec.splits = {{SplitSpec::Kind::Percent, "eval", 0.2}};
+  spec.splits = {{"eval", SplitKind::percent, 0.2}};
   LoadedSource loaded = loadSource(spec);
   EXPECT_EQ(loaded.splits.at("eval").size(), 20u); // 10 queries × 2 pairs
   EXPECT_EQ(train(loaded).size(), 80u);
@@ -703,7 +703,7 @@ TEST(DspData, DomainFileLoads) {
   SourceSpec spec = specFor(DataKind::domain_pairs, path);
   spec.preferred = "academy";
   spec.templateText = "## Human:\n{prompt}\n\n## Assistant:\n{response}";
-  spec.splits = {{SplitSpec::Kind::Percent, "eval", 0.1}};
+  spec.splits = {{"eval", SplitKind::percent, 0.1}};
   LoadedSource loaded = loadSource(spec);
   EXPECT_EQ(loaded.rowsRead, 561);
   EXPECT_EQ(loaded.splits.at("eval").size(), 56u * 4);
