@@ -58,13 +58,13 @@ struct Param {
   const char *doc;
 };
 
-struct Objective {
+/// What objectives and metrics have in common: their names, whether the runtime executes them, traits, and
+/// typed parameters.
+struct Entry {
   const char *id;   ///< the C++ stem: the runtime's parameter struct is <id>Params
   const char *name; ///< the recipe's word
   bool executed;
-  Target target;
   unsigned traits;
-  const char *sources; ///< data kinds, "a|b|c"
   const char *doc;
   std::vector<Param> params;
   bool has(Trait t) const { return (traits & t) != 0; }
@@ -76,21 +76,13 @@ struct Objective {
   }
 };
 
-struct Metric {
-  const char *id;   ///< the C++ stem: the runtime's parameter struct is <id>Params
-  const char *name; ///< the recipe's word
-  bool executed;
+struct Objective : Entry {
+  Target target;
+  const char *sources; ///< data kinds, "a|b|c"
+};
+
+struct Metric : Entry {
   const char *by; ///< what `by` may name, "a|b"
-  unsigned traits;
-  const char *doc;
-  std::vector<Param> params;
-  bool has(Trait t) const { return (traits & t) != 0; }
-  const Param *param(const std::string &n) const {
-    for (const Param &p : params)
-      if (n == p.name)
-        return &p;
-    return nullptr;
-  }
 };
 
 struct Case {
@@ -139,7 +131,7 @@ inline const std::vector<Objective> &objectives() {
     using namespace detail;
     std::vector<Objective> out;
 #define ALIGN_OBJECTIVE(Id, name, run, target, traits, sources, doc)                                           \
-  out.push_back(Objective{#Id, #name, detail::run, Target::target, traits, sources, doc, {}});
+  out.push_back(Objective{{#Id, #name, detail::run, traits, doc, {}}, Target::target, sources});
 #define ALIGN_PARAM ALIGN_REGISTRY_PARAM_
 #define ALIGN_OBJECTIVE_END(Id)
 #include "align/registry/Objectives.def"
@@ -156,7 +148,7 @@ inline const std::vector<Metric> &metrics() {
   static const std::vector<Metric> table = [] {
     using namespace detail;
     std::vector<Metric> out;
-#define ALIGN_METRIC(Id, name, run, by, traits, doc) out.push_back(Metric{#Id, #name, detail::run, by, traits, doc, {}});
+#define ALIGN_METRIC(Id, name, run, by, traits, doc) out.push_back(Metric{{#Id, #name, detail::run, traits, doc, {}}, by});
 #define ALIGN_PARAM ALIGN_REGISTRY_PARAM_
 #define ALIGN_METRIC_END(Id)
 #include "align/registry/Metrics.def"
@@ -206,19 +198,16 @@ inline std::string defaultColumn(const std::string &kind, const std::string &fie
   return "";
 }
 
-inline const Objective *objective(const std::string &name) {
-  for (const Objective &o : objectives())
-    if (name == o.name)
-      return &o;
+/// The entry of `table` named `name`, or null.
+template <class T> const T *named(const std::vector<T> &table, const std::string &name) {
+  for (const T &entry : table)
+    if (name == entry.name)
+      return &entry;
   return nullptr;
 }
 
-inline const Metric *metric(const std::string &name) {
-  for (const Metric &m : metrics())
-    if (name == m.name)
-      return &m;
-  return nullptr;
-}
+inline const Objective *objective(const std::string &name) { return named(objectives(), name); }
+inline const Metric *metric(const std::string &name) { return named(metrics(), name); }
 
 /// The closed set whose C++ type is `type` ("Precision"); null if there is none.
 inline const Enum *enumNamed(const std::string &type) {
