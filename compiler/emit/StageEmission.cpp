@@ -4,7 +4,12 @@
 // LoRA adapter or users model on it, the frozen reference, the data split), its objective (the train.loss /
 // loss_sum that train.backward reads, term by term), its schedule (the stage's attributes and checkpoint
 // cadence) and the compiler's decisions (reference strategy, pair concatenation, fused chunked log-probs,
-// generic-user duplicates). Evaluations inside the stage follow its t.stage().
+// generic-user duplicates). Every op of the step program says something the StageSpec carries: batch_fetch
+// the data (and the generic duplicates), forward / score / sequence_logprobs the model and the passes'
+// decisions recorded on them (concat_pairs, fused chunk), reference_logprobs the frozen reference (cached:
+// precomputed), loss / loss_sum / backward the objective, optimizer_step the model trained. What the runtime
+// cannot execute (two data sources, a mix of fused and unfused log-probs in one step, ...) is rejected here.
+// Evaluations inside the stage follow its t.stage().
 //
 //===----------------------------------------------------------------------===//
 
@@ -69,12 +74,14 @@ void TrainerEmitter::emitStage(train::StageOp stage) {
         .Case([&](train::SaveCheckpointOp save) { checkpoints.push_back(save); })
         .Default([&](mlir::Operation *other) { reject(other, other->getName().getStringRef()); });
   }
+  StepDecisions decisions(loc);
   if (loop)
-    emitStepLoop(stage, loop, spec);
+    decisions = emitStepLoop(stage, loop, spec);
 
   std::string schedule = ids_.make(name, "schedule");
   w_.statement("align::rt::ScheduleSpec &" + schedule + " = " + spec + ".schedule", loc);
   emitSchedule(stage, schedule);
+  emitDecisions(stage, decisions, schedule);
   for (train::SaveCheckpointOp save : checkpoints) {
     if (auto steps = save.getEveryStepsAttr())
       w_.statement(schedule + ".checkpointEverySteps = " +
@@ -97,7 +104,15 @@ void TrainerEmitter::emitStage(train::StageOp stage) {
   w_.blankLine();
 }
 
-void TrainerEmitter::emitStepLoop(train::StageOp stage, train::StepLoopOp loop, const std::string &spec) {
+TrainerEmitter::StepDecisions TrainerEmitter::emitStepLoop(train::StageOp stage, train::StepLoopOp loop,
+                                                           const std::string &spec) {
+  StepDecisions decisions(loop.getLoc());
+  // A decision the runtime takes once per step must be the same on every op that records it.
+  auto decide = [&](auto &slot, auto value, mlir::Location &where, mlir::Operation *op, llvm::StringRef what) {
+    if (slot && *slot != value)
+      return reject(op, what);
+    slot = value, where = op->getLoc();
+  };
   mlir::Value trained, data, reference, loss;
   mlir::StringAttr split;
   bool genericDuplicates = false;
@@ -115,13 +130,31 @@ void TrainerEmitter::emitStepLoop(train::StageOp stage, train::StepLoopOp loop, 
           if (reference && ref.getModel() != reference)
             return reject(ref, "a step with two reference models");
           reference = ref.getModel(), referenceLoc = ref.getLoc();
+          decide(decisions.cachedReference, ref.getCached(), decisions.referenceLoc, ref,
+                 "a step with cached and online reference log-probs");
         })
-        // The forward, log-prob and score ops are what the runtime's stage loop does for the objective's
-        // terms, on the model it trains; their fusion and concatenation are the stage's attributes, emitted
-        // with the schedule.
-        .Case([&](train::ForwardOp forward) { computed.push_back({forward, forward.getModel()}); })
-        .Case([&](train::ScoreOp score) { computed.push_back({score, score.getModel()}); })
-        .Case<train::SequenceLogprobsOp, train::LossOp, train::LossSumOp>([](mlir::Operation *) {})
+        // The forward, score and log-prob ops are the runtime's step (runtime/src/train/TrainingStep.cpp) on
+        // the model the stage trains; what they record is a decision of the step.
+        .Case([&](train::ForwardOp forward) {
+          computed.push_back({forward, forward.getModel()});
+          decide(decisions.concatPairs, forward.getConcatPairs(), decisions.concatLoc, forward,
+                 "a step with concatenated and separate forwards");
+        })
+        .Case([&](train::ScoreOp score) {
+          computed.push_back({score, score.getModel()});
+          decide(decisions.concatPairs, score.getConcatPairs(), decisions.concatLoc, score,
+                 "a step with concatenated and separate forwards");
+        })
+        .Case([&](train::SequenceLogprobsOp logprobs) {
+          computed.push_back({logprobs, logprobs.getModel()});
+          std::optional<int64_t> chunk;
+          if (logprobs.getFused())
+            chunk = logprobs.getChunkAttr().getInt();
+          decide(decisions.logprobs, chunk, decisions.logprobsLoc, logprobs,
+                 "a step with fused and unfused log-probs (or two chunk sizes)");
+        })
+        // The terms are read from the loss the backward pass takes (emitObjective).
+        .Case<train::LossOp, train::LossSumOp>([](mlir::Operation *) {})
         .Case([&](train::BackwardOp backward) {
           if (loss)
             return reject(backward, "a step with two backward passes");
@@ -164,6 +197,31 @@ void TrainerEmitter::emitStepLoop(train::StageOp stage, train::StepLoopOp loop, 
   }
   if (loss)
     emitObjective(stage, loss, spec);
+  return decisions;
+}
+
+void TrainerEmitter::emitDecisions(train::StageOp stage, const StepDecisions &decisions, const std::string &schedule) {
+  std::string key = stage.getSymName().str() + ".schedule.";
+  w_.comment("the step's decisions, as its ops record them (concat-pairs, fuse-logprobs, hoist-reference-logprobs)");
+  if (decisions.concatPairs)
+    w_.statement(schedule + ".concatPairs = " + (*decisions.concatPairs ? "true" : "false"), decisions.concatLoc);
+  if (decisions.logprobs) {
+    w_.statement(schedule + ".fusedLogprobs = " + (decisions.logprobs->has_value() ? "true" : "false"),
+                 decisions.logprobsLoc);
+    if (decisions.logprobs->has_value())
+      w_.statement(schedule + ".logprobChunk = " + cppInteger(**decisions.logprobs), decisions.logprobsLoc);
+  }
+  if (decisions.cachedReference) {
+    // The strategy stays a setting (--set <stage>.schedule.reference=online), as the recipe's `reference:` is.
+    llvm::StringRef decided = *decisions.cachedReference ? "precompute" : "online";
+    llvm::StringRef requested =
+        stage.getReference() ? train::stringifyReferenceStrategy(*stage.getReference()) : llvm::StringRef("auto");
+    w_.comment(("reference log-probs: " + decided + " (the recipe asked for " + requested + ")").str());
+    w_.statement(schedule + ".reference = " +
+                     w_.choice(key + "reference", enumMember("ReferenceStrategy", decided), decided,
+                               decisions.referenceLoc),
+                 decisions.referenceLoc);
+  }
 }
 
 void TrainerEmitter::emitUnionData(train::UnionDataOp unionData, const std::string &spec) {
@@ -409,20 +467,6 @@ void TrainerEmitter::emitSchedule(train::StageOp stage, const std::string &sched
     set("evalEverySeconds", number("eval_every_seconds", seconds.getValueAsDouble()));
   if (auto limit = stage.getTimeLimitAttr())
     set("timeLimitSeconds", number("time_limit", limit.getValueAsDouble()));
-
-  // The compiler's decisions (hoist-reference-logprobs, concat-pairs, fuse-logprobs). The reference
-  // strategy stays a setting, as the recipe's `reference:` names it; the others follow the IR.
-  w_.comment("schedule decisions of the compiler's passes");
-  if (stage.getReference() != train::ReferenceStrategy::none) {
-    llvm::StringRef decided = train::stringifyReferenceStrategy(stage.getReference());
-    if (auto requested = stage.getRequestedReferenceAttr())
-      w_.comment(("reference log-probs: " + decided + " (the recipe asked for " + requested.getValue() + ")").str());
-    set("reference", choice("reference", "ReferenceStrategy", decided));
-  }
-  set("concatPairs", stage.getConcatPairs() ? "true" : "false");
-  set("fusedLogprobs", stage.getFusedLogprobs() ? "true" : "false");
-  if (auto chunk = stage.getLogprobChunkAttr())
-    set("logprobChunk", cppInteger(chunk.getInt()));
 }
 
 } // namespace align::emit

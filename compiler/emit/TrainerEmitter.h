@@ -56,7 +56,17 @@ private:
 
   // StageEmission.cpp
   void emitStage(train::StageOp stage);
-  void emitStepLoop(train::StageOp stage, train::StepLoopOp loop, const std::string &spec);
+  /// What the passes decided for a step, read from its ops (each decision is recorded on the op it concerns).
+  struct StepDecisions {
+    std::optional<bool> concatPairs;                   ///< train.forward / train.score concat_pairs
+    std::optional<std::optional<int64_t>> logprobs;    ///< train.sequence_logprobs: fused chunk, or unfused
+    std::optional<bool> cachedReference;               ///< train.reference_logprobs cached
+    mlir::Location concatLoc, logprobsLoc, referenceLoc;
+    explicit StepDecisions(mlir::Location loc) : concatLoc(loc), logprobsLoc(loc), referenceLoc(loc) {}
+  };
+  /// Emits what the step loop trains on and optimizes; returns the decisions its ops record.
+  StepDecisions emitStepLoop(train::StageOp stage, train::StepLoopOp loop, const std::string &spec);
+  void emitDecisions(train::StageOp stage, const StepDecisions &decisions, const std::string &schedule);
   void emitObjective(train::StageOp stage, mlir::Value loss, const std::string &spec);
   void emitTerm(train::StageOp stage, train::LossOp loss, std::optional<double> sumWeight,
                 const std::string &spec, llvm::StringMap<int> &termCounts);

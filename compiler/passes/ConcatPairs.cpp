@@ -2,8 +2,9 @@
 //
 // Pairwise objectives compare a chosen and a rejected response to the same prompt. Running both as one
 // batch of twice the size reads the weights once instead of twice and keeps the two halves under the same
-// kernel launch (TRL's concatenated_forward); the loss then splits the log-probs in halves. Which losses are
-// pairwise is the registry's `Pairwise` trait (registry/include/align/registry/Objectives.def).
+// kernel launch (TRL's concatenated_forward); the loss then picks its pairs from the log-probs. Which losses
+// are pairwise is the registry's `Pairwise` trait (registry/include/align/registry/Objectives.def). The
+// decision is recorded on the forward and score ops, nowhere else.
 //
 //===----------------------------------------------------------------------===//
 
@@ -20,23 +21,24 @@ using namespace align::train;
 namespace align {
 namespace {
 
-/// Whether the forward's log-probs feed a pairwise loss.
-bool feedsPairwiseLoss(ForwardOp forward) {
-  for (Operation *user : forward->getUsers())
-    if (auto logprobs = dyn_cast<SequenceLogprobsOp>(user))
-      for (Operation *consumer : logprobs->getUsers())
-        if (auto loss = dyn_cast<LossOp>(consumer); loss && LossOp::isPairwise(loss.getKind()))
-          return true;
-  return false;
+/// Whether a loss of the step loop is pairwise (reads its examples' responses in pairs).
+bool hasPairwiseLoss(StepLoopOp loop) {
+  return llvm::any_of(loop.getBody()->getOps<LossOp>(), [](LossOp loss) { return LossOp::isPairwise(loss.getKind()); });
 }
 
 struct ConcatPairsPass : impl::ConcatPairsPassBase<ConcatPairsPass> {
   void runOnOperation() override {
-    getOperation().walk([](ForwardOp forward) {
-      if (forward.getConcatPairs() || !feedsPairwiseLoss(forward))
+    // The runtime makes one decoder pass per micro-batch that the step's forwards and scores share, so the
+    // decision is the step's: every forward and every score of a batch in a step with a pairwise loss.
+    getOperation().walk([](StepLoopOp loop) {
+      if (!hasPairwiseLoss(loop))
         return;
-      forward.setConcatPairs(true);
-      forward->getParentOfType<StageOp>().setConcatPairs(true);
+      for (Operation &op : loop.getBody()->getOperations()) {
+        if (auto forward = dyn_cast<ForwardOp>(op))
+          forward.setConcatPairs(true);
+        else if (auto score = dyn_cast<ScoreOp>(op); score && score.getInput().getType().isa<BatchType>())
+          score.setConcatPairs(true);
+      }
     });
   }
 };

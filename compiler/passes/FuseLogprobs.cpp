@@ -3,7 +3,8 @@
 // Unfused, sequence log-probs materialise batch × sequence × vocabulary logits (gigabytes at a 128k
 // vocabulary) only to gather one entry per token. The fused op walks the vocabulary in chunks, keeping a
 // running log-sum-exp, and never holds the full logits; the runtime's chunked autograd path implements
-// it. The decision is per stage: every log-prob op of a fused stage is fused with the same chunk.
+// it. The decision is per stage (the runtime runs one per step) and recorded on the ops: every log-prob op of a
+// fused stage is fused with the same chunk.
 //
 //===----------------------------------------------------------------------===//
 
@@ -36,8 +37,6 @@ struct FuseLogprobsPass : impl::FuseLogprobsPassBase<FuseLogprobsPass> {
           !llvm::all_of(logprobs, [](SequenceLogprobsOp op) { return op.getHidden().getDefiningOp<ForwardOp>(); }))
         return;
       IntegerAttr chunkAttr = IntegerAttr::get(IntegerType::get(stage.getContext(), 64), static_cast<int64_t>(chunk));
-      stage.setFusedLogprobs(true);
-      stage.setLogprobChunkAttr(chunkAttr);
       for (SequenceLogprobsOp op : logprobs) {
         op.setFused(true);
         op.setChunkAttr(chunkAttr);

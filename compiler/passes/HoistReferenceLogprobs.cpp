@@ -39,7 +39,7 @@ struct HoistReferenceLogprobsPass : impl::HoistReferenceLogprobsPassBase<HoistRe
     if (!enabled)
       return;
     getOperation().walk([](StageOp stage) {
-      if (stage.getReference() != ReferenceStrategy::online || stage.getRequestedReference() == "online")
+      if (stage.getReference() == ReferenceStrategy::online) // the recipe asked for it
         return;
       SmallVector<ReferenceLogprobsOp> references;
       stage.walk([&](ReferenceLogprobsOp op) { references.push_back(op); });
@@ -48,7 +48,6 @@ struct HoistReferenceLogprobsPass : impl::HoistReferenceLogprobsPassBase<HoistRe
             return isFrozenOverStage(op, stage);
           }))
         return;
-      stage.setReferenceAttr(ReferenceStrategyAttr::get(stage.getContext(), ReferenceStrategy::precompute));
       for (ReferenceLogprobsOp op : references)
         op.setCached(true);
     });

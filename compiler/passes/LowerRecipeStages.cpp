@@ -76,7 +76,6 @@ FailureOr<DictionaryAttr> RecipeLowering::scheduleAttributes(recipe::StageOp sta
     return unsupported("micro_batch");
   set("batch", batch);
   set("micro_batch", micro);
-  set("accumulation", builder_.getI64IntegerAttr(batch.getInt() / micro.getInt()));
   if (IntegerAttr steps = integer("steps"))
     set("steps", steps);
   else if (auto epochs = schedule.getAs<FloatAttr>("epochs"))
@@ -102,12 +101,14 @@ FailureOr<DictionaryAttr> RecipeLowering::scheduleAttributes(recipe::StageOp sta
   auto clip = schedule.getAs<FloatAttr>("clip");
   set("clip", builder_.getF64FloatAttr(clip ? clip.getValueAsDouble() : 1.0));
   set("seed", integer("seed"));
-  // Unoptimised: a reference is scored online; hoist-reference-logprobs decides precompute.
-  set("reference", train::ReferenceStrategyAttr::get(context_, hasReference ? train::ReferenceStrategy::online
-                                                                            : train::ReferenceStrategy::none));
-  set("requested_reference", text("reference") ? text("reference") : builder_.getStringAttr("auto"));
-  set("concat_pairs", builder_.getBoolAttr(false));
-  set("fused_logprobs", builder_.getBoolAttr(false));
+  // What the recipe asked for; hoist-reference-logprobs decides (it marks the reference op `cached`).
+  if (hasReference) {
+    std::optional<train::ReferenceStrategy> requested =
+        train::symbolizeReferenceStrategy(text("reference") ? text("reference").getValue() : "auto");
+    if (!requested || *requested == train::ReferenceStrategy::none)
+      return unsupported("reference");
+    set("reference", train::ReferenceStrategyAttr::get(context_, *requested));
+  }
   set("log_every", integer("log_every"));
   if (Attribute limit = schedule.get("time_limit"))
     set("time_limit", plainValue(stage, limit));

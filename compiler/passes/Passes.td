@@ -84,14 +84,15 @@ def HoistReferenceLogprobsPass : Pass<"hoist-reference-logprobs", "mlir::ModuleO
   let description = [{
     A `train.reference_logprobs` whose model no loop of the stage updates (a `train.stage_result`, or a
     declared model the stage does not optimize) gives the same numbers every epoch, so the stage scores
-    the data once before training (`reference = precompute`) and the op reads the cache (`cached`).
+    the data once before training and the op reads the cache (`cached`, the one place the decision is
+    recorded; the stage's `reference` stays what the recipe asked for).
     A stage whose recipe asked for `reference: online` keeps its online reference; so does a stage
     whose reference could change during the stage (EM loops that restart do not change it).
 
     ```mlir
-    %ref = train.reference_logprobs %sft, %b          // stage: reference = online
+    %ref = train.reference_logprobs %sft, %b          // scored every step
     // becomes
-    %ref = train.reference_logprobs %sft, %b cached   // stage: reference = precompute
+    %ref = train.reference_logprobs %sft, %b cached   // scored once before the stage
     ```
   }];
   let options = [
@@ -103,10 +104,10 @@ def HoistReferenceLogprobsPass : Pass<"hoist-reference-logprobs", "mlir::ModuleO
 def ConcatPairsPass : Pass<"concat-pairs", "mlir::ModuleOp"> {
   let summary = "Run chosen and rejected responses through one forward for pairwise objectives";
   let description = [{
-    A `train.forward` whose log-probs feed a pairwise loss (an objective with the registry's `Pairwise`
-    trait: registry/include/align/registry/Objectives.def) runs chosen and rejected as one batch of twice the size
-    (`concat_pairs`), and its stage records the decision (`concat_pairs = true`): one pass over the
-    weights instead of two, as TRL's concatenated forward.
+    In a step loop with a pairwise loss (an objective with the registry's `Pairwise` trait:
+    registry/include/align/registry/Objectives.def), every `train.forward` and `train.score` of a batch
+    runs chosen and rejected as one batch of twice the size (`concat_pairs`, recorded on those ops only):
+    one pass over the weights instead of two, as TRL's concatenated forward.
   }];
 }
 
@@ -115,7 +116,7 @@ def FuseLogprobsPass : Pass<"fuse-logprobs", "mlir::ModuleOp"> {
   let description = [{
     `train.sequence_logprobs` after a `train.forward` becomes `fused chunk N`: the LM head, the
     log-softmax and the gather of the response tokens run in vocabulary slices of N, so batch × sequence
-    × vocabulary logits never exist; the stage records `fused_logprobs = true, logprob_chunk = N`.
+    × vocabulary logits never exist. The decision is recorded on the ops only.
     `alignc --no-fuse` leaves this pass out.
   }];
   let options = [

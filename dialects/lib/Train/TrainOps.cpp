@@ -71,13 +71,11 @@ LogicalResult StageOp::verify() {
     return emitOpError() << "lr_final must lie in [0, 1] (a fraction of lr)";
   if (signedValue(getWarmupAttr()) < 0)
     return emitOpError() << "warmup must be >= 0";
-  int64_t batch = signedValue(getBatchAttr()), micro = signedValue(getMicroBatchAttr()),
-          accumulation = signedValue(getAccumulationAttr());
-  if (batch < 1 || micro < 1 || accumulation < 1)
-    return emitOpError() << "batch, micro_batch and accumulation must be >= 1";
-  if (batch != micro * accumulation)
-    return emitOpError() << "batch (" << batch << ") must equal micro_batch (" << micro << ") x accumulation ("
-                         << accumulation << ")";
+  int64_t batch = signedValue(getBatchAttr()), micro = signedValue(getMicroBatchAttr());
+  if (batch < 1 || micro < 1)
+    return emitOpError() << "batch and micro_batch must be >= 1";
+  if (batch % micro != 0)
+    return emitOpError() << "batch (" << batch << ") must be a multiple of micro_batch (" << micro << ")";
   if (getSteps().has_value() == getEpochs().has_value())
     return emitOpError() << "must set exactly one of steps and epochs";
   if (getStepsAttr() && signedValue(getStepsAttr()) < 1)
@@ -96,16 +94,11 @@ LogicalResult StageOp::verify() {
     return emitOpError() << "seed must be >= 0";
   if (signedValue(getLogEveryAttr()) < 1)
     return emitOpError() << "log_every must be >= 1";
-  if (getFusedLogprobs() != getLogprobChunk().has_value())
-    return emitOpError() << (getFusedLogprobs() ? "fuses log-probs but sets no logprob_chunk"
-                                                : "sets logprob_chunk but does not fuse log-probs");
-  if (getLogprobChunkAttr() && signedValue(getLogprobChunkAttr()) < 1)
-    return emitOpError() << "logprob_chunk must be >= 1";
   if (getTimeLimit() && !positiveFinite(getTimeLimit()->convertToDouble()))
     return emitOpError() << "time_limit must be a finite number of seconds > 0";
-  if (std::optional<StringRef> requested = getRequestedReference())
-    if (!llvm::is_contained(ArrayRef<StringRef>{"auto", "precompute", "online"}, *requested))
-      return emitOpError() << "requested_reference '" << *requested << "' is not one of: auto, precompute, online";
+  // `none` is no request: a stage without a reference model has no `reference` attribute.
+  if (getReference() == ReferenceStrategy::none)
+    return emitOpError() << "reference 'none' is not a request; leave the attribute out";
   if (getEvalEveryStepsAttr() && getEvalEverySecondsAttr())
     return emitOpError() << "sets both eval_every_steps and eval_every_seconds";
   if (getEvalEveryStepsAttr() && signedValue(getEvalEveryStepsAttr()) < 1)

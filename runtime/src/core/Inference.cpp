@@ -1,7 +1,8 @@
-//===- Api.cpp - The public interface over the internal runtime -----------===//
+//===- Inference.cpp - The public inference classes over the runtime ------===//
 
 #include "align/rt/Inference.h"
 
+#include "data/Collate.h"
 #include "model/Checkpoint.h"
 #include "model/Generate.h"
 #include "model/RewardModel.h"
@@ -199,5 +200,18 @@ int64_t TextTokenizer::vocabSize() const { return impl_->tokenizer->vocabSize();
 int64_t TextTokenizer::bosId() const { return impl_->tokenizer->bosId().value_or(-1); }
 int64_t TextTokenizer::eosId() const { return impl_->tokenizer->eosId().value_or(-1); }
 int64_t TextTokenizer::padId() const { return impl_->tokenizer->padId().value_or(-1); }
+
+std::vector<std::vector<int64_t>> TextTokenizer::encodePromptResponses(const std::string &prompt,
+                                                                       const std::vector<std::string> &responses,
+                                                                       const PromptTruncation &truncation) const {
+  data::TokenizeOptions options;
+  options.maxLength = truncation.maxLength;
+  options.maxPromptLength = truncation.maxPromptLength;
+  options.truncateLeft = truncation.truncateLeft;
+  std::vector<std::vector<int64_t>> out;
+  for (data::TokenizedText &text : data::tokenizePromptResponses(*impl_->tokenizer, prompt, responses, options))
+    out.push_back(std::move(text.ids));
+  return out;
+}
 
 } // namespace align::rt

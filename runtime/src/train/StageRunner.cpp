@@ -1,17 +1,19 @@
 //===- StageRunner.cpp - The training loop of one stage -------------------===//
+//
+// The loop around the step (train/TrainingStep.cpp runs one micro-batch through the step program): batch
+// order, gradient accumulation, clipping, the optimizer and its lr schedule, the NaN/inf guard, evaluation
+// and checkpoint cadences, the time limit, resumable state and the final checkpoint.
+//
+//===----------------------------------------------------------------------===//
 
 #include "train/StageRunner.h"
 
 #include "align/rt/Error.h"
 #include "support/Files.h"
-#include "data/Collate.h"
 #include "model/Checkpoint.h"
-#include "objectives/ChunkedLogprobs.h"
-#include "objectives/Losses.h"
 #include "train/Progress.h"
 #include "train/TrainState.h"
-
-#include <ATen/autocast_mode.h>
+#include "train/TrainingStep.h"
 
 #include <chrono>
 #include <cmath>
@@ -39,144 +41,12 @@ struct TrainedUnitImpl : torch::nn::Module {
 };
 TORCH_MODULE(TrainedUnit);
 
-/// Autocast for the forward passes: bf16 where the schedule asks for it (auto: on the GPU).
-class PrecisionScope {
-public:
-  PrecisionScope(Precision precision, torch::Device device) {
-    bool bf16 = precision == Precision::bf16 || (precision == Precision::automatic && device.is_cuda());
-    if (precision == Precision::fp16)
-      throw Error("precision fp16 needs loss scaling, which the runtime does not implement yet; use bf16");
-    if (!bf16)
-      return;
-    type_ = device.type();
-    at::autocast::set_autocast_dtype(type_, at::kBFloat16);
-    at::autocast::set_autocast_enabled(type_, true);
-    active_ = true;
-  }
-  ~PrecisionScope() {
-    if (!active_)
-      return;
-    at::autocast::set_autocast_enabled(type_, false);
-    at::autocast::clear_cache();
-  }
-
-private:
-  bool active_ = false;
-  at::DeviceType type_ = at::kCPU;
-};
-
-torch::Tensor policyTokenLogps(CausalLM &model, const torch::Tensor &ids, const StageSchedule &schedule,
-                               const torch::Tensor &softTokens = {}) {
-  if (!schedule.fusedLogprobs)
-    return tokenLogprobs(model, ids, softTokens);
-  torch::Tensor hidden = model->hidden(ids, softTokens);
-  torch::Tensor weight = model->headWeight();
-  if (weight.scalar_type() != hidden.scalar_type())
-    weight = weight.to(hidden.scalar_type()); // autocast gives bf16 hidden states over fp32 weights
-  return chunkedSequenceTokenLogprobs(hidden, weight, ids, schedule.logprobChunk);
-}
-
-bool anyReferenceTerm(const std::vector<ObjectiveTerm> &terms) {
-  for (const ObjectiveTerm &t : terms)
-    if (needsReference(t.kind()))
-      return true;
-  return false;
-}
-
 std::vector<std::vector<const PreparedExample *>> chunks(const std::vector<const PreparedExample *> &batch,
                                                           int64_t size) {
   std::vector<std::vector<const PreparedExample *>> out;
   for (size_t i = 0; i < batch.size(); i += static_cast<size_t>(size))
     out.emplace_back(batch.begin() + i, batch.begin() + std::min(batch.size(), i + static_cast<size_t>(size)));
   return out;
-}
-
-/// Summed response log-probs of the frozen reference for the micro-batch's sequences, [N].
-torch::Tensor referenceSequenceLogps(StageInputs &inputs, const MicroBatch &micro) {
-  torch::NoGradGuard noGrad;
-  torch::Tensor logps = policyTokenLogps(inputs.reference, micro.tokens.ids, inputs.schedule);
-  return sequenceLogprobs(logps, micro.responseTargets);
-}
-
-/// Scores every sequence of `examples` (those marked in `only`, when given) with the reference once, storing
-/// the sums in the examples.
-void precomputeReference(StageInputs &inputs, std::vector<PreparedExample> &examples, torch::Device device,
-                         const std::vector<char> *only) {
-  const int64_t micro = inputs.schedule.microBatch > 0 ? inputs.schedule.microBatch : inputs.schedule.batch;
-  std::vector<PreparedExample *> selected;
-  for (size_t i = 0; i < examples.size(); ++i)
-    if (!only || (*only)[i])
-      selected.push_back(&examples[i]);
-  for (size_t start = 0; start < selected.size(); start += static_cast<size_t>(micro)) {
-    const size_t end = std::min(selected.size(), start + static_cast<size_t>(micro));
-    const std::vector<const PreparedExample *> part(selected.begin() + start, selected.begin() + end);
-    MicroBatch batch = collateSequences(part, inputs.padId);
-    batch.tokens.ids = batch.tokens.ids.to(device);
-    batch.responseTargets = batch.responseTargets.to(device);
-    torch::Tensor sums = referenceSequenceLogps(inputs, batch).to(torch::kCPU).to(torch::kFloat64).contiguous();
-    const double *value = sums.data_ptr<double>();
-    for (size_t i = start; i < end; ++i) {
-      const size_t n = selected[i]->sequences.size();
-      selected[i]->referenceLogps.assign(value, value + n);
-      value += n;
-    }
-  }
-}
-
-/// The user id of each sequence of the micro-batch (example after example), [N].
-torch::Tensor sequenceUserIds(const std::vector<const PreparedExample *> &part) {
-  std::vector<int64_t> ids;
-  for (const PreparedExample *e : part)
-    ids.insert(ids.end(), e->sequences.size(), e->userId);
-  return torch::tensor(ids, torch::kInt64);
-}
-
-/// The micro-batch's contribution: forward through the trained model (and the reference when online).
-TermContribution microContribution(StageInputs &inputs, const std::vector<const PreparedExample *> &part,
-                                   const std::vector<double> &units, torch::Device device, int64_t *tokens) {
-  MicroBatch micro = collateSequences(part, inputs.padId);
-  if (tokens)
-    *tokens += micro.tokenCount;
-  torch::Tensor ids = micro.tokens.ids.to(device);
-  PolicyOutputs outputs;
-  outputs.responseTargets = micro.responseTargets.to(device);
-  outputs.allTargets = micro.allTargets.to(device);
-  PrecisionScope precision(inputs.schedule.precision, device);
-  if (inputs.reward) {
-    // One decoder pass gives the rewards and, for DSP's imitation term, the LM head's token log-probs.
-    torch::Tensor hidden = inputs.reward->hidden(ids);
-    torch::Tensor rewards = inputs.reward->rewardsOf(hidden, micro.tokens.attention.to(device)).to(torch::kFloat32);
-    bool imitation = false;
-    for (const ObjectiveTerm &t : inputs.terms)
-      imitation = imitation || t.kind() == LossKind::imitation;
-    if (!imitation)
-      return rewardContribution(inputs.terms, units, part, rewards, PolicyOutputs{});
-    torch::Tensor weight = inputs.reward->headWeight().to(hidden.scalar_type());
-    outputs.tokenLogps = chunkedSequenceTokenLogprobs(hidden, weight, ids, inputs.schedule.logprobChunk);
-    return rewardContribution(inputs.terms, units, part, rewards, outputs);
-  }
-  torch::Tensor softTokens;
-  if (inputs.users)
-    softTokens = inputs.users->forward(sequenceUserIds(part).to(device));
-  outputs.tokenLogps = policyTokenLogps(inputs.policy, ids, inputs.schedule, softTokens);
-  if (anyReferenceTerm(inputs.terms)) {
-    bool cached = true;
-    for (const PreparedExample *e : part)
-      cached = cached && e->referenceLogps.size() == e->sequences.size();
-    if (cached) {
-      std::vector<double> values;
-      for (const PreparedExample *e : part)
-        values.insert(values.end(), e->referenceLogps.begin(), e->referenceLogps.end());
-      outputs.referenceLogps = torch::tensor(values, torch::kFloat64).to(device).to(outputs.tokenLogps.scalar_type());
-    } else {
-      if (!inputs.reference)
-        throw Error("stage '" + inputs.name + "': the objective needs a reference model");
-      micro.tokens.ids = ids;
-      micro.responseTargets = outputs.responseTargets;
-      outputs.referenceLogps = referenceSequenceLogps(inputs, micro).to(outputs.tokenLogps.scalar_type());
-    }
-  }
-  return policyContribution(inputs.terms, units, part, outputs);
 }
 
 void saveFinalCheckpoint(StageInputs &inputs, const std::string &dir) {
@@ -234,7 +104,7 @@ std::map<std::string, double> evaluateStageLoss(StageInputs &inputs, const std::
   const bool wasTraining = model.is_training();
   model.eval();
   for (const auto &part : chunks(all, micro)) {
-    TermContribution c = microContribution(inputs, part, units, device, nullptr);
+    TermContribution c = microBatchLoss(inputs, part, units, device, nullptr);
     loss += c.loss.item<double>();
     for (const auto &[key, value] : c.sums)
       totals[key] += value;
@@ -355,7 +225,7 @@ StageResult runStage(StageInputs &inputs, const RunOptions &options, MetricsLog 
       double loss = 0;
       std::map<std::string, double> sums;
       for (const auto &part : chunks(batch, micro)) {
-        TermContribution c = microContribution(inputs, part, units, device, &windowTokens);
+        TermContribution c = microBatchLoss(inputs, part, units, device, &windowTokens);
         loss += c.loss.item<double>();
         for (const auto &[key, value] : c.sums)
           sums[key] += value;

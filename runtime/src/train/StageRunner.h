@@ -9,7 +9,8 @@
 //
 // The schedule decisions the compiler makes (pair concatenation, the chunked LM-head path, reference
 // precompute) arrive as fields of the public ScheduleSpec (align/rt/Trainer.h), which StageSchedule extends;
-// generated trainers reach this through the public API.
+// generated trainers reach this through the public API. One micro-batch's forward and loss are
+// train/TrainingStep.cpp.
 //
 //===----------------------------------------------------------------------===//
 #pragma once

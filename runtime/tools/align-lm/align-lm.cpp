@@ -29,13 +29,12 @@
 //===----------------------------------------------------------------------===//
 
 #include "align/rt/Inference.h"
-#include "support/Files.h"
-#include "data/Collate.h"
-#include "data/Examples.h"
-#include "tokenizer/Tokenizer.h"
 
 #include <nlohmann/json.hpp>
 
+#include <sys/stat.h>
+
+#include <algorithm>
 #include <cstdlib>
 #include <fstream>
 #include <iostream>
@@ -170,11 +169,15 @@ void selectUser(align::rt::LanguageModel &model, const std::map<std::string, std
 
 /// --tokenizer when given; else the checkpoint's own tokenizer.json (trainers copy the recipe's there, as
 /// transformers' save_pretrained does); else `fallback` ("" = none).
+/// (stat, not std::filesystem: libtorch.so exports its own copies of std::filesystem's functions, which win
+/// over libstdc++'s in a program linked with it; runtime/src/support/Files.h.)
 std::string tokenizerSpec(std::map<std::string, std::string> &flags, const std::string &fallback) {
   if (flags.count("tokenizer"))
     return flags["tokenizer"];
-  const std::string own = align::rt::joinPath(flags["model"], "tokenizer.json");
-  return align::rt::pathExists(own) ? own : fallback;
+  const std::string &dir = flags["model"];
+  const std::string own = dir.empty() ? "tokenizer.json" : dir + (dir.back() == '/' ? "" : "/") + "tokenizer.json";
+  struct stat info;
+  return ::stat(own.c_str(), &info) == 0 ? own : fallback;
 }
 
 int logprobs(int argc, char **argv) {
@@ -307,81 +310,31 @@ int score(int argc, char **argv) {
   return 0;
 }
 
-/// Texts to score and the ordered pairs among them: `better` should out-score `worse`.
-struct Comparisons {
-  // Prompt and responses of each example, tokenized together as the trainer does (the prompt is cut once,
-  // for the longest response); pairs index the responses in this order, example after example.
-  std::vector<std::pair<std::string, std::vector<std::string>>> examples;
-  struct Pair {
-    size_t better, worse;
-    std::string group; // the other domain for DSP domain pairs; empty otherwise
-  };
-  std::vector<Pair> pairs;
-  size_t ties = 0; // pairs skipped because their scores are equal
-};
-
-/// A comparison file read by the runtime's typed data sources: `dsp` is DSP's listwise {text, score} list
-/// (a `scored` source), or with `preferredDomain` DSP's raw {query, responses} list (`domain_pairs`, in
-/// the paper's "## Human:/## Assistant:" template); `pairwise` is TRL's {prompt, chosen, rejected}. Every
-/// two responses of an example with different scores make a pair; the texts scored are prompt + response.
-Comparisons readComparisons(const std::string &path, const std::string &format, const std::string &preferredDomain,
-                            const std::string &split, uint64_t shuffleSeed, size_t limit) {
-  namespace data = align::rt::data;
-  data::SourceSpec spec;
-  spec.name = "--data";
-  spec.path = path;
-  if (format == "dsp" && preferredDomain.empty()) {
-    spec.kind = align::rt::DataKind::scored;
-  } else if (format == "dsp") {
-    spec.kind = align::rt::DataKind::domain_pairs;
-    spec.preferred = preferredDomain;
-    spec.templateText = "## Human:\n{prompt}\n\n## Assistant:\n{response}";
-  } else if (format == "pairwise") {
-    spec.kind = align::rt::DataKind::pairwise;
-  } else {
+/// The comparisons --format, --domain and --split ask for (a wrong one reported in that order).
+align::rt::ComparisonOptions comparisonOptions(std::map<std::string, std::string> &flags) {
+  align::rt::ComparisonOptions options;
+  const std::string format = flags.count("format") ? flags["format"] : "dsp";
+  if (format == "dsp")
+    options.format = align::rt::ComparisonFormat::DSP;
+  else if (format == "pairwise")
+    options.format = align::rt::ComparisonFormat::Pairwise;
+  else
     throw Error("--format: unknown format '" + format + "' (expected dsp or pairwise)");
-  }
-  if (!preferredDomain.empty() && format != "dsp")
+  options.domain = flags.count("domain") ? flags["domain"] : "";
+  if (!options.domain.empty() && format != "dsp")
     throw Error("--domain applies to --format dsp only");
-
-  // A recipe's `split NAME = PCT%` (data/Splits.h): the same rows, given the same shuffle seed.
-  std::string splitName = "train";
-  spec.shuffleSeed = shuffleSeed;
-  if (!split.empty()) {
+  // A recipe's `split NAME = PCT%` (docs/language.md §Splits).
+  if (const std::string split = flags.count("split") ? flags["split"] : ""; !split.empty()) {
     const size_t eq = split.find('=');
     char *end = nullptr;
     const double percent = eq == std::string::npos ? 0 : std::strtod(split.c_str() + eq + 1, &end);
     if (eq == std::string::npos || eq == 0 || !end || (*end != '\0' && std::string(end) != "%") || !(percent > 0) ||
         !(percent < 100))
       throw Error("--split " + split + ": expected NAME=PCT with 0 < PCT < 100 (e.g. eval=20%)");
-    align::rt::data::SplitSpec s;
-    s.name = split.substr(0, eq);
-    s.fraction = percent / 100.0;
-    spec.splits.push_back(s);
-    splitName = s.name;
+    options.split = split.substr(0, eq);
+    options.splitFraction = percent / 100.0;
   }
-
-  Comparisons out;
-  size_t next = 0;
-  data::LoadedSource loaded = data::loadSource(spec); // named: a range-for over a temporary's member dangles
-  for (const data::Example &ex : loaded.splits.at(splitName)) {
-    if (limit > 0 && out.examples.size() == limit)
-      break;
-    std::vector<size_t> ids;
-    out.examples.push_back({ex.prompt, ex.responses});
-    for (size_t i = 0; i < ex.responses.size(); ++i)
-      ids.push_back(next++);
-    for (size_t a = 0; a < ids.size(); ++a)
-      for (size_t b = a + 1; b < ids.size(); ++b) {
-        if (ex.scores[a] == ex.scores[b])
-          ++out.ties;
-        else if (ex.scores[a] > ex.scores[b])
-          out.pairs.push_back({ids[a], ids[b], ex.versus});
-        else
-          out.pairs.push_back({ids[b], ids[a], ex.versus});
-      }
-  }
-  return out;
+  return options;
 }
 
 int scorePairs(int argc, char **argv) {
@@ -394,23 +347,23 @@ int scorePairs(int argc, char **argv) {
   const long long limit = integer(flags, "limit", 0);
   if (limit < 0)
     throw Error("--limit: expected a positive number of rows, got " + std::to_string(limit));
-  const std::string spec = tokenizerSpec(flags, "bytes");
-  auto tokenizer = align::rt::TextTokenizer::open(spec);
-  Comparisons data = readComparisons(required(flags, "data"), flags.count("format") ? flags["format"] : "dsp",
-                                     flags.count("domain") ? flags["domain"] : "", flags.count("split") ? flags["split"] : "",
-                                     static_cast<uint64_t>(integer(flags, "shuffle-seed", 0)),
-                                     static_cast<size_t>(limit));
-  // The trainer's tokenization (data/Collate.h): [BOS] prompt response [EOS], the prompt cut to
-  // --max-prompt-length (default half of --max-length) from the --truncation end, the response's end cut.
-  align::rt::data::TokenizeOptions options;
-  options.maxLength = integer(flags, "max-length", 512);
-  options.maxPromptLength = integer(flags, "max-prompt-length", options.maxLength / 2);
-  const std::string truncation = flags.count("truncation") ? flags["truncation"] : "left";
-  if (truncation != "left" && truncation != "right")
-    throw Error("--truncation: expected left or right, got '" + truncation + "'");
-  options.truncateLeft = truncation == "left";
-  std::unique_ptr<align::rt::Tokenizer> textTokenizer =
-      spec == "bytes" ? align::rt::makeByteTokenizer() : align::rt::loadHfTokenizer(spec);
+  auto tokenizer = align::rt::TextTokenizer::open(tokenizerSpec(flags, "bytes"));
+  // A wrong --shuffle-seed is reported before a missing --data, and that before a wrong --format.
+  const auto shuffleSeed = static_cast<uint64_t>(integer(flags, "shuffle-seed", 0));
+  const std::string dataPath = required(flags, "data");
+  align::rt::ComparisonOptions options = comparisonOptions(flags);
+  options.shuffleSeed = shuffleSeed;
+  options.limit = static_cast<size_t>(limit);
+  const align::rt::Comparisons data = align::rt::readComparisons(dataPath, options);
+  // The trainer's tokenization: [BOS] prompt response [EOS], the prompt cut to --max-prompt-length (default
+  // half of --max-length) from the --truncation end, the response's end cut.
+  align::rt::PromptTruncation truncation;
+  truncation.maxLength = integer(flags, "max-length", 512);
+  truncation.maxPromptLength = integer(flags, "max-prompt-length", truncation.maxLength / 2);
+  const std::string cut = flags.count("truncation") ? flags["truncation"] : "left";
+  if (cut != "left" && cut != "right")
+    throw Error("--truncation: expected left or right, got '" + cut + "'");
+  truncation.truncateLeft = cut == "left";
   // --batch N: N rows at a time in data order, padded together, as a trainer evaluates with batch N (float sums
   // depend on the padded width, so this reproduces its numbers exactly); default: sorted batches, faster.
   const long long batch = integer(flags, "batch", 0);
@@ -424,9 +377,9 @@ int scorePairs(int argc, char **argv) {
     sequences.clear();
   };
   for (size_t row = 0; row < data.examples.size(); ++row) {
-    const auto &[prompt, responses] = data.examples[row];
-    for (auto &t : align::rt::data::tokenizePromptResponses(*textTokenizer, prompt, responses, options))
-      sequences.push_back(std::move(t.ids));
+    const align::rt::Comparisons::Example &example = data.examples[row];
+    for (auto &ids : tokenizer->encodePromptResponses(example.prompt, example.responses, truncation))
+      sequences.push_back(std::move(ids));
     if (batch > 0 && (row + 1) % static_cast<size_t>(batch) == 0)
       flush();
   }

@@ -24,9 +24,9 @@ train.program @reward {
   // REWARD-DAG: reward.mlir:[[@LINE+1]]:9: error: 'reward head bias' is not executed by the runtime yet
   %rm = train.attach "reward_head" "regression" to %lm {bias = true, objectives = ["a"], outputs = 1 : i64, pooling = "last"}
   train.stage @fit attributes {optimizer = #train.optimizer<adamw>, lr = 1.0e-3, optimizer_params = {nesterov = true},
-      lr_schedule = #train.lr_schedule<cosine>, lr_final = 0.0, warmup = 0 : i64, batch = 4 : i64, micro_batch = 4 : i64, accumulation = 1 : i64,
+      lr_schedule = #train.lr_schedule<cosine>, lr_final = 0.0, warmup = 0 : i64, batch = 4 : i64, micro_batch = 4 : i64, 
       epochs = 1.0, precision = #train.precision<auto>, max_length = 64 : i64, max_prompt_length = 32 : i64, truncation = #train.truncation<right>,
-      clip = 1.0, seed = 0 : i64, reference = #train.reference<none>, concat_pairs = false, fused_logprobs = false, log_every = 1 : i64} {
+      clip = 1.0, seed = 0 : i64, log_every = 1 : i64} {
     // REWARD-DAG: reward.mlir:[[@LINE-4]]:3: error: 'adamw nesterov' is not executed by the runtime yet
     train.step_loop {
       %b = train.batch_fetch %data split "train"
@@ -46,9 +46,9 @@ train.program @reads {
   %ref = train.load_model "ref" from "llama" {preset = "tiny", seed = 0 : i64, tokenizer = "tok", tokenizer_kind = "bytes", tokenizer_spec = "bytes"}
   %pairs = train.load_data "pairs" from "pairwise" {path = "p.jsonl"} splits ["eval", "train"]
   train.stage @align attributes {optimizer = #train.optimizer<adamw>, lr = 1.0e-3, optimizer_params = {},
-      lr_schedule = #train.lr_schedule<cosine>, lr_final = 0.0, warmup = 0 : i64, batch = 4 : i64, micro_batch = 4 : i64, accumulation = 1 : i64,
+      lr_schedule = #train.lr_schedule<cosine>, lr_final = 0.0, warmup = 0 : i64, batch = 4 : i64, micro_batch = 4 : i64, 
       epochs = 1.0, precision = #train.precision<auto>, max_length = 64 : i64, max_prompt_length = 32 : i64, truncation = #train.truncation<right>,
-      clip = 1.0, seed = 0 : i64, reference = #train.reference<online>, concat_pairs = false, fused_logprobs = false, log_every = 1 : i64} {
+      clip = 1.0, seed = 0 : i64, reference = #train.reference<auto>, log_every = 1 : i64} {
     train.step_loop {
       // Every split of a source with an eval split: StageSpec reads one split.
       // READS: reads.mlir:[[@LINE+1]]:12: error: 'training of every split of a data source' is not executed by the runtime yet
@@ -97,9 +97,9 @@ train.program @frozen_scorer {
   %rm = train.attach "reward_head" "scalar" to %judge {outputs = 1 : i64, pooling = "last"}
   %pairs = train.load_data "pairs" from "pairwise" {path = "p.jsonl"} splits ["train"]
   train.stage @s attributes {optimizer = #train.optimizer<adamw>, lr = 1.0e-3, optimizer_params = {},
-      lr_schedule = #train.lr_schedule<cosine>, lr_final = 0.0, warmup = 0 : i64, batch = 4 : i64, micro_batch = 4 : i64, accumulation = 1 : i64,
+      lr_schedule = #train.lr_schedule<cosine>, lr_final = 0.0, warmup = 0 : i64, batch = 4 : i64, micro_batch = 4 : i64, 
       epochs = 1.0, precision = #train.precision<auto>, max_length = 64 : i64, max_prompt_length = 32 : i64, truncation = #train.truncation<right>,
-      clip = 1.0, seed = 0 : i64, reference = #train.reference<none>, concat_pairs = false, fused_logprobs = false, log_every = 1 : i64} {
+      clip = 1.0, seed = 0 : i64, log_every = 1 : i64} {
     train.step_loop {
       %b = train.batch_fetch %pairs split "train"
       %h = train.forward %lm, %b

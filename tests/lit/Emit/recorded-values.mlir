@@ -17,9 +17,9 @@ train.program @odd {
   %d1 = train.load_data "a-b" from "sft" {path = "dir with space/\22q\22.jsonl", template = "say \22hi\22 \\ {prompt}\09??=\01 \C3\BCn", limit = -9223372036854775808 : i64} splits ["train"]
   %d2 = train.load_data "a_b" from "domain_pairs" {path = "d.json", preferred = "academy", against = ["business", "ent"]} splits ["train"]
   train.stage @class attributes {optimizer = #train.optimizer<adamw>, lr = 0.30000000000000004, optimizer_params = {betas = [0.0, 0.99999999999999989]},
-      lr_schedule = #train.lr_schedule<cosine>, lr_final = 1.0e-300, warmup = 0 : i64, batch = 2 : i64, micro_batch = 1 : i64, accumulation = 2 : i64,
+      lr_schedule = #train.lr_schedule<cosine>, lr_final = 1.0e-300, warmup = 0 : i64, batch = 2 : i64, micro_batch = 1 : i64, 
       steps = 9223372036854775807 : i64, precision = #train.precision<fp16>, max_length = 8 : i64, max_prompt_length = 4 : i64, truncation = #train.truncation<left>,
-      clip = 123456789.125, seed = 0 : i64, reference = #train.reference<none>, concat_pairs = false, fused_logprobs = true, logprob_chunk = 3 : i64,
+      clip = 123456789.125, seed = 0 : i64, 
       log_every = 1 : i64} {
     train.step_loop {
       %b = train.batch_fetch %d1

@@ -68,9 +68,9 @@ train.program @personal {
   // CHECK-NEXT: tune_ipo.beta = t.number("tune.objective.ipo.beta", 0.25);
   // CHECK-NEXT: tune_stage.objective.push_back(align::rt::TermSpec(tune_ipo, 1.0, true));
   train.stage @tune attributes {optimizer = #train.optimizer<rmsprop>, lr = 5.0e-7, optimizer_params = {alpha = 0.95, eps = 1.0e-6, momentum = 0.5, weight_decay = 0.0},
-      lr_schedule = #train.lr_schedule<constant>, lr_final = 0.0, warmup = 0 : i64, batch = 8 : i64, micro_batch = 4 : i64, accumulation = 2 : i64,
+      lr_schedule = #train.lr_schedule<constant>, lr_final = 0.0, warmup = 0 : i64, batch = 8 : i64, micro_batch = 4 : i64, 
       steps = 300 : i64, precision = #train.precision<bf16>, max_length = 128 : i64, max_prompt_length = 64 : i64, truncation = #train.truncation<right>,
-      clip = 10.0, seed = 3 : i64, reference = #train.reference<online>, requested_reference = "online", concat_pairs = false, fused_logprobs = false,
+      clip = 10.0, seed = 3 : i64, reference = #train.reference<online>, 
       log_every = 5 : i64, eval_every_seconds = 90.0} {
     train.step_loop attributes {steps = 300 : i64} {
       %b = train.batch_fetch %pairs split "train"
@@ -94,11 +94,11 @@ train.program @personal {
   // CHECK-NEXT: tune_schedule.steps = t.integer("tune.schedule.steps", 300);
   // CHECK-NEXT: tune_schedule.precision = t.choice("tune.schedule.precision", align::rt::Precision::bf16);
   // CHECK: tune_schedule.evalEverySeconds = t.number("tune.schedule.eval_every_seconds", 90.0);
-  // CHECK-NEXT: // schedule decisions of the compiler's passes
-  // CHECK-NEXT: // reference log-probs: online (the recipe asked for online)
-  // CHECK-NEXT: tune_schedule.reference = t.choice("tune.schedule.reference", align::rt::ReferenceStrategy::online);
+  // CHECK-NEXT: // the step's decisions, as its ops record them (concat-pairs, fuse-logprobs, hoist-reference-logprobs)
   // CHECK-NEXT: tune_schedule.concatPairs = false;
   // CHECK-NEXT: tune_schedule.fusedLogprobs = false;
+  // CHECK-NEXT: // reference log-probs: online (the recipe asked for online)
+  // CHECK-NEXT: tune_schedule.reference = t.choice("tune.schedule.reference", align::rt::ReferenceStrategy::online);
   // CHECK-NEXT: t.stage(tune_stage);
 
   // CHECK-LABEL: // stage judge
@@ -116,9 +116,9 @@ train.program @personal {
   // CHECK-NEXT: judge_nll.prompt_loss = t.flag("judge.objective.nll.prompt_loss", true);
   // CHECK-NEXT: judge_stage.objective.push_back(align::rt::TermSpec(judge_nll, t.number("judge.objective.nll.weight", 0.1)));
   train.stage @judge init_from @tune attributes {optimizer = #train.optimizer<sgd>, lr = 1.0e-2, optimizer_params = {momentum = 0.9},
-      lr_schedule = #train.lr_schedule<linear>, lr_final = 0.5, warmup = 3 : i64, batch = 4 : i64, micro_batch = 4 : i64, accumulation = 1 : i64,
+      lr_schedule = #train.lr_schedule<linear>, lr_final = 0.5, warmup = 3 : i64, batch = 4 : i64, micro_batch = 4 : i64, 
       epochs = 0.5, precision = #train.precision<fp32>, max_length = 64 : i64, max_prompt_length = 32 : i64, truncation = #train.truncation<left>,
-      clip = 1.0, seed = 0 : i64, reference = #train.reference<none>, concat_pairs = false, fused_logprobs = true, logprob_chunk = 256 : i64,
+      clip = 1.0, seed = 0 : i64, 
       log_every = 1 : i64, time_limit = 60.0} {
     %start = train.stage_result @tune
     train.load_weights %rm from %start
@@ -144,7 +144,7 @@ train.program @personal {
   // CHECK-NEXT: judge_schedule.lrFinal = t.number("judge.schedule.lr_final", 0.5);
   // CHECK: judge_schedule.epochs = t.number("judge.schedule.epochs", 0.5);
   // CHECK: judge_schedule.timeLimitSeconds = t.number("judge.schedule.time_limit", 60.0);
-  // CHECK-NEXT: // schedule decisions of the compiler's passes
+  // CHECK-NEXT: // the step's decisions, as its ops record them (concat-pairs, fuse-logprobs, hoist-reference-logprobs)
   // CHECK-NEXT: judge_schedule.concatPairs = false;
   // CHECK-NEXT: judge_schedule.fusedLogprobs = true;
   // CHECK-NEXT: judge_schedule.logprobChunk = 256;

@@ -38,9 +38,9 @@ train.program @lora_users {
   // LORA-NEXT: pipo_pipo.alpha = t.number("pipo.objective.pipo.alpha", 0.25);
   // LORA-NEXT: pipo_stage.objective.push_back(align::rt::TermSpec(pipo_pipo, 1.0));
   train.stage @pipo attributes {optimizer = #train.optimizer<adamw>, lr = 1.0e-3, optimizer_params = {},
-      lr_schedule = #train.lr_schedule<cosine>, lr_final = 0.0, warmup = 0 : i64, batch = 4 : i64, micro_batch = 4 : i64, accumulation = 1 : i64,
+      lr_schedule = #train.lr_schedule<cosine>, lr_final = 0.0, warmup = 0 : i64, batch = 4 : i64, micro_batch = 4 : i64, 
       epochs = 1.0, precision = #train.precision<auto>, max_length = 64 : i64, max_prompt_length = 32 : i64, truncation = #train.truncation<right>,
-      clip = 1.0, seed = 0 : i64, reference = #train.reference<online>, concat_pairs = false, fused_logprobs = false, log_every = 1 : i64} {
+      clip = 1.0, seed = 0 : i64, reference = #train.reference<auto>, log_every = 1 : i64} {
     train.step_loop {
       %b = train.batch_fetch %prefs split "train" with_generic_duplicates
       %h = train.forward %pi, %b
@@ -80,9 +80,9 @@ train.program @psimpo {
   // PSIMPO-NEXT: s_psimpo.alpha = t.number("s.objective.psimpo.alpha", 0.5);
   // PSIMPO-NEXT: s_stage.objective.push_back(align::rt::TermSpec(s_psimpo, 1.0));
   train.stage @s attributes {optimizer = #train.optimizer<adamw>, lr = 1.0e-3, optimizer_params = {},
-      lr_schedule = #train.lr_schedule<cosine>, lr_final = 0.0, warmup = 0 : i64, batch = 4 : i64, micro_batch = 4 : i64, accumulation = 1 : i64,
+      lr_schedule = #train.lr_schedule<cosine>, lr_final = 0.0, warmup = 0 : i64, batch = 4 : i64, micro_batch = 4 : i64, 
       epochs = 1.0, precision = #train.precision<auto>, max_length = 64 : i64, max_prompt_length = 32 : i64, truncation = #train.truncation<right>,
-      clip = 1.0, seed = 0 : i64, reference = #train.reference<none>, concat_pairs = false, fused_logprobs = false, log_every = 1 : i64} {
+      clip = 1.0, seed = 0 : i64, log_every = 1 : i64} {
     train.step_loop {
       %b = train.batch_fetch %prefs split "train" with_generic_duplicates
       %h = train.forward %pi, %b
@@ -106,9 +106,9 @@ train.program @errors {
   // ERRORS-DAG: errors.mlir:[[@LINE+1]]:10: error: 'users on a reward model' is not executed by the runtime yet
   %prm = train.attach "users" "individual" to %rm {tokens = 1 : i64}
   train.stage @text attributes {optimizer = #train.optimizer<adamw>, lr = 1.0e-3, optimizer_params = {},
-      lr_schedule = #train.lr_schedule<cosine>, lr_final = 0.0, warmup = 0 : i64, batch = 4 : i64, micro_batch = 4 : i64, accumulation = 1 : i64,
+      lr_schedule = #train.lr_schedule<cosine>, lr_final = 0.0, warmup = 0 : i64, batch = 4 : i64, micro_batch = 4 : i64, 
       epochs = 1.0, precision = #train.precision<auto>, max_length = 64 : i64, max_prompt_length = 32 : i64, truncation = #train.truncation<right>,
-      clip = 1.0, seed = 0 : i64, reference = #train.reference<none>, concat_pairs = false, fused_logprobs = false, log_every = 1 : i64} {
+      clip = 1.0, seed = 0 : i64, log_every = 1 : i64} {
     train.step_loop {
       %b = train.batch_fetch %prefs split "train" with_generic_duplicates
       %h = train.forward %pi, %b
@@ -119,9 +119,9 @@ train.program @errors {
     }
   }
   train.stage @prm attributes {optimizer = #train.optimizer<adamw>, lr = 1.0e-3, optimizer_params = {},
-      lr_schedule = #train.lr_schedule<cosine>, lr_final = 0.0, warmup = 0 : i64, batch = 4 : i64, micro_batch = 4 : i64, accumulation = 1 : i64,
+      lr_schedule = #train.lr_schedule<cosine>, lr_final = 0.0, warmup = 0 : i64, batch = 4 : i64, micro_batch = 4 : i64, 
       epochs = 1.0, precision = #train.precision<auto>, max_length = 64 : i64, max_prompt_length = 32 : i64, truncation = #train.truncation<right>,
-      clip = 1.0, seed = 0 : i64, reference = #train.reference<none>, concat_pairs = false, fused_logprobs = false, log_every = 1 : i64} {
+      clip = 1.0, seed = 0 : i64, log_every = 1 : i64} {
     train.step_loop {
       %b = train.batch_fetch %prefs split "train" with_generic_duplicates
       %s = train.score %prm, %b : !train.batch

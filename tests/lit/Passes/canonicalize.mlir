@@ -10,7 +10,7 @@ train.program @p {
   // CHECK-LABEL: train.stage @a
   // CHECK: %[[L1:.*]] = train.loss nll
   // CHECK-NEXT: train.backward %[[L1]]
-  train.stage @a attributes {optimizer = #train.optimizer<adamw>, lr = 1.0e-4, optimizer_params = {}, lr_schedule = #train.lr_schedule<constant>, lr_final = 0.0, warmup = 0 : i64, batch = 8 : i64, micro_batch = 8 : i64, accumulation = 1 : i64, epochs = 1.0, precision = #train.precision<auto>, max_length = 64 : i64, max_prompt_length = 32 : i64, truncation = #train.truncation<right>, clip = 1.0, seed = 0 : i64, reference = #train.reference<none>, concat_pairs = false, fused_logprobs = false, log_every = 10 : i64} {
+  train.stage @a attributes {optimizer = #train.optimizer<adamw>, lr = 1.0e-4, optimizer_params = {}, lr_schedule = #train.lr_schedule<constant>, lr_final = 0.0, warmup = 0 : i64, batch = 8 : i64, micro_batch = 8 : i64, epochs = 1.0, precision = #train.precision<auto>, max_length = 64 : i64, max_prompt_length = 32 : i64, truncation = #train.truncation<right>, clip = 1.0, seed = 0 : i64, log_every = 10 : i64} {
     train.step_loop {
       %b = train.batch_fetch %d split "train"
       %h = train.forward %lm, %b
@@ -27,7 +27,7 @@ train.program @p {
   // CHECK: %[[L:.*]] = train.loss nll
   // CHECK-NEXT: %[[S:.*]] = train.loss_sum %[[L]] weights [5.000000e-01]
   // CHECK-NEXT: train.backward %[[S]]
-  train.stage @b attributes {optimizer = #train.optimizer<adamw>, lr = 1.0e-4, optimizer_params = {}, lr_schedule = #train.lr_schedule<constant>, lr_final = 0.0, warmup = 0 : i64, batch = 8 : i64, micro_batch = 8 : i64, accumulation = 1 : i64, epochs = 1.0, precision = #train.precision<auto>, max_length = 64 : i64, max_prompt_length = 32 : i64, truncation = #train.truncation<right>, clip = 1.0, seed = 0 : i64, reference = #train.reference<none>, concat_pairs = false, fused_logprobs = false, log_every = 10 : i64} {
+  train.stage @b attributes {optimizer = #train.optimizer<adamw>, lr = 1.0e-4, optimizer_params = {}, lr_schedule = #train.lr_schedule<constant>, lr_final = 0.0, warmup = 0 : i64, batch = 8 : i64, micro_batch = 8 : i64, epochs = 1.0, precision = #train.precision<auto>, max_length = 64 : i64, max_prompt_length = 32 : i64, truncation = #train.truncation<right>, clip = 1.0, seed = 0 : i64, log_every = 10 : i64} {
     %unused = train.stage_result @a
     %both = train.union_data %d, %d splits ["train", "train"]
     train.step_loop {

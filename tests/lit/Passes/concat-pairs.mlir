@@ -1,5 +1,6 @@
-// concat-pairs: forwards whose log-probs feed a pairwise loss run chosen and rejected as one batch; the
-// stage records it. Forwards for NLL/imitation, and reward scoring, are left alone.
+// concat-pairs: in a step with a pairwise loss, every forward and score runs chosen and rejected as one batch;
+// the decision is recorded on those ops only. Steps without a pairwise loss (NLL, imitation, ranking) are left
+// alone.
 // RUN: align-opt %s -concat-pairs | FileCheck %s
 // The result still verifies and is a fixed point.
 // RUN: align-opt %s -concat-pairs > %t.mlir && align-opt %t.mlir -concat-pairs > %t.again.mlir && diff %t.mlir %t.again.mlir
@@ -11,9 +12,9 @@ train.program @p {
   %rm = train.attach "reward_head" "scalar" to %lm {}
   %d = train.load_data "d" from "pairwise" {} splits ["train"]
   // CHECK-LABEL: train.stage @dpo
-  // CHECK-SAME: concat_pairs = true
+  // CHECK-NOT: concat_pairs
   // CHECK: train.forward %{{.*}}, %{{.*}} concat_pairs
-  train.stage @dpo attributes {optimizer = #train.optimizer<adamw>, lr = 1.0e-4, optimizer_params = {}, lr_schedule = #train.lr_schedule<constant>, lr_final = 0.0, warmup = 0 : i64, batch = 8 : i64, micro_batch = 8 : i64, accumulation = 1 : i64, epochs = 1.0, precision = #train.precision<auto>, max_length = 64 : i64, max_prompt_length = 32 : i64, truncation = #train.truncation<right>, clip = 1.0, seed = 0 : i64, reference = #train.reference<online>, requested_reference = "auto", concat_pairs = false, fused_logprobs = false, log_every = 10 : i64} {
+  train.stage @dpo attributes {optimizer = #train.optimizer<adamw>, lr = 1.0e-4, optimizer_params = {}, lr_schedule = #train.lr_schedule<constant>, lr_final = 0.0, warmup = 0 : i64, batch = 8 : i64, micro_batch = 8 : i64, epochs = 1.0, precision = #train.precision<auto>, max_length = 64 : i64, max_prompt_length = 32 : i64, truncation = #train.truncation<right>, clip = 1.0, seed = 0 : i64, reference = #train.reference<auto>, log_every = 10 : i64} {
     train.step_loop {
       %b = train.batch_fetch %d split "train"
       %h = train.forward %lm, %b
@@ -27,9 +28,9 @@ train.program @p {
 
   // SimPO needs no reference but is pairwise.
   // CHECK-LABEL: train.stage @simpo
-  // CHECK-SAME: concat_pairs = true
+  // CHECK-NOT: concat_pairs
   // CHECK: train.forward %{{.*}}, %{{.*}} concat_pairs
-  train.stage @simpo attributes {optimizer = #train.optimizer<adamw>, lr = 1.0e-4, optimizer_params = {}, lr_schedule = #train.lr_schedule<constant>, lr_final = 0.0, warmup = 0 : i64, batch = 8 : i64, micro_batch = 8 : i64, accumulation = 1 : i64, epochs = 1.0, precision = #train.precision<auto>, max_length = 64 : i64, max_prompt_length = 32 : i64, truncation = #train.truncation<right>, clip = 1.0, seed = 0 : i64, reference = #train.reference<none>, requested_reference = "auto", concat_pairs = false, fused_logprobs = false, log_every = 10 : i64} {
+  train.stage @simpo attributes {optimizer = #train.optimizer<adamw>, lr = 1.0e-4, optimizer_params = {}, lr_schedule = #train.lr_schedule<constant>, lr_final = 0.0, warmup = 0 : i64, batch = 8 : i64, micro_batch = 8 : i64, epochs = 1.0, precision = #train.precision<auto>, max_length = 64 : i64, max_prompt_length = 32 : i64, truncation = #train.truncation<right>, clip = 1.0, seed = 0 : i64, log_every = 10 : i64} {
     train.step_loop {
       %b = train.batch_fetch %d split "train"
       %h = train.forward %lm, %b
@@ -41,9 +42,8 @@ train.program @p {
   }
 
   // CHECK-LABEL: train.stage @sft
-  // CHECK-SAME: concat_pairs = false
   // CHECK: train.forward %{{[^ ]*}}, %{{[^ ]*}}{{$}}
-  train.stage @sft attributes {optimizer = #train.optimizer<adamw>, lr = 1.0e-4, optimizer_params = {}, lr_schedule = #train.lr_schedule<constant>, lr_final = 0.0, warmup = 0 : i64, batch = 8 : i64, micro_batch = 8 : i64, accumulation = 1 : i64, epochs = 1.0, precision = #train.precision<auto>, max_length = 64 : i64, max_prompt_length = 32 : i64, truncation = #train.truncation<right>, clip = 1.0, seed = 0 : i64, reference = #train.reference<none>, requested_reference = "auto", concat_pairs = false, fused_logprobs = false, log_every = 10 : i64} {
+  train.stage @sft attributes {optimizer = #train.optimizer<adamw>, lr = 1.0e-4, optimizer_params = {}, lr_schedule = #train.lr_schedule<constant>, lr_final = 0.0, warmup = 0 : i64, batch = 8 : i64, micro_batch = 8 : i64, epochs = 1.0, precision = #train.precision<auto>, max_length = 64 : i64, max_prompt_length = 32 : i64, truncation = #train.truncation<right>, clip = 1.0, seed = 0 : i64, log_every = 10 : i64} {
     train.step_loop {
       %b = train.batch_fetch %d split "train"
       %h = train.forward %lm, %b
@@ -56,9 +56,9 @@ train.program @p {
 
   // A reward model with an imitation term: ranking runs on scores, imitation is not pairwise.
   // CHECK-LABEL: train.stage @reward
-  // CHECK-SAME: concat_pairs = false
+  // CHECK: train.score %{{[^ ]*}}, %{{[^ ]*}} : !train.batch
   // CHECK: train.forward %{{[^ ]*}}, %{{[^ ]*}}{{$}}
-  train.stage @reward attributes {optimizer = #train.optimizer<adamw>, lr = 1.0e-4, optimizer_params = {}, lr_schedule = #train.lr_schedule<constant>, lr_final = 0.0, warmup = 0 : i64, batch = 8 : i64, micro_batch = 8 : i64, accumulation = 1 : i64, epochs = 1.0, precision = #train.precision<auto>, max_length = 64 : i64, max_prompt_length = 32 : i64, truncation = #train.truncation<right>, clip = 1.0, seed = 0 : i64, reference = #train.reference<none>, requested_reference = "auto", concat_pairs = false, fused_logprobs = false, log_every = 10 : i64} {
+  train.stage @reward attributes {optimizer = #train.optimizer<adamw>, lr = 1.0e-4, optimizer_params = {}, lr_schedule = #train.lr_schedule<constant>, lr_final = 0.0, warmup = 0 : i64, batch = 8 : i64, micro_batch = 8 : i64, epochs = 1.0, precision = #train.precision<auto>, max_length = 64 : i64, max_prompt_length = 32 : i64, truncation = #train.truncation<right>, clip = 1.0, seed = 0 : i64, log_every = 10 : i64} {
     train.step_loop {
       %b = train.batch_fetch %d split "train"
       %s = train.score %rm, %b : !train.batch
@@ -72,4 +72,16 @@ train.program @p {
     }
   }
 
+  // A Bradley-Terry reward model compares pairs: its scores are concatenated.
+  // CHECK-LABEL: train.stage @bt
+  // CHECK: train.score %{{[^ ]*}}, %{{[^ ]*}} concat_pairs : !train.batch
+  train.stage @bt attributes {optimizer = #train.optimizer<adamw>, lr = 1.0e-4, optimizer_params = {}, lr_schedule = #train.lr_schedule<constant>, lr_final = 0.0, warmup = 0 : i64, batch = 8 : i64, micro_batch = 8 : i64, epochs = 1.0, precision = #train.precision<auto>, max_length = 64 : i64, max_prompt_length = 32 : i64, truncation = #train.truncation<right>, clip = 1.0, seed = 0 : i64, log_every = 10 : i64} {
+    train.step_loop {
+      %b = train.batch_fetch %d split "train"
+      %s = train.score %rm, %b : !train.batch
+      %l = train.loss bt %s {} : !train.scores
+      train.backward %l
+      train.optimizer_step %rm
+    }
+  }
 }

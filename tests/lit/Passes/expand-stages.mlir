@@ -13,7 +13,7 @@ train.program @chain {
   %d = train.load_data "d" from "pairwise" {} splits ["train"]
   // CHECK-LABEL: train.stage @base attributes
   // CHECK-NEXT: train.step_loop attributes {steps = 30 : i64} {
-  train.stage @base attributes {optimizer = #train.optimizer<adamw>, lr = 1.0e-4, optimizer_params = {}, lr_schedule = #train.lr_schedule<constant>, lr_final = 0.0, warmup = 0 : i64, batch = 8 : i64, micro_batch = 8 : i64, accumulation = 1 : i64, steps = 30 : i64, precision = #train.precision<auto>, max_length = 64 : i64, max_prompt_length = 32 : i64, truncation = #train.truncation<right>, clip = 1.0, seed = 0 : i64, reference = #train.reference<none>, requested_reference = "auto", concat_pairs = false, fused_logprobs = false, log_every = 10 : i64} {
+  train.stage @base attributes {optimizer = #train.optimizer<adamw>, lr = 1.0e-4, optimizer_params = {}, lr_schedule = #train.lr_schedule<constant>, lr_final = 0.0, warmup = 0 : i64, batch = 8 : i64, micro_batch = 8 : i64, steps = 30 : i64, precision = #train.precision<auto>, max_length = 64 : i64, max_prompt_length = 32 : i64, truncation = #train.truncation<right>, clip = 1.0, seed = 0 : i64, log_every = 10 : i64} {
     train.step_loop {
       %b = train.batch_fetch %d split "train"
       %h = train.forward %lm, %b
@@ -29,7 +29,7 @@ train.program @chain {
   // CHECK-NEXT: train.load_weights %[[LM]] from %[[START]]
   // CHECK-NEXT: train.step_loop attributes {epochs = 2.000000e+00 : f64} {
   // CHECK: train.reference_logprobs %[[START]]
-  train.stage @dpo init_from @base attributes {optimizer = #train.optimizer<adamw>, lr = 1.0e-4, optimizer_params = {}, lr_schedule = #train.lr_schedule<constant>, lr_final = 0.0, warmup = 0 : i64, batch = 8 : i64, micro_batch = 8 : i64, accumulation = 1 : i64, epochs = 2.0, precision = #train.precision<auto>, max_length = 64 : i64, max_prompt_length = 32 : i64, truncation = #train.truncation<right>, clip = 1.0, seed = 0 : i64, reference = #train.reference<online>, requested_reference = "auto", concat_pairs = false, fused_logprobs = false, log_every = 10 : i64} {
+  train.stage @dpo init_from @base attributes {optimizer = #train.optimizer<adamw>, lr = 1.0e-4, optimizer_params = {}, lr_schedule = #train.lr_schedule<constant>, lr_final = 0.0, warmup = 0 : i64, batch = 8 : i64, micro_batch = 8 : i64, epochs = 2.0, precision = #train.precision<auto>, max_length = 64 : i64, max_prompt_length = 32 : i64, truncation = #train.truncation<right>, clip = 1.0, seed = 0 : i64, reference = #train.reference<auto>, log_every = 10 : i64} {
     %ref = train.stage_result @base
     train.step_loop {
       %b = train.batch_fetch %d split "train"
@@ -48,7 +48,7 @@ train.program @chain {
   // CHECK-NEXT: train.load_weights %[[PI]] from %[[START2]]
   // CHECK-NEXT: train.em_loop
   // CHECK-NEXT: train.step_loop attributes {epochs = 1.000000e+00 : f64} {
-  train.stage @users init_from @dpo attributes {optimizer = #train.optimizer<adamw>, lr = 1.0e-4, optimizer_params = {}, lr_schedule = #train.lr_schedule<constant>, lr_final = 0.0, warmup = 0 : i64, batch = 8 : i64, micro_batch = 8 : i64, accumulation = 1 : i64, epochs = 1.0, precision = #train.precision<auto>, max_length = 64 : i64, max_prompt_length = 32 : i64, truncation = #train.truncation<right>, clip = 1.0, seed = 0 : i64, reference = #train.reference<none>, requested_reference = "auto", concat_pairs = false, fused_logprobs = false, log_every = 10 : i64} {
+  train.stage @users init_from @dpo attributes {optimizer = #train.optimizer<adamw>, lr = 1.0e-4, optimizer_params = {}, lr_schedule = #train.lr_schedule<constant>, lr_final = 0.0, warmup = 0 : i64, batch = 8 : i64, micro_batch = 8 : i64, epochs = 1.0, precision = #train.precision<auto>, max_length = 64 : i64, max_prompt_length = 32 : i64, truncation = #train.truncation<right>, clip = 1.0, seed = 0 : i64, log_every = 10 : i64} {
     train.em_loop attributes {iterations = 2 : i64, types = 2 : i64, restart = true, e_step = "full", folds = 2 : i64} {
       train.step_loop {
         %b = train.batch_fetch %d split "train"
@@ -64,7 +64,7 @@ train.program @chain {
   // CHECK-LABEL: train.stage @fresh attributes
   // CHECK-NOT: train.load_weights
   // CHECK: train.step_loop attributes {epochs = 1.000000e+00 : f64}
-  train.stage @fresh attributes {optimizer = #train.optimizer<adamw>, lr = 1.0e-4, optimizer_params = {}, lr_schedule = #train.lr_schedule<constant>, lr_final = 0.0, warmup = 0 : i64, batch = 8 : i64, micro_batch = 8 : i64, accumulation = 1 : i64, epochs = 1.0, precision = #train.precision<auto>, max_length = 64 : i64, max_prompt_length = 32 : i64, truncation = #train.truncation<right>, clip = 1.0, seed = 0 : i64, reference = #train.reference<none>, requested_reference = "auto", concat_pairs = false, fused_logprobs = false, log_every = 10 : i64} {
+  train.stage @fresh attributes {optimizer = #train.optimizer<adamw>, lr = 1.0e-4, optimizer_params = {}, lr_schedule = #train.lr_schedule<constant>, lr_final = 0.0, warmup = 0 : i64, batch = 8 : i64, micro_batch = 8 : i64, epochs = 1.0, precision = #train.precision<auto>, max_length = 64 : i64, max_prompt_length = 32 : i64, truncation = #train.truncation<right>, clip = 1.0, seed = 0 : i64, log_every = 10 : i64} {
     train.step_loop {
       %b = train.batch_fetch %d split "train"
       %h = train.forward %lm, %b

@@ -1,5 +1,5 @@
 // fuse-logprobs: every sequence_logprobs of a stage becomes `fused chunk N` (default 1024, option
-// `chunk`), and the stage records fused_logprobs/logprob_chunk. A stage without log-probs (reward scores
+// `chunk`); the decision is recorded on those ops only. A stage without log-probs (reward scores
 // only) is left alone. A chunk below 1 is an error.
 // RUN: align-opt %s -fuse-logprobs | FileCheck %s
 // RUN: align-opt %s -fuse-logprobs=chunk=4096 | FileCheck %s --check-prefix=CHUNK
@@ -12,18 +12,15 @@ train.program @p {
   %rm = train.attach "reward_head" "scalar" to %lm {}
   %d = train.load_data "d" from "pairwise" {} splits ["train"]
   // CHECK-LABEL: train.stage @sft
-  // CHECK-SAME: fused_logprobs = true
-  // CHECK-SAME: logprob_chunk = 1024 : i64
+  // CHECK-NOT: fused_logprobs
   // CHECK: train.sequence_logprobs %{{.*}}, %{{.*}}, %{{.*}} fused chunk 1024
   // CHECK: train.sequence_logprobs %{{.*}}, %{{.*}}, %{{.*}} fused chunk 1024
   // CHECK-LABEL: train.stage @scores
-  // CHECK-SAME: fused_logprobs = false
-  // CHECK-NOT: logprob_chunk
+  // CHECK-NOT: fused
   // CHECK: train.loss bt
   // CHUNK-LABEL: train.stage @sft
-  // CHUNK-SAME: logprob_chunk = 4096 : i64
   // CHUNK: fused chunk 4096
-  train.stage @sft attributes {optimizer = #train.optimizer<adamw>, lr = 1.0e-4, optimizer_params = {}, lr_schedule = #train.lr_schedule<constant>, lr_final = 0.0, warmup = 0 : i64, batch = 8 : i64, micro_batch = 8 : i64, accumulation = 1 : i64, epochs = 1.0, precision = #train.precision<auto>, max_length = 64 : i64, max_prompt_length = 32 : i64, truncation = #train.truncation<right>, clip = 1.0, seed = 0 : i64, reference = #train.reference<none>, requested_reference = "auto", concat_pairs = false, fused_logprobs = false, log_every = 10 : i64} {
+  train.stage @sft attributes {optimizer = #train.optimizer<adamw>, lr = 1.0e-4, optimizer_params = {}, lr_schedule = #train.lr_schedule<constant>, lr_final = 0.0, warmup = 0 : i64, batch = 8 : i64, micro_batch = 8 : i64, epochs = 1.0, precision = #train.precision<auto>, max_length = 64 : i64, max_prompt_length = 32 : i64, truncation = #train.truncation<right>, clip = 1.0, seed = 0 : i64, log_every = 10 : i64} {
     train.step_loop {
       %b = train.batch_fetch %d split "train"
       %h = train.forward %lm, %b
@@ -38,7 +35,7 @@ train.program @p {
     }
   }
 
-  train.stage @scores attributes {optimizer = #train.optimizer<adamw>, lr = 1.0e-4, optimizer_params = {}, lr_schedule = #train.lr_schedule<constant>, lr_final = 0.0, warmup = 0 : i64, batch = 8 : i64, micro_batch = 8 : i64, accumulation = 1 : i64, epochs = 1.0, precision = #train.precision<auto>, max_length = 64 : i64, max_prompt_length = 32 : i64, truncation = #train.truncation<right>, clip = 1.0, seed = 0 : i64, reference = #train.reference<none>, requested_reference = "auto", concat_pairs = false, fused_logprobs = false, log_every = 10 : i64} {
+  train.stage @scores attributes {optimizer = #train.optimizer<adamw>, lr = 1.0e-4, optimizer_params = {}, lr_schedule = #train.lr_schedule<constant>, lr_final = 0.0, warmup = 0 : i64, batch = 8 : i64, micro_batch = 8 : i64, epochs = 1.0, precision = #train.precision<auto>, max_length = 64 : i64, max_prompt_length = 32 : i64, truncation = #train.truncation<right>, clip = 1.0, seed = 0 : i64, log_every = 10 : i64} {
     train.step_loop {
       %b = train.batch_fetch %d split "train"
       %s = train.score %rm, %b : !train.batch

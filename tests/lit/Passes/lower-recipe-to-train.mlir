@@ -11,7 +11,7 @@
 // CHECK: %[[LM:.*]] = train.load_model "lm" from "llama" {preset = "tiny", seed = 0 : i64, tokenizer = "tok", tokenizer_kind = "bytes", tokenizer_spec = "bytes"}
 // CHECK-NEXT: %[[HH:.*]] = train.load_data "hh" from "scored" {columns = {scores = "score", texts = "text"}, on_error = "error", path = "dsp/helpful.json", shuffle_seed = 0 : i64, split_rules = [{fraction = 5.000000e-02 : f64, kind = "percent", name = "eval"}, {kind = "remainder", name = "train"}]} splits ["eval", "train"]
 // CHECK-LABEL: train.stage @sft attributes
-// CHECK-SAME: accumulation = 1 : i64, batch = 16 : i64, clip = 1.000000e+00 : f64, concat_pairs = false, epochs = 1.000000e+00 : f64, fused_logprobs = false, log_every = 10 : i64, lr = 1.000000e-03 : f64, lr_final = 0.000000e+00 : f64, lr_schedule = #train.lr_schedule<cosine>, max_length = 512 : i64, max_prompt_length = 256 : i64, micro_batch = 16 : i64, optimizer = #train.optimizer<adamw>, optimizer_params = {betas = [9.000000e-01, {{.*}}], eps = 1.000000e-08 : f64, weight_decay = 0.000000e+00 : f64}, precision = #train.precision<auto>, reference = #train.reference<none>, requested_reference = "auto", seed = 42 : i64, truncation = #train.truncation<left>, warmup = 20 : i64} {
+// CHECK-SAME: batch = 16 : i64, clip = 1.000000e+00 : f64, epochs = 1.000000e+00 : f64, log_every = 10 : i64, lr = 1.000000e-03 : f64, lr_final = 0.000000e+00 : f64, lr_schedule = #train.lr_schedule<cosine>, max_length = 512 : i64, max_prompt_length = 256 : i64, micro_batch = 16 : i64, optimizer = #train.optimizer<adamw>, optimizer_params = {betas = [9.000000e-01, {{.*}}], eps = 1.000000e-08 : f64, weight_decay = 0.000000e+00 : f64}, precision = #train.precision<auto>, seed = 42 : i64, truncation = #train.truncation<left>, warmup = 20 : i64} {
 // CHECK-NEXT: train.step_loop {
 // CHECK-NEXT: %[[B:.*]] = train.batch_fetch %[[HH]] split "train"
 // CHECK-NEXT: %[[H:.*]] = train.forward %[[LM]], %[[B]]{{$}}
@@ -22,9 +22,9 @@
 // CHECK-NEXT: }
 // CHECK-NEXT: train.save_checkpoint %[[LM]]{{$}}
 // CHECK-LABEL: train.stage @align init_from @sft attributes
-// CHECK-SAME: accumulation = 4 : i64, batch = 32 : i64
+// CHECK-SAME: batch = 32 : i64
 // CHECK-SAME: micro_batch = 8 : i64
-// CHECK-SAME: reference = #train.reference<online>, requested_reference = "precompute"
+// CHECK-SAME: reference = #train.reference<precompute>
 // CHECK-NEXT: %[[REF:.*]] = train.stage_result @sft
 // CHECK-NEXT: train.step_loop {
 // CHECK-NEXT: %[[B2:.*]] = train.batch_fetch %[[HH]] split "train"
@@ -88,7 +88,7 @@ recipe.recipe @dpo {
 // CHECK-LABEL: train.stage @p attributes
 // CHECK-SAME: eval_every_seconds = 6.000000e+02 : f64
 // CHECK-SAME: max_prompt_length = 64 : i64
-// CHECK-SAME: reference = #train.reference<online>, requested_reference = "online"
+// CHECK-SAME: reference = #train.reference<online>
 // CHECK-SAME: steps = 50 : i64
 // CHECK-SAME: time_limit = 7.200000e+03 : f64
 // CHECK-NEXT: %[[BOTH:.*]] = train.union_data %[[A]], %[[B]] splits ["train", "train"]

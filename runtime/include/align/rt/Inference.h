@@ -1,9 +1,9 @@
 //===- Inference.h - Models, reward scorers and tokenizers -----*- C++ -*-===//
 //
-// The runtime's public inference interface: load a checkpoint, score, generate, tokenize — what align-lm and
-// other tools use. (Generated trainers include align/rt/Trainer.h instead.) No torch header is included, so a
-// translation unit using it compiles in a second; the LibTorch types live behind these classes in
-// runtime/src/. Errors are align::rt::Error.
+// The runtime's public inference interface: load a checkpoint, score, generate, tokenize, read comparison
+// files as a trainer does — what align-lm and other tools use. (Generated trainers include align/rt/Trainer.h
+// instead.) No torch header is included, so a translation unit using it compiles in a second; the LibTorch
+// types live behind these classes in runtime/src/. Errors are align::rt::Error.
 //
 //===----------------------------------------------------------------------===//
 #pragma once
@@ -85,6 +85,13 @@ private:
   std::unique_ptr<Impl> impl_;
 };
 
+/// How a prompt and a response are fitted into maxLength tokens: BOS counts as a prompt token.
+struct PromptTruncation {
+  int64_t maxLength = 512;
+  int64_t maxPromptLength = 256; ///< the prompt is cut to this only when prompt + response is too long
+  bool truncateLeft = true;      ///< which end of the PROMPT is cut: true keeps its end (the latest turns)
+};
+
 /// Text ↔ token ids: the built-in byte-level tokenizer ("bytes") or a Hugging Face tokenizer.json.
 class TextTokenizer {
 public:
@@ -98,6 +105,13 @@ public:
   int64_t bosId() const;
   int64_t eosId() const;
   int64_t padId() const;
+  /// [BOS] prompt response [EOS] for each of `responses`, tokenized and cut to fit as a trainer does
+  /// (runtime/src/data/Collate.h): the prompt and each response are encoded separately; the prompt is cut
+  /// once, for the longest response, so every response is scored after the same context; then each
+  /// response's end is cut. An Error when maxLength < 1 or maxPromptLength < 0.
+  std::vector<std::vector<int64_t>> encodePromptResponses(const std::string &prompt,
+                                                          const std::vector<std::string> &responses,
+                                                          const PromptTruncation &truncation) const;
 
   struct Impl; // opaque: defined in runtime/src
   explicit TextTokenizer(std::unique_ptr<Impl> impl);
@@ -105,5 +119,48 @@ public:
 private:
   std::unique_ptr<Impl> impl_;
 };
+
+/// Comparisons of a preference data file, read by the trainers' typed data sources (docs/language.md §data),
+/// so a file, a split and a row limit give the rows a trainer's evaluation reads, in its order.
+enum class ComparisonFormat {
+  /// DSP's listwise {text: [...], score: [...]} list (a `scored` source); with a `domain`, DSP's raw
+  /// {query, responses: {domain: text}} list (`domain_pairs`, in the paper's "## Human:/## Assistant:"
+  /// template), the domain's response preferred to each other domain's.
+  DSP,
+  /// TRL's {prompt, chosen, rejected} (a `pairwise` source).
+  Pairwise,
+};
+
+struct ComparisonOptions {
+  ComparisonFormat format = ComparisonFormat::DSP;
+  std::string domain; ///< DSP only: the preferred domain ("": the file is listwise)
+  /// A recipe's `split NAME = PCT%`: only that split's rows, the same ones for the same shuffle seed;
+  /// "": every row.
+  std::string split;
+  double splitFraction = 0; ///< PCT / 100, within [0, 1]
+  uint64_t shuffleSeed = 0;
+  size_t limit = 0; ///< the first N rows only (a trainer's --eval-limit N); 0: all
+};
+
+struct Comparisons {
+  /// Each row's prompt and responses as rendered for a trainer; the texts scored are prompt + response
+  /// (TextTokenizer::encodePromptResponses).
+  struct Example {
+    std::string prompt;
+    std::vector<std::string> responses;
+  };
+  std::vector<Example> examples;
+  /// `better` should out-score `worse`: indices of responses counted over the examples in order.
+  struct Pair {
+    size_t better, worse;
+    std::string group; ///< DSP domain pairs: the other (rejected) domain; "" otherwise
+  };
+  /// Every two responses of an example with different scores, in example order.
+  std::vector<Pair> pairs;
+  size_t ties = 0; ///< pairs left out because their scores are equal
+};
+
+/// Reads the comparisons of `path`; a malformed row is an Error naming FILE:LINE and the field.
+Comparisons readComparisons(const std::string &path, const ComparisonOptions &options);
 
 } // namespace align::rt

@@ -271,10 +271,11 @@ struct ScheduleSpec {
   uint64_t seed = 42;
   int64_t logEvery = 10, evalEverySteps = 0, checkpointEverySteps = 0;
   double evalEverySeconds = 0, checkpointEverySeconds = 0, timeLimitSeconds = 0;
-  // Schedule decisions of the compiler's passes.
-  bool fusedLogprobs = true;
-  int64_t logprobChunk = 1024;
-  bool concatPairs = true;
+  // The step's decisions, as the passes record them on its ops (compiler/emit/StageEmission.cpp).
+  bool fusedLogprobs = true;  ///< train.sequence_logprobs fused: the LM head in vocabulary chunks
+  int64_t logprobChunk = 1024; ///< its chunk
+  bool concatPairs = true;    ///< train.forward concat_pairs; false: a pairwise objective's chosen and
+                              ///< rejected responses go through two decoder passes
 };
 
 struct LoraSpec {

@@ -11,10 +11,10 @@ train.program @p {
   train.stage @s attributes {
       optimizer = #train.optimizer<adamw>, lr = 0.0, optimizer_params = {},
       lr_schedule = #train.lr_schedule<cosine>, lr_final = 0.0, warmup = 0 : i64, batch = 32 : i64,
-      micro_batch = 8 : i64, accumulation = 4 : i64, epochs = 1.0, precision = #train.precision<auto>,
+      micro_batch = 8 : i64, epochs = 1.0, precision = #train.precision<auto>,
       max_length = 512 : i64, max_prompt_length = 256 : i64, truncation = #train.truncation<right>,
-      clip = 1.0, seed = 0 : i64, reference = #train.reference<precompute>, concat_pairs = false,
-      fused_logprobs = false, log_every = 10 : i64} {
+      clip = 1.0, seed = 0 : i64, reference = #train.reference<auto>, 
+      log_every = 10 : i64} {
     train.step_loop {
       %b = train.batch_fetch %d split "train"
       %h = train.forward %lm, %b
@@ -37,10 +37,10 @@ train.program @p {
   train.stage @s attributes {
       optimizer = #train.optimizer<adamw>, lr = 1.0e-3, optimizer_params = {},
       lr_schedule = #train.lr_schedule<cosine>, lr_final = 1.5, warmup = 0 : i64, batch = 32 : i64,
-      micro_batch = 8 : i64, accumulation = 4 : i64, epochs = 1.0, precision = #train.precision<auto>,
+      micro_batch = 8 : i64, epochs = 1.0, precision = #train.precision<auto>,
       max_length = 512 : i64, max_prompt_length = 256 : i64, truncation = #train.truncation<right>,
-      clip = 1.0, seed = 0 : i64, reference = #train.reference<precompute>, concat_pairs = false,
-      fused_logprobs = false, log_every = 10 : i64} {
+      clip = 1.0, seed = 0 : i64, reference = #train.reference<auto>, 
+      log_every = 10 : i64} {
     train.step_loop {
       %b = train.batch_fetch %d split "train"
       %h = train.forward %lm, %b
@@ -63,10 +63,10 @@ train.program @p {
   train.stage @s attributes {
       optimizer = #train.optimizer<adamw>, lr = 1.0e-3, optimizer_params = {},
       lr_schedule = #train.lr_schedule<cosine>, lr_final = 0.0, warmup = -1 : i64, batch = 32 : i64,
-      micro_batch = 8 : i64, accumulation = 4 : i64, epochs = 1.0, precision = #train.precision<auto>,
+      micro_batch = 8 : i64, epochs = 1.0, precision = #train.precision<auto>,
       max_length = 512 : i64, max_prompt_length = 256 : i64, truncation = #train.truncation<right>,
-      clip = 1.0, seed = 0 : i64, reference = #train.reference<precompute>, concat_pairs = false,
-      fused_logprobs = false, log_every = 10 : i64} {
+      clip = 1.0, seed = 0 : i64, reference = #train.reference<auto>, 
+      log_every = 10 : i64} {
     train.step_loop {
       %b = train.batch_fetch %d split "train"
       %h = train.forward %lm, %b
@@ -85,14 +85,14 @@ train.program @p {
   %ref = train.load_model "ref" from "llama" {}
   %rm = train.attach "reward_head" "scalar" to %lm {}
   %d = train.load_data "d" from "pairwise" {} splits ["eval", "train"]
-  // expected-error @+1 {{'train.stage' op batch, micro_batch and accumulation must be >= 1}}
+  // expected-error @+1 {{'train.stage' op batch and micro_batch must be >= 1}}
   train.stage @s attributes {
       optimizer = #train.optimizer<adamw>, lr = 1.0e-3, optimizer_params = {},
       lr_schedule = #train.lr_schedule<cosine>, lr_final = 0.0, warmup = 0 : i64, batch = 32 : i64,
-      micro_batch = 0 : i64, accumulation = 4 : i64, epochs = 1.0, precision = #train.precision<auto>,
+      micro_batch = 0 : i64, epochs = 1.0, precision = #train.precision<auto>,
       max_length = 512 : i64, max_prompt_length = 256 : i64, truncation = #train.truncation<right>,
-      clip = 1.0, seed = 0 : i64, reference = #train.reference<precompute>, concat_pairs = false,
-      fused_logprobs = false, log_every = 10 : i64} {
+      clip = 1.0, seed = 0 : i64, reference = #train.reference<auto>, 
+      log_every = 10 : i64} {
     train.step_loop {
       %b = train.batch_fetch %d split "train"
       %h = train.forward %lm, %b
@@ -111,40 +111,13 @@ train.program @p {
   %ref = train.load_model "ref" from "llama" {}
   %rm = train.attach "reward_head" "scalar" to %lm {}
   %d = train.load_data "d" from "pairwise" {} splits ["eval", "train"]
-  // expected-error @+1 {{'train.stage' op batch (32) must equal micro_batch (8) x accumulation (2)}}
+  // expected-error @+1 {{'train.stage' op batch (32) must be a multiple of micro_batch (12)}}
   train.stage @s attributes {
       optimizer = #train.optimizer<adamw>, lr = 1.0e-3, optimizer_params = {},
       lr_schedule = #train.lr_schedule<cosine>, lr_final = 0.0, warmup = 0 : i64, batch = 32 : i64,
-      micro_batch = 8 : i64, accumulation = 2 : i64, epochs = 1.0, precision = #train.precision<auto>,
+      micro_batch = 12 : i64, epochs = 1.0, precision = #train.precision<auto>,
       max_length = 512 : i64, max_prompt_length = 256 : i64, truncation = #train.truncation<right>,
-      clip = 1.0, seed = 0 : i64, reference = #train.reference<precompute>, concat_pairs = false,
-      fused_logprobs = false, log_every = 10 : i64} {
-    train.step_loop {
-      %b = train.batch_fetch %d split "train"
-      %h = train.forward %lm, %b
-      %lp = train.sequence_logprobs %lm, %h, %b
-      %l = train.loss nll %lp {} : !train.logprobs
-      train.backward %l
-      train.optimizer_step %lm
-    }
-  }
-}
-
-// -----
-
-train.program @p {
-  %lm = train.load_model "lm" from "llama" {}
-  %ref = train.load_model "ref" from "llama" {}
-  %rm = train.attach "reward_head" "scalar" to %lm {}
-  %d = train.load_data "d" from "pairwise" {} splits ["eval", "train"]
-  // expected-error @+1 {{'train.stage' op must set exactly one of steps and epochs}}
-  train.stage @s attributes {
-      optimizer = #train.optimizer<adamw>, lr = 1.0e-3, optimizer_params = {},
-      lr_schedule = #train.lr_schedule<cosine>, lr_final = 0.0, warmup = 0 : i64, batch = 32 : i64,
-      micro_batch = 8 : i64, accumulation = 4 : i64, steps = 100 : i64, epochs = 1.0,
-      precision = #train.precision<auto>, max_length = 512 : i64, max_prompt_length = 256 : i64,
-      truncation = #train.truncation<right>, clip = 1.0, seed = 0 : i64,
-      reference = #train.reference<precompute>, concat_pairs = false, fused_logprobs = false,
+      clip = 1.0, seed = 0 : i64, reference = #train.reference<auto>, 
       log_every = 10 : i64} {
     train.step_loop {
       %b = train.batch_fetch %d split "train"
@@ -168,10 +141,37 @@ train.program @p {
   train.stage @s attributes {
       optimizer = #train.optimizer<adamw>, lr = 1.0e-3, optimizer_params = {},
       lr_schedule = #train.lr_schedule<cosine>, lr_final = 0.0, warmup = 0 : i64, batch = 32 : i64,
-      micro_batch = 8 : i64, accumulation = 4 : i64, precision = #train.precision<auto>,
+      micro_batch = 8 : i64, steps = 100 : i64, epochs = 1.0,
+      precision = #train.precision<auto>, max_length = 512 : i64, max_prompt_length = 256 : i64,
+      truncation = #train.truncation<right>, clip = 1.0, seed = 0 : i64,
+      reference = #train.reference<auto>, 
+      log_every = 10 : i64} {
+    train.step_loop {
+      %b = train.batch_fetch %d split "train"
+      %h = train.forward %lm, %b
+      %lp = train.sequence_logprobs %lm, %h, %b
+      %l = train.loss nll %lp {} : !train.logprobs
+      train.backward %l
+      train.optimizer_step %lm
+    }
+  }
+}
+
+// -----
+
+train.program @p {
+  %lm = train.load_model "lm" from "llama" {}
+  %ref = train.load_model "ref" from "llama" {}
+  %rm = train.attach "reward_head" "scalar" to %lm {}
+  %d = train.load_data "d" from "pairwise" {} splits ["eval", "train"]
+  // expected-error @+1 {{'train.stage' op must set exactly one of steps and epochs}}
+  train.stage @s attributes {
+      optimizer = #train.optimizer<adamw>, lr = 1.0e-3, optimizer_params = {},
+      lr_schedule = #train.lr_schedule<cosine>, lr_final = 0.0, warmup = 0 : i64, batch = 32 : i64,
+      micro_batch = 8 : i64, precision = #train.precision<auto>,
       max_length = 512 : i64, max_prompt_length = 256 : i64, truncation = #train.truncation<right>,
-      clip = 1.0, seed = 0 : i64, reference = #train.reference<precompute>, concat_pairs = false,
-      fused_logprobs = false, log_every = 10 : i64} {
+      clip = 1.0, seed = 0 : i64, reference = #train.reference<auto>, 
+      log_every = 10 : i64} {
     train.step_loop {
       %b = train.batch_fetch %d split "train"
       %h = train.forward %lm, %b
@@ -194,10 +194,10 @@ train.program @p {
   train.stage @s attributes {
       optimizer = #train.optimizer<adamw>, lr = 1.0e-3, optimizer_params = {},
       lr_schedule = #train.lr_schedule<cosine>, lr_final = 0.0, warmup = 0 : i64, batch = 32 : i64,
-      micro_batch = 8 : i64, accumulation = 4 : i64, steps = 0 : i64,
+      micro_batch = 8 : i64, steps = 0 : i64,
       precision = #train.precision<auto>, max_length = 512 : i64, max_prompt_length = 256 : i64,
       truncation = #train.truncation<right>, clip = 1.0, seed = 0 : i64,
-      reference = #train.reference<precompute>, concat_pairs = false, fused_logprobs = false,
+      reference = #train.reference<auto>, 
       log_every = 10 : i64} {
     train.step_loop {
       %b = train.batch_fetch %d split "train"
@@ -221,10 +221,10 @@ train.program @p {
   train.stage @s attributes {
       optimizer = #train.optimizer<adamw>, lr = 1.0e-3, optimizer_params = {},
       lr_schedule = #train.lr_schedule<cosine>, lr_final = 0.0, warmup = 0 : i64, batch = 32 : i64,
-      micro_batch = 8 : i64, accumulation = 4 : i64, epochs = 0.0, precision = #train.precision<auto>,
+      micro_batch = 8 : i64, epochs = 0.0, precision = #train.precision<auto>,
       max_length = 512 : i64, max_prompt_length = 256 : i64, truncation = #train.truncation<right>,
-      clip = 1.0, seed = 0 : i64, reference = #train.reference<precompute>, concat_pairs = false,
-      fused_logprobs = false, log_every = 10 : i64} {
+      clip = 1.0, seed = 0 : i64, reference = #train.reference<auto>, 
+      log_every = 10 : i64} {
     train.step_loop {
       %b = train.batch_fetch %d split "train"
       %h = train.forward %lm, %b
@@ -247,10 +247,10 @@ train.program @p {
   train.stage @s attributes {
       optimizer = #train.optimizer<adamw>, lr = 1.0e-3, optimizer_params = {},
       lr_schedule = #train.lr_schedule<cosine>, lr_final = 0.0, warmup = 0 : i64, batch = 32 : i64,
-      micro_batch = 8 : i64, accumulation = 4 : i64, epochs = 1.0, precision = #train.precision<auto>,
+      micro_batch = 8 : i64, epochs = 1.0, precision = #train.precision<auto>,
       max_length = 1 : i64, max_prompt_length = 1 : i64, truncation = #train.truncation<right>,
-      clip = 1.0, seed = 0 : i64, reference = #train.reference<precompute>, concat_pairs = false,
-      fused_logprobs = false, log_every = 10 : i64} {
+      clip = 1.0, seed = 0 : i64, reference = #train.reference<auto>, 
+      log_every = 10 : i64} {
     train.step_loop {
       %b = train.batch_fetch %d split "train"
       %h = train.forward %lm, %b
@@ -273,10 +273,10 @@ train.program @p {
   train.stage @s attributes {
       optimizer = #train.optimizer<adamw>, lr = 1.0e-3, optimizer_params = {},
       lr_schedule = #train.lr_schedule<cosine>, lr_final = 0.0, warmup = 0 : i64, batch = 32 : i64,
-      micro_batch = 8 : i64, accumulation = 4 : i64, epochs = 1.0, precision = #train.precision<auto>,
+      micro_batch = 8 : i64, epochs = 1.0, precision = #train.precision<auto>,
       max_length = 512 : i64, max_prompt_length = 512 : i64, truncation = #train.truncation<right>,
-      clip = 1.0, seed = 0 : i64, reference = #train.reference<precompute>, concat_pairs = false,
-      fused_logprobs = false, log_every = 10 : i64} {
+      clip = 1.0, seed = 0 : i64, reference = #train.reference<auto>, 
+      log_every = 10 : i64} {
     train.step_loop {
       %b = train.batch_fetch %d split "train"
       %h = train.forward %lm, %b
@@ -299,10 +299,10 @@ train.program @p {
   train.stage @s attributes {
       optimizer = #train.optimizer<adamw>, lr = 1.0e-3, optimizer_params = {},
       lr_schedule = #train.lr_schedule<cosine>, lr_final = 0.0, warmup = 0 : i64, batch = 32 : i64,
-      micro_batch = 8 : i64, accumulation = 4 : i64, epochs = 1.0, precision = #train.precision<auto>,
+      micro_batch = 8 : i64, epochs = 1.0, precision = #train.precision<auto>,
       max_length = 512 : i64, max_prompt_length = 256 : i64, truncation = #train.truncation<right>,
-      clip = 0.0, seed = 0 : i64, reference = #train.reference<precompute>, concat_pairs = false,
-      fused_logprobs = false, log_every = 10 : i64} {
+      clip = 0.0, seed = 0 : i64, reference = #train.reference<auto>, 
+      log_every = 10 : i64} {
     train.step_loop {
       %b = train.batch_fetch %d split "train"
       %h = train.forward %lm, %b
@@ -325,10 +325,10 @@ train.program @p {
   train.stage @s attributes {
       optimizer = #train.optimizer<adamw>, lr = 1.0e-3, optimizer_params = {},
       lr_schedule = #train.lr_schedule<cosine>, lr_final = 0.0, warmup = 0 : i64, batch = 32 : i64,
-      micro_batch = 8 : i64, accumulation = 4 : i64, epochs = 1.0, precision = #train.precision<auto>,
+      micro_batch = 8 : i64, epochs = 1.0, precision = #train.precision<auto>,
       max_length = 512 : i64, max_prompt_length = 256 : i64, truncation = #train.truncation<right>,
-      clip = 1.0, seed = -1 : i64, reference = #train.reference<precompute>, concat_pairs = false,
-      fused_logprobs = false, log_every = 10 : i64} {
+      clip = 1.0, seed = -1 : i64, reference = #train.reference<auto>, 
+      log_every = 10 : i64} {
     train.step_loop {
       %b = train.batch_fetch %d split "train"
       %h = train.forward %lm, %b
@@ -351,10 +351,10 @@ train.program @p {
   train.stage @s attributes {
       optimizer = #train.optimizer<adamw>, lr = 1.0e-3, optimizer_params = {},
       lr_schedule = #train.lr_schedule<cosine>, lr_final = 0.0, warmup = 0 : i64, batch = 32 : i64,
-      micro_batch = 8 : i64, accumulation = 4 : i64, epochs = 1.0, precision = #train.precision<auto>,
+      micro_batch = 8 : i64, epochs = 1.0, precision = #train.precision<auto>,
       max_length = 512 : i64, max_prompt_length = 256 : i64, truncation = #train.truncation<right>,
-      clip = 1.0, seed = 0 : i64, reference = #train.reference<precompute>, concat_pairs = false,
-      fused_logprobs = false, log_every = 0 : i64} {
+      clip = 1.0, seed = 0 : i64, reference = #train.reference<auto>, 
+      log_every = 0 : i64} {
     train.step_loop {
       %b = train.batch_fetch %d split "train"
       %h = train.forward %lm, %b
@@ -373,18 +373,18 @@ train.program @p {
   %ref = train.load_model "ref" from "llama" {}
   %rm = train.attach "reward_head" "scalar" to %lm {}
   %d = train.load_data "d" from "pairwise" {} splits ["eval", "train"]
-  // expected-error @+1 {{'train.stage' op fuses log-probs but sets no logprob_chunk}}
   train.stage @s attributes {
       optimizer = #train.optimizer<adamw>, lr = 1.0e-3, optimizer_params = {},
       lr_schedule = #train.lr_schedule<cosine>, lr_final = 0.0, warmup = 0 : i64, batch = 32 : i64,
-      micro_batch = 8 : i64, accumulation = 4 : i64, epochs = 1.0, precision = #train.precision<auto>,
+      micro_batch = 8 : i64, epochs = 1.0, precision = #train.precision<auto>,
       max_length = 512 : i64, max_prompt_length = 256 : i64, truncation = #train.truncation<right>,
-      clip = 1.0, seed = 0 : i64, reference = #train.reference<precompute>, concat_pairs = false,
-      fused_logprobs = true, log_every = 10 : i64} {
+      clip = 1.0, seed = 0 : i64, reference = #train.reference<auto>, 
+      log_every = 10 : i64} {
     train.step_loop {
       %b = train.batch_fetch %d split "train"
       %h = train.forward %lm, %b
-      %lp = train.sequence_logprobs %lm, %h, %b
+      // expected-error @+1 {{'train.sequence_logprobs' op chunk must be >= 1}}
+      %lp = train.sequence_logprobs %lm, %h, %b fused chunk 0
       %l = train.loss nll %lp {} : !train.logprobs
       train.backward %l
       train.optimizer_step %lm
@@ -399,40 +399,14 @@ train.program @p {
   %ref = train.load_model "ref" from "llama" {}
   %rm = train.attach "reward_head" "scalar" to %lm {}
   %d = train.load_data "d" from "pairwise" {} splits ["eval", "train"]
-  // expected-error @+1 {{'train.stage' op sets logprob_chunk but does not fuse log-probs}}
+  // expected-error @+1 {{'train.stage' op reference 'none' is not a request; leave the attribute out}}
   train.stage @s attributes {
       optimizer = #train.optimizer<adamw>, lr = 1.0e-3, optimizer_params = {},
       lr_schedule = #train.lr_schedule<cosine>, lr_final = 0.0, warmup = 0 : i64, batch = 32 : i64,
-      micro_batch = 8 : i64, accumulation = 4 : i64, epochs = 1.0, precision = #train.precision<auto>,
+      micro_batch = 8 : i64, epochs = 1.0, precision = #train.precision<auto>,
       max_length = 512 : i64, max_prompt_length = 256 : i64, truncation = #train.truncation<right>,
-      clip = 1.0, seed = 0 : i64, reference = #train.reference<precompute>, concat_pairs = false,
-      fused_logprobs = false, logprob_chunk = 4096 : i64, log_every = 10 : i64} {
-    train.step_loop {
-      %b = train.batch_fetch %d split "train"
-      %h = train.forward %lm, %b
-      %lp = train.sequence_logprobs %lm, %h, %b
-      %l = train.loss nll %lp {} : !train.logprobs
-      train.backward %l
-      train.optimizer_step %lm
-    }
-  }
-}
-
-// -----
-
-train.program @p {
-  %lm = train.load_model "lm" from "llama" {}
-  %ref = train.load_model "ref" from "llama" {}
-  %rm = train.attach "reward_head" "scalar" to %lm {}
-  %d = train.load_data "d" from "pairwise" {} splits ["eval", "train"]
-  // expected-error @+1 {{'train.stage' op logprob_chunk must be >= 1}}
-  train.stage @s attributes {
-      optimizer = #train.optimizer<adamw>, lr = 1.0e-3, optimizer_params = {},
-      lr_schedule = #train.lr_schedule<cosine>, lr_final = 0.0, warmup = 0 : i64, batch = 32 : i64,
-      micro_batch = 8 : i64, accumulation = 4 : i64, epochs = 1.0, precision = #train.precision<auto>,
-      max_length = 512 : i64, max_prompt_length = 256 : i64, truncation = #train.truncation<right>,
-      clip = 1.0, seed = 0 : i64, reference = #train.reference<precompute>, concat_pairs = false,
-      fused_logprobs = true, logprob_chunk = 0 : i64, log_every = 10 : i64} {
+      clip = 1.0, seed = 0 : i64, reference = #train.reference<none>, 
+      log_every = 10 : i64} {
     train.step_loop {
       %b = train.batch_fetch %d split "train"
       %h = train.forward %lm, %b
@@ -455,10 +429,10 @@ train.program @p {
   train.stage @s attributes {
       optimizer = #train.optimizer<adamw>, lr = 1.0e-3, optimizer_params = {},
       lr_schedule = #train.lr_schedule<cosine>, lr_final = 0.0, warmup = 0 : i64, batch = 32 : i64,
-      micro_batch = 8 : i64, accumulation = 4 : i64, epochs = 1.0, precision = #train.precision<auto>,
+      micro_batch = 8 : i64, epochs = 1.0, precision = #train.precision<auto>,
       max_length = 512 : i64, max_prompt_length = 256 : i64, truncation = #train.truncation<right>,
-      clip = 1.0, seed = 0 : i64, reference = #train.reference<precompute>, concat_pairs = false,
-      fused_logprobs = false, log_every = 10 : i64, time_limit = 0.0} {
+      clip = 1.0, seed = 0 : i64, reference = #train.reference<auto>, 
+      log_every = 10 : i64, time_limit = 0.0} {
     train.step_loop {
       %b = train.batch_fetch %d split "train"
       %h = train.forward %lm, %b
@@ -481,10 +455,10 @@ train.program @p {
   train.stage @s attributes {
       optimizer = #train.optimizer<adamw>, lr = 1.0e-3, optimizer_params = {},
       lr_schedule = #train.lr_schedule<cosine>, lr_final = 0.0, warmup = 0 : i64, batch = 32 : i64,
-      micro_batch = 8 : i64, accumulation = 4 : i64, epochs = 1.0, precision = #train.precision<auto>,
+      micro_batch = 8 : i64, epochs = 1.0, precision = #train.precision<auto>,
       max_length = 512 : i64, max_prompt_length = 256 : i64, truncation = #train.truncation<right>,
-      clip = 1.0, seed = 0 : i64, reference = #train.reference<precompute>, concat_pairs = false,
-      fused_logprobs = false, log_every = 10 : i64} {
+      clip = 1.0, seed = 0 : i64, reference = #train.reference<auto>, 
+      log_every = 10 : i64} {
     train.save_checkpoint %lm
   }
 }
@@ -500,10 +474,10 @@ train.program @p {
   train.stage @s attributes {
       optimizer = #train.optimizer<adamw>, lr = 1.0e-3, optimizer_params = {},
       lr_schedule = #train.lr_schedule<cosine>, lr_final = 0.0, warmup = 0 : i64, batch = 32 : i64,
-      micro_batch = 8 : i64, accumulation = 4 : i64, epochs = 1.0, precision = #train.precision<auto>,
+      micro_batch = 8 : i64, epochs = 1.0, precision = #train.precision<auto>,
       max_length = 512 : i64, max_prompt_length = 256 : i64, truncation = #train.truncation<right>,
-      clip = 1.0, seed = 0 : i64, reference = #train.reference<precompute>, concat_pairs = false,
-      fused_logprobs = false, log_every = 10 : i64} {
+      clip = 1.0, seed = 0 : i64, reference = #train.reference<auto>, 
+      log_every = 10 : i64} {
     train.step_loop {
       %b = train.batch_fetch %d split "train"
       %h = train.forward %lm, %b
@@ -534,10 +508,10 @@ train.program @p {
   train.stage @s init_from @base attributes {
       optimizer = #train.optimizer<adamw>, lr = 1.0e-3, optimizer_params = {},
       lr_schedule = #train.lr_schedule<cosine>, lr_final = 0.0, warmup = 0 : i64, batch = 32 : i64,
-      micro_batch = 8 : i64, accumulation = 4 : i64, epochs = 1.0, precision = #train.precision<auto>,
+      micro_batch = 8 : i64, epochs = 1.0, precision = #train.precision<auto>,
       max_length = 512 : i64, max_prompt_length = 256 : i64, truncation = #train.truncation<right>,
-      clip = 1.0, seed = 0 : i64, reference = #train.reference<precompute>, concat_pairs = false,
-      fused_logprobs = false, log_every = 10 : i64} {
+      clip = 1.0, seed = 0 : i64, reference = #train.reference<auto>, 
+      log_every = 10 : i64} {
     train.step_loop {
       %b = train.batch_fetch %d split "train"
       %h = train.forward %lm, %b
@@ -560,10 +534,10 @@ train.program @p {
   train.stage @s init_from @s attributes {
       optimizer = #train.optimizer<adamw>, lr = 1.0e-3, optimizer_params = {},
       lr_schedule = #train.lr_schedule<cosine>, lr_final = 0.0, warmup = 0 : i64, batch = 32 : i64,
-      micro_batch = 8 : i64, accumulation = 4 : i64, epochs = 1.0, precision = #train.precision<auto>,
+      micro_batch = 8 : i64, epochs = 1.0, precision = #train.precision<auto>,
       max_length = 512 : i64, max_prompt_length = 256 : i64, truncation = #train.truncation<right>,
-      clip = 1.0, seed = 0 : i64, reference = #train.reference<precompute>, concat_pairs = false,
-      fused_logprobs = false, log_every = 10 : i64} {
+      clip = 1.0, seed = 0 : i64, reference = #train.reference<auto>, 
+      log_every = 10 : i64} {
     train.step_loop {
       %b = train.batch_fetch %d split "train"
       %h = train.forward %lm, %b
@@ -586,10 +560,10 @@ train.program @p {
   train.stage @a init_from @b attributes {
       optimizer = #train.optimizer<adamw>, lr = 1.0e-3, optimizer_params = {},
       lr_schedule = #train.lr_schedule<cosine>, lr_final = 0.0, warmup = 0 : i64, batch = 32 : i64,
-      micro_batch = 8 : i64, accumulation = 4 : i64, epochs = 1.0, precision = #train.precision<auto>,
+      micro_batch = 8 : i64, epochs = 1.0, precision = #train.precision<auto>,
       max_length = 512 : i64, max_prompt_length = 256 : i64, truncation = #train.truncation<right>,
-      clip = 1.0, seed = 0 : i64, reference = #train.reference<precompute>, concat_pairs = false,
-      fused_logprobs = false, log_every = 10 : i64} {
+      clip = 1.0, seed = 0 : i64, reference = #train.reference<auto>, 
+      log_every = 10 : i64} {
     train.step_loop {
       %b = train.batch_fetch %d split "train"
       %h = train.forward %lm, %b
@@ -602,10 +576,10 @@ train.program @p {
   train.stage @b attributes {
       optimizer = #train.optimizer<adamw>, lr = 1.0e-3, optimizer_params = {},
       lr_schedule = #train.lr_schedule<cosine>, lr_final = 0.0, warmup = 0 : i64, batch = 32 : i64,
-      micro_batch = 8 : i64, accumulation = 4 : i64, epochs = 1.0, precision = #train.precision<auto>,
+      micro_batch = 8 : i64, epochs = 1.0, precision = #train.precision<auto>,
       max_length = 512 : i64, max_prompt_length = 256 : i64, truncation = #train.truncation<right>,
-      clip = 1.0, seed = 0 : i64, reference = #train.reference<precompute>, concat_pairs = false,
-      fused_logprobs = false, log_every = 10 : i64} {
+      clip = 1.0, seed = 0 : i64, reference = #train.reference<auto>, 
+      log_every = 10 : i64} {
     train.step_loop {
       %b = train.batch_fetch %d split "train"
       %h = train.forward %lm, %b
@@ -693,10 +667,10 @@ train.program @p {
   train.stage @s attributes {
       optimizer = #train.optimizer<adamw>, lr = 1.0e-3, optimizer_params = {},
       lr_schedule = #train.lr_schedule<cosine>, lr_final = 0.0, warmup = 0 : i64, batch = 32 : i64,
-      micro_batch = 8 : i64, accumulation = 4 : i64, epochs = 1.0, precision = #train.precision<auto>,
+      micro_batch = 8 : i64, epochs = 1.0, precision = #train.precision<auto>,
       max_length = 512 : i64, max_prompt_length = 256 : i64, truncation = #train.truncation<right>,
-      clip = 1.0, seed = 0 : i64, reference = #train.reference<precompute>, concat_pairs = false,
-      fused_logprobs = false, log_every = 10 : i64} {
+      clip = 1.0, seed = 0 : i64, reference = #train.reference<auto>, 
+      log_every = 10 : i64} {
     train.step_loop {
       %b = train.batch_fetch %d split "train"
       %h = train.forward %lm, %b
@@ -720,10 +694,10 @@ train.program @p {
   train.stage @s attributes {
       optimizer = #train.optimizer<adamw>, lr = 1.0e-3, optimizer_params = {},
       lr_schedule = #train.lr_schedule<cosine>, lr_final = 0.0, warmup = 0 : i64, batch = 32 : i64,
-      micro_batch = 8 : i64, accumulation = 4 : i64, epochs = 1.0, precision = #train.precision<auto>,
+      micro_batch = 8 : i64, epochs = 1.0, precision = #train.precision<auto>,
       max_length = 512 : i64, max_prompt_length = 256 : i64, truncation = #train.truncation<right>,
-      clip = 1.0, seed = 0 : i64, reference = #train.reference<precompute>, concat_pairs = false,
-      fused_logprobs = false, log_every = 10 : i64} {
+      clip = 1.0, seed = 0 : i64, reference = #train.reference<auto>, 
+      log_every = 10 : i64} {
     train.step_loop {
       %b = train.batch_fetch %d split "train"
       %h = train.forward %lm, %b
@@ -747,10 +721,10 @@ train.program @p {
   train.stage @s attributes {
       optimizer = #train.optimizer<adamw>, lr = 1.0e-3, optimizer_params = {},
       lr_schedule = #train.lr_schedule<cosine>, lr_final = 0.0, warmup = 0 : i64, batch = 32 : i64,
-      micro_batch = 8 : i64, accumulation = 4 : i64, epochs = 1.0, precision = #train.precision<auto>,
+      micro_batch = 8 : i64, epochs = 1.0, precision = #train.precision<auto>,
       max_length = 512 : i64, max_prompt_length = 256 : i64, truncation = #train.truncation<right>,
-      clip = 1.0, seed = 0 : i64, reference = #train.reference<precompute>, concat_pairs = false,
-      fused_logprobs = false, log_every = 10 : i64} {
+      clip = 1.0, seed = 0 : i64, reference = #train.reference<auto>, 
+      log_every = 10 : i64} {
     train.step_loop {
       %b = train.batch_fetch %d split "train"
       %h = train.forward %lm, %b
@@ -774,10 +748,10 @@ train.program @p {
   train.stage @s attributes {
       optimizer = #train.optimizer<adamw>, lr = 1.0e-3, optimizer_params = {},
       lr_schedule = #train.lr_schedule<cosine>, lr_final = 0.0, warmup = 0 : i64, batch = 32 : i64,
-      micro_batch = 8 : i64, accumulation = 4 : i64, epochs = 1.0, precision = #train.precision<auto>,
+      micro_batch = 8 : i64, epochs = 1.0, precision = #train.precision<auto>,
       max_length = 512 : i64, max_prompt_length = 256 : i64, truncation = #train.truncation<right>,
-      clip = 1.0, seed = 0 : i64, reference = #train.reference<precompute>, concat_pairs = false,
-      fused_logprobs = false, log_every = 10 : i64} {
+      clip = 1.0, seed = 0 : i64, reference = #train.reference<auto>, 
+      log_every = 10 : i64} {
     train.step_loop {
       %b = train.batch_fetch %d split "train"
       %h = train.forward %lm, %b
@@ -812,10 +786,10 @@ train.program @p {
   train.stage @s0 attributes {
       optimizer = #train.optimizer<adamw>, lr = 1.0e-3, optimizer_params = {},
       lr_schedule = #train.lr_schedule<cosine>, lr_final = 0.0, warmup = 0 : i64, batch = 32 : i64,
-      micro_batch = 8 : i64, accumulation = 4 : i64, epochs = 1.0, precision = #train.precision<auto>,
+      micro_batch = 8 : i64, epochs = 1.0, precision = #train.precision<auto>,
       max_length = 512 : i64, max_prompt_length = 256 : i64, truncation = #train.truncation<right>,
-      clip = 1.0, seed = 0 : i64, reference = #train.reference<precompute>, concat_pairs = false,
-      fused_logprobs = false, log_every = 10 : i64} {
+      clip = 1.0, seed = 0 : i64, reference = #train.reference<auto>, 
+      log_every = 10 : i64} {
     train.step_loop {
       %b = train.batch_fetch %d split "train"
       %h = train.forward %lm, %b
@@ -828,10 +802,10 @@ train.program @p {
   train.stage @s1 init_from @s0 attributes {
       optimizer = #train.optimizer<adamw>, lr = 1.0e-3, optimizer_params = {},
       lr_schedule = #train.lr_schedule<cosine>, lr_final = 0.0, warmup = 0 : i64, batch = 32 : i64,
-      micro_batch = 8 : i64, accumulation = 4 : i64, epochs = 1.0, precision = #train.precision<auto>,
+      micro_batch = 8 : i64, epochs = 1.0, precision = #train.precision<auto>,
       max_length = 512 : i64, max_prompt_length = 256 : i64, truncation = #train.truncation<right>,
-      clip = 1.0, seed = 0 : i64, reference = #train.reference<precompute>, concat_pairs = false,
-      fused_logprobs = false, log_every = 10 : i64} {
+      clip = 1.0, seed = 0 : i64, reference = #train.reference<auto>, 
+      log_every = 10 : i64} {
     // expected-error @+1 {{'train.em_loop' op iterations and types must be >= 1}}
     train.em_loop attributes {iterations = 0 : i64, types = 4 : i64, restart = true, e_step = "full", folds = 2 : i64} {
       train.step_loop {
@@ -856,10 +830,10 @@ train.program @p {
   train.stage @s0 attributes {
       optimizer = #train.optimizer<adamw>, lr = 1.0e-3, optimizer_params = {},
       lr_schedule = #train.lr_schedule<cosine>, lr_final = 0.0, warmup = 0 : i64, batch = 32 : i64,
-      micro_batch = 8 : i64, accumulation = 4 : i64, epochs = 1.0, precision = #train.precision<auto>,
+      micro_batch = 8 : i64, epochs = 1.0, precision = #train.precision<auto>,
       max_length = 512 : i64, max_prompt_length = 256 : i64, truncation = #train.truncation<right>,
-      clip = 1.0, seed = 0 : i64, reference = #train.reference<precompute>, concat_pairs = false,
-      fused_logprobs = false, log_every = 10 : i64} {
+      clip = 1.0, seed = 0 : i64, reference = #train.reference<auto>, 
+      log_every = 10 : i64} {
     train.step_loop {
       %b = train.batch_fetch %d split "train"
       %h = train.forward %lm, %b
@@ -872,10 +846,10 @@ train.program @p {
   train.stage @s1 init_from @s0 attributes {
       optimizer = #train.optimizer<adamw>, lr = 1.0e-3, optimizer_params = {},
       lr_schedule = #train.lr_schedule<cosine>, lr_final = 0.0, warmup = 0 : i64, batch = 32 : i64,
-      micro_batch = 8 : i64, accumulation = 4 : i64, epochs = 1.0, precision = #train.precision<auto>,
+      micro_batch = 8 : i64, epochs = 1.0, precision = #train.precision<auto>,
       max_length = 512 : i64, max_prompt_length = 256 : i64, truncation = #train.truncation<right>,
-      clip = 1.0, seed = 0 : i64, reference = #train.reference<precompute>, concat_pairs = false,
-      fused_logprobs = false, log_every = 10 : i64} {
+      clip = 1.0, seed = 0 : i64, reference = #train.reference<auto>, 
+      log_every = 10 : i64} {
     // expected-error @+1 {{'train.em_loop' op e_step 'half' is not one of: full, cross_fit}}
     train.em_loop attributes {iterations = 5 : i64, types = 4 : i64, restart = true, e_step = "half", folds = 2 : i64} {
       train.step_loop {
@@ -900,10 +874,10 @@ train.program @p {
   train.stage @s0 attributes {
       optimizer = #train.optimizer<adamw>, lr = 1.0e-3, optimizer_params = {},
       lr_schedule = #train.lr_schedule<cosine>, lr_final = 0.0, warmup = 0 : i64, batch = 32 : i64,
-      micro_batch = 8 : i64, accumulation = 4 : i64, epochs = 1.0, precision = #train.precision<auto>,
+      micro_batch = 8 : i64, epochs = 1.0, precision = #train.precision<auto>,
       max_length = 512 : i64, max_prompt_length = 256 : i64, truncation = #train.truncation<right>,
-      clip = 1.0, seed = 0 : i64, reference = #train.reference<precompute>, concat_pairs = false,
-      fused_logprobs = false, log_every = 10 : i64} {
+      clip = 1.0, seed = 0 : i64, reference = #train.reference<auto>, 
+      log_every = 10 : i64} {
     train.step_loop {
       %b = train.batch_fetch %d split "train"
       %h = train.forward %lm, %b
@@ -916,10 +890,10 @@ train.program @p {
   train.stage @s1 init_from @s0 attributes {
       optimizer = #train.optimizer<adamw>, lr = 1.0e-3, optimizer_params = {},
       lr_schedule = #train.lr_schedule<cosine>, lr_final = 0.0, warmup = 0 : i64, batch = 32 : i64,
-      micro_batch = 8 : i64, accumulation = 4 : i64, epochs = 1.0, precision = #train.precision<auto>,
+      micro_batch = 8 : i64, epochs = 1.0, precision = #train.precision<auto>,
       max_length = 512 : i64, max_prompt_length = 256 : i64, truncation = #train.truncation<right>,
-      clip = 1.0, seed = 0 : i64, reference = #train.reference<precompute>, concat_pairs = false,
-      fused_logprobs = false, log_every = 10 : i64} {
+      clip = 1.0, seed = 0 : i64, reference = #train.reference<auto>, 
+      log_every = 10 : i64} {
     // expected-error @+1 {{'train.em_loop' op folds must be >= 2}}
     train.em_loop attributes {iterations = 5 : i64, types = 4 : i64, restart = true, e_step = "cross_fit", folds = 1 : i64} {
       train.step_loop {
@@ -944,10 +918,10 @@ train.program @p {
   train.stage @s0 attributes {
       optimizer = #train.optimizer<adamw>, lr = 1.0e-3, optimizer_params = {},
       lr_schedule = #train.lr_schedule<cosine>, lr_final = 0.0, warmup = 0 : i64, batch = 32 : i64,
-      micro_batch = 8 : i64, accumulation = 4 : i64, epochs = 1.0, precision = #train.precision<auto>,
+      micro_batch = 8 : i64, epochs = 1.0, precision = #train.precision<auto>,
       max_length = 512 : i64, max_prompt_length = 256 : i64, truncation = #train.truncation<right>,
-      clip = 1.0, seed = 0 : i64, reference = #train.reference<precompute>, concat_pairs = false,
-      fused_logprobs = false, log_every = 10 : i64} {
+      clip = 1.0, seed = 0 : i64, reference = #train.reference<auto>, 
+      log_every = 10 : i64} {
     train.step_loop {
       %b = train.batch_fetch %d split "train"
       %h = train.forward %lm, %b
@@ -960,10 +934,10 @@ train.program @p {
   train.stage @s1 attributes {
       optimizer = #train.optimizer<adamw>, lr = 1.0e-3, optimizer_params = {},
       lr_schedule = #train.lr_schedule<cosine>, lr_final = 0.0, warmup = 0 : i64, batch = 32 : i64,
-      micro_batch = 8 : i64, accumulation = 4 : i64, epochs = 1.0, precision = #train.precision<auto>,
+      micro_batch = 8 : i64, epochs = 1.0, precision = #train.precision<auto>,
       max_length = 512 : i64, max_prompt_length = 256 : i64, truncation = #train.truncation<right>,
-      clip = 1.0, seed = 0 : i64, reference = #train.reference<precompute>, concat_pairs = false,
-      fused_logprobs = false, log_every = 10 : i64} {
+      clip = 1.0, seed = 0 : i64, reference = #train.reference<auto>, 
+      log_every = 10 : i64} {
     // expected-error @+1 {{'train.em_loop' op restarts each M-step, but its stage has no init_from}}
     train.em_loop attributes {iterations = 5 : i64, types = 4 : i64, restart = true, e_step = "full", folds = 2 : i64} {
       train.step_loop {
@@ -988,10 +962,10 @@ train.program @p {
   train.stage @s0 attributes {
       optimizer = #train.optimizer<adamw>, lr = 1.0e-3, optimizer_params = {},
       lr_schedule = #train.lr_schedule<cosine>, lr_final = 0.0, warmup = 0 : i64, batch = 32 : i64,
-      micro_batch = 8 : i64, accumulation = 4 : i64, epochs = 1.0, precision = #train.precision<auto>,
+      micro_batch = 8 : i64, epochs = 1.0, precision = #train.precision<auto>,
       max_length = 512 : i64, max_prompt_length = 256 : i64, truncation = #train.truncation<right>,
-      clip = 1.0, seed = 0 : i64, reference = #train.reference<precompute>, concat_pairs = false,
-      fused_logprobs = false, log_every = 10 : i64} {
+      clip = 1.0, seed = 0 : i64, reference = #train.reference<auto>, 
+      log_every = 10 : i64} {
     train.step_loop {
       %b = train.batch_fetch %d split "train"
       %h = train.forward %lm, %b
@@ -1004,10 +978,10 @@ train.program @p {
   train.stage @s1 init_from @s0 attributes {
       optimizer = #train.optimizer<adamw>, lr = 1.0e-3, optimizer_params = {},
       lr_schedule = #train.lr_schedule<cosine>, lr_final = 0.0, warmup = 0 : i64, batch = 32 : i64,
-      micro_batch = 8 : i64, accumulation = 4 : i64, epochs = 1.0, precision = #train.precision<auto>,
+      micro_batch = 8 : i64, epochs = 1.0, precision = #train.precision<auto>,
       max_length = 512 : i64, max_prompt_length = 256 : i64, truncation = #train.truncation<right>,
-      clip = 1.0, seed = 0 : i64, reference = #train.reference<precompute>, concat_pairs = false,
-      fused_logprobs = false, log_every = 10 : i64} {
+      clip = 1.0, seed = 0 : i64, reference = #train.reference<auto>, 
+      log_every = 10 : i64} {
     // expected-error @+1 {{'train.em_loop' op must hold exactly one 'train.step_loop' (the M-step)}}
     train.em_loop attributes {iterations = 5 : i64, types = 4 : i64, restart = false, e_step = "full", folds = 2 : i64} {
   %p = train.batch_fetch %d split "train"
@@ -1025,10 +999,10 @@ train.program @p {
   train.stage @s attributes {
       optimizer = #train.optimizer<adamw>, lr = 1.0e-3, optimizer_params = {},
       lr_schedule = #train.lr_schedule<cosine>, lr_final = 0.0, warmup = 0 : i64, batch = 32 : i64,
-      micro_batch = 8 : i64, accumulation = 4 : i64, epochs = 1.0, precision = #train.precision<auto>,
+      micro_batch = 8 : i64, epochs = 1.0, precision = #train.precision<auto>,
       max_length = 512 : i64, max_prompt_length = 256 : i64, truncation = #train.truncation<right>,
-      clip = 1.0, seed = 0 : i64, reference = #train.reference<precompute>, concat_pairs = false,
-      fused_logprobs = false, log_every = 10 : i64} {
+      clip = 1.0, seed = 0 : i64, reference = #train.reference<auto>, 
+      log_every = 10 : i64} {
     // expected-error @+1 {{'train.rsf_loop' op iterations must be >= 1}}
     train.rsf_loop attributes {iterations = 0 : i64} {
       %p = train.batch_fetch %d split "train"
@@ -1057,10 +1031,10 @@ train.program @p {
   train.stage @s attributes {
       optimizer = #train.optimizer<adamw>, lr = 1.0e-3, optimizer_params = {},
       lr_schedule = #train.lr_schedule<cosine>, lr_final = 0.0, warmup = 0 : i64, batch = 32 : i64,
-      micro_batch = 8 : i64, accumulation = 4 : i64, epochs = 1.0, precision = #train.precision<auto>,
+      micro_batch = 8 : i64, epochs = 1.0, precision = #train.precision<auto>,
       max_length = 512 : i64, max_prompt_length = 256 : i64, truncation = #train.truncation<right>,
-      clip = 1.0, seed = 0 : i64, reference = #train.reference<precompute>, concat_pairs = false,
-      fused_logprobs = false, log_every = 10 : i64} {
+      clip = 1.0, seed = 0 : i64, reference = #train.reference<auto>, 
+      log_every = 10 : i64} {
     // expected-error @+1 {{'train.rsf_loop' op prompts_per_iteration must be >= 1}}
     train.rsf_loop attributes {iterations = 4 : i64, prompts_per_iteration = 0 : i64} {
       %p = train.batch_fetch %d split "train"
@@ -1089,10 +1063,10 @@ train.program @p {
   train.stage @s attributes {
       optimizer = #train.optimizer<adamw>, lr = 1.0e-3, optimizer_params = {},
       lr_schedule = #train.lr_schedule<cosine>, lr_final = 0.0, warmup = 0 : i64, batch = 32 : i64,
-      micro_batch = 8 : i64, accumulation = 4 : i64, epochs = 1.0, precision = #train.precision<auto>,
+      micro_batch = 8 : i64, epochs = 1.0, precision = #train.precision<auto>,
       max_length = 512 : i64, max_prompt_length = 256 : i64, truncation = #train.truncation<right>,
-      clip = 1.0, seed = 0 : i64, reference = #train.reference<precompute>, concat_pairs = false,
-      fused_logprobs = false, log_every = 10 : i64} {
+      clip = 1.0, seed = 0 : i64, reference = #train.reference<auto>, 
+      log_every = 10 : i64} {
     // expected-error @+1 {{'train.rsf_loop' op must generate samples and then fine-tune on them in a 'train.step_loop'}}
     train.rsf_loop attributes {iterations = 4 : i64} {
         train.step_loop {
@@ -1117,10 +1091,10 @@ train.program @p {
   train.stage @s attributes {
       optimizer = #train.optimizer<adamw>, lr = 1.0e-3, optimizer_params = {},
       lr_schedule = #train.lr_schedule<cosine>, lr_final = 0.0, warmup = 0 : i64, batch = 32 : i64,
-      micro_batch = 8 : i64, accumulation = 4 : i64, epochs = 1.0, precision = #train.precision<auto>,
+      micro_batch = 8 : i64, epochs = 1.0, precision = #train.precision<auto>,
       max_length = 512 : i64, max_prompt_length = 256 : i64, truncation = #train.truncation<right>,
-      clip = 1.0, seed = 0 : i64, reference = #train.reference<precompute>, concat_pairs = false,
-      fused_logprobs = false, log_every = 10 : i64} {
+      clip = 1.0, seed = 0 : i64, reference = #train.reference<auto>, 
+      log_every = 10 : i64} {
     // expected-error @+1 {{'train.rsf_loop' op generates more than once per iteration}}
     train.rsf_loop attributes {iterations = 4 : i64} {
       %p = train.batch_fetch %d split "train"
@@ -1150,10 +1124,10 @@ train.program @p {
   train.stage @s attributes {
       optimizer = #train.optimizer<adamw>, lr = 1.0e-3, optimizer_params = {},
       lr_schedule = #train.lr_schedule<cosine>, lr_final = 0.0, warmup = 0 : i64, batch = 32 : i64,
-      micro_batch = 8 : i64, accumulation = 4 : i64, epochs = 1.0, precision = #train.precision<auto>,
+      micro_batch = 8 : i64, epochs = 1.0, precision = #train.precision<auto>,
       max_length = 512 : i64, max_prompt_length = 256 : i64, truncation = #train.truncation<right>,
-      clip = 1.0, seed = 0 : i64, reference = #train.reference<precompute>, concat_pairs = false,
-      fused_logprobs = false, log_every = 10 : i64} {
+      clip = 1.0, seed = 0 : i64, reference = #train.reference<auto>, 
+      log_every = 10 : i64} {
     // expected-error @+1 {{'train.rsf_loop' op holds more than one 'train.step_loop'}}
     train.rsf_loop attributes {iterations = 4 : i64} {
       %p = train.batch_fetch %d split "train"
@@ -1190,10 +1164,10 @@ train.program @p {
   train.stage @s attributes {
       optimizer = #train.optimizer<adamw>, lr = 1.0e-3, optimizer_params = {},
       lr_schedule = #train.lr_schedule<cosine>, lr_final = 0.0, warmup = 0 : i64, batch = 32 : i64,
-      micro_batch = 8 : i64, accumulation = 4 : i64, epochs = 1.0, precision = #train.precision<auto>,
+      micro_batch = 8 : i64, epochs = 1.0, precision = #train.precision<auto>,
       max_length = 512 : i64, max_prompt_length = 256 : i64, truncation = #train.truncation<right>,
-      clip = 1.0, seed = 0 : i64, reference = #train.reference<precompute>, concat_pairs = false,
-      fused_logprobs = false, log_every = 10 : i64} {
+      clip = 1.0, seed = 0 : i64, reference = #train.reference<auto>, 
+      log_every = 10 : i64} {
     // expected-error @+1 {{'train.rsf_loop' op must generate before its 'train.step_loop'}}
     train.rsf_loop attributes {iterations = 4 : i64} {
         train.step_loop {
@@ -1221,10 +1195,10 @@ train.program @p {
   train.stage @s attributes {
       optimizer = #train.optimizer<adamw>, lr = 1.0e-3, optimizer_params = {},
       lr_schedule = #train.lr_schedule<cosine>, lr_final = 0.0, warmup = 0 : i64, batch = 32 : i64,
-      micro_batch = 8 : i64, accumulation = 4 : i64, epochs = 1.0, precision = #train.precision<auto>,
+      micro_batch = 8 : i64, epochs = 1.0, precision = #train.precision<auto>,
       max_length = 512 : i64, max_prompt_length = 256 : i64, truncation = #train.truncation<right>,
-      clip = 1.0, seed = 0 : i64, reference = #train.reference<precompute>, concat_pairs = false,
-      fused_logprobs = false, log_every = 10 : i64} {
+      clip = 1.0, seed = 0 : i64, reference = #train.reference<auto>, 
+      log_every = 10 : i64} {
     train.step_loop {
       %b = train.batch_fetch %d split "train"
       %h = train.forward %lm, %b
@@ -1249,10 +1223,10 @@ train.program @p {
   train.stage @s attributes {
       optimizer = #train.optimizer<adamw>, lr = 1.0e-3, optimizer_params = {},
       lr_schedule = #train.lr_schedule<cosine>, lr_final = 0.0, warmup = 0 : i64, batch = 32 : i64,
-      micro_batch = 8 : i64, accumulation = 4 : i64, epochs = 1.0, precision = #train.precision<auto>,
+      micro_batch = 8 : i64, epochs = 1.0, precision = #train.precision<auto>,
       max_length = 512 : i64, max_prompt_length = 256 : i64, truncation = #train.truncation<right>,
-      clip = 1.0, seed = 0 : i64, reference = #train.reference<precompute>, concat_pairs = false,
-      fused_logprobs = false, log_every = 10 : i64} {
+      clip = 1.0, seed = 0 : i64, reference = #train.reference<auto>, 
+      log_every = 10 : i64} {
     train.step_loop {
       %b = train.batch_fetch %d split "train"
       %h = train.forward %lm, %b
@@ -1277,10 +1251,10 @@ train.program @p {
   train.stage @s attributes {
       optimizer = #train.optimizer<adamw>, lr = 1.0e-3, optimizer_params = {},
       lr_schedule = #train.lr_schedule<cosine>, lr_final = 0.0, warmup = 0 : i64, batch = 32 : i64,
-      micro_batch = 8 : i64, accumulation = 4 : i64, epochs = 1.0, precision = #train.precision<auto>,
+      micro_batch = 8 : i64, epochs = 1.0, precision = #train.precision<auto>,
       max_length = 512 : i64, max_prompt_length = 256 : i64, truncation = #train.truncation<right>,
-      clip = 1.0, seed = 0 : i64, reference = #train.reference<precompute>, concat_pairs = false,
-      fused_logprobs = false, log_every = 10 : i64} {
+      clip = 1.0, seed = 0 : i64, reference = #train.reference<auto>, 
+      log_every = 10 : i64} {
     train.step_loop {
       %b = train.batch_fetch %d split "train"
       %h = train.forward %lm, %b

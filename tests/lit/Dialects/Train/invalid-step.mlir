@@ -10,40 +10,14 @@ train.program @p {
   train.stage @s attributes {
       optimizer = #train.optimizer<adamw>, lr = 1.0e-3, optimizer_params = {},
       lr_schedule = #train.lr_schedule<cosine>, lr_final = 0.0, warmup = 0 : i64, batch = 32 : i64,
-      micro_batch = 8 : i64, accumulation = 4 : i64, epochs = 1.0, precision = #train.precision<auto>,
+      micro_batch = 8 : i64, epochs = 1.0, precision = #train.precision<auto>,
       max_length = 512 : i64, max_prompt_length = 256 : i64, truncation = #train.truncation<right>,
-      clip = 1.0, seed = 0 : i64, reference = #train.reference<precompute>, concat_pairs = false,
-      fused_logprobs = false, log_every = 10 : i64} {
+      clip = 1.0, seed = 0 : i64, reference = #train.reference<auto>, 
+      log_every = 10 : i64} {
     train.step_loop {
       // expected-error @+1 {{'train.batch_fetch' op data 'd' has no split 'test'}}
       %b = train.batch_fetch %d split "test"
       %h = train.forward %lm, %b
-      %lp = train.sequence_logprobs %lm, %h, %b
-      %l = train.loss nll %lp {} : !train.logprobs
-      train.backward %l
-      train.optimizer_step %lm
-    }
-  }
-}
-
-// -----
-
-train.program @p {
-  %lm = train.load_model "lm" from "llama" {}
-  %ref = train.load_model "ref" from "llama" {}
-  %rm = train.attach "reward_head" "scalar" to %lm {}
-  %d = train.load_data "d" from "pairwise" {} splits ["eval", "train"]
-  train.stage @s attributes {
-      optimizer = #train.optimizer<adamw>, lr = 1.0e-3, optimizer_params = {},
-      lr_schedule = #train.lr_schedule<cosine>, lr_final = 0.0, warmup = 0 : i64, batch = 32 : i64,
-      micro_batch = 8 : i64, accumulation = 4 : i64, epochs = 1.0, precision = #train.precision<auto>,
-      max_length = 512 : i64, max_prompt_length = 256 : i64, truncation = #train.truncation<right>,
-      clip = 1.0, seed = 0 : i64, reference = #train.reference<precompute>, concat_pairs = false,
-      fused_logprobs = false, log_every = 10 : i64} {
-    train.step_loop {
-      %b = train.batch_fetch %d split "train"
-      // expected-error @+1 {{'train.forward' op concatenates pairs, but stage @s has concat_pairs = false}}
-      %h = train.forward %lm, %b concat_pairs
       %lp = train.sequence_logprobs %lm, %h, %b
       %l = train.loss nll %lp {} : !train.logprobs
       train.backward %l
@@ -74,10 +48,10 @@ train.program @p {
   train.stage @s attributes {
       optimizer = #train.optimizer<adamw>, lr = 1.0e-3, optimizer_params = {},
       lr_schedule = #train.lr_schedule<cosine>, lr_final = 0.0, warmup = 0 : i64, batch = 32 : i64,
-      micro_batch = 8 : i64, accumulation = 4 : i64, epochs = 1.0, precision = #train.precision<auto>,
+      micro_batch = 8 : i64, epochs = 1.0, precision = #train.precision<auto>,
       max_length = 512 : i64, max_prompt_length = 256 : i64, truncation = #train.truncation<right>,
-      clip = 1.0, seed = 0 : i64, reference = #train.reference<precompute>, concat_pairs = false,
-      fused_logprobs = true, logprob_chunk = 1024 : i64, log_every = 10 : i64} {
+      clip = 1.0, seed = 0 : i64, reference = #train.reference<auto>, 
+      log_every = 10 : i64} {
     train.step_loop {
       %b = train.batch_fetch %d split "train"
       %h = train.forward %lm, %b
@@ -100,10 +74,10 @@ train.program @p {
   train.stage @s attributes {
       optimizer = #train.optimizer<adamw>, lr = 1.0e-3, optimizer_params = {},
       lr_schedule = #train.lr_schedule<cosine>, lr_final = 0.0, warmup = 0 : i64, batch = 32 : i64,
-      micro_batch = 8 : i64, accumulation = 4 : i64, epochs = 1.0, precision = #train.precision<auto>,
+      micro_batch = 8 : i64, epochs = 1.0, precision = #train.precision<auto>,
       max_length = 512 : i64, max_prompt_length = 256 : i64, truncation = #train.truncation<right>,
-      clip = 1.0, seed = 0 : i64, reference = #train.reference<precompute>, concat_pairs = false,
-      fused_logprobs = true, logprob_chunk = 1024 : i64, log_every = 10 : i64} {
+      clip = 1.0, seed = 0 : i64, reference = #train.reference<auto>, 
+      log_every = 10 : i64} {
     train.step_loop {
       %b = train.batch_fetch %d split "train"
       %h = train.forward %lm, %b
@@ -126,88 +100,10 @@ train.program @p {
   train.stage @s attributes {
       optimizer = #train.optimizer<adamw>, lr = 1.0e-3, optimizer_params = {},
       lr_schedule = #train.lr_schedule<cosine>, lr_final = 0.0, warmup = 0 : i64, batch = 32 : i64,
-      micro_batch = 8 : i64, accumulation = 4 : i64, epochs = 1.0, precision = #train.precision<auto>,
+      micro_batch = 8 : i64, epochs = 1.0, precision = #train.precision<auto>,
       max_length = 512 : i64, max_prompt_length = 256 : i64, truncation = #train.truncation<right>,
-      clip = 1.0, seed = 0 : i64, reference = #train.reference<precompute>, concat_pairs = false,
-      fused_logprobs = false, log_every = 10 : i64} {
-    train.step_loop {
-      %b = train.batch_fetch %d split "train"
-      %h = train.forward %lm, %b
-      // expected-error @+1 {{'train.sequence_logprobs' op is fused, but stage @s has fused_logprobs = false}}
-      %lp = train.sequence_logprobs %lm, %h, %b fused chunk 1024
-      %l = train.loss nll %lp {} : !train.logprobs
-      train.backward %l
-      train.optimizer_step %lm
-    }
-  }
-}
-
-// -----
-
-train.program @p {
-  %lm = train.load_model "lm" from "llama" {}
-  %ref = train.load_model "ref" from "llama" {}
-  %rm = train.attach "reward_head" "scalar" to %lm {}
-  %d = train.load_data "d" from "pairwise" {} splits ["eval", "train"]
-  train.stage @s attributes {
-      optimizer = #train.optimizer<adamw>, lr = 1.0e-3, optimizer_params = {},
-      lr_schedule = #train.lr_schedule<cosine>, lr_final = 0.0, warmup = 0 : i64, batch = 32 : i64,
-      micro_batch = 8 : i64, accumulation = 4 : i64, epochs = 1.0, precision = #train.precision<auto>,
-      max_length = 512 : i64, max_prompt_length = 256 : i64, truncation = #train.truncation<right>,
-      clip = 1.0, seed = 0 : i64, reference = #train.reference<precompute>, concat_pairs = false,
-      fused_logprobs = true, logprob_chunk = 1024 : i64, log_every = 10 : i64} {
-    train.step_loop {
-      %b = train.batch_fetch %d split "train"
-      %h = train.forward %lm, %b
-      // expected-error @+1 {{'train.sequence_logprobs' op is not fused, but stage @s has fused_logprobs = true}}
-      %lp = train.sequence_logprobs %lm, %h, %b
-      %l = train.loss nll %lp {} : !train.logprobs
-      train.backward %l
-      train.optimizer_step %lm
-    }
-  }
-}
-
-// -----
-
-train.program @p {
-  %lm = train.load_model "lm" from "llama" {}
-  %ref = train.load_model "ref" from "llama" {}
-  %rm = train.attach "reward_head" "scalar" to %lm {}
-  %d = train.load_data "d" from "pairwise" {} splits ["eval", "train"]
-  train.stage @s attributes {
-      optimizer = #train.optimizer<adamw>, lr = 1.0e-3, optimizer_params = {},
-      lr_schedule = #train.lr_schedule<cosine>, lr_final = 0.0, warmup = 0 : i64, batch = 32 : i64,
-      micro_batch = 8 : i64, accumulation = 4 : i64, epochs = 1.0, precision = #train.precision<auto>,
-      max_length = 512 : i64, max_prompt_length = 256 : i64, truncation = #train.truncation<right>,
-      clip = 1.0, seed = 0 : i64, reference = #train.reference<precompute>, concat_pairs = false,
-      fused_logprobs = true, logprob_chunk = 1024 : i64, log_every = 10 : i64} {
-    train.step_loop {
-      %b = train.batch_fetch %d split "train"
-      %h = train.forward %lm, %b
-      // expected-error @+1 {{'train.sequence_logprobs' op chunk 2048 differs from stage @s's logprob_chunk 1024}}
-      %lp = train.sequence_logprobs %lm, %h, %b fused chunk 2048
-      %l = train.loss nll %lp {} : !train.logprobs
-      train.backward %l
-      train.optimizer_step %lm
-    }
-  }
-}
-
-// -----
-
-train.program @p {
-  %lm = train.load_model "lm" from "llama" {}
-  %ref = train.load_model "ref" from "llama" {}
-  %rm = train.attach "reward_head" "scalar" to %lm {}
-  %d = train.load_data "d" from "pairwise" {} splits ["eval", "train"]
-  train.stage @s attributes {
-      optimizer = #train.optimizer<adamw>, lr = 1.0e-3, optimizer_params = {},
-      lr_schedule = #train.lr_schedule<cosine>, lr_final = 0.0, warmup = 0 : i64, batch = 32 : i64,
-      micro_batch = 8 : i64, accumulation = 4 : i64, epochs = 1.0, precision = #train.precision<auto>,
-      max_length = 512 : i64, max_prompt_length = 256 : i64, truncation = #train.truncation<right>,
-      clip = 1.0, seed = 0 : i64, reference = #train.reference<precompute>, concat_pairs = false,
-      fused_logprobs = false, log_every = 10 : i64} {
+      clip = 1.0, seed = 0 : i64, reference = #train.reference<auto>, 
+      log_every = 10 : i64} {
     train.step_loop {
       %b = train.batch_fetch %d split "train"
       %h = train.forward %lm, %b
@@ -230,10 +126,10 @@ train.program @p {
   train.stage @s attributes {
       optimizer = #train.optimizer<adamw>, lr = 1.0e-3, optimizer_params = {},
       lr_schedule = #train.lr_schedule<cosine>, lr_final = 0.0, warmup = 0 : i64, batch = 32 : i64,
-      micro_batch = 8 : i64, accumulation = 4 : i64, epochs = 1.0, precision = #train.precision<auto>,
+      micro_batch = 8 : i64, epochs = 1.0, precision = #train.precision<auto>,
       max_length = 512 : i64, max_prompt_length = 256 : i64, truncation = #train.truncation<right>,
-      clip = 1.0, seed = 0 : i64, reference = #train.reference<precompute>, concat_pairs = false,
-      fused_logprobs = false, log_every = 10 : i64} {
+      clip = 1.0, seed = 0 : i64, reference = #train.reference<auto>, 
+      log_every = 10 : i64} {
     train.step_loop {
       %b = train.batch_fetch %d split "train"
       %b2 = train.batch_fetch %d split "train"
@@ -257,69 +153,15 @@ train.program @p {
   train.stage @s attributes {
       optimizer = #train.optimizer<adamw>, lr = 1.0e-3, optimizer_params = {},
       lr_schedule = #train.lr_schedule<cosine>, lr_final = 0.0, warmup = 0 : i64, batch = 32 : i64,
-      micro_batch = 8 : i64, accumulation = 4 : i64, epochs = 1.0, precision = #train.precision<auto>,
+      micro_batch = 8 : i64, epochs = 1.0, precision = #train.precision<auto>,
       max_length = 512 : i64, max_prompt_length = 256 : i64, truncation = #train.truncation<right>,
-      clip = 1.0, seed = 0 : i64, reference = #train.reference<none>, concat_pairs = false,
-      fused_logprobs = false, log_every = 10 : i64} {
+      clip = 1.0, seed = 0 : i64, reference = #train.reference<online>, 
+      log_every = 10 : i64} {
     train.step_loop {
       %b = train.batch_fetch %d split "train"
       %h = train.forward %lm, %b
       %lp = train.sequence_logprobs %lm, %h, %b
-      // expected-error @+1 {{'train.reference_logprobs' op needs a reference, but stage @s has reference = none}}
-      %r = train.reference_logprobs %ref, %b
-      %l = train.loss dpo %lp against %r {} : !train.logprobs
-      train.backward %l
-      train.optimizer_step %lm
-    }
-  }
-}
-
-// -----
-
-train.program @p {
-  %lm = train.load_model "lm" from "llama" {}
-  %ref = train.load_model "ref" from "llama" {}
-  %rm = train.attach "reward_head" "scalar" to %lm {}
-  %d = train.load_data "d" from "pairwise" {} splits ["eval", "train"]
-  train.stage @s attributes {
-      optimizer = #train.optimizer<adamw>, lr = 1.0e-3, optimizer_params = {},
-      lr_schedule = #train.lr_schedule<cosine>, lr_final = 0.0, warmup = 0 : i64, batch = 32 : i64,
-      micro_batch = 8 : i64, accumulation = 4 : i64, epochs = 1.0, precision = #train.precision<auto>,
-      max_length = 512 : i64, max_prompt_length = 256 : i64, truncation = #train.truncation<right>,
-      clip = 1.0, seed = 0 : i64, reference = #train.reference<precompute>, concat_pairs = false,
-      fused_logprobs = false, log_every = 10 : i64} {
-    train.step_loop {
-      %b = train.batch_fetch %d split "train"
-      %h = train.forward %lm, %b
-      %lp = train.sequence_logprobs %lm, %h, %b
-      // expected-error @+1 {{'train.reference_logprobs' op is online, but stage @s has reference = precompute}}
-      %r = train.reference_logprobs %ref, %b
-      %l = train.loss dpo %lp against %r {} : !train.logprobs
-      train.backward %l
-      train.optimizer_step %lm
-    }
-  }
-}
-
-// -----
-
-train.program @p {
-  %lm = train.load_model "lm" from "llama" {}
-  %ref = train.load_model "ref" from "llama" {}
-  %rm = train.attach "reward_head" "scalar" to %lm {}
-  %d = train.load_data "d" from "pairwise" {} splits ["eval", "train"]
-  train.stage @s attributes {
-      optimizer = #train.optimizer<adamw>, lr = 1.0e-3, optimizer_params = {},
-      lr_schedule = #train.lr_schedule<cosine>, lr_final = 0.0, warmup = 0 : i64, batch = 32 : i64,
-      micro_batch = 8 : i64, accumulation = 4 : i64, epochs = 1.0, precision = #train.precision<auto>,
-      max_length = 512 : i64, max_prompt_length = 256 : i64, truncation = #train.truncation<right>,
-      clip = 1.0, seed = 0 : i64, reference = #train.reference<online>, concat_pairs = false,
-      fused_logprobs = false, log_every = 10 : i64} {
-    train.step_loop {
-      %b = train.batch_fetch %d split "train"
-      %h = train.forward %lm, %b
-      %lp = train.sequence_logprobs %lm, %h, %b
-      // expected-error @+1 {{'train.reference_logprobs' op is cached, but stage @s has reference = online}}
+      // expected-error @+1 {{'train.reference_logprobs' op is cached, but stage @s's recipe asked for reference: online}}
       %r = train.reference_logprobs %ref, %b cached
       %l = train.loss dpo %lp against %r {} : !train.logprobs
       train.backward %l
@@ -338,10 +180,10 @@ train.program @p {
   train.stage @s attributes {
       optimizer = #train.optimizer<adamw>, lr = 1.0e-3, optimizer_params = {},
       lr_schedule = #train.lr_schedule<cosine>, lr_final = 0.0, warmup = 0 : i64, batch = 32 : i64,
-      micro_batch = 8 : i64, accumulation = 4 : i64, epochs = 1.0, precision = #train.precision<auto>,
+      micro_batch = 8 : i64, epochs = 1.0, precision = #train.precision<auto>,
       max_length = 512 : i64, max_prompt_length = 256 : i64, truncation = #train.truncation<right>,
-      clip = 1.0, seed = 0 : i64, reference = #train.reference<precompute>, concat_pairs = false,
-      fused_logprobs = false, log_every = 10 : i64} {
+      clip = 1.0, seed = 0 : i64, reference = #train.reference<auto>, 
+      log_every = 10 : i64} {
     train.step_loop {
       %b = train.batch_fetch %d split "train"
       %h = train.forward %lm, %b
@@ -365,10 +207,10 @@ train.program @p {
   train.stage @s attributes {
       optimizer = #train.optimizer<adamw>, lr = 1.0e-3, optimizer_params = {},
       lr_schedule = #train.lr_schedule<cosine>, lr_final = 0.0, warmup = 0 : i64, batch = 32 : i64,
-      micro_batch = 8 : i64, accumulation = 4 : i64, epochs = 1.0, precision = #train.precision<auto>,
+      micro_batch = 8 : i64, epochs = 1.0, precision = #train.precision<auto>,
       max_length = 512 : i64, max_prompt_length = 256 : i64, truncation = #train.truncation<right>,
-      clip = 1.0, seed = 0 : i64, reference = #train.reference<precompute>, concat_pairs = false,
-      fused_logprobs = false, log_every = 10 : i64} {
+      clip = 1.0, seed = 0 : i64, reference = #train.reference<auto>, 
+      log_every = 10 : i64} {
     train.step_loop {
       %b = train.batch_fetch %d split "train"
       %s = train.score %rm, %b : !train.batch
@@ -390,10 +232,10 @@ train.program @p {
   train.stage @s attributes {
       optimizer = #train.optimizer<adamw>, lr = 1.0e-3, optimizer_params = {},
       lr_schedule = #train.lr_schedule<cosine>, lr_final = 0.0, warmup = 0 : i64, batch = 32 : i64,
-      micro_batch = 8 : i64, accumulation = 4 : i64, epochs = 1.0, precision = #train.precision<auto>,
+      micro_batch = 8 : i64, epochs = 1.0, precision = #train.precision<auto>,
       max_length = 512 : i64, max_prompt_length = 256 : i64, truncation = #train.truncation<right>,
-      clip = 1.0, seed = 0 : i64, reference = #train.reference<precompute>, concat_pairs = false,
-      fused_logprobs = false, log_every = 10 : i64} {
+      clip = 1.0, seed = 0 : i64, reference = #train.reference<auto>, 
+      log_every = 10 : i64} {
     train.step_loop {
       %b = train.batch_fetch %d split "train"
       %h = train.forward %lm, %b
@@ -416,10 +258,10 @@ train.program @p {
   train.stage @s attributes {
       optimizer = #train.optimizer<adamw>, lr = 1.0e-3, optimizer_params = {},
       lr_schedule = #train.lr_schedule<cosine>, lr_final = 0.0, warmup = 0 : i64, batch = 32 : i64,
-      micro_batch = 8 : i64, accumulation = 4 : i64, epochs = 1.0, precision = #train.precision<auto>,
+      micro_batch = 8 : i64, epochs = 1.0, precision = #train.precision<auto>,
       max_length = 512 : i64, max_prompt_length = 256 : i64, truncation = #train.truncation<right>,
-      clip = 1.0, seed = 0 : i64, reference = #train.reference<precompute>, concat_pairs = false,
-      fused_logprobs = false, log_every = 10 : i64} {
+      clip = 1.0, seed = 0 : i64, reference = #train.reference<auto>, 
+      log_every = 10 : i64} {
     train.step_loop {
       %b = train.batch_fetch %d split "train"
       %h = train.forward %lm, %b
@@ -442,10 +284,10 @@ train.program @p {
   train.stage @s attributes {
       optimizer = #train.optimizer<adamw>, lr = 1.0e-3, optimizer_params = {},
       lr_schedule = #train.lr_schedule<cosine>, lr_final = 0.0, warmup = 0 : i64, batch = 32 : i64,
-      micro_batch = 8 : i64, accumulation = 4 : i64, epochs = 1.0, precision = #train.precision<auto>,
+      micro_batch = 8 : i64, epochs = 1.0, precision = #train.precision<auto>,
       max_length = 512 : i64, max_prompt_length = 256 : i64, truncation = #train.truncation<right>,
-      clip = 1.0, seed = 0 : i64, reference = #train.reference<precompute>, concat_pairs = false,
-      fused_logprobs = false, log_every = 10 : i64} {
+      clip = 1.0, seed = 0 : i64, reference = #train.reference<auto>, 
+      log_every = 10 : i64} {
     train.step_loop {
       %b = train.batch_fetch %d split "train"
       %h = train.forward %lm, %b
@@ -469,10 +311,10 @@ train.program @p {
   train.stage @s attributes {
       optimizer = #train.optimizer<adamw>, lr = 1.0e-3, optimizer_params = {},
       lr_schedule = #train.lr_schedule<cosine>, lr_final = 0.0, warmup = 0 : i64, batch = 32 : i64,
-      micro_batch = 8 : i64, accumulation = 4 : i64, epochs = 1.0, precision = #train.precision<auto>,
+      micro_batch = 8 : i64, epochs = 1.0, precision = #train.precision<auto>,
       max_length = 512 : i64, max_prompt_length = 256 : i64, truncation = #train.truncation<right>,
-      clip = 1.0, seed = 0 : i64, reference = #train.reference<precompute>, concat_pairs = false,
-      fused_logprobs = false, log_every = 10 : i64} {
+      clip = 1.0, seed = 0 : i64, reference = #train.reference<auto>, 
+      log_every = 10 : i64} {
     train.step_loop {
       %b = train.batch_fetch %d split "train"
       %h = train.forward %lm, %b
@@ -496,10 +338,10 @@ train.program @p {
   train.stage @s attributes {
       optimizer = #train.optimizer<adamw>, lr = 1.0e-3, optimizer_params = {},
       lr_schedule = #train.lr_schedule<cosine>, lr_final = 0.0, warmup = 0 : i64, batch = 32 : i64,
-      micro_batch = 8 : i64, accumulation = 4 : i64, epochs = 1.0, precision = #train.precision<auto>,
+      micro_batch = 8 : i64, epochs = 1.0, precision = #train.precision<auto>,
       max_length = 512 : i64, max_prompt_length = 256 : i64, truncation = #train.truncation<right>,
-      clip = 1.0, seed = 0 : i64, reference = #train.reference<precompute>, concat_pairs = false,
-      fused_logprobs = false, log_every = 10 : i64} {
+      clip = 1.0, seed = 0 : i64, reference = #train.reference<auto>, 
+      log_every = 10 : i64} {
     train.step_loop {
       %b = train.batch_fetch %d split "train"
       %h = train.forward %lm, %b
@@ -523,10 +365,10 @@ train.program @p {
   train.stage @s attributes {
       optimizer = #train.optimizer<adamw>, lr = 1.0e-3, optimizer_params = {},
       lr_schedule = #train.lr_schedule<cosine>, lr_final = 0.0, warmup = 0 : i64, batch = 32 : i64,
-      micro_batch = 8 : i64, accumulation = 4 : i64, epochs = 1.0, precision = #train.precision<auto>,
+      micro_batch = 8 : i64, epochs = 1.0, precision = #train.precision<auto>,
       max_length = 512 : i64, max_prompt_length = 256 : i64, truncation = #train.truncation<right>,
-      clip = 1.0, seed = 0 : i64, reference = #train.reference<precompute>, concat_pairs = false,
-      fused_logprobs = false, log_every = 10 : i64} {
+      clip = 1.0, seed = 0 : i64, reference = #train.reference<auto>, 
+      log_every = 10 : i64} {
     train.step_loop {
       %b = train.batch_fetch %d split "train"
       %h = train.forward %lm, %b
@@ -550,10 +392,10 @@ train.program @p {
   train.stage @s attributes {
       optimizer = #train.optimizer<adamw>, lr = 1.0e-3, optimizer_params = {},
       lr_schedule = #train.lr_schedule<cosine>, lr_final = 0.0, warmup = 0 : i64, batch = 32 : i64,
-      micro_batch = 8 : i64, accumulation = 4 : i64, epochs = 1.0, precision = #train.precision<auto>,
+      micro_batch = 8 : i64, epochs = 1.0, precision = #train.precision<auto>,
       max_length = 512 : i64, max_prompt_length = 256 : i64, truncation = #train.truncation<right>,
-      clip = 1.0, seed = 0 : i64, reference = #train.reference<precompute>, concat_pairs = false,
-      fused_logprobs = false, log_every = 10 : i64} {
+      clip = 1.0, seed = 0 : i64, reference = #train.reference<auto>, 
+      log_every = 10 : i64} {
     train.step_loop {
       %b = train.batch_fetch %d split "train"
       %h = train.forward %lm, %b
@@ -577,10 +419,10 @@ train.program @p {
   train.stage @s attributes {
       optimizer = #train.optimizer<adamw>, lr = 1.0e-3, optimizer_params = {},
       lr_schedule = #train.lr_schedule<cosine>, lr_final = 0.0, warmup = 0 : i64, batch = 32 : i64,
-      micro_batch = 8 : i64, accumulation = 4 : i64, epochs = 1.0, precision = #train.precision<auto>,
+      micro_batch = 8 : i64, epochs = 1.0, precision = #train.precision<auto>,
       max_length = 512 : i64, max_prompt_length = 256 : i64, truncation = #train.truncation<right>,
-      clip = 1.0, seed = 0 : i64, reference = #train.reference<precompute>, concat_pairs = false,
-      fused_logprobs = false, log_every = 10 : i64} {
+      clip = 1.0, seed = 0 : i64, reference = #train.reference<auto>, 
+      log_every = 10 : i64} {
     train.step_loop {
       %b = train.batch_fetch %d split "train"
       %h = train.forward %lm, %b
@@ -604,10 +446,10 @@ train.program @p {
   train.stage @s attributes {
       optimizer = #train.optimizer<adamw>, lr = 1.0e-3, optimizer_params = {},
       lr_schedule = #train.lr_schedule<cosine>, lr_final = 0.0, warmup = 0 : i64, batch = 32 : i64,
-      micro_batch = 8 : i64, accumulation = 4 : i64, epochs = 1.0, precision = #train.precision<auto>,
+      micro_batch = 8 : i64, epochs = 1.0, precision = #train.precision<auto>,
       max_length = 512 : i64, max_prompt_length = 256 : i64, truncation = #train.truncation<right>,
-      clip = 1.0, seed = 0 : i64, reference = #train.reference<precompute>, concat_pairs = false,
-      fused_logprobs = false, log_every = 10 : i64} {
+      clip = 1.0, seed = 0 : i64, reference = #train.reference<auto>, 
+      log_every = 10 : i64} {
     train.step_loop {
       %b = train.batch_fetch %d split "train"
       %h = train.forward %lm, %b
@@ -630,10 +472,10 @@ train.program @p {
   train.stage @s attributes {
       optimizer = #train.optimizer<adamw>, lr = 1.0e-3, optimizer_params = {},
       lr_schedule = #train.lr_schedule<cosine>, lr_final = 0.0, warmup = 0 : i64, batch = 32 : i64,
-      micro_batch = 8 : i64, accumulation = 4 : i64, epochs = 1.0, precision = #train.precision<auto>,
+      micro_batch = 8 : i64, epochs = 1.0, precision = #train.precision<auto>,
       max_length = 512 : i64, max_prompt_length = 256 : i64, truncation = #train.truncation<right>,
-      clip = 1.0, seed = 0 : i64, reference = #train.reference<precompute>, concat_pairs = false,
-      fused_logprobs = false, log_every = 10 : i64} {
+      clip = 1.0, seed = 0 : i64, reference = #train.reference<auto>, 
+      log_every = 10 : i64} {
     train.step_loop {
       %b = train.batch_fetch %d split "train"
       %h = train.forward %lm, %b
@@ -657,10 +499,10 @@ train.program @p {
   train.stage @s attributes {
       optimizer = #train.optimizer<adamw>, lr = 1.0e-3, optimizer_params = {},
       lr_schedule = #train.lr_schedule<cosine>, lr_final = 0.0, warmup = 0 : i64, batch = 32 : i64,
-      micro_batch = 8 : i64, accumulation = 4 : i64, epochs = 1.0, precision = #train.precision<auto>,
+      micro_batch = 8 : i64, epochs = 1.0, precision = #train.precision<auto>,
       max_length = 512 : i64, max_prompt_length = 256 : i64, truncation = #train.truncation<right>,
-      clip = 1.0, seed = 0 : i64, reference = #train.reference<precompute>, concat_pairs = false,
-      fused_logprobs = false, log_every = 10 : i64} {
+      clip = 1.0, seed = 0 : i64, reference = #train.reference<auto>, 
+      log_every = 10 : i64} {
     train.step_loop {
       %b = train.batch_fetch %d split "train"
       %h = train.forward %lm, %b
@@ -683,10 +525,10 @@ train.program @p {
   train.stage @s attributes {
       optimizer = #train.optimizer<adamw>, lr = 1.0e-3, optimizer_params = {},
       lr_schedule = #train.lr_schedule<cosine>, lr_final = 0.0, warmup = 0 : i64, batch = 32 : i64,
-      micro_batch = 8 : i64, accumulation = 4 : i64, epochs = 1.0, precision = #train.precision<auto>,
+      micro_batch = 8 : i64, epochs = 1.0, precision = #train.precision<auto>,
       max_length = 512 : i64, max_prompt_length = 256 : i64, truncation = #train.truncation<right>,
-      clip = 1.0, seed = 0 : i64, reference = #train.reference<precompute>, concat_pairs = false,
-      fused_logprobs = false, log_every = 10 : i64} {
+      clip = 1.0, seed = 0 : i64, reference = #train.reference<auto>, 
+      log_every = 10 : i64} {
     // expected-error @+1 {{'train.step_loop' op must run exactly one 'train.backward' per micro-batch, found 0}}
     train.step_loop {
       %b = train.batch_fetch %d split "train"
@@ -707,10 +549,10 @@ train.program @p {
   train.stage @s attributes {
       optimizer = #train.optimizer<adamw>, lr = 1.0e-3, optimizer_params = {},
       lr_schedule = #train.lr_schedule<cosine>, lr_final = 0.0, warmup = 0 : i64, batch = 32 : i64,
-      micro_batch = 8 : i64, accumulation = 4 : i64, epochs = 1.0, precision = #train.precision<auto>,
+      micro_batch = 8 : i64, epochs = 1.0, precision = #train.precision<auto>,
       max_length = 512 : i64, max_prompt_length = 256 : i64, truncation = #train.truncation<right>,
-      clip = 1.0, seed = 0 : i64, reference = #train.reference<precompute>, concat_pairs = false,
-      fused_logprobs = false, log_every = 10 : i64} {
+      clip = 1.0, seed = 0 : i64, reference = #train.reference<auto>, 
+      log_every = 10 : i64} {
     // expected-error @+1 {{'train.step_loop' op must run exactly one 'train.backward' per micro-batch, found 2}}
     train.step_loop {
       %b = train.batch_fetch %d split "train"
@@ -734,10 +576,10 @@ train.program @p {
   train.stage @s attributes {
       optimizer = #train.optimizer<adamw>, lr = 1.0e-3, optimizer_params = {},
       lr_schedule = #train.lr_schedule<cosine>, lr_final = 0.0, warmup = 0 : i64, batch = 32 : i64,
-      micro_batch = 8 : i64, accumulation = 4 : i64, epochs = 1.0, precision = #train.precision<auto>,
+      micro_batch = 8 : i64, epochs = 1.0, precision = #train.precision<auto>,
       max_length = 512 : i64, max_prompt_length = 256 : i64, truncation = #train.truncation<right>,
-      clip = 1.0, seed = 0 : i64, reference = #train.reference<precompute>, concat_pairs = false,
-      fused_logprobs = false, log_every = 10 : i64} {
+      clip = 1.0, seed = 0 : i64, reference = #train.reference<auto>, 
+      log_every = 10 : i64} {
     train.step_loop {
       %b = train.batch_fetch %d split "train"
       %h = train.forward %lm, %b
@@ -765,10 +607,10 @@ train.program @p {
   train.stage @s attributes {
       optimizer = #train.optimizer<adamw>, lr = 1.0e-3, optimizer_params = {},
       lr_schedule = #train.lr_schedule<cosine>, lr_final = 0.0, warmup = 0 : i64, batch = 32 : i64,
-      micro_batch = 8 : i64, accumulation = 4 : i64, epochs = 1.0, precision = #train.precision<auto>,
+      micro_batch = 8 : i64, epochs = 1.0, precision = #train.precision<auto>,
       max_length = 512 : i64, max_prompt_length = 256 : i64, truncation = #train.truncation<right>,
-      clip = 1.0, seed = 0 : i64, reference = #train.reference<precompute>, concat_pairs = false,
-      fused_logprobs = false, log_every = 10 : i64} {
+      clip = 1.0, seed = 0 : i64, reference = #train.reference<auto>, 
+      log_every = 10 : i64} {
     train.step_loop {
       %b = train.batch_fetch %d split "train"
       %h = train.forward %lm, %b
@@ -792,10 +634,10 @@ train.program @p {
   train.stage @s attributes {
       optimizer = #train.optimizer<adamw>, lr = 1.0e-3, optimizer_params = {},
       lr_schedule = #train.lr_schedule<cosine>, lr_final = 0.0, warmup = 0 : i64, batch = 32 : i64,
-      micro_batch = 8 : i64, accumulation = 4 : i64, epochs = 1.0, precision = #train.precision<auto>,
+      micro_batch = 8 : i64, epochs = 1.0, precision = #train.precision<auto>,
       max_length = 512 : i64, max_prompt_length = 256 : i64, truncation = #train.truncation<right>,
-      clip = 1.0, seed = 0 : i64, reference = #train.reference<precompute>, concat_pairs = false,
-      fused_logprobs = false, log_every = 10 : i64} {
+      clip = 1.0, seed = 0 : i64, reference = #train.reference<auto>, 
+      log_every = 10 : i64} {
     train.step_loop {
       // expected-error @+1 {{'train.batch_fetch' op duplicates rows as the generic user, but data 'd' has no 'user' column}}
       %b = train.batch_fetch %d split "train" with_generic_duplicates
@@ -819,10 +661,10 @@ train.program @p {
   train.stage @s attributes {
       optimizer = #train.optimizer<adamw>, lr = 1.0e-3, optimizer_params = {},
       lr_schedule = #train.lr_schedule<cosine>, lr_final = 0.0, warmup = 0 : i64, batch = 32 : i64,
-      micro_batch = 8 : i64, accumulation = 4 : i64, epochs = 1.0, precision = #train.precision<auto>,
+      micro_batch = 8 : i64, epochs = 1.0, precision = #train.precision<auto>,
       max_length = 512 : i64, max_prompt_length = 256 : i64, truncation = #train.truncation<right>,
-      clip = 1.0, seed = 0 : i64, reference = #train.reference<precompute>, concat_pairs = false,
-      fused_logprobs = false, log_every = 10 : i64} {
+      clip = 1.0, seed = 0 : i64, reference = #train.reference<auto>, 
+      log_every = 10 : i64} {
     train.step_loop {
       // expected-error @+1 {{'train.batch_fetch' op duplicates rows as the generic user, but no loss of its step loop mixes users (pdpo, pipo, psimpo, pbt)}}
       %b = train.batch_fetch %d split "train" with_generic_duplicates

@@ -14,19 +14,17 @@ train.program @dpo {
   %hh = train.load_data "hh" from "scored" {path = "dsp/helpful.json"} splits ["eval", "train"]
 
   // CHECK: train.stage @sft attributes {
-  // CHECK-SAME: accumulation = 1 : i64
   // CHECK-SAME: epochs = 1.000000e+00 : f64
   // CHECK-SAME: optimizer = #train.optimizer<adamw>
   // CHECK-SAME: precision = #train.precision<auto>
-  // CHECK-SAME: reference = #train.reference<none>
   // CHECK-SAME: truncation = #train.truncation<left>
   train.stage @sft attributes {
       optimizer = #train.optimizer<adamw>, lr = 1.0e-3, optimizer_params = {betas = [0.9, 0.999], eps = 1.0e-8, weight_decay = 0.0},
       lr_schedule = #train.lr_schedule<cosine>, lr_final = 0.0, warmup = 20 : i64,
-      batch = 16 : i64, micro_batch = 16 : i64, accumulation = 1 : i64, epochs = 1.0,
+      batch = 16 : i64, micro_batch = 16 : i64, epochs = 1.0,
       precision = #train.precision<auto>, max_length = 512 : i64, max_prompt_length = 256 : i64,
-      truncation = #train.truncation<left>, clip = 1.0, seed = 42 : i64, reference = #train.reference<none>,
-      concat_pairs = false, fused_logprobs = false, log_every = 10 : i64} {
+      truncation = #train.truncation<left>, clip = 1.0, seed = 42 : i64,
+      log_every = 10 : i64} {
     // CHECK: train.step_loop {
     train.step_loop {
       // CHECK-NEXT: %[[B:.*]] = train.batch_fetch %[[HH]] split "train"
@@ -52,10 +50,10 @@ train.program @dpo {
   train.stage @align init_from @sft attributes {
       optimizer = #train.optimizer<adamw>, lr = 5.0e-5, optimizer_params = {},
       lr_schedule = #train.lr_schedule<linear>, lr_final = 0.0, warmup = 10 : i64,
-      batch = 32 : i64, micro_batch = 8 : i64, accumulation = 4 : i64, steps = 200 : i64,
+      batch = 32 : i64, micro_batch = 8 : i64, steps = 200 : i64,
       precision = #train.precision<bf16>, max_length = 512 : i64, max_prompt_length = 256 : i64,
-      truncation = #train.truncation<left>, clip = 1.0, seed = 42 : i64, reference = #train.reference<precompute>,
-      concat_pairs = true, fused_logprobs = true, logprob_chunk = 4096 : i64, log_every = 10 : i64,
+      truncation = #train.truncation<left>, clip = 1.0, seed = 42 : i64, reference = #train.reference<auto>,
+      log_every = 10 : i64,
       time_limit = 7200.0} {
     // CHECK: train.step_loop {
     train.step_loop {
@@ -94,10 +92,10 @@ train.program @shapes {
   train.stage @general attributes {
       optimizer = #train.optimizer<sgd>, lr = 1.0e-2, optimizer_params = {momentum = 0.0},
       lr_schedule = #train.lr_schedule<constant>, lr_final = 0.0, warmup = 0 : i64,
-      batch = 64 : i64, micro_batch = 32 : i64, accumulation = 2 : i64, epochs = 1.0,
+      batch = 64 : i64, micro_batch = 32 : i64, epochs = 1.0,
       precision = #train.precision<fp32>, max_length = 512 : i64, max_prompt_length = 256 : i64,
-      truncation = #train.truncation<right>, clip = 1.0, seed = 0 : i64, reference = #train.reference<none>,
-      concat_pairs = false, fused_logprobs = false, log_every = 10 : i64} {
+      truncation = #train.truncation<right>, clip = 1.0, seed = 0 : i64,
+      log_every = 10 : i64} {
     train.step_loop {
       %b = train.batch_fetch %prefs split "train"
       // CHECK: %[[S:.*]] = train.score %[[RM]], %{{.*}} : !train.batch
@@ -118,10 +116,10 @@ train.program @shapes {
   train.stage @mixture init_from @general attributes {
       optimizer = #train.optimizer<rmsprop>, lr = 5.0e-7, optimizer_params = {alpha = 0.99},
       lr_schedule = #train.lr_schedule<constant>, lr_final = 0.0, warmup = 150 : i64,
-      batch = 256 : i64, micro_batch = 32 : i64, accumulation = 8 : i64, epochs = 1.0,
+      batch = 256 : i64, micro_batch = 32 : i64, epochs = 1.0,
       precision = #train.precision<auto>, max_length = 512 : i64, max_prompt_length = 256 : i64,
-      truncation = #train.truncation<right>, clip = 10.0, seed = 0 : i64, reference = #train.reference<online>,
-      concat_pairs = false, fused_logprobs = false, log_every = 10 : i64} {
+      truncation = #train.truncation<right>, clip = 10.0, seed = 0 : i64, reference = #train.reference<auto>,
+      log_every = 10 : i64} {
     // CHECK: train.em_loop attributes {e_step = "cross_fit", folds = 2 : i64, iterations = 5 : i64, restart = true, types = 4 : i64} {
     train.em_loop attributes {iterations = 5 : i64, types = 4 : i64, restart = true, e_step = "cross_fit", folds = 2 : i64} {
       train.step_loop {
@@ -144,10 +142,10 @@ train.program @shapes {
   train.stage @rsf init_from @mixture attributes {
       optimizer = #train.optimizer<adamw>, lr = 2.0e-5, optimizer_params = {},
       lr_schedule = #train.lr_schedule<cosine>, lr_final = 0.0, warmup = 0 : i64,
-      batch = 32 : i64, micro_batch = 32 : i64, accumulation = 1 : i64, epochs = 1.0,
+      batch = 32 : i64, micro_batch = 32 : i64, epochs = 1.0,
       precision = #train.precision<fp16>, max_length = 512 : i64, max_prompt_length = 256 : i64,
-      truncation = #train.truncation<right>, clip = 1.0, seed = 3 : i64, reference = #train.reference<none>,
-      concat_pairs = false, fused_logprobs = false, log_every = 10 : i64} {
+      truncation = #train.truncation<right>, clip = 1.0, seed = 3 : i64,
+      log_every = 10 : i64} {
     // CHECK: train.rsf_loop attributes {iterations = 4 : i64, prompts_per_iteration = 64 : i64} {
     train.rsf_loop attributes {iterations = 4 : i64, prompts_per_iteration = 64 : i64} {
       %p = train.batch_fetch %prompts split "train"
@@ -180,10 +178,10 @@ train.program @personalized {
   train.stage @p attributes {
       optimizer = #train.optimizer<adamw>, lr = 5.0e-4, optimizer_params = {},
       lr_schedule = #train.lr_schedule<cosine>, lr_final = 0.0, warmup = 15 : i64,
-      batch = 32 : i64, micro_batch = 32 : i64, accumulation = 1 : i64, epochs = 2.0,
+      batch = 32 : i64, micro_batch = 32 : i64, epochs = 2.0,
       precision = #train.precision<auto>, max_length = 96 : i64, max_prompt_length = 48 : i64,
-      truncation = #train.truncation<right>, clip = 1.0, seed = 7 : i64, reference = #train.reference<precompute>,
-      concat_pairs = false, fused_logprobs = false, log_every = 10 : i64} {
+      truncation = #train.truncation<right>, clip = 1.0, seed = 7 : i64, reference = #train.reference<auto>,
+      log_every = 10 : i64} {
     train.step_loop {
       // CHECK: train.batch_fetch %{{.*}} split "train" with_generic_duplicates{{$}}
       %b = train.batch_fetch %prefs split "train" with_generic_duplicates
@@ -208,10 +206,10 @@ train.program @handoff {
   %b = train.load_data "b" from "ranking" {} splits ["train"]
   train.stage @sft attributes {
       optimizer = #train.optimizer<adamw>, lr = 1.0e-3, optimizer_params = {}, lr_schedule = #train.lr_schedule<constant>,
-      lr_final = 0.0, warmup = 0 : i64, batch = 8 : i64, micro_batch = 8 : i64, accumulation = 1 : i64, steps = 10 : i64,
+      lr_final = 0.0, warmup = 0 : i64, batch = 8 : i64, micro_batch = 8 : i64, steps = 10 : i64,
       precision = #train.precision<auto>, max_length = 64 : i64, max_prompt_length = 32 : i64,
-      truncation = #train.truncation<right>, clip = 1.0, seed = 0 : i64, reference = #train.reference<none>,
-      requested_reference = "auto", eval_every_steps = 5 : i64, concat_pairs = false, fused_logprobs = false,
+      truncation = #train.truncation<right>, clip = 1.0, seed = 0 : i64,
+      eval_every_steps = 5 : i64, 
       log_every = 10 : i64} {
     // CHECK: %[[BOTH:.*]] = train.union_data %{{.*}}, %{{.*}} splits ["train", "train"]
     %both = train.union_data %a, %b splits ["train", "train"]
@@ -228,13 +226,13 @@ train.program @handoff {
   }
   // CHECK: train.stage @types init_from @sft attributes
   // CHECK-SAME: eval_every_seconds = 6.000000e+01 : f64
-  // CHECK-SAME: requested_reference = "online"
+  // CHECK-SAME: reference = #train.reference<online>
   train.stage @types init_from @sft attributes {
       optimizer = #train.optimizer<rmsprop>, lr = 1.0e-3, optimizer_params = {}, lr_schedule = #train.lr_schedule<constant>,
-      lr_final = 0.0, warmup = 0 : i64, batch = 8 : i64, micro_batch = 8 : i64, accumulation = 1 : i64, epochs = 1.0,
+      lr_final = 0.0, warmup = 0 : i64, batch = 8 : i64, micro_batch = 8 : i64, epochs = 1.0,
       precision = #train.precision<auto>, max_length = 64 : i64, max_prompt_length = 32 : i64,
       truncation = #train.truncation<right>, clip = 1.0, seed = 0 : i64, reference = #train.reference<online>,
-      requested_reference = "online", eval_every_seconds = 60.0, concat_pairs = false, fused_logprobs = false,
+      eval_every_seconds = 60.0, 
       log_every = 10 : i64} {
     // CHECK: %[[START:.*]] = train.stage_result @sft
     %start = train.stage_result @sft

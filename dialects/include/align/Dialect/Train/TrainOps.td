@@ -101,21 +101,21 @@ def Train_LoadDataOp : Train_Op<"load_data", [HasParent<"ProgramOp">]> {
 
 def Train_StageOp : Train_Op<"stage", [Symbol, SingleBlock, NoTerminator, HasParent<"ProgramOp">,
     DeclareOpInterfaceMethods<SymbolUserOpInterface>]> {
-  let summary = "a stage with its schedule decisions as attributes";
+  let summary = "a stage: the recipe's schedule as attributes, its step program as the body";
   let description = [{
-    Every schedule decision the trainer needs is an attribute: the optimizer and its parameters, the lr
-    schedule with `warmup` steps and `lr_final` (a fraction of `lr`), `batch` examples per optimizer step
-    split into `accumulation` micro-batches of `micro_batch`, `steps` or `epochs`, `precision`,
-    `max_length`/`max_prompt_length` and `truncation`, gradient `clip`, `seed`, the `reference`
-    strategy, `concat_pairs` (chosen and rejected in one forward) and `fused_logprobs` with
-    `logprob_chunk` (LM head, log-softmax and gather in vocabulary chunks).
+    The attributes are the recipe's schedule, one per schedule key, each a `ScheduleSpec` field of the
+    runtime API (runtime/include/align/rt/Trainer.h) and a `--set <stage>.schedule.<key>` setting: the
+    optimizer and its parameters, the lr schedule with `warmup` steps and `lr_final` (a fraction of `lr`),
+    `batch` examples per optimizer step in micro-batches of `micro_batch` (accumulation = batch /
+    micro_batch), `steps` or `epochs`, `precision`, `max_length`/`max_prompt_length` and `truncation`,
+    gradient `clip`, `seed`, `log_every`, `time_limit` (seconds) and the `eval_every_*` cadence at which
+    the recipe-level evaluations (program-level `train.evaluate`) also run during this stage (absent: at
+    the end only). `reference` is what the recipe asked for (`auto`, `precompute`, `online`; absent
+    without a reference model).
 
-    `requested_reference` keeps what the recipe's schedule asked for (`auto`, `precompute`, `online`):
-    lowering always starts with `reference = online` (or `none` without a reference) and the
-    `hoist-reference-logprobs` pass decides `precompute` unless the recipe asked for `online`.
-    `eval_every_steps` / `eval_every_seconds` are the recipe's `eval_every` cadence, at which the
-    recipe-level evaluations (program-level `train.evaluate`) also run during this stage; absent: at the
-    end only. `time_limit` is in seconds.
+    The decisions of the compiler's passes are not attributes of the stage: each is recorded once, on the
+    step op it concerns (`train.forward concat_pairs`, `train.sequence_logprobs fused chunk N`,
+    `train.reference_logprobs cached`), and the emitter reads them there.
 
     Models are declarations: a stage trains its own copy of the model its step loop optimizes, starting
     from the declaration's initial weights, or from stage `init_from`'s result. After
@@ -133,7 +133,6 @@ def Train_StageOp : Train_Op<"stage", [Symbol, SingleBlock, NoTerminator, HasPar
     I64Attr:$warmup,
     I64Attr:$batch,
     I64Attr:$micro_batch,
-    I64Attr:$accumulation,
     OptionalAttr<I64Attr>:$steps,
     OptionalAttr<F64Attr>:$epochs,
     Train_PrecisionAttr:$precision,
@@ -142,13 +141,9 @@ def Train_StageOp : Train_Op<"stage", [Symbol, SingleBlock, NoTerminator, HasPar
     Train_TruncationAttr:$truncation,
     F64Attr:$clip,
     I64Attr:$seed,
-    Train_ReferenceStrategyAttr:$reference,
-    BoolAttr:$concat_pairs,
-    BoolAttr:$fused_logprobs,
-    OptionalAttr<I64Attr>:$logprob_chunk,
+    OptionalAttr<Train_ReferenceStrategyAttr>:$reference,
     I64Attr:$log_every,
     OptionalAttr<F64Attr>:$time_limit,
-    OptionalAttr<StrAttr>:$requested_reference,
     OptionalAttr<I64Attr>:$eval_every_steps,
     OptionalAttr<F64Attr>:$eval_every_seconds);
   let regions = (region SizedRegion<1>:$bodyRegion);
@@ -160,7 +155,7 @@ def Train_StepLoopOp : Train_Op<"step_loop", [SingleBlock, ParentOneOf<["StageOp
   let summary = "the optimizer steps of a stage";
   let description = [{
     Runs until the stage's `steps` or `epochs` are done. Each iteration is one optimizer step: the body up
-    to the terminating `train.optimizer_step` runs once per micro-batch (`accumulation` times), each
+    to the terminating `train.optimizer_step` runs once per micro-batch (batch / micro_batch times), each
     `train.backward` adding to the gradients. After `expand-stages` the loop carries its own length,
     `steps` or `epochs` (per run of the loop: per M-step of an EM loop, per RSF iteration), equal to its
     stage's.
@@ -231,8 +226,10 @@ def Train_BatchFetchOp : Train_Op<"batch_fetch"> {
 def Train_ForwardOp : Train_Op<"forward", [Pure]> {
   let summary = "the decoder's forward pass up to the final hidden states";
   let description = [{
-    With `concat_pairs`, chosen and rejected responses go through one forward as a batch of twice the
-    size (the stage must have decided `concat_pairs = true`).
+    With `concat_pairs` (the `concat-pairs` pass's decision), all responses of each example in the
+    micro-batch, chosen and rejected, go through one decoder pass; without it, each example's first
+    response and its other responses go through two. A step's forwards and scores agree on it (one
+    decoder pass per micro-batch serves both).
   }];
   let arguments = (ins Train_ModelType:$model, Train_BatchType:$batch, UnitAttr:$concat_pairs);
   let results = (outs Train_HiddenType:$hidden);
@@ -244,8 +241,8 @@ def Train_SequenceLogprobsOp : Train_Op<"sequence_logprobs", [Pure]> {
   let summary = "per-sequence response log-probabilities from hidden states";
   let description = [{
     Unfused: LM head, full log-softmax, gather. `fused chunk N`: the same in vocabulary chunks of N,
-    never materialising batch × sequence × vocabulary logits (the stage must have decided
-    `fused_logprobs` with the same `logprob_chunk`).
+    never materialising batch × sequence × vocabulary logits (the `fuse-logprobs` pass's decision). The
+    runtime takes one choice per step: a step's log-prob ops agree on it.
   }];
   let arguments = (ins Train_ModelType:$model, Train_HiddenType:$hidden, Train_BatchType:$batch,
                        UnitAttr:$fused, OptionalAttr<I64Attr>:$chunk);
@@ -259,8 +256,9 @@ def Train_SequenceLogprobsOp : Train_Op<"sequence_logprobs", [Pure]> {
 def Train_ReferenceLogprobsOp : Train_Op<"reference_logprobs"> {
   let summary = "log-probabilities of the frozen reference model, cached or computed online";
   let description = [{
-    `cached`: computed once per example before training and looked up (the stage's reference strategy is
-    `precompute`); otherwise a no-grad forward every step (`online`).
+    `cached`: computed once per example before training and looked up (the
+    `hoist-reference-logprobs` pass's decision: the stage's reference is precomputed); otherwise a no-grad
+    forward every step (online).
   }];
   let arguments = (ins Train_ModelType:$model, Train_BatchType:$batch, UnitAttr:$cached);
   let results = (outs Train_LogprobsType:$logprobs);
@@ -270,9 +268,13 @@ def Train_ReferenceLogprobsOp : Train_Op<"reference_logprobs"> {
 
 def Train_ScoreOp : Train_Op<"score", [Pure]> {
   let summary = "reward-model scores of a batch or of generated samples";
-  let arguments = (ins Train_ModelType:$model, AnyTypeOf<[Train_BatchType, Train_SamplesType]>:$input);
+  let description = [{
+    `concat_pairs` as on `train.forward`: the responses of each example are scored in one decoder pass.
+  }];
+  let arguments = (ins Train_ModelType:$model, AnyTypeOf<[Train_BatchType, Train_SamplesType]>:$input,
+                       UnitAttr:$concat_pairs);
   let results = (outs Train_ScoresType:$scores);
-  let assemblyFormat = "$model `,` $input attr-dict `:` type($input)";
+  let assemblyFormat = "$model `,` $input (`concat_pairs` $concat_pairs^)? attr-dict `:` type($input)";
 }
 
 def Train_LossOp : Train_Op<"loss", [Pure]> {
@@ -322,7 +324,7 @@ def Train_LossSumOp : Train_Op<"loss_sum", [Pure]> {
 }
 
 def Train_BackwardOp : Train_Op<"backward", [HasParent<"StepLoopOp">]> {
-  let summary = "accumulates the gradients of a loss (scaled by 1/accumulation)";
+  let summary = "accumulates the gradients of a loss (scaled by micro_batch / batch)";
   let arguments = (ins Train_LossType:$loss);
   let assemblyFormat = "$loss attr-dict";
 }

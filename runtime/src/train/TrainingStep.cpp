@@ -1,0 +1,214 @@
+//===- TrainingStep.cpp - One micro-batch through the step program --------===//
+//
+// Reads top to bottom as the step program of an emitted trainer does (compiler/emit/StageEmission.cpp maps
+// each train op to a field of the StageSpec this file reads):
+//
+//   train.batch_fetch          the micro-batch's examples, collated: ids [N, T] (N sequences, example after
+//                              example), masks [N, T-1]
+//   train.forward / score      one decoder pass over the N sequences (concat_pairs), or two: each example's
+//                              first response, then its others -> hidden [N, T, H]
+//   train.sequence_logprobs    the LM head's log-prob of every next token [N, T-1], fused in vocabulary chunks
+//                              (fused chunk C) or through the full logits [N, T-1, V]
+//   train.reference_logprobs   the frozen reference's summed response log-probs [N]: cached (precomputed
+//                              before the stage) or a no-grad pass now
+//   train.loss / loss_sum      the objective's terms (objectives/ObjectiveTerms.h) -> a scalar
+//
+//===----------------------------------------------------------------------===//
+
+#include "train/TrainingStep.h"
+
+#include "align/rt/Error.h"
+#include "data/Collate.h"
+#include "objectives/ChunkedLogprobs.h"
+#include "objectives/Losses.h"
+
+#include <ATen/autocast_mode.h>
+
+#include <functional>
+
+namespace align::rt {
+
+namespace {
+
+/// Autocast for the forward passes: bf16 where the schedule asks for it (auto: on the GPU).
+class PrecisionScope {
+public:
+  PrecisionScope(Precision precision, torch::Device device) {
+    bool bf16 = precision == Precision::bf16 || (precision == Precision::automatic && device.is_cuda());
+    if (precision == Precision::fp16)
+      throw Error("precision fp16 needs loss scaling, which the runtime does not implement yet; use bf16");
+    if (!bf16)
+      return;
+    type_ = device.type();
+    at::autocast::set_autocast_dtype(type_, at::kBFloat16);
+    at::autocast::set_autocast_enabled(type_, true);
+    active_ = true;
+  }
+  ~PrecisionScope() {
+    if (!active_)
+      return;
+    at::autocast::set_autocast_enabled(type_, false);
+    at::autocast::clear_cache();
+  }
+
+private:
+  bool active_ = false;
+  at::DeviceType type_ = at::kCPU;
+};
+
+/// A decoder pass over some rows of the micro-batch: `rows` [n] indexes ids [N, T] (undefined: all rows).
+using DecoderPass = std::function<torch::Tensor(const torch::Tensor &rows)>;
+
+/// train.forward: hidden [N, T, H] in one pass over all sequences, or, when `separate` (a pairwise objective
+/// whose forwards are not concat_pairs), in two — each example's first sequence, then the others — put back in
+/// row order.
+torch::Tensor decoderHidden(const DecoderPass &pass, const std::vector<const PreparedExample *> &part, bool separate,
+                            torch::Device device) {
+  std::vector<int64_t> first, others;
+  for (const PreparedExample *e : part) {
+    const int64_t base = static_cast<int64_t>(first.size() + others.size());
+    first.push_back(base);
+    for (size_t i = 1; i < e->sequences.size(); ++i)
+      others.push_back(base + static_cast<int64_t>(i));
+  }
+  if (!separate || others.empty())
+    return pass(torch::Tensor());
+  torch::Tensor firstRows = torch::tensor(first, torch::kInt64).to(device);
+  torch::Tensor otherRows = torch::tensor(others, torch::kInt64).to(device);
+  torch::Tensor a = pass(firstRows), b = pass(otherRows);
+  std::vector<int64_t> shape = a.sizes().vec();
+  shape[0] = static_cast<int64_t>(first.size() + others.size());
+  return torch::zeros(shape, a.options()).index_copy(0, firstRows, a).index_copy(0, otherRows, b);
+}
+
+/// train.sequence_logprobs: log p(ids[:, t+1] | ids[:, ≤t]) from hidden [N, T, H] and the head [V, H] → [N, T-1].
+torch::Tensor headTokenLogps(const torch::Tensor &hidden, torch::Tensor weight, const torch::Tensor &ids,
+                             const StageSchedule &schedule) {
+  if (schedule.fusedLogprobs) {
+    if (weight.scalar_type() != hidden.scalar_type())
+      weight = weight.to(hidden.scalar_type()); // autocast gives bf16 hidden states over fp32 weights
+    return chunkedSequenceTokenLogprobs(hidden, weight, ids, schedule.logprobChunk);
+  }
+  torch::Tensor logits = torch::nn::functional::linear(hidden, weight).to(torch::kFloat32); // [N, T, V]
+  torch::Tensor logp = torch::log_softmax(logits.slice(1, 0, -1), -1);
+  return logp.gather(-1, ids.slice(1, 1).unsqueeze(-1)).squeeze(-1);
+}
+
+/// The frozen reference's summed response log-probs [N] for collated ids [N, T] (no gradient).
+torch::Tensor referenceSequenceLogps(StageInputs &inputs, const torch::Tensor &ids, const torch::Tensor &responseTargets) {
+  torch::NoGradGuard noGrad;
+  torch::Tensor hidden = inputs.reference->hidden(ids);
+  return sequenceLogprobs(headTokenLogps(hidden, inputs.reference->headWeight(), ids, inputs.schedule), responseTargets);
+}
+
+/// The user id of each sequence of the micro-batch (example after example), [N].
+torch::Tensor sequenceUserIds(const std::vector<const PreparedExample *> &part) {
+  std::vector<int64_t> ids;
+  for (const PreparedExample *e : part)
+    ids.insert(ids.end(), e->sequences.size(), e->userId);
+  return torch::tensor(ids, torch::kInt64);
+}
+
+torch::Tensor rowsOf(const torch::Tensor &x, const torch::Tensor &rows) {
+  return rows.defined() ? x.index_select(0, rows) : x;
+}
+
+} // namespace
+
+bool anyReferenceTerm(const std::vector<ObjectiveTerm> &terms) {
+  for (const ObjectiveTerm &t : terms)
+    if (needsReference(t.kind()))
+      return true;
+  return false;
+}
+
+void precomputeReference(StageInputs &inputs, std::vector<PreparedExample> &examples, torch::Device device,
+                         const std::vector<char> *only) {
+  const int64_t micro = inputs.schedule.microBatch > 0 ? inputs.schedule.microBatch : inputs.schedule.batch;
+  std::vector<PreparedExample *> selected;
+  for (size_t i = 0; i < examples.size(); ++i)
+    if (!only || (*only)[i])
+      selected.push_back(&examples[i]);
+  for (size_t start = 0; start < selected.size(); start += static_cast<size_t>(micro)) {
+    const size_t end = std::min(selected.size(), start + static_cast<size_t>(micro));
+    const std::vector<const PreparedExample *> part(selected.begin() + start, selected.begin() + end);
+    MicroBatch batch = collateSequences(part, inputs.padId);
+    torch::Tensor sums = referenceSequenceLogps(inputs, batch.tokens.ids.to(device), batch.responseTargets.to(device))
+                             .to(torch::kCPU)
+                             .to(torch::kFloat64)
+                             .contiguous();
+    const double *value = sums.data_ptr<double>();
+    for (size_t i = start; i < end; ++i) {
+      const size_t n = selected[i]->sequences.size();
+      selected[i]->referenceLogps.assign(value, value + n);
+      value += n;
+    }
+  }
+}
+
+TermContribution microBatchLoss(StageInputs &inputs, const std::vector<const PreparedExample *> &part,
+                                const std::vector<double> &units, torch::Device device, int64_t *tokens) {
+  const StageSchedule &schedule = inputs.schedule;
+  // train.batch_fetch: ids [N, T] right-padded, targets [N, T-1] (response tokens; every non-pad token).
+  MicroBatch micro = collateSequences(part, inputs.padId);
+  if (tokens)
+    *tokens += micro.tokenCount;
+  torch::Tensor ids = micro.tokens.ids.to(device);
+  PolicyOutputs outputs;
+  outputs.responseTargets = micro.responseTargets.to(device);
+  outputs.allTargets = micro.allTargets.to(device);
+  PrecisionScope precision(schedule.precision, device);
+  bool pairwise = false;
+  for (const ObjectiveTerm &t : inputs.terms)
+    pairwise = pairwise || isPairTerm(t.kind());
+  const bool separatePairs = pairwise && !schedule.concatPairs;
+
+  if (inputs.reward) {
+    // train.score (and train.forward for DSP's imitation term): one decoder pass gives the rewards [N, K] and
+    // the LM head's token log-probs.
+    torch::Tensor hidden = decoderHidden([&](const torch::Tensor &rows) { return inputs.reward->hidden(rowsOf(ids, rows)); },
+                                         part, separatePairs, device); // [N, T, H]
+    torch::Tensor rewards = inputs.reward->rewardsOf(hidden, micro.tokens.attention.to(device)).to(torch::kFloat32);
+    bool imitation = false;
+    for (const ObjectiveTerm &t : inputs.terms)
+      imitation = imitation || t.kind() == LossKind::imitation;
+    if (imitation)
+      outputs.tokenLogps = headTokenLogps(hidden, inputs.reward->headWeight(), ids, schedule); // [N, T-1]
+    else
+      outputs = PolicyOutputs{};
+    return rewardContribution(inputs.terms, units, part, rewards, outputs);
+  }
+
+  // train.forward with the P-RLHF user tokens [N, T_u, H] after BOS, then train.sequence_logprobs.
+  torch::Tensor softTokens;
+  if (inputs.users)
+    softTokens = inputs.users->forward(sequenceUserIds(part).to(device));
+  torch::Tensor hidden = decoderHidden(
+      [&](const torch::Tensor &rows) {
+        return inputs.policy->hidden(rowsOf(ids, rows), softTokens.defined() ? rowsOf(softTokens, rows) : softTokens);
+      },
+      part, separatePairs, device);                                                      // [N, T, H]
+  outputs.tokenLogps = headTokenLogps(hidden, inputs.policy->headWeight(), ids, schedule); // [N, T-1]
+
+  // train.reference_logprobs: [N], cached per example or computed now.
+  if (anyReferenceTerm(inputs.terms)) {
+    bool cached = true;
+    for (const PreparedExample *e : part)
+      cached = cached && e->referenceLogps.size() == e->sequences.size();
+    if (cached) {
+      std::vector<double> values;
+      for (const PreparedExample *e : part)
+        values.insert(values.end(), e->referenceLogps.begin(), e->referenceLogps.end());
+      outputs.referenceLogps = torch::tensor(values, torch::kFloat64).to(device).to(outputs.tokenLogps.scalar_type());
+    } else {
+      if (!inputs.reference)
+        throw Error("stage '" + inputs.name + "': the objective needs a reference model");
+      outputs.referenceLogps =
+          referenceSequenceLogps(inputs, ids, outputs.responseTargets).to(outputs.tokenLogps.scalar_type());
+    }
+  }
+  // train.loss / loss_sum.
+  return policyContribution(inputs.terms, units, part, outputs);
+}
+
+} // namespace align::rt

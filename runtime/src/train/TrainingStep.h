@@ -1,0 +1,32 @@
+//===- TrainingStep.h - One micro-batch through the step program -*- C++ -*-===//
+//
+// The train dialect's step program as the runtime runs it, one micro-batch at a time: collate, the decoder
+// pass (with the P-RLHF user tokens), the LM head's token log-probs (fused in vocabulary chunks or not), the
+// frozen reference's log-probs (cached before training or computed online), the objective's terms. The
+// stage loop (train/StageRunner.h) calls it per micro-batch and does backward, clipping and the optimizer
+// step around it.
+//
+//===----------------------------------------------------------------------===//
+#pragma once
+
+#include "train/StageRunner.h"
+
+#include <cstdint>
+#include <vector>
+
+namespace align::rt {
+
+/// The micro-batch's contribution to the step's loss (units: the whole batch's, objectives/ObjectiveTerms.h)
+/// and its metric sums. `tokens`, when given, is increased by the micro-batch's non-pad tokens.
+TermContribution microBatchLoss(StageInputs &inputs, const std::vector<const PreparedExample *> &part,
+                                const std::vector<double> &units, torch::Device device, int64_t *tokens);
+
+/// Scores every sequence of `examples` (those marked in `only`, when given) with the frozen reference once,
+/// storing the summed response log-probs in the examples (the `cached` reference of the step program).
+void precomputeReference(StageInputs &inputs, std::vector<PreparedExample> &examples, torch::Device device,
+                         const std::vector<char> *only);
+
+/// Whether a term of the objective reads the frozen reference.
+bool anyReferenceTerm(const std::vector<ObjectiveTerm> &terms);
+
+} // namespace align::rt
