@@ -1,6 +1,7 @@
 //===- TrainLoopTest.cpp - The stage training loop ------------------------===//
 //
-// Learning-rate schedules against transformers' formulas; accumulation that leaves the step unchanged; the
+// Learning-rate schedules against transformers' formulas; accumulation and the compiler's step decisions
+// (concat-pairs, fused log-probs) that leave the step unchanged; the
 // precomputed reference equal to the online one; exact resume (10 steps = 5 + stop + resume + 5, bit for
 // bit); the NaN guard; and the files a run leaves.
 
@@ -186,6 +187,31 @@ TEST(StageRunner, PrecomputedReferenceEqualsOnline) {
   }
   for (size_t i = 0; i < results[0].size(); ++i)
     EXPECT_TRUE(torch::allclose(results[0][i], results[1][i], 1e-6, 1e-7));
+}
+
+TEST(StageRunner, StepDecisionsLeaveTheStepUnchanged) {
+  // The compiler's decisions (concat-pairs, fuse-logprobs and its chunk) choose how the step is computed,
+  // never what it computes: every combination trains to the same weights.
+  Fixture f;
+  struct Decisions {
+    bool concat, fused;
+    int64_t chunk;
+  };
+  std::vector<std::vector<torch::Tensor>> results;
+  for (Decisions d : {Decisions{true, true, 1024}, Decisions{false, true, 7}, Decisions{true, false, 1},
+                      Decisions{false, false, 1}}) {
+    StageInputs in = f.dpoStage("decide");
+    in.terms.push_back(termOf(NllParams{}, 0.3));
+    in.train = f.prepare(pairExamples(16), true, true);
+    in.schedule.concatPairs = d.concat;
+    in.schedule.fusedLogprobs = d.fused;
+    in.schedule.logprobChunk = d.chunk;
+    in.schedule.steps = 3;
+    results.push_back(trainedParameters(in));
+  }
+  for (size_t r = 1; r < results.size(); ++r)
+    for (size_t i = 0; i < results[0].size(); ++i)
+      EXPECT_TRUE(torch::allclose(results[0][i], results[r][i], 1e-5, 1e-6)) << "decision variant " << r;
 }
 
 TEST(StageRunner, ResumeIsExactOnCpu) {
