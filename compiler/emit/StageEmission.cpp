@@ -404,10 +404,13 @@ void TrainerEmitter::emitTerm(train::StageOp stage, train::LossOp loss, std::opt
   for (const auto &[name, expression] : fields)
     w_.statement(params + "." + name + " = " + expression, loc);
   std::string weight = sumWeight ? w_.number(key + ".weight", *sumWeight, loc) : "1.0";
-  // The third argument: each example's loss times the data's weight column.
-  w_.statement(spec + ".objective.push_back(align::rt::TermSpec(" + params + ", " + weight +
-                   (loss.getWeighted() ? ", true" : "") + "))",
-               loc);
+  // Then: each example's loss times the data's weight column, and how the weighted sum is normalised.
+  std::string weighting;
+  if (loss.getWeighted()) {
+    llvm::StringRef norm = train::stringifyWeightNorm(loss.getWeightNormAttr().getValue());
+    weighting = ", true, " + w_.choice(key + ".weight_norm", enumMember("WeightNorm", norm), norm, loc);
+  }
+  w_.statement(spec + ".objective.push_back(align::rt::TermSpec(" + params + ", " + weight + weighting + "))", loc);
 }
 
 void TrainerEmitter::emitSchedule(train::StageOp stage, const std::string &schedule) {

@@ -94,6 +94,9 @@ Constructor data(std::string name, std::string doc, std::vector<Param> specific)
 
 Constructor objective(std::string name, std::string doc, std::vector<Param> params, ObjectiveRule rule) {
   params.push_back(P("example_weights", Ty::Bool).def("false").d("multiply each example's loss by the data's `weight` column"));
+  params.push_back(P("weight_norm", Ty::Enum, registry::spellings("WeightNorm"))
+                       .def("sum")
+                       .d("a weighted term's Σ w·ℓ over the batch is divided by Σ w (`sum`) or by the number of units (`mean`)"));
   Constructor c = C("objective", std::move(name), std::move(doc), std::move(params));
   c.objective = std::move(rule);
   return c;

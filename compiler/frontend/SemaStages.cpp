@@ -252,6 +252,15 @@ void Sema::checkObjective(ast::Stage &stage) {
         }
       }
 
+    // A normalisation of weights the term does not have would be silently ignored.
+    if (const ast::Argument *norm = term->arg("weight_norm"); norm && !norm->isDefault && !rule.needsAnnotators) {
+      const ast::Argument *w = term->arg("example_weights");
+      if (!(w && w->value->kind == ast::ExprKind::Bool && w->value->boolean)) {
+        auto &d = diags_.error(norm->keyRange, name + " has no per-example weights to normalise");
+        d.hints.push_back("add `example_weights: true` (the data's `weight` column), or remove `weight_norm`");
+      }
+    }
+
     for (const ast::TrainItem &train : stage.trains)
       for (const ast::ExprPtr &ref : train.data) {
         const ast::Decl *data = ref->decl;

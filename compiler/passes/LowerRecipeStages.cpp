@@ -186,6 +186,16 @@ LogicalResult RecipeLowering::buildStepLoop(OpBuilder &builder, Location loc, Va
   for (auto [t, kind] : llvm::zip(terms, kinds)) {
     DictionaryAttr params = t.term.getParams();
     auto weighted = params.getAs<BoolAttr>("example_weights");
+    bool hasWeights = (weighted && weighted.getValue()) || train::LossOp::typeWeighted(kind);
+    train::WeightNormAttr weightNorm;
+    if (hasWeights) {
+      // The schema's default (`sum`) is filled in by MLIRGen; an unknown spelling was refused by Sema.
+      auto spelled = params.getAs<StringAttr>("weight_norm");
+      std::optional<train::WeightNorm> norm = train::symbolizeWeightNorm(spelled ? spelled.getValue() : "sum");
+      if (!norm)
+        return t.term.emitOpError() << "unknown weight_norm '" << spelled.getValue() << "'";
+      weightNorm = train::WeightNormAttr::get(context_, *norm);
+    }
     FloatAttr alpha;
     if (train::LossOp::mixesUsers(kind))
       if (auto a = params.getAs<FloatAttr>("alpha"))
@@ -194,7 +204,7 @@ LogicalResult RecipeLowering::buildStepLoop(OpBuilder &builder, Location loc, Va
     SmallVector<NamedAttribute> lossParams;
     for (NamedAttribute entry : params) {
       StringRef key = entry.getName().getValue();
-      if (key == "example_weights" || key == "types" || (key == "alpha" && alpha))
+      if (key == "example_weights" || key == "weight_norm" || key == "types" || (key == "alpha" && alpha))
         continue;
       if (auto ref = dyn_cast<FlatSymbolRefAttr>(entry.getValue())) {
         auto preference = dyn_cast_or_null<recipe::PreferenceOp>(recipe::lookupInScope(t.term, ref));
@@ -211,7 +221,7 @@ LogicalResult RecipeLowering::buildStepLoop(OpBuilder &builder, Location loc, Va
                                               train::LossKindAttr::get(context_, kind), input, against,
                                               builder.getDictionaryAttr(lossParams),
                                               weighted && weighted.getValue() ? builder.getUnitAttr() : UnitAttr(),
-                                              alpha);
+                                              weightNorm, alpha);
     losses.push_back(loss);
     weights.push_back(t.weight);
   }

@@ -127,6 +127,8 @@ bool LossOp::mixesUsers(LossKind kind) { return objectiveOf(kind).has(align::reg
 
 bool LossOp::isPairwise(LossKind kind) { return objectiveOf(kind).has(align::registry::Pairwise); }
 
+bool LossOp::typeWeighted(LossKind kind) { return objectiveOf(kind).has(align::registry::TypeWeighted); }
+
 LogicalResult LossOp::verify() {
   LossKind kind = getKind();
   StringRef name = stringifyLossKind(kind);
@@ -148,6 +150,11 @@ LogicalResult LossOp::verify() {
   }
   if (auto beta = getParams().getAs<FloatAttr>("beta"); beta && !(beta.getValueAsDouble() > 0))
     return emitOpError() << "beta must be > 0";
+  bool hasWeights = getWeighted() || typeWeighted(kind);
+  if (hasWeights && !getWeightNorm())
+    return emitOpError() << "'" << name << "' weights its examples but does not say how (weight_norm <sum> or <mean>)";
+  if (!hasWeights && getWeightNorm())
+    return emitOpError() << "'" << name << "' has no per-example weights to normalise";
   return success();
 }
 

@@ -113,7 +113,7 @@ std::string describeTerm(const TermSpec &term) {
 #undef ALIGN_OBJECTIVE
 #undef ALIGN_OBJECTIVE_END
   if (term.exampleWeights)
-    os << "example_weights=1,";
+    os << "example_weights=1,weight_norm=" << spelling(term.weightNorm) << ",";
   os << ")";
   return os.str();
 }

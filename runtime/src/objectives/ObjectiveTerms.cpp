@@ -226,38 +226,42 @@ std::vector<double> countUnits(const std::vector<ObjectiveTerm> &terms,
   std::vector<double> units(terms.size(), 0.0);
   for (size_t t = 0; t < terms.size(); ++t) {
     const ObjectiveTerm &term = terms[t];
+    // A weighted term normalised by `sum` divides by Σ w over its units: each unit counts its example's weight.
+    const bool weightSum = term.spec.exampleWeights && term.spec.weightNorm == WeightNorm::sum;
     double n = 0;
     for (const PreparedExample *e : batch) {
+      double count = 0; // the example's units
       switch (mathOf(term.kind())) {
       case LossKind::dpo:
       case LossKind::ipo:
       case LossKind::hinge:
       case LossKind::simpo:
       case LossKind::bt:
-        n += readsRows(term.rows, *e) ? static_cast<double>(e->pairs.size()) : 0.0;
+        count += readsRows(term.rows, *e) ? static_cast<double>(e->pairs.size()) : 0.0;
         break;
       case LossKind::nll:
         for (int i : e->nll) {
           const data::TokenizedText &s = e->sequences[i];
           const bool promptLoss = term.spec.as<NllParams>().prompt_loss;
-          n += static_cast<double>(promptLoss ? s.ids.size() - 1 : s.ids.size() - s.promptLength);
+          count += static_cast<double>(promptLoss ? s.ids.size() - 1 : s.ids.size() - s.promptLength);
         }
         break;
       case LossKind::imitation:
-        n += static_cast<double>(e->imitation.size());
+        count += static_cast<double>(e->imitation.size());
         break;
       case LossKind::rank_loss:
         for (size_t i = 0; i < e->scores.size(); ++i)
           for (size_t j = 0; j < e->scores.size(); ++j)
-            n += (i != j && e->scores[i] != e->scores[j]) ? 1 : 0;
+            count += (i != j && e->scores[i] != e->scores[j]) ? 1 : 0;
         break;
       case LossKind::regression:
         for (double r : e->ratings)
-          n += std::isnan(r) ? 0 : 1;
+          count += std::isnan(r) ? 0 : 1;
         break;
       default:
         throw Error(std::string("objective '") + spelling(term.kind()) + "' is not executed by the runtime");
       }
+      n += weightSum ? count * e->weight : count;
     }
     units[t] = n;
   }

@@ -10,6 +10,11 @@
 // ratings for regression — so the trainer counts each term's units over the whole optimizer batch first
 // (countUnits, no forward needed), and each micro-batch contributes Σ its units / that full count.
 //
+// A term with example weights multiplies each unit by its example's weight w. With `weight_norm: sum` (the
+// default) the count is Σ w over the units instead, so the batch loss is a weighted mean (Σ w·ℓ / Σ w):
+// scaling every weight changes nothing, and a batch of weight-1 examples is the unweighted loss. With
+// `weight_norm: mean` the count stays the number of units (EM-DPO's authors' batch mean).
+//
 //===----------------------------------------------------------------------===//
 #pragma once
 

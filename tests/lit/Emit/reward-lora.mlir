@@ -66,7 +66,7 @@ train.program @personal {
   // CHECK-NEXT: tune_stage.train = {"pairs", "train"};
   // CHECK-NEXT: align::rt::IpoParams tune_ipo;
   // CHECK-NEXT: tune_ipo.beta = t.number("tune.objective.ipo.beta", 0.25);
-  // CHECK-NEXT: tune_stage.objective.push_back(align::rt::TermSpec(tune_ipo, 1.0, true));
+  // CHECK-NEXT: tune_stage.objective.push_back(align::rt::TermSpec(tune_ipo, 1.0, true, t.choice("tune.objective.ipo.weight_norm", align::rt::WeightNorm::mean)));
   train.stage @tune attributes {optimizer = #train.optimizer<rmsprop>, lr = 5.0e-7, optimizer_params = {alpha = 0.95, eps = 1.0e-6, momentum = 0.5, weight_decay = 0.0},
       lr_schedule = #train.lr_schedule<constant>, lr_final = 0.0, warmup = 0 : i64, batch = 8 : i64, micro_batch = 4 : i64, 
       steps = 300 : i64, precision = #train.precision<bf16>, max_length = 128 : i64, max_prompt_length = 64 : i64, truncation = #train.truncation<right>,
@@ -77,7 +77,7 @@ train.program @personal {
       %h = train.forward %tuned, %b
       %lp = train.sequence_logprobs %tuned, %h, %b
       %r = train.reference_logprobs %ref, %b
-      %l = train.loss ipo %lp against %r {beta = 0.25 : f64} weighted : !train.logprobs
+      %l = train.loss ipo %lp against %r {beta = 0.25 : f64} weighted weight_norm <mean> : !train.logprobs
       train.backward %l
       train.optimizer_step %tuned
     }

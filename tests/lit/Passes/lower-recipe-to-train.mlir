@@ -97,7 +97,7 @@ recipe.recipe @dpo {
 // CHECK-NEXT: %[[H:.*]] = train.forward %[[PI]], %[[BATCH]]
 // CHECK-NEXT: %[[LP:.*]] = train.sequence_logprobs %[[PI]], %[[H]], %[[BATCH]]
 // CHECK-NEXT: %[[R:.*]] = train.reference_logprobs %[[REFLM]], %[[BATCH]]
-// CHECK-NEXT: %[[P:.*]] = train.loss pdpo %[[LP]] against %[[R]] {beta = 5.000000e-01 : f64} weighted alpha 2.500000e-01 : !train.logprobs
+// CHECK-NEXT: %[[P:.*]] = train.loss pdpo %[[LP]] against %[[R]] {beta = 5.000000e-01 : f64} weighted weight_norm <sum> alpha 2.500000e-01 : !train.logprobs
 // CHECK-NEXT: %[[N:.*]] = train.loss nll %[[LP]] {prompt_loss = false} : !train.logprobs
 // CHECK-NEXT: %[[SUM:.*]] = train.loss_sum %[[P]], %[[N]] weights [1.000000e+00, 2.000000e-01]
 // CHECK-NEXT: train.backward %[[SUM]]

@@ -159,6 +159,48 @@ TEST(ObjectiveTerms, UnitsCountPairsTokensAndSequences) {
   EXPECT_EQ(units[1], tokens);
 }
 
+TEST(ObjectiveTerms, WeightNormSumIsAWeightedMeanAndMeanIsTheBatchMean) {
+  // Against the formulas, from each example's own loss: `sum` gives Σ w·S / Σ w·n, `mean` Σ w·S / Σ n, with S
+  // an example's summed loss and n its units (1 pair for dpo, its response tokens for nll).
+  Fixture f;
+  for (LossKind kind : {LossKind::dpo, LossKind::nll}) {
+    StageInputs in = f.dpoStage("w", 5);
+    in.reference = presetCausalLM("tiny", f.tokenizer->vocabSize(), 4); // unequal per-pair losses
+    in.terms = {kind == LossKind::dpo ? termOf(DpoParams{0.5, 0.0}) : termOf(NllParams{})};
+    in.train = f.prepare(pairExamples(5), true, true);
+    std::vector<double> summed, units, weights;
+    for (const PreparedExample &e : in.train) {
+      std::vector<const PreparedExample *> one{&e};
+      const double n = countUnits(in.terms, one)[0];
+      summed.push_back(evaluateStageLoss(in, {e}, torch::kCPU)["loss"] * n);
+      units.push_back(n);
+      weights.push_back(e.weight);
+    }
+    double wS = 0, wn = 0, n = 0;
+    for (size_t i = 0; i < summed.size(); ++i)
+      wS += weights[i] * summed[i], wn += weights[i] * units[i], n += units[i];
+    ASSERT_GT(weights[1], weights[0]); // the fixture's weights differ, so the two norms differ
+
+    in.terms[0].spec.exampleWeights = true;
+    in.terms[0].spec.weightNorm = WeightNorm::sum;
+    EXPECT_NEAR(evaluateStageLoss(in, in.train, torch::kCPU)["loss"], wS / wn, 1e-6) << spelling(kind);
+    in.terms[0].spec.weightNorm = WeightNorm::mean;
+    EXPECT_NEAR(evaluateStageLoss(in, in.train, torch::kCPU)["loss"], wS / n, 1e-6) << spelling(kind);
+
+    // `sum` does not see the weights' scale: ×4 everywhere is the same loss; with all weights 1 it is the
+    // unweighted loss.
+    in.terms[0].spec.weightNorm = WeightNorm::sum;
+    for (PreparedExample &e : in.train)
+      e.weight *= 4;
+    EXPECT_NEAR(evaluateStageLoss(in, in.train, torch::kCPU)["loss"], wS / wn, 1e-6) << spelling(kind);
+    for (PreparedExample &e : in.train)
+      e.weight = 1;
+    const double weighted = evaluateStageLoss(in, in.train, torch::kCPU)["loss"];
+    in.terms[0].spec.exampleWeights = false;
+    EXPECT_DOUBLE_EQ(weighted, evaluateStageLoss(in, in.train, torch::kCPU)["loss"]) << spelling(kind);
+  }
+}
+
 TEST(StageRunner, AccumulationLeavesTheStepUnchanged) {
   Fixture f;
   std::vector<std::vector<torch::Tensor>> results;

@@ -28,6 +28,7 @@ enum Trait : unsigned {
   NeedsResponseScores = 1u << 6, ///< per-response scores in the data (imitation's threshold)
   NeedsGeneration = 1u << 7,     ///< samples from the model
   LengthNormalised = 1u << 8,    ///< reads token counts or average log-probs
+  TypeWeighted = 1u << 9,        ///< weights each example by its annotator's posterior γ[k, h] over latent types (EM)
 };
 
 enum class Target { LanguageModel, Reward, Any };

@@ -132,18 +132,20 @@ using ObjectiveParams = std::variant<std::monostate
 #undef ALIGN_PARAM
 #undef ALIGN_OBJECTIVE_END
 
-/// One term of a stage's objective: its parameters (which say the objective), its coefficient in the sum, and
-/// whether each example's loss is multiplied by the data's `weight` column.
+/// One term of a stage's objective: its parameters (which say the objective), its coefficient in the sum,
+/// whether each example's loss is multiplied by the data's `weight` column, and how a weighted term's
+/// Σ w·ℓ over the batch is normalised (by Σ w, or by the number of units).
 struct TermSpec {
   LossKind kind = LossKind::nll;
   double weight = 1.0;
   bool exampleWeights = false;
+  WeightNorm weightNorm = WeightNorm::sum;
   ObjectiveParams params;
 
   TermSpec() = default;
   template <class P>
-  TermSpec(const P &p, double weight = 1.0, bool exampleWeights = false)
-      : kind(P::kind), weight(weight), exampleWeights(exampleWeights), params(p) {
+  TermSpec(const P &p, double weight = 1.0, bool exampleWeights = false, WeightNorm weightNorm = WeightNorm::sum)
+      : kind(P::kind), weight(weight), exampleWeights(exampleWeights), weightNorm(weightNorm), params(p) {
     static_assert(P::executed, "this objective is not executed by the runtime yet");
   }
   /// The parameters as the struct of `kind` (an Error if they are another objective's).

@@ -64,8 +64,8 @@ train.program @dpo {
       %lp = train.sequence_logprobs %lm, %h, %b fused chunk 4096
       // CHECK-NEXT: %[[REF:.*]] = train.reference_logprobs %[[SFT:.*]], %[[B2]] cached
       %ref = train.reference_logprobs %sft_copy, %b cached
-      // CHECK-NEXT: %[[L2:.*]] = train.loss dpo %[[LP2]] against %[[REF]] {beta = 1.000000e-01 : f64} weighted : !train.logprobs
-      %l = train.loss dpo %lp against %ref {beta = 0.1 : f64} weighted : !train.logprobs
+      // CHECK-NEXT: %[[L2:.*]] = train.loss dpo %[[LP2]] against %[[REF]] {beta = 1.000000e-01 : f64} weighted weight_norm <mean> : !train.logprobs
+      %l = train.loss dpo %lp against %ref {beta = 0.1 : f64} weighted weight_norm <mean> : !train.logprobs
       train.backward %l
       train.optimizer_step %lm
     }
@@ -129,7 +129,7 @@ train.program @shapes {
         // CHECK: train.reference_logprobs %{{.*}}, %{{.*}}{{$}}
         %ref = train.reference_logprobs %lm, %b
         // CHECK: train.loss em_dpo
-        %l = train.loss em_dpo %lp against %ref {beta = 0.1 : f64} : !train.logprobs
+        %l = train.loss em_dpo %lp against %ref {beta = 0.1 : f64} weight_norm <sum> : !train.logprobs
         train.backward %l
         train.optimizer_step %pi
       }
@@ -246,7 +246,7 @@ train.program @handoff {
         %h = train.forward %lm, %x
         %lp = train.sequence_logprobs %lm, %h, %x
         %r = train.reference_logprobs %start, %x
-        %l = train.loss em_dpo %lp against %r {beta = 0.1 : f64} : !train.logprobs
+        %l = train.loss em_dpo %lp against %r {beta = 0.1 : f64} weight_norm <sum> : !train.logprobs
         train.backward %l
         train.optimizer_step %lm
       }

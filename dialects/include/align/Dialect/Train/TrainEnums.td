@@ -29,5 +29,6 @@ def Train_LRScheduleKindAttr : Train_EnumAttr<Train_LRScheduleKind, "lr_schedule
 def Train_PrecisionAttr : Train_EnumAttr<Train_Precision, "precision">;
 def Train_TruncationAttr : Train_EnumAttr<Train_Truncation, "truncation">;
 def Train_ReferenceStrategyAttr : Train_EnumAttr<Train_ReferenceStrategy, "reference">;
+def Train_WeightNormAttr : Train_EnumAttr<Train_WeightNorm, "weight_norm">;
 
 #endif // ALIGN_DIALECT_TRAIN_TRAINENUMS_TD

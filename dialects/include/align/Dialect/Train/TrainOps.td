@@ -286,7 +286,9 @@ def Train_LossOp : Train_Op<"loss", [Pure]> {
     `params` holds the term's remaining parameters (`beta`, `label_smoothing`, `gamma`, `threshold`,
     `prompt_loss`, `normalize`; a `preference` as its constructor name, e.g. `"plackett_luce"`);
     the recipe's `example_weights` is `weighted`, a mixing loss's `alpha` the `alpha` attribute, and
-    `em_dpo`'s `types` the enclosing `train.em_loop`'s.
+    `em_dpo`'s `types` the enclosing `train.em_loop`'s. A loss with per-example weights (`weighted`, or
+    `em_dpo`'s posterior γ) says how Σ w·ℓ over the batch is normalised: `weight_norm <sum>` (by Σ w) or
+    `weight_norm <mean>` (by the number of units); a loss without weights has no `weight_norm`.
     Preference losses on log-probs that compare with a reference (`dpo`, `ipo`, `hinge`, `pdpo`, `pipo`,
     `em_dpo`) take it `against` reference log-probs; reward losses (`bt`, `pbt`, `rank_loss`,
     `regression`) take scores. P-RLHF losses (`pdpo`, `pipo`, `psimpo`, `pbt`) mix user-conditioned and
@@ -294,10 +296,12 @@ def Train_LossOp : Train_Op<"loss", [Pure]> {
   }];
   let arguments = (ins Train_LossKind:$kind, AnyTypeOf<[Train_LogprobsType, Train_ScoresType]>:$input,
                        Optional<Train_LogprobsType>:$reference, DictionaryAttr:$params,
-                       UnitAttr:$weighted, OptionalAttr<F64Attr>:$alpha);
+                       UnitAttr:$weighted, OptionalAttr<Train_WeightNormAttr>:$weight_norm,
+                       OptionalAttr<F64Attr>:$alpha);
   let results = (outs Train_LossType:$loss);
   let assemblyFormat = [{
-    $kind $input (`against` $reference^)? $params (`weighted` $weighted^)? (`alpha` $alpha^)? attr-dict
+    $kind $input (`against` $reference^)? $params (`weighted` $weighted^)? (`weight_norm` $weight_norm^)?
+    (`alpha` $alpha^)? attr-dict
     `:` type($input)
   }];
   let hasVerifier = 1;
@@ -307,6 +311,7 @@ def Train_LossOp : Train_Op<"loss", [Pure]> {
     static bool takesScores(LossKind kind);
     static bool mixesUsers(LossKind kind);
     static bool isPairwise(LossKind kind);
+    static bool typeWeighted(LossKind kind);
   }];
 }
 
