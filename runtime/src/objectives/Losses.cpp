@@ -225,6 +225,35 @@ torch::Tensor weightedMean(const torch::Tensor &perExample, const torch::Tensor 
 // Reward-model losses
 //===----------------------------------------------------------------------===//
 
+torch::Tensor plackettLuceLogLikelihood(const torch::Tensor &rewards, const torch::Tensor &present) {
+  requireTensor("plackettLuceLogLikelihood", "rewards", rewards, 2, true);
+  requireTensor("plackettLuceLogLikelihood", "present", present, 2);
+  requireSameShape("plackettLuceLogLikelihood", "rewards", rewards, "present", present);
+  torch::Tensor ranked = selection(present);
+  // An absent entry becomes a finite very negative reward: exp of it is exactly 0 in every sum, and unlike −inf
+  // it keeps logcumsumexp's backward free of 0·∞ (a NaN reward is cut out of the graph by the where).
+  const double absent = -1e30;
+  torch::Tensor kept = torch::where(ranked, rewards, absent);
+  // tail[b, j] = log Σ_{l ≥ j} exp(r_l): a cumulative logsumexp from the worst end.
+  torch::Tensor tail = torch::logcumsumexp(kept.flip({1}), 1).flip({1});
+  return torch::where(ranked, kept - tail, 0.0).sum(1);
+}
+
+torch::Tensor pairwiseLogLikelihood(const torch::Tensor &rewards, const torch::Tensor &present) {
+  requireTensor("pairwiseLogLikelihood", "rewards", rewards, 2, true);
+  requireTensor("pairwiseLogLikelihood", "present", present, 2);
+  requireSameShape("pairwiseLogLikelihood", "rewards", rewards, "present", present);
+  torch::Tensor ranked = selection(present);
+  torch::Tensor kept = torch::where(ranked, rewards, 0.0);
+  const int64_t width = rewards.size(1);
+  // Index [b, i, j]: the pair where i is ranked above j (i < j), both present.
+  torch::Tensor above = torch::ones({width, width}, torch::TensorOptions().dtype(torch::kBool).device(rewards.device()))
+                            .triu(1);
+  torch::Tensor counted = above.unsqueeze(0).logical_and(ranked.unsqueeze(2)).logical_and(ranked.unsqueeze(1));
+  torch::Tensor margin = kept.unsqueeze(2) - kept.unsqueeze(1); // r_i − r_j
+  return torch::where(counted, torch::log_sigmoid(margin), 0.0).sum({1, 2});
+}
+
 torch::Tensor bradleyTerryLoss(const torch::Tensor &chosenRewards, const torch::Tensor &rejectedRewards,
                                const torch::Tensor &margin) {
   requireTensor("bradleyTerryLoss", "chosenRewards", chosenRewards, 1, true);

@@ -1,7 +1,7 @@
 //===- Losses.h - Training objectives on log-probs and scores ---*- C++ -*-===//
 //
 // One definition of every objective the recipes name (dpo, ipo, hinge, simpo, the P-DPO mixing, EM-DPO's
-// weights, bt, rank_loss, regression, nll, imitation), written on tensors that the model already produced:
+// weights and ranking likelihoods, bt, rank_loss, regression, nll, imitation), written on tensors that the model already produced:
 // token log-probs, sequence log-probs, reward scores. Each is differentiable with autograd and returns one
 // loss per example (or per-example sums and counts where the batch mean pools over pairs, entries or tokens),
 // so a generated trainer can weight, mix and sum them; the conventions (what is averaged over what, where
@@ -95,6 +95,24 @@ torch::Tensor mixUserGeneric(const torch::Tensor &perExample, const torch::Tenso
 /// EM-DPO's M-step reduction (docs/methods.md §3.2): mean_b(w_b·ℓ_b) over the batch, deliberately not divided by
 /// Σw, so a type with little posterior mass trains with proportionally smaller steps.
 torch::Tensor weightedMean(const torch::Tensor &perExample, const torch::Tensor &weights);
+
+//===----------------------------------------------------------------------===//
+// Ranking likelihoods: how likely a type finds an annotator's ranking (EM-DPO's E-step)
+//===----------------------------------------------------------------------===//
+
+/// The exact Plackett–Luce log-likelihood of each ranking (docs/methods.md §3.4), [B]:
+///   log P(σ) = Σ_j [ r_σj − log Σ_{l ≥ j} exp(r_σl) ],
+/// with `rewards` [B, R] in ranked order, best first (for EM-DPO a type's implicit rewards β·log π_k/π_ref),
+/// and `present` [B, R] (bool) marking the ranked entries of an incomplete ranking; an absent entry takes no
+/// place in any sum, and its reward (NaN or anything) reaches neither the value nor a gradient. For two
+/// responses this is log σ(r_1 − r_2), Bradley–Terry.
+torch::Tensor plackettLuceLogLikelihood(const torch::Tensor &rewards, const torch::Tensor &present);
+
+/// The pairwise decomposition of a ranking (the authors' code stores a ranking as its pairs), [B]:
+///   Σ_{i < j, both present} log σ(r_σi − r_σj).
+/// Equal to plackettLuceLogLikelihood for two responses; for more it counts every implied pair as if
+/// independent (so it is not a likelihood of the ranking).
+torch::Tensor pairwiseLogLikelihood(const torch::Tensor &rewards, const torch::Tensor &present);
 
 //===----------------------------------------------------------------------===//
 // Reward-model losses

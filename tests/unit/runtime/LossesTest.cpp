@@ -16,6 +16,7 @@
 #include <nlohmann/json.hpp>
 #include <torch/torch.h>
 
+#include <algorithm>
 #include <cmath>
 #include <cstdlib>
 #include <fstream>
@@ -368,6 +369,66 @@ TEST(RankingLoss, GradientMatchesFiniteDifferences) {
   expectGradientMatchesFiniteDifferences(
       [&](const std::vector<torch::Tensor> &in) { return rankingLoss(in[0], labels).mean(); },
       {f64({0.3, -0.7, 1.1, 0.0, 2.0, -1.0, 0.4, 0.25}, {2, 4})});
+}
+
+TEST(PlackettLuce, HandComputedRankingAndIncompleteRanking) {
+  // Ranking 0: three responses best first, rewards (2, 1, 0.5):
+  //   log P = [2 − log(e² + e¹ + e^0.5)] + [1 − log(e¹ + e^0.5)] + [0.5 − log e^0.5].
+  // Ranking 1: an incomplete ranking of two of the responses (the third entry is padding, NaN).
+  torch::Tensor rewards = f64({2, 1, 0.5, -0.3, 0.4, kNaN}, {2, 3});
+  torch::Tensor present = flags({1, 1, 1, 1, 1, 0}).view({2, 3});
+  torch::Tensor ll = plackettLuceLogLikelihood(rewards, present);
+  const double first = (2 - std::log(std::exp(2) + std::exp(1) + std::exp(0.5))) +
+                       (1 - std::log(std::exp(1) + std::exp(0.5)));
+  EXPECT_NEAR(value(ll[0]), first, 1e-14);
+  EXPECT_NEAR(value(ll[1]), -softplus(0.4 - -0.3), 1e-14);
+  // Probabilities of all 3! orders of one set sum to one.
+  double total = 0;
+  std::vector<int64_t> order{0, 1, 2};
+  const std::vector<double> r{0.7, -0.2, 1.3};
+  do {
+    total += std::exp(value(plackettLuceLogLikelihood(f64({r[order[0]], r[order[1]], r[order[2]]}, {1, 3}),
+                                                      flags({1, 1, 1}).view({1, 3}))[0]));
+  } while (std::next_permutation(order.begin(), order.end()));
+  EXPECT_NEAR(total, 1.0, 1e-14);
+}
+
+TEST(PlackettLuce, TwoResponsesAgreeWithThePairwiseDecompositionAndBradleyTerry) {
+  torch::Tensor better = f64({0.5, -1, 3, 0}), worse = f64({1, -2, -1, 0});
+  torch::Tensor rewards = torch::stack({better, worse}, 1);
+  torch::Tensor present = torch::ones({4, 2}, torch::kBool);
+  torch::Tensor bt = -bradleyTerryLoss(better, worse);
+  EXPECT_TRUE(torch::allclose(plackettLuceLogLikelihood(rewards, present), bt, 0, 1e-15));
+  EXPECT_TRUE(torch::allclose(pairwiseLogLikelihood(rewards, present), bt, 0, 1e-15));
+  // Three responses: the decomposition is the three implied pairs; it differs from the exact likelihood.
+  torch::Tensor three = f64({2, 1, 0.5}, {1, 3});
+  torch::Tensor all = flags({1, 1, 1}).view({1, 3});
+  const double pairs = -(softplus(-1) + softplus(-1.5) + softplus(-0.5));
+  EXPECT_NEAR(value(pairwiseLogLikelihood(three, all)[0]), pairs, 1e-14);
+  EXPECT_GT(std::abs(value(pairwiseLogLikelihood(three, all)[0]) - value(plackettLuceLogLikelihood(three, all)[0])),
+            1e-3);
+}
+
+TEST(PlackettLuce, AbsentEntriesReachNeitherValueNorGradient) {
+  torch::Tensor rewards = f64({1, kNaN, -0.5, kInf, 0.2, 0.1}, {2, 3}).set_requires_grad(true);
+  torch::Tensor present = flags({1, 0, 1, 0, 1, 1}).view({2, 3});
+  torch::Tensor pl = plackettLuceLogLikelihood(rewards, present).sum();
+  torch::Tensor pw = pairwiseLogLikelihood(rewards, present).sum();
+  EXPECT_NEAR(value(pl), -softplus(-1.5) - softplus(-0.1), 1e-14);
+  EXPECT_NEAR(value(pw), value(pl), 1e-14); // two present entries each: both are Bradley–Terry
+  (pl + pw).backward();
+  EXPECT_TRUE(torch::isfinite(rewards.grad()).all().item<bool>());
+  EXPECT_EQ(value(rewards.grad()[0][1]), 0.0);
+  EXPECT_EQ(value(rewards.grad()[1][0]), 0.0);
+}
+
+TEST(PlackettLuce, GradientMatchesFiniteDifferences) {
+  torch::Tensor present = flags({1, 1, 1, 1, 1, 1, 0, 0}).view({2, 4});
+  torch::Tensor rewards = f64({0.3, -0.7, 1.1, 0.0, 2.0, -1.0, 0.4, 0.25}, {2, 4});
+  expectGradientMatchesFiniteDifferences(
+      [&](const std::vector<torch::Tensor> &in) { return plackettLuceLogLikelihood(in[0], present).sum(); }, {rewards});
+  expectGradientMatchesFiniteDifferences(
+      [&](const std::vector<torch::Tensor> &in) { return pairwiseLogLikelihood(in[0], present).sum(); }, {rewards});
 }
 
 TEST(RegressionLoss, MeanOverPresentEntriesWithNanOrMask) {
