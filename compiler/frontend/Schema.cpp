@@ -60,12 +60,9 @@ std::vector<Param> dataParams(std::vector<Param> specific) {
   std::vector<Param> ps{P("path", Ty::String).req().d("file, relative to --data-root; .jsonl or .json")};
   for (Param &p : specific)
     ps.push_back(std::move(p));
-  for (Param p : {P("user", Ty::String).d("column with the user id (P-RLHF)"),
-                  P("annotator", Ty::String).d("column with the annotator id (EM-DPO)"),
-                  P("domain", Ty::String).d("column with a domain label"),
-                  P("group", Ty::String).d("column with a group label, reported by `by group` metrics"),
-                  P("weight", Ty::String).d("column with a per-example loss weight"),
-                  P("template", Ty::Ref, "template").d("how prompt and response are rendered into text"),
+  for (const registry::Column &column : registry::commonColumns())
+    ps.push_back(P(column.field, Ty::String).d(column.doc));
+  for (Param p : {P("template", Ty::Ref, "template").d("how prompt and response are rendered into text"),
                   P("on_error", Ty::Enum, registry::spellings("OnError")).def("error").d("malformed rows: stop, or skip and count"),
                   P("limit", Ty::Int).gt(0).d("read at most this many rows"),
                   P("shuffle_seed", Ty::Int).ge(0).def("0").d("seed of the deterministic shuffle before splitting")})
@@ -201,7 +198,7 @@ std::vector<Constructor> build() {
   t.push_back(C("preference", "plackett_luce", "ranking choice over three or more responses", {}));
   t.push_back(C("preference", "latent", "K latent annotator types (EM-DPO)",
                 {P("k", Ty::Int).ge(1).req().d("number of types"),
-                 P("likelihood", Ty::Enum, "pairwise|plackett_luce").def("pairwise").d("how a ranking is scored"),
+                 P("likelihood", Ty::Enum, registry::spellings("RankingLikelihood")).def("pairwise").d("how a ranking is scored"),
                  P("init", Ty::Call, "latent_init").def("dirichlet").d("initial posterior γ")}));
   t.push_back(C("preference", "direction", "a unit vector over named reward objectives (DPA)",
                 {P("reward", Ty::Ref, "reward|stage").req().d("the multi-objective reward producing the objectives"),
@@ -212,8 +209,8 @@ std::vector<Constructor> build() {
                  P("scale", Ty::Int).gt(0).def("100").d("integer scale of rendered weights")}));
   t.push_back(C("latent_init", "dirichlet", "γ rows drawn from a Dirichlet",
                 {P("alpha", Ty::Number).gt(0).def("1"), P("seed", Ty::Int).ge(0).def("0")}));
-  t.push_back(C("latent_init", "clusters", "a precomputed hard clustering (K × users, .npy or .json)",
-                {P("path", Ty::String).req()}));
+  t.push_back(C("latent_init", "clusters", "a hard start from a label per annotator",
+                {P("column", Ty::String).req().d("column whose value is each annotator's starting type (sorted values become types 0, 1, ...)")}));
   t.push_back(C("latent_init", "agreement", "spectral clustering of annotator agreement", {P("seed", Ty::Int).ge(0).def("0")}));
 
   // --- reward models ------------------------------------------------------------------------------------
@@ -305,7 +302,7 @@ std::vector<Constructor> build() {
   t.push_back(C("loop", "em", "EM over latent types: M-step per type, then E-step posterior update",
                 {P("iterations", Ty::Int).ge(1).def("5"),
                  P("restart", Ty::Bool).def("true").d("each M-step restarts from the stage's `init from` (EM-DPO); false: continue"),
-                 P("e_step", Ty::Enum, "full|cross_fit").def("full").d("cross_fit scores each annotator on held-out votes"),
+                 P("e_step", Ty::Enum, registry::spellings("EStepKind")).def("full").d("cross_fit scores each annotator on held-out votes"),
                  P("folds", Ty::Int).ge(2).def("2").d("cross-fit folds")}));
   t.push_back(C("loop", "rsf", "preference-conditioned rejection-sampling fine-tuning (DPA)",
                 {P("iterations", Ty::Int).ge(1).def("4"), P("samples", Ty::Int).ge(1).def("8").d("n responses per prompt"),

@@ -13,7 +13,8 @@
 #include "align/Dialect/Recipe/RecipeAttributes.h"
 #include "align/Dialect/Recipe/RecipeSymbols.h"
 
-#include "llvm/ADT/StringSet.h"
+#include "align/registry/Registry.h"
+
 #include "llvm/Support/Format.h"
 #include "llvm/Support/raw_ostream.h"
 
@@ -95,12 +96,7 @@ std::string jsonText(Attribute value) {
 }
 
 /// Data parameters that name a column of the file; they go to the load's `columns` mapping.
-bool isColumnParameter(StringRef key) {
-  static const llvm::StringSet<> columns = {"prompt", "chosen",   "rejected", "user",   "annotator",
-                                            "domain", "group",    "weight",   "responses", "order",
-                                            "texts",  "scores",   "response", "text",   "query"};
-  return columns.contains(key);
-}
+bool isColumnParameter(StringRef key) { return align::registry::isColumnField(key.str()); }
 
 } // namespace
 

@@ -339,10 +339,21 @@ LogicalResult RecipeLowering::lowerStage(recipe::StageOp stage) {
     auto k = types ? types.getParams().getAs<IntegerAttr>("k") : IntegerAttr();
     if (!k)
       return loop.emitOpError() << "an EM loop without a latent preference's `k` cannot be expressed yet";
+    // The closed sets arrive as their spellings (Sema checked them against the registry).
+    auto eStepWord = params.getAs<StringAttr>("e_step");
+    std::optional<train::EStepKind> eStep = train::symbolizeEStepKind(eStepWord ? eStepWord.getValue() : "full");
+    if (!eStep)
+      return loop.emitOpError() << "unknown e_step '" << eStepWord.getValue() << "'";
+    train::RankingLikelihoodAttr likelihood;
+    if (auto word = types.getParams().getAs<StringAttr>("likelihood")) {
+      std::optional<train::RankingLikelihood> kind = train::symbolizeRankingLikelihood(word.getValue());
+      if (!kind)
+        return types.emitOpError() << "unknown likelihood '" << word.getValue() << "'";
+      likelihood = train::RankingLikelihoodAttr::get(context_, *kind);
+    }
     auto em = builder.create<train::EmLoopOp>(
         loop.getLoc(), params.getAs<IntegerAttr>("iterations"), k, params.getAs<BoolAttr>("restart"),
-        params.getAs<StringAttr>("e_step"), params.getAs<IntegerAttr>("folds"),
-        types.getParams().getAs<StringAttr>("likelihood"),
+        train::EStepKindAttr::get(context_, *eStep), params.getAs<IntegerAttr>("folds"), likelihood,
         types.getParams().get("init") ? dyn_cast<DictionaryAttr>(plainValue(types, types.getParams().get("init")))
                                       : DictionaryAttr());
     OpBuilder::InsertionGuard guard(builder);

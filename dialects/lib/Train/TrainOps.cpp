@@ -188,13 +188,8 @@ LogicalResult GenerateOp::verify() {
 LogicalResult EmLoopOp::verify() {
   if (signedValue(getIterationsAttr()) < 1 || signedValue(getTypesAttr()) < 1)
     return emitOpError() << "iterations and types must be >= 1";
-  if (getEStep() != "full" && getEStep() != "cross_fit")
-    return emitOpError() << "e_step '" << getEStep() << "' is not one of: full, cross_fit";
   if (signedValue(getFoldsAttr()) < 2)
     return emitOpError() << "folds must be >= 2";
-  if (std::optional<StringRef> likelihood = getLikelihood())
-    if (*likelihood != "pairwise" && *likelihood != "plackett_luce")
-      return emitOpError() << "likelihood '" << *likelihood << "' is not one of: pairwise, plackett_luce";
   // Restarting each M-step needs a starting point to restart from.
   if (getRestart() && !(*this)->getParentOfType<StageOp>().getInitFrom())
     return emitOpError() << "restarts each M-step, but its stage has no init_from";

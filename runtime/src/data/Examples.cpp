@@ -191,6 +191,8 @@ private:
       base_.domain = r_.id(c);
     if (!(c = optionalColumn("group")).empty())
       base_.group = r_.id(c);
+    if (!(c = optionalColumn("true_type")).empty())
+      base_.trueType = r_.id(c);
     if (!(c = optionalColumn("user_text")).empty()) {
       const Json *v = r_.find(c);
       if (v && !v->is_null())

@@ -29,8 +29,8 @@
 //               every other domain of the row, sorted), prompt = query, responses {preferred's, other's},
 //               scores {1, 0}, domain = preferred (or the `domain` column when the recipe names one),
 //               versus = the other domain. Split by row before expansion.
-// Every kind: `user`, `annotator`, `domain`, `group` columns (named by the recipe only) hold a string or an
-// integer id; `weight` a finite number; `system` (a runtime extension) a string for the template's {system}.
+// Every kind: `user`, `annotator`, `domain`, `group`, `true_type` columns (named by the recipe only) hold a
+// string or an integer id; `weight` a finite number; `system` (a runtime extension) a string for the template's {system}.
 //
 //===----------------------------------------------------------------------===//
 #pragma once
@@ -69,6 +69,7 @@ struct Example {
   std::vector<double> scores;         ///< one per response; empty for sft/rated/prompts
   std::vector<double> ratings;        ///< rated: one per objective, NaN where missing/null
   std::string user, annotator, domain, group; ///< "" when the recipe names no such column
+  std::string trueType; ///< the annotator's true latent type (`true_type`), for evaluation only; "" if none
   std::string versus;                 ///< domain_pairs: the domain of the other (rejected) response
   /// The user's textual information (a users model's `text:` column, PRISM's "explicit" user information);
   /// "" when the recipe names none or the row has none (missing or null).

@@ -234,10 +234,10 @@ TEST(Examples, SourceKindNames) {
 
 TEST(Examples, PairwiseStringsTemplateAndColumns) {
   SourceSpec spec = specFor(DataKind::pairwise, writeFile("p.jsonl", jsonLines({
-      {{"q", "2+2?"}, {"good", "4"}, {"bad", "5"}, {"uid", 17}, {"w", 0.5}, {"sys", "math"}},
+      {{"q", "2+2?"}, {"good", "4"}, {"bad", "5"}, {"uid", 17}, {"w", 0.5}, {"sys", "math"}, {"kind", 2}},
   })));
   spec.columns = {{"prompt", "q"}, {"chosen", "good"}, {"rejected", "bad"}, {"user", "uid"}, {"weight", "w"},
-                  {"system", "sys"}};
+                  {"system", "sys"}, {"true_type", "kind"}};
   spec.templateText = "<{system}> Q: {prompt}\nA: {response}.";
   LoadedSource loaded = loadSource(spec);
   ASSERT_EQ(train(loaded).size(), 1u);
@@ -247,6 +247,7 @@ TEST(Examples, PairwiseStringsTemplateAndColumns) {
   EXPECT_EQ(ex.scores, (std::vector<double>{1, 0}));
   EXPECT_EQ(ex.user, "17");
   EXPECT_EQ(ex.annotator, "");
+  EXPECT_EQ(ex.trueType, "2"); // an id column: a string or an integer
   EXPECT_EQ(ex.weight, 0.5);
   EXPECT_EQ(ex.line, 1);
   EXPECT_EQ(loaded.rowsRead, 1);

@@ -184,10 +184,33 @@ inline const std::vector<Enum> &enums() {
 inline const std::vector<Column> &columns() {
   static const std::vector<Column> table = {
 #define ALIGN_COLUMN(kind, field, def, doc) Column{#kind, #field, def, doc},
+#define ALIGN_COMMON_COLUMN(field, doc)
 #include "align/registry/DataColumns.def"
 #undef ALIGN_COLUMN
+#undef ALIGN_COMMON_COLUMN
   };
   return table;
+}
+
+/// The optional columns every data kind reads when the recipe names them (kind "" in the entries).
+inline const std::vector<Column> &commonColumns() {
+  static const std::vector<Column> table = {
+#define ALIGN_COLUMN(kind, field, def, doc)
+#define ALIGN_COMMON_COLUMN(field, doc) Column{"", #field, "", doc},
+#include "align/registry/DataColumns.def"
+#undef ALIGN_COLUMN
+#undef ALIGN_COMMON_COLUMN
+  };
+  return table;
+}
+
+/// Whether `field` is a data parameter naming a column (of some kind, or common to all).
+inline bool isColumnField(const std::string &field) {
+  for (const auto *table : {&columns(), &commonColumns()})
+    for (const Column &c : *table)
+      if (field == c.field)
+        return true;
+  return false;
 }
 
 /// The column `field` of a `kind` data source reads when the recipe names none: "" for none, or for a field

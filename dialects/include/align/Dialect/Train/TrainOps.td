@@ -370,8 +370,8 @@ def Train_EmLoopOp : Train_Op<"em_loop", [SingleBlock, NoTerminator, HasParent<"
     scored (`pairwise`, `plackett_luce`); `gamma_init` the initial posterior, the latent preference's
     `init` with its kind as `kind` (`{kind = "dirichlet", alpha = 1.0, seed = 0}`).
   }];
-  let arguments = (ins I64Attr:$iterations, I64Attr:$types, BoolAttr:$restart, StrAttr:$e_step,
-                       I64Attr:$folds, OptionalAttr<StrAttr>:$likelihood,
+  let arguments = (ins I64Attr:$iterations, I64Attr:$types, BoolAttr:$restart, Train_EStepKindAttr:$e_step,
+                       I64Attr:$folds, OptionalAttr<Train_RankingLikelihoodAttr>:$likelihood,
                        OptionalAttr<DictionaryAttr>:$gamma_init);
   let regions = (region SizedRegion<1>:$bodyRegion);
   let assemblyFormat = "attr-dict-with-keyword $bodyRegion";
