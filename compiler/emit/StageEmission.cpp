@@ -36,6 +36,52 @@ std::string dataRef(llvm::StringRef data, llvm::StringRef split) {
 using mlir::Location;
 using mlir::NamedAttribute;
 
+/// `loop em` as the trainer's own loop over the runtime's EM calls (Trainer.h's LatentSpec): one M-step per
+/// type, then the E-step, `iterations` times, after emBegin (which also tells a resumed run where it was).
+void TrainerEmitter::emitEmLoop(train::StageOp stage, train::EmLoopOp em, const std::string &spec) {
+  Location loc = em.getLoc();
+  std::string name = stage.getSymName().str();
+  std::string key = name + ".em.";
+  std::string latent = ids_.make(name, "latent");
+  w_.statement("align::rt::LatentSpec " + latent, loc);
+  w_.statement(latent + ".types = " + w_.integer(key + "types", em.getTypes(), loc), loc);
+  llvm::StringRef likelihood =
+      train::stringifyRankingLikelihood(em.getLikelihood().value_or(train::RankingLikelihood::pairwise));
+  w_.statement(latent + ".likelihood = " +
+                   w_.choice(key + "likelihood", enumMember("RankingLikelihood", likelihood), likelihood, loc),
+               loc);
+  if (mlir::DictionaryAttr init = em.getGammaInitAttr()) {
+    auto kind = init.getAs<mlir::StringAttr>("kind");
+    if (!kind || !isExecutedMember("LatentInit", kind.getValue()))
+      return reject(em, "latent init " + (kind ? kind.getValue() : llvm::StringRef("?")).str());
+    w_.statement(latent + ".init = " +
+                     w_.choice(key + "init", enumMember("LatentInit", kind.getValue()), kind.getValue(), loc),
+                 loc);
+    if (std::optional<double> alpha = init.get("alpha") ? numericValue(init.get("alpha")) : std::nullopt)
+      w_.statement(latent + ".alpha = " + w_.number(key + "init.alpha", *alpha, loc), loc);
+    if (std::optional<double> seed = init.get("seed") ? numericValue(init.get("seed")) : std::nullopt)
+      w_.statement(latent + ".seed = static_cast<std::uint64_t>(" +
+                       w_.integer(key + "init.seed", static_cast<int64_t>(*seed), loc) + ")",
+                   loc);
+  }
+  w_.statement(latent + ".iterations = " + w_.integer(key + "iterations", em.getIterations(), loc), loc);
+  w_.statement(latent + ".restart = " + w_.flag(key + "restart", em.getRestart(), loc), loc);
+  llvm::StringRef eStep = train::stringifyEStepKind(em.getEStep());
+  w_.statement(latent + ".eStep = " + w_.choice(key + "e_step", enumMember("EStepKind", eStep), eStep, loc), loc);
+  w_.statement(latent + ".folds = " + w_.integer(key + "folds", em.getFolds(), loc), loc);
+  std::string stageName = cppString(name);
+  w_.comment("loop em: an M-step per latent type (γ-weighted DPO), then the E-step (γ, η), each iteration");
+  w_.open("for (std::int64_t iteration = t.emBegin(" + spec + ", " + latent + "); iteration < " + latent +
+              ".iterations; ++iteration)",
+          loc);
+  w_.open("for (std::int64_t type = 0; type < " + latent + ".types; ++type)", loc);
+  w_.statement("t.emMaximize(" + stageName + ", iteration, type)", loc);
+  w_.close();
+  w_.statement("t.emExpect(" + stageName + ", iteration)", loc);
+  w_.close();
+  w_.statement("t.emEnd(" + stageName + ")", loc);
+}
+
 void TrainerEmitter::emitStage(train::StageOp stage) {
   Location loc = stage.getLoc();
   std::string name = stage.getSymName().str();
@@ -50,6 +96,7 @@ void TrainerEmitter::emitStage(train::StageOp stage) {
     w_.statement(spec + ".initFrom = " + cppString(from.getValue()), loc);
 
   train::StepLoopOp loop;
+  train::EmLoopOp emLoop;
   llvm::SmallVector<train::EvaluateOp> evaluations;
   llvm::SmallVector<train::SaveCheckpointOp> checkpoints;
   for (mlir::Operation &op : stage.getBodyRegion().front()) {
@@ -67,7 +114,14 @@ void TrainerEmitter::emitStage(train::StageOp stage) {
             return reject(step, "a second step_loop in one stage");
           loop = step;
         })
-        .Case([&](train::EmLoopOp em) { reject(em, "em_loop"); })
+        .Case([&](train::EmLoopOp em) {
+          // EM's M-step is the step loop inside it; the E-step and the loop are the runtime calls below.
+          if (loop || emLoop)
+            return reject(em, "a second training loop in one stage");
+          emLoop = em;
+          for (auto step : em.getBody()->getOps<train::StepLoopOp>())
+            loop = step;
+        })
         .Case([&](train::RsfLoopOp rsf) { reject(rsf, "rsf_loop"); })
         .Case([&](train::UnionDataOp) {}) // read by the step loop's batch_fetch: StageSpec.alsoOn
         .Case([&](train::EvaluateOp evaluate) { evaluations.push_back(evaluate); })
@@ -93,7 +147,10 @@ void TrainerEmitter::emitStage(train::StageOp stage) {
                                  save.getLoc()),
                    save.getLoc());
   }
-  w_.statement("t.stage(" + spec + ")", loc);
+  if (emLoop)
+    emitEmLoop(stage, emLoop, spec);
+  else
+    w_.statement("t.stage(" + spec + ")", loc);
   // The stage's evaluations measure its trained model when they name it (the optimizer step's model).
   mlir::Value trained;
   if (loop)
@@ -405,10 +462,12 @@ void TrainerEmitter::emitTerm(train::StageOp stage, train::LossOp loss, std::opt
     w_.statement(params + "." + name + " = " + expression, loc);
   std::string weight = sumWeight ? w_.number(key + ".weight", *sumWeight, loc) : "1.0";
   // Then: each example's loss times the data's weight column, and how the weighted sum is normalised.
+  // A loss weighted only by EM's posterior (em_dpo) has a weight_norm but no weight column.
   std::string weighting;
-  if (loss.getWeighted()) {
-    llvm::StringRef norm = train::stringifyWeightNorm(loss.getWeightNormAttr().getValue());
-    weighting = ", true, " + w_.choice(key + ".weight_norm", enumMember("WeightNorm", norm), norm, loc);
+  if (auto normAttr = loss.getWeightNormAttr()) {
+    llvm::StringRef norm = train::stringifyWeightNorm(normAttr.getValue());
+    weighting = std::string(loss.getWeighted() ? ", true, " : ", false, ") +
+                w_.choice(key + ".weight_norm", enumMember("WeightNorm", norm), norm, loc);
   }
   w_.statement(spec + ".objective.push_back(align::rt::TermSpec(" + params + ", " + weight + weighting + "))", loc);
 }

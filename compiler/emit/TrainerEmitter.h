@@ -66,6 +66,7 @@ private:
   };
   /// Emits what the step loop trains on and optimizes; returns the decisions its ops record.
   StepDecisions emitStepLoop(train::StageOp stage, train::StepLoopOp loop, const std::string &spec);
+  void emitEmLoop(train::StageOp stage, train::EmLoopOp em, const std::string &spec);
   void emitDecisions(train::StageOp stage, const StepDecisions &decisions, const std::string &schedule);
   void emitObjective(train::StageOp stage, mlir::Value loss, const std::string &spec);
   void emitTerm(train::StageOp stage, train::LossOp loss, std::optional<double> sumWeight,

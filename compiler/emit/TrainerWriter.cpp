@@ -12,8 +12,10 @@ constexpr size_t kCommentColumn = 80;
 constexpr llvm::StringLiteral kIndent = "  ";
 } // namespace
 
-void TrainerWriter::statement(llvm::StringRef code, mlir::Location loc) {
-  std::string line = (kIndent + code + ";").str();
+void TrainerWriter::statement(llvm::StringRef code, mlir::Location loc) { line((code + ";").str(), loc); }
+
+void TrainerWriter::line(llvm::StringRef code, mlir::Location loc) {
+  std::string line = kIndent.str() + std::string(2 * depth_, ' ') + code.str();
   std::string where = locationText(loc);
   if (!where.empty()) {
     line.append(line.size() < kCommentColumn ? kCommentColumn - line.size() : 1, ' ');
@@ -22,7 +24,19 @@ void TrainerWriter::statement(llvm::StringRef code, mlir::Location loc) {
   body_ += line + "\n";
 }
 
-void TrainerWriter::comment(llvm::StringRef text) { body_ += (kIndent + "// " + text + "\n").str(); }
+void TrainerWriter::comment(llvm::StringRef text) {
+  body_ += (kIndent + std::string(2 * depth_, ' ') + "// " + text + "\n").str();
+}
+
+void TrainerWriter::open(llvm::StringRef head, mlir::Location loc) {
+  line((head + " {").str(), loc);
+  ++depth_;
+}
+
+void TrainerWriter::close() {
+  --depth_;
+  body_ += (kIndent + std::string(2 * depth_, ' ') + "}\n").str();
+}
 
 void TrainerWriter::blankLine() { body_ += "\n"; }
 

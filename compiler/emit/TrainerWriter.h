@@ -39,6 +39,9 @@ public:
   void statement(llvm::StringRef code, mlir::Location loc);
   /// A `// text` line (a section heading or a why).
   void comment(llvm::StringRef text);
+  /// `head {` (e.g. a for loop the recipe declares), then the lines inside it indented, until close().
+  void open(llvm::StringRef head, mlir::Location loc);
+  void close();
   void blankLine();
 
   /// C++ expressions reading a setting; each registers `key` with its recipe value and location.
@@ -67,7 +70,11 @@ private:
   std::string read(llvm::StringRef method, llvm::StringRef key, llvm::StringRef literal, llvm::StringRef value,
                    mlir::Location loc);
 
+  /// One line of run() at the current depth, with the location comment.
+  void line(llvm::StringRef code, mlir::Location loc);
+
   std::string body_;
+  int depth_ = 0; ///< blocks open()ed and not yet closed
   std::vector<Setting> settings_;
   llvm::StringMap<size_t> settingIndex_;
 };

@@ -50,7 +50,7 @@ std::vector<ObjectiveTerm> stageTerms(const StageSpec &spec) {
   return terms;
 }
 
-void Trainer::Impl::runStage(const StageSpec &spec) {
+StageInputs Trainer::Impl::prepareStage(const StageSpec &spec, std::set<std::string> &trainedUsers) {
   Tokenizer &tokenizer = tokenizerOf(spec.model);
   const ModelSpec &modelSpec = models.at(spec.model);
   StageInputs inputs;
@@ -125,7 +125,7 @@ void Trainer::Impl::runStage(const StageSpec &spec) {
   if (auto file = tokenizerFiles.find(modelSpec.tokenizer); file != tokenizerFiles.end())
     inputs.tokenizerFile = file->second;
   inputs.startCheckpoint = absolutePath(from ? from->checkpointDir : declared);
-  std::set<std::string> trainedUsers;
+  trainedUsers.clear();
   for (const data::Example &e : trainRows)
     if (!e.user.empty())
       trainedUsers.insert(e.user);
@@ -185,13 +185,27 @@ void Trainer::Impl::runStage(const StageSpec &spec) {
     fingerprint << " users=" << spelling(spec.users.kind) << "/" << spec.users.tokens << "/" << trainedUsers.size()
                 << (userText ? " user_text=" + spec.users.textColumn : "");
   inputs.fingerprint = fingerprint.str();
+  return inputs;
+}
 
+RunOptions Trainer::Impl::runOptions() const {
   RunOptions run;
   run.outDir = options.outDir;
   run.device = device;
   run.stepsOverride = options.steps;
   run.resume = options.resume;
   run.interactive = ProgressLine::stderrIsInteractive();
+  return run;
+}
+
+void Trainer::Impl::runStage(const StageSpec &spec) {
+  for (const TermSpec &term : spec.objective)
+    if (term.kind == LossKind::em_dpo)
+      throw Error(spec.location + ": stage '" + spec.name + "': em_dpo trains inside `loop em` (Trainer::emBegin), " +
+                  "not as a plain stage");
+  std::set<std::string> trainedUsers;
+  StageInputs inputs = prepareStage(spec, trainedUsers);
+  RunOptions run = runOptions();
   const int64_t total = plannedSteps(inputs.schedule, static_cast<int64_t>(inputs.train.size()), options.steps);
   std::string sources = spec.train.data + "." + spec.train.split;
   for (const DataRef &more : spec.alsoOn)

@@ -16,6 +16,10 @@
 #include "model/Llama.h"
 #include "objectives/ObjectiveTerms.h"
 #include "train/Metrics.h"
+#include "train/StageRunner.h"
+#include "core/EmRun.h"
+
+#include <nlohmann/json.hpp>
 
 #include <torch/torch.h>
 
@@ -73,7 +77,15 @@ struct Trainer::Impl {
   std::string resolvePath(const std::string &path) const;
   /// A frozen reference: an earlier stage's final model, or a model declaration (preset or checkpoint).
   CausalLM referenceModel(const std::string &name, const std::string &location);
+  /// Everything a stage needs before its loop runs (StageSetup.cpp); `trainedUsers` gets its rows' users.
+  StageInputs prepareStage(const StageSpec &spec, std::set<std::string> &trainedUsers);
+  RunOptions runOptions() const;
   void runStage(const StageSpec &spec);
+  /// EM over latent types (EmLoop.cpp): one run per stage with `loop em`, between emBegin and emEnd.
+  std::map<std::string, std::unique_ptr<EmRun>> emRuns;
+  EmRun &emRun(const std::string &stage);
+  /// Results that are not metric tables (EM's η per iteration, type recovery): merged into eval.json.
+  nlohmann::json extraEval = nlohmann::json::object();
   /// Computes every registered eval metric for every stage: stage → key → value (or group → value).
   std::map<std::string, std::map<std::string, std::map<std::string, double>>> evaluateAll();
 };

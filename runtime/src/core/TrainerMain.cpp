@@ -162,6 +162,9 @@ int trainerMain(int argc, char **argv, const RecipeInfo &recipe, void (*body)(Tr
           for (const auto &[group, value] : groups)
             json[stage][key][group.empty() ? "(none)" : group] = value;
       }
+    for (const auto &[stage, values] : state.extraEval.items())
+      for (const auto &[key, value] : values.items())
+        json[stage][key] = value;
     const std::string evalPath = joinPath(state.options.outDir, "eval.json");
     writeFileAtomically(evalPath, json.dump(2) + "\n");
 

@@ -69,6 +69,8 @@ std::vector<PreparedExample> prepareExamples(const std::vector<data::Example> &e
     out.user = example.user;
     out.group = example.group;
     out.domain = example.domain;
+    out.annotator = example.annotator;
+    out.trueType = example.trueType;
     out.versus = example.versus;
     out.index = static_cast<int64_t>(prepared.size());
     prepared.push_back(std::move(out));

@@ -31,6 +31,7 @@ struct PreparedExample {
   std::vector<double> referenceLogps;         ///< per sequence, once the reference has been precomputed
   double weight = 1.0;
   std::string user, group, domain;
+  std::string annotator, trueType; ///< EM-DPO: who voted, and (evaluation only) their true type
   std::string versus; ///< domain_pairs: the domain of the rejected response (eval's cross-domain split)
   /// The user model's id of `user` (P-RLHF): 1..N for users seen in training, 0 for the generic user — which
   /// is also what a generic duplicate of a user's row carries.

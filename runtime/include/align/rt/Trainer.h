@@ -327,6 +327,25 @@ struct StageSpec {
   std::string location;              ///< file:line:col of the stage, for messages
 };
 
+/// `loop em` over a `latent` preference (docs/methods.md §3): the settings the emitted EM loop hands to the
+/// runtime. The stage's objective is one `em_dpo` term; the loop itself is the trainer's C++:
+///   for (i = t.emBegin(spec, latent); i < latent.iterations; ++i) {
+///     for (k = 0; k < latent.types; ++k) t.emMaximize(name, i, k);   // γ[k]-weighted DPO of type k
+///     t.emExpect(name, i);                                           // E-step: γ, η
+///   }
+///   t.emEnd(name);
+struct LatentSpec {
+  int64_t types = 1;                                          ///< K
+  RankingLikelihood likelihood = RankingLikelihood::pairwise; ///< how the E-step scores a ranking
+  LatentInit init = LatentInit::dirichlet;                    ///< the first posterior
+  double alpha = 1.0;                                         ///< dirichlet(alpha)
+  uint64_t seed = 0;                                          ///< dirichlet / agreement seed
+  int64_t iterations = 5;
+  bool restart = true;          ///< each M-step restarts from the stage's initFrom (the authors')
+  EStepKind eStep = EStepKind::full;
+  int64_t folds = 2;            ///< cross_fit: each annotator's votes dealt into this many folds
+};
+
 /// A metric of an eval block, evaluated on every stage's final model it applies to (a stage's own eval block:
 /// only that stage's). eval.json holds it as STAGE → metric (or metric_by_X → group); `by dataset` uses the
 /// data's name as the group, so one EvalSpec per data source fills one table.
@@ -377,6 +396,19 @@ public:
   void data(const std::string &name, const DataSpec &spec);
   void stage(const StageSpec &spec);
   void evaluate(const EvalSpec &spec);
+
+  /// EM over latent annotator types for a stage whose objective is one `em_dpo` term (see LatentSpec):
+  /// reads the data and starts the posterior, or, with --resume, reloads it. Returns the first iteration
+  /// still to run.
+  int64_t emBegin(const StageSpec &spec, const LatentSpec &latent);
+  /// The M-step of `type` in `iteration`: γ[type, annotator]-weighted DPO, from the stage's start (restart)
+  /// or from the type's last policy. A finished M-step found on --resume is reloaded, not trained again.
+  void emMaximize(const std::string &stage, int64_t iteration, int64_t type);
+  /// The E-step of `iteration`: every annotator's log-likelihood under each type's policy, then γ and η;
+  /// the posterior is written (OUT/state/STAGE/posterior.json) before the next iteration starts.
+  void emExpect(const std::string &stage, int64_t iteration);
+  /// The stage's end: η, η per iteration and (where the data names true types) type recovery in eval.json.
+  void emEnd(const std::string &stage);
 
   struct Impl;
   explicit Trainer(std::unique_ptr<Impl> impl);

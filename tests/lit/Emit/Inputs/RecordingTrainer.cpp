@@ -59,7 +59,7 @@ void line(const std::string &name, const std::string &value) { std::printf("  %s
 std::string valueText(double v) { return numberText(v); }
 std::string valueText(int64_t v) { return std::to_string(v); }
 std::string valueText(bool v) { return v ? "true" : "false"; }
-std::string valueText(const std::string &v) { return quoted(v); }
+[[maybe_unused]] std::string valueText(const std::string &v) { return quoted(v); } // Ref parameters
 
 #define ALIGN_REC_GET_YES(T, v) std::get_if<T>(&v)
 #define ALIGN_REC_GET_NO(T, v) static_cast<const T *>(nullptr)
@@ -204,6 +204,32 @@ void Trainer::stage(const StageSpec &spec) {
                      " dropout=" + numberText(spec.lora.dropout) + " targets" + targets);
   }
 }
+
+int64_t Trainer::emBegin(const StageSpec &spec, const LatentSpec &latent) {
+  stage(spec); // the stage's fields, as the runtime receives them
+  std::printf("emBegin %s\n", spec.name.c_str());
+  line("types", std::to_string(latent.types));
+  line("likelihood", spelling(latent.likelihood));
+  line("init", spelling(latent.init));
+  line("alpha", numberText(latent.alpha));
+  line("seed", std::to_string(latent.seed));
+  line("iterations", std::to_string(latent.iterations));
+  line("restart", latent.restart ? "true" : "false");
+  line("eStep", spelling(latent.eStep));
+  line("folds", std::to_string(latent.folds));
+  return 0;
+}
+
+void Trainer::emMaximize(const std::string &stage, int64_t iteration, int64_t type) {
+  std::printf("emMaximize %s iteration %lld type %lld\n", stage.c_str(), static_cast<long long>(iteration),
+              static_cast<long long>(type));
+}
+
+void Trainer::emExpect(const std::string &stage, int64_t iteration) {
+  std::printf("emExpect %s iteration %lld\n", stage.c_str(), static_cast<long long>(iteration));
+}
+
+void Trainer::emEnd(const std::string &stage) { std::printf("emEnd %s\n", stage.c_str()); }
 
 void Trainer::evaluate(const EvalSpec &spec) {
   std::printf("evaluate %s\n", spelling(spec.metric));

@@ -1,0 +1,185 @@
+//===- EmLoopTest.cpp - EM over latent types through the trainer API ------===//
+//
+// The loop a generated trainer runs for `loop em` (compiler/emit/StageEmission.cpp writes it), written by
+// hand: K = 1 EM is plain DPO (γ ≡ 1); a run killed after an M-step and resumed ends with the same γ, η and
+// policies, bit for bit, as an uninterrupted one; eval.json gets η, η per iteration and type recovery; and
+// the calls refuse what cannot work.
+
+#include "align/rt/Trainer.h"
+#include "support/Files.h"
+
+#include <gtest/gtest.h>
+
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <sstream>
+
+namespace rt = align::rt;
+
+namespace {
+
+std::string g_dir;
+
+/// Two kinds of annotators who disagree: a* prefer " yes", b* prefer " no"; their true type is named.
+void writeVotes(const std::string &path) {
+  std::ofstream out(path);
+  for (int annotator = 0; annotator < 8; ++annotator) {
+    const bool yes = annotator < 4;
+    for (int i = 0; i < 6; ++i)
+      out << nlohmann::json({{"prompt", "Pick " + std::to_string(i % 3) + ":"},
+                             {"chosen", yes ? " yes" : " no"},
+                             {"rejected", yes ? " no" : " yes"},
+                             {"rater", std::string(yes ? "a" : "b") + std::to_string(annotator)},
+                             {"kind", yes ? "yes" : "no"}})
+                 .dump()
+          << "\n";
+  }
+}
+
+struct Settings {
+  int64_t types = 2, iterations = 2;
+  int64_t stopAfterMaximizing = -1; ///< ≥ 0: return after the M-step of type 0 of this iteration (a kill)
+  bool plainDpoToo = false;         ///< also train the M-step's objective as a plain DPO stage
+};
+Settings g_settings;
+
+rt::StageSpec baseStage() {
+  rt::StageSpec s;
+  s.model = "lm";
+  s.train = {"votes", "train"};
+  s.schedule.lr = 5e-3;
+  s.schedule.batch = 8;
+  s.schedule.epochs = 1;
+  s.schedule.maxLength = 32;
+  s.schedule.seed = 3;
+  return s;
+}
+
+void body(rt::Trainer &t) {
+  t.tokenizer("tok", "bytes");
+  rt::ModelSpec lm;
+  lm.tokenizer = "tok";
+  lm.seed = 2;
+  t.model("lm", lm);
+  rt::DataSpec d;
+  d.kind = rt::DataKind::pairwise;
+  d.path = "votes.jsonl";
+  d.columns["annotator"] = "rater";
+  d.columns["true_type"] = "kind";
+  t.data("votes", d);
+  rt::StageSpec sft = baseStage();
+  sft.name = "sft";
+  sft.objective = {rt::TermSpec(rt::NllParams{})};
+  sft.schedule.steps = 2;
+  t.stage(sft);
+
+  rt::StageSpec mix = baseStage();
+  mix.name = "mix";
+  mix.initFrom = "sft";
+  mix.reference = "sft";
+  rt::EmDpoParams em;
+  em.beta = 0.5;
+  mix.objective = {rt::TermSpec(em, 1.0, false, rt::WeightNorm::sum)};
+  rt::LatentSpec latent;
+  latent.types = g_settings.types;
+  latent.iterations = g_settings.iterations;
+  latent.seed = 4;
+  for (int64_t i = t.emBegin(mix, latent); i < latent.iterations; ++i) {
+    for (int64_t k = 0; k < latent.types; ++k) {
+      t.emMaximize("mix", i, k);
+      if (i == g_settings.stopAfterMaximizing)
+        return;
+    }
+    t.emExpect("mix", i);
+  }
+  t.emEnd("mix");
+
+  if (g_settings.plainDpoToo) {
+    rt::StageSpec dpo = baseStage();
+    dpo.name = "plain";
+    dpo.initFrom = "sft";
+    dpo.reference = "sft";
+    dpo.schedule.reference = rt::ReferenceStrategy::precompute;
+    dpo.objective = {rt::TermSpec(rt::DpoParams{0.5, 0.0})};
+    t.stage(dpo);
+  }
+}
+
+const rt::RecipeInfo kRecipe{"em", "EmLoopTest.cpp", {}, {"sft", "mix", "plain"}};
+
+int runTrainer(std::vector<std::string> args) {
+  args.insert(args.begin(), "trainer");
+  std::vector<char *> argv;
+  for (auto &a : args)
+    argv.push_back(a.data());
+  return rt::trainerMain(static_cast<int>(argv.size()), argv.data(), kRecipe, body);
+}
+
+std::string readFile(const std::string &path) {
+  std::ifstream in(path, std::ios::binary);
+  std::ostringstream text;
+  text << in.rdbuf();
+  return text.str();
+}
+
+class EmLoop : public ::testing::Test {
+protected:
+  static void SetUpTestSuite() {
+    char pattern[] = "/tmp/align-em-XXXXXX";
+    g_dir = ::mkdtemp(pattern);
+    writeVotes(g_dir + "/votes.jsonl");
+  }
+  static void TearDownTestSuite() { rt::removeTree(g_dir); }
+  void SetUp() override { g_settings = Settings{}; }
+};
+
+} // namespace
+
+TEST_F(EmLoop, OneTypeIsPlainDpo) {
+  g_settings.types = 1;
+  g_settings.iterations = 1;
+  g_settings.plainDpoToo = true;
+  const std::string out = g_dir + "/one";
+  ASSERT_EQ(runTrainer({"--out", out, "--data-root", g_dir, "--threads", "1"}), 0);
+  // γ ≡ 1 with weight_norm sum is the unweighted DPO loss: the same weights, bit for bit.
+  EXPECT_EQ(readFile(out + "/checkpoints/mix.type0/model.safetensors"),
+            readFile(out + "/checkpoints/plain/model.safetensors"));
+  EXPECT_NE(readFile(out + "/checkpoints/plain/model.safetensors"), readFile(out + "/checkpoints/sft/model.safetensors"))
+      << "the DPO stage did not train";
+  nlohmann::json eval = nlohmann::json::parse(readFile(out + "/eval.json"));
+  EXPECT_EQ(eval["mix"]["eta"], nlohmann::json::array({1.0}));
+}
+
+TEST_F(EmLoop, ResumeAfterAKillEndsWithTheSameNumbers) {
+  const std::string straight = g_dir + "/straight", killed = g_dir + "/killed";
+  ASSERT_EQ(runTrainer({"--out", straight, "--data-root", g_dir, "--threads", "1"}), 0);
+  g_settings.stopAfterMaximizing = 1; // iteration 0 done, then the M-step of type 0 of iteration 1
+  ASSERT_EQ(runTrainer({"--out", killed, "--data-root", g_dir, "--threads", "1"}), 0);
+  g_settings.stopAfterMaximizing = -1;
+  testing::internal::CaptureStderr();
+  ASSERT_EQ(runTrainer({"--resume", killed, "--data-root", g_dir, "--threads", "1"}), 0);
+  const std::string log = testing::internal::GetCapturedStderr();
+  EXPECT_NE(log.find("resuming at iteration 1"), std::string::npos) << log;
+  EXPECT_EQ(log.find("iteration 1, M-step of type 0"), std::string::npos) << "a finished M-step ran again";
+  EXPECT_EQ(readFile(straight + "/state/mix/posterior.json"), readFile(killed + "/state/mix/posterior.json"));
+  for (const char *type : {"mix.type0", "mix.type1"})
+    EXPECT_EQ(readFile(straight + "/checkpoints/" + type + "/model.safetensors"),
+              readFile(killed + "/checkpoints/" + type + "/model.safetensors"))
+        << type;
+
+  nlohmann::json eval = nlohmann::json::parse(readFile(straight + "/eval.json"));
+  ASSERT_EQ(eval["mix"]["eta"].size(), 2u);
+  EXPECT_NEAR(eval["mix"]["eta"][0].get<double>() + eval["mix"]["eta"][1].get<double>(), 1.0, 1e-12);
+  EXPECT_EQ(eval["mix"]["eta_by_iteration"].size(), 2u);
+  EXPECT_EQ(eval["mix"]["type_recovery"]["annotators"], 8);
+  const double accuracy = eval["mix"]["type_recovery"]["accuracy"].get<double>();
+  EXPECT_TRUE(accuracy >= 0.5 && accuracy <= 1.0) << accuracy; // 2 types, 8 annotators: at least half match
+}
+
+TEST_F(EmLoop, RefusesWhatCannotWork) {
+  g_settings.types = 9; // more types than the 8 annotators
+  testing::internal::CaptureStderr();
+  EXPECT_EQ(runTrainer({"--out", g_dir + "/nine", "--data-root", g_dir, "--threads", "1"}), 1);
+  const std::string err = testing::internal::GetCapturedStderr();
+  EXPECT_NE(err.find("k = 9 latent types, but the data has only 8 annotators"), std::string::npos) << err;
+}
