@@ -15,6 +15,7 @@ if [ "$data_root" = generate ]; then
   data_root=$work/data
   "$build/bin/align-data" sft-corpus --out "$data_root" --rows 200 >/dev/null
   "$build/bin/align-data" length-task --out "$data_root" --pairs-per-user 20 --sft-rows 200 2>/dev/null
+  "$build/bin/align-data" em-bandit --out "$data_root" --users 30 --pairs-per-user 20 2>/dev/null
 elif [ ! -d "$data_root" ]; then
   echo "skipped: data root $data_root is absent"
   exit 77
@@ -23,9 +24,23 @@ fi
 "$work/trainer" --out "$work/out" --data-root "$data_root" --steps "$steps" --threads 2 "$@"
 # What every run must leave: a checkpoint per stage, metrics as JSON lines and CSV, the curves, eval.json.
 for stage in $("$work/trainer" --help | sed -n 's/^stages: //p'); do
-  test -f "$work/out/checkpoints/$stage/model.safetensors" || { echo "missing checkpoint of stage $stage"; exit 1; }
-  test -f "$work/out/checkpoints/$stage/config.json" || { echo "missing config.json of stage $stage"; exit 1; }
+  dir="$work/out/checkpoints/$stage"
+  [ -d "$dir" ] || dir="$work/out/checkpoints/$stage.type0" # an EM stage: one policy per latent type
+  test -f "$dir/model.safetensors" || { echo "missing checkpoint of stage $stage"; exit 1; }
+  test -f "$dir/config.json" || { echo "missing config.json of stage $stage"; exit 1; }
 done
+# EM-DPO: a policy per type, and eval.json's η (per iteration) and type recovery against the data's true types.
+if [ "$name" = em_bandit ]; then
+  python3 - "$work/out" <<'PY'
+import json, os, sys
+e = json.load(open(os.path.join(sys.argv[1], "eval.json")))["mixture"]
+assert len(e["eta"]) == 3 and abs(sum(e["eta"]) - 1) < 1e-9, e
+assert len(e["eta_by_iteration"]) == 4, e
+assert set(e["type_recovery"]) == {"accuracy", "ari", "annotators"} and e["type_recovery"]["annotators"] == 30, e
+for k in range(3):
+    assert os.path.exists(os.path.join(sys.argv[1], "checkpoints", f"mixture.type{k}", "model.safetensors")), k
+PY
+fi
 for file in metrics.jsonl metrics.csv curves.svg eval.json; do
   test -s "$work/out/$file" || { echo "missing $file"; exit 1; }
 done

@@ -14,11 +14,16 @@
 //       model; DIR/length/prefs.jsonl, {"prompt", "chosen", "rejected", "user_id", "group", "seen"} pairs of a
 //       short and a long response, from seen and unseen users of whom 70% prefer the long one.
 //
+//   align-data em-bandit --out DIR [--mixture 0.2,0,0.8] [--users 100] [--pairs-per-user 100] [--seed 1]
+//       The EM-DPO authors' bandit for a language model (recipes/em_bandit.align; EmBandit.cpp): DIR/em_bandit/
+//       pairs.jsonl {"prompt", "chosen", "rejected", "annotator", "true_type"}, sft.jsonl, truth.json.
+//
 // The generators are seeded SplitMix64 streams over fixed word lists (SplitMix64.h), so a seed gives the same
 // bytes on every machine.
 //
 //===----------------------------------------------------------------------===//
 
+#include "EmBandit.h"
 #include "LengthTask.h"
 #include "SplitMix64.h"
 #include "support/Files.h"
@@ -77,6 +82,10 @@ const char *const kUsage =
     "               DIR/length/prefs.jsonl (prompt, chosen, rejected, user_id, group, seen): pairs of a short and\n"
     "               a long response; --users seen and --unseen-users unseen users, 70% of each preferring the\n"
     "               long response (group \"long\") and the rest the short one (group \"short\").\n"
+    "       align-data em-bandit --out DIR [--mixture 0.2,0,0.8] [--users 100] [--pairs-per-user 100] [--seed 1]\n"
+    "  em-bandit    DIR/em_bandit/pairs.jsonl (prompt, chosen, rejected, annotator, true_type): users of K latent\n"
+    "               types (K = the mixture's size) compare two of K arms; type i prefers arm i (reward 10 vs 0,\n"
+    "               Bradley-Terry). Also sft.jsonl (each arm equally often) and truth.json.\n"
     "  The same seed gives the same bytes.\n";
 
 int usageError(const std::string &message) {
@@ -94,13 +103,14 @@ int main(int argc, char **argv) {
     std::fputs(kUsage, stdout);
     return 0;
   }
-  if (command != "sft-corpus" && command != "length-task")
+  if (command != "sft-corpus" && command != "length-task" && command != "em-bandit")
     return usageError("unknown command '" + command + "'");
-  const bool length = command == "length-task";
+  const bool length = command == "length-task", bandit = command == "em-bandit";
   std::string out;
   long rows = 400;
-  unsigned long long seed = length ? 1 : 0;
+  unsigned long long seed = length || bandit ? 1 : 0;
   align::data::LengthTaskOptions task;
+  align::data::EmBanditOptions emBandit;
   // The integer flags of each command, with the least value each accepts.
   std::vector<std::tuple<std::string, long *, long>> counts;
   if (length)
@@ -108,6 +118,8 @@ int main(int argc, char **argv) {
               {"--unseen-users", &task.unseenUsers, 0},
               {"--pairs-per-user", &task.pairsPerUser, 1},
               {"--sft-rows", &task.sftRows, 1}};
+  else if (bandit)
+    counts = {{"--users", &emBandit.users, 1}, {"--pairs-per-user", &emBandit.pairsPerUser, 1}};
   else
     counts = {{"--rows", &rows, 1}};
   for (int i = 2; i < argc; ++i) {
@@ -117,13 +129,21 @@ int main(int argc, char **argv) {
       return 0;
     }
     auto count = std::find_if(counts.begin(), counts.end(), [&](const auto &c) { return std::get<0>(c) == flag; });
-    if (flag != "--out" && flag != "--seed" && count == counts.end())
+    if (flag != "--out" && flag != "--seed" && !(bandit && flag == "--mixture") && count == counts.end())
       return usageError("unknown flag '" + flag + "' for " + command);
     if (i + 1 >= argc)
       return usageError(flag + " needs a value");
     const std::string value = argv[++i];
     if (flag == "--out") {
       out = value;
+      continue;
+    }
+    if (flag == "--mixture") {
+      try {
+        emBandit.mixture = align::data::parseMixture(value);
+      } catch (const std::invalid_argument &e) {
+        return usageError(e.what());
+      }
       continue;
     }
     char *end = nullptr;
@@ -144,6 +164,12 @@ int main(int argc, char **argv) {
   if (out.empty())
     return usageError("--out DIR is required");
   try {
+    if (bandit) {
+      emBandit.out = out;
+      emBandit.seed = seed;
+      align::data::writeEmBandit(emBandit);
+      return 0;
+    }
     if (length) {
       task.out = out;
       task.seed = seed;
