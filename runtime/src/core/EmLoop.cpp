@@ -189,6 +189,12 @@ int64_t Trainer::emBegin(const StageSpec &spec, const LatentSpec &latent) {
                 "' is not executed by the runtime yet");
   }
 
+  // Every M-step starts from one fixed model; a preset without `init from` has no checkpoint, so write it.
+  if (run->base.startCheckpoint.empty()) {
+    run->base.startCheckpoint = absolutePath(joinPath(run->stateDir, "start"));
+    saveCausalLM(run->base.policy, run->base.startCheckpoint);
+  }
+
   // The frozen reference scores every row once; every M-step and E-step reads these.
   precomputeReference(run->base, run->base.train, impl.device, nullptr);
   run->base.schedule.reference = ReferenceStrategy::precompute;

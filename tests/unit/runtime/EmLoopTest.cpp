@@ -40,6 +40,7 @@ struct Settings {
   int64_t types = 2, iterations = 2;
   int64_t stopAfterMaximizing = -1; ///< ≥ 0: return after the M-step of type 0 of this iteration (a kill)
   bool plainDpoToo = false;         ///< also train the M-step's objective as a plain DPO stage
+  bool warm = false;                ///< restart: false, and no `init from` (the declared preset starts)
 };
 Settings g_settings;
 
@@ -75,7 +76,7 @@ void body(rt::Trainer &t) {
 
   rt::StageSpec mix = baseStage();
   mix.name = "mix";
-  mix.initFrom = "sft";
+  mix.initFrom = g_settings.warm ? "" : "sft";
   mix.reference = "sft";
   rt::EmDpoParams em;
   em.beta = 0.5;
@@ -84,6 +85,7 @@ void body(rt::Trainer &t) {
   latent.types = g_settings.types;
   latent.iterations = g_settings.iterations;
   latent.seed = 4;
+  latent.restart = !g_settings.warm;
   for (int64_t i = t.emBegin(mix, latent); i < latent.iterations; ++i) {
     for (int64_t k = 0; k < latent.types; ++k) {
       t.emMaximize("mix", i, k);
@@ -174,6 +176,17 @@ TEST_F(EmLoop, ResumeAfterAKillEndsWithTheSameNumbers) {
   EXPECT_EQ(eval["mix"]["type_recovery"]["annotators"], 8);
   const double accuracy = eval["mix"]["type_recovery"]["accuracy"].get<double>();
   EXPECT_TRUE(accuracy >= 0.5 && accuracy <= 1.0) << accuracy; // 2 types, 8 annotators: at least half match
+}
+
+TEST_F(EmLoop, WarmStartsFromTheDeclaredModelAndThenEachTypesLastPolicy) {
+  g_settings.warm = true;
+  const std::string out = g_dir + "/warm";
+  testing::internal::CaptureStderr();
+  ASSERT_EQ(runTrainer({"--out", out, "--data-root", g_dir, "--threads", "1"}), 0);
+  const std::string log = testing::internal::GetCapturedStderr();
+  EXPECT_NE(log.find("iteration 1, M-step of type 0: 48 rows"), std::string::npos) << log;
+  EXPECT_NE(log.find("warm start"), std::string::npos) << log;
+  EXPECT_TRUE(rt::pathExists(out + "/state/mix/start/model.safetensors")); // the preset every type starts from
 }
 
 TEST_F(EmLoop, RefusesWhatCannotWork) {
