@@ -62,10 +62,15 @@ with tempfile.TemporaryDirectory() as tmp:
     sft = [json.loads(line) for line in read(a, "sft.jsonl").decode().splitlines()]
     check(collections.Counter(r["response"] for r in sft) == {arm: 50 for arm in arms}, "sft.jsonl is not balanced")
 
+    # Bad flags are usage errors (exit 2, as for length-task), named, and write nothing.
     for flags, word in ((["--mixture", "0.5,0.6"], "--mixture"), (["--mixture", "1"], "--mixture"),
-                        (["--users", "0"], "--users"), (["--pairs-per-user", "x"], "--pairs-per-user")):
+                        (["--mixture", "0.5,0.5,"], "--mixture"), (["--mixture", "-0.5,1.5"], "--mixture"),
+                        (["--users", "0"], "--users"), (["--pairs-per-user", "x"], "--pairs-per-user"),
+                        (["--pairs-per-user", "-1"], "--pairs-per-user"), (["--rows", "5"], "--rows"),
+                        (["--users", "100000", "--pairs-per-user", "1000"], "--pairs-per-user")):
         run = subprocess.run([tool, "em-bandit", "--out", os.path.join(tmp, "bad"), *flags], capture_output=True, text=True)
-        check(run.returncode != 0 and word in run.stderr, f"{flags}: exit {run.returncode}, stderr {run.stderr!r}")
+        check(run.returncode == 2 and word in run.stderr, f"{flags}: exit {run.returncode}, stderr {run.stderr!r}")
+    check(not os.path.exists(os.path.join(tmp, "bad")), "a refused run wrote files")
 
 if failures:
     print("\n".join(failures))

@@ -24,6 +24,7 @@
 
 #include <cmath>
 #include <cstdio>
+#include <cstdlib>
 #include <sstream>
 #include <stdexcept>
 
@@ -31,13 +32,15 @@ namespace align::data {
 
 namespace {
 
+constexpr double kPi = 3.14159265358979323846; // M_PI is POSIX, not C++
+
 /// A double in (0, 1) from 53 random bits (never 0, so its log is finite).
 double uniform(SplitMix64 &rng) { return (static_cast<double>(rng.next() >> 11) + 0.5) * 0x1.0p-53; }
 
 /// A standard normal by Box–Muller (written out: std::normal_distribution differs between libraries).
 double normal(SplitMix64 &rng) {
   const double u = uniform(rng), v = uniform(rng);
-  return std::sqrt(-2 * std::log(u)) * std::cos(2 * M_PI * v);
+  return std::sqrt(-2 * std::log(u)) * std::cos(2 * kPi * v);
 }
 
 std::string armText(size_t arm) { return std::string(" arm ") + static_cast<char>('A' + arm); }
@@ -46,9 +49,10 @@ std::string armText(size_t arm) { return std::string(" arm ") + static_cast<char
 
 std::vector<double> parseMixture(const std::string &text) {
   std::vector<double> shares;
-  std::stringstream in(text);
-  std::string item;
-  while (std::getline(in, item, ',')) {
+  // Split on every comma, so an empty last item ("0.5,0.5,") is an error too (std::getline would drop it).
+  for (size_t start = 0, comma = 0; comma != std::string::npos; start = comma + 1) {
+    comma = text.find(',', start);
+    const std::string item = text.substr(start, comma == std::string::npos ? std::string::npos : comma - start);
     char *end = nullptr;
     const double share = std::strtod(item.c_str(), &end);
     if (item.empty() || *end != '\0' || !std::isfinite(share) || share < 0)
@@ -123,10 +127,14 @@ void writeEmBandit(const EmBanditOptions &options) {
   rt::writeFileAtomically(rt::joinPath(dir, "sft.jsonl"), sft.str());
   rt::writeFileAtomically(rt::joinPath(dir, "truth.json"), truth.dump(2) + "\n");
   std::string summary;
-  for (size_t k = 0; k < types; ++k)
-    summary += (k ? ", " : "") + std::to_string(perType[k]);
-  std::fprintf(stderr, "em-bandit: %ld users (per type: %s), %ld comparisons each, %zu arms -> %s\n", options.users,
-               summary.c_str(), options.pairsPerUser, types, dir.c_str());
+  for (size_t k = 0; k < types; ++k) {
+    char share[48];
+    std::snprintf(share, sizeof share, "%s%ld (%.2f)", k ? ", " : "", perType[k], shares[k]);
+    summary += share;
+  }
+  std::fprintf(stderr, "em-bandit: %ld users (per type: %s), %ld comparisons each (%ld rows), %zu arms -> %s\n",
+               options.users, summary.c_str(), options.pairsPerUser, options.users * options.pairsPerUser, types,
+               dir.c_str());
 }
 
 } // namespace align::data

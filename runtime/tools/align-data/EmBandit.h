@@ -18,6 +18,10 @@ struct EmBanditOptions {
   uint64_t seed = 1;
 };
 
+/// The most comparisons (users × pairs per user) one run writes: the rows are built in memory (about 100 bytes
+/// each) before the atomic write, so a larger request is refused rather than exhausting memory.
+constexpr long long kEmBanditMaxComparisons = 10000000;
+
 /// Parses "0.2,0,0.8" into shares (each ≥ 0, at least 2, summing to 1 within 1e-6); throws
 /// std::invalid_argument with a message naming what is wrong.
 std::vector<double> parseMixture(const std::string &text);

@@ -163,6 +163,10 @@ int main(int argc, char **argv) {
   }
   if (out.empty())
     return usageError("--out DIR is required");
+  if (bandit && static_cast<long long>(emBandit.users) * emBandit.pairsPerUser > align::data::kEmBanditMaxComparisons)
+    return usageError("--users " + std::to_string(emBandit.users) + " with --pairs-per-user " +
+                      std::to_string(emBandit.pairsPerUser) + ": at most " +
+                      std::to_string(align::data::kEmBanditMaxComparisons) + " comparisons in all");
   try {
     if (bandit) {
       emBandit.out = out;
