@@ -16,6 +16,7 @@ if [ "$data_root" = generate ]; then
   "$build/bin/align-data" sft-corpus --out "$data_root" --rows 200 >/dev/null
   "$build/bin/align-data" length-task --out "$data_root" --pairs-per-user 20 --sft-rows 200 2>/dev/null
   "$build/bin/align-data" em-bandit --out "$data_root" --users 30 --pairs-per-user 20 2>/dev/null
+  "$build/bin/align-data" em-types --out "$data_root" --feedback ternary --users 20 --sft-rows 60 2>/dev/null
 elif [ ! -d "$data_root" ]; then
   echo "skipped: data root $data_root is absent"
   exit 77
@@ -30,6 +31,14 @@ for stage in $("$work/trainer" --help | sed -n 's/^stages: //p'); do
   test -f "$dir/config.json" || { echo "missing config.json of stage $stage"; exit 1; }
 done
 # EM-DPO: a policy per type, and eval.json's η (per iteration) and type recovery against the data's true types.
+if [ "$name" = em_types ]; then
+  python3 - "$work/out" <<'PY'
+import json, os, sys
+e = json.load(open(os.path.join(sys.argv[1], "eval.json")))["mixture"]
+assert len(e["eta"]) == 2 and len(e["eta_by_iteration"]) == 5, e
+assert e["type_recovery"]["annotators"] == 20, e
+PY
+fi
 if [ "$name" = em_bandit ]; then
   python3 - "$work/out" <<'PY'
 import json, os, sys

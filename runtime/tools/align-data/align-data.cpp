@@ -18,12 +18,19 @@
 //       The EM-DPO authors' bandit for a language model (recipes/em_bandit.align; EmBandit.cpp): DIR/em_bandit/
 //       pairs.jsonl {"prompt", "chosen", "rejected", "annotator", "true_type"}, sft.jsonl, truth.json.
 //
+//   align-data em-types --out DIR --feedback binary|ternary [--users 60] [--prompts-per-user 8]
+//                       [--sft-rows 600] [--seed 1]
+//       Two annotator types with opposite length preferences in equal proportion (recipes/em_dpo_types.align;
+//       EmTypes.cpp): DIR/opinions/rankings.jsonl (2 responses ranked for binary feedback, 3 for ternary) and
+//       DIR/opinions/sft.jsonl.
+//
 // The generators are seeded SplitMix64 streams over fixed word lists (SplitMix64.h), so a seed gives the same
 // bytes on every machine.
 //
 //===----------------------------------------------------------------------===//
 
 #include "EmBandit.h"
+#include "EmTypes.h"
 #include "LengthTask.h"
 #include "SplitMix64.h"
 #include "support/Files.h"
@@ -86,6 +93,11 @@ const char *const kUsage =
     "  em-bandit    DIR/em_bandit/pairs.jsonl (prompt, chosen, rejected, annotator, true_type): users of K latent\n"
     "               types (K = the mixture's size) compare two of K arms; type i prefers arm i (reward 10 vs 0,\n"
     "               Bradley-Terry). Also sft.jsonl (each arm equally often) and truth.json.\n"
+    "       align-data em-types --out DIR --feedback binary|ternary [--users 60] [--prompts-per-user 8]\n"
+    "                           [--sft-rows 600] [--seed 1]\n"
+    "  em-types     DIR/opinions/rankings.jsonl (prompt, responses, order, annotator, country, true_type): half\n"
+    "               the annotators prefer shorter responses, half longer; binary feedback ranks 2 of 3 responses,\n"
+    "               ternary all 3. Also sft.jsonl.\n"
     "  The same seed gives the same bytes.\n";
 
 int usageError(const std::string &message) {
@@ -103,14 +115,16 @@ int main(int argc, char **argv) {
     std::fputs(kUsage, stdout);
     return 0;
   }
-  if (command != "sft-corpus" && command != "length-task" && command != "em-bandit")
+  if (command != "sft-corpus" && command != "length-task" && command != "em-bandit" && command != "em-types")
     return usageError("unknown command '" + command + "'");
-  const bool length = command == "length-task", bandit = command == "em-bandit";
+  const bool length = command == "length-task", bandit = command == "em-bandit", types = command == "em-types";
+  std::string feedback;
   std::string out;
   long rows = 400;
-  unsigned long long seed = length || bandit ? 1 : 0;
+  unsigned long long seed = length || bandit || types ? 1 : 0;
   align::data::LengthTaskOptions task;
   align::data::EmBanditOptions emBandit;
+  align::data::EmTypesOptions emTypes;
   // The integer flags of each command, with the least value each accepts.
   std::vector<std::tuple<std::string, long *, long>> counts;
   if (length)
@@ -118,6 +132,10 @@ int main(int argc, char **argv) {
               {"--unseen-users", &task.unseenUsers, 0},
               {"--pairs-per-user", &task.pairsPerUser, 1},
               {"--sft-rows", &task.sftRows, 1}};
+  else if (types)
+    counts = {{"--users", &emTypes.users, 2},
+              {"--prompts-per-user", &emTypes.promptsPerUser, 1},
+              {"--sft-rows", &emTypes.sftRows, 1}};
   else if (bandit)
     counts = {{"--users", &emBandit.users, 1}, {"--pairs-per-user", &emBandit.pairsPerUser, 1}};
   else
@@ -129,13 +147,20 @@ int main(int argc, char **argv) {
       return 0;
     }
     auto count = std::find_if(counts.begin(), counts.end(), [&](const auto &c) { return std::get<0>(c) == flag; });
-    if (flag != "--out" && flag != "--seed" && !(bandit && flag == "--mixture") && count == counts.end())
+    if (flag != "--out" && flag != "--seed" && !(bandit && flag == "--mixture") && !(types && flag == "--feedback") &&
+        count == counts.end())
       return usageError("unknown flag '" + flag + "' for " + command);
     if (i + 1 >= argc)
       return usageError(flag + " needs a value");
     const std::string value = argv[++i];
     if (flag == "--out") {
       out = value;
+      continue;
+    }
+    if (flag == "--feedback") {
+      if (value != "binary" && value != "ternary")
+        return usageError("--feedback " + value + ": expected binary or ternary");
+      feedback = value;
       continue;
     }
     if (flag == "--mixture") {
@@ -163,11 +188,20 @@ int main(int argc, char **argv) {
   }
   if (out.empty())
     return usageError("--out DIR is required");
+  if (types && feedback.empty())
+    return usageError("--feedback binary|ternary is required for em-types");
   if (bandit && static_cast<long long>(emBandit.users) * emBandit.pairsPerUser > align::data::kEmBanditMaxComparisons)
     return usageError("--users " + std::to_string(emBandit.users) + " with --pairs-per-user " +
                       std::to_string(emBandit.pairsPerUser) + ": at most " +
                       std::to_string(align::data::kEmBanditMaxComparisons) + " comparisons in all");
   try {
+    if (types) {
+      emTypes.out = out;
+      emTypes.ternary = feedback == "ternary";
+      emTypes.seed = seed;
+      align::data::writeEmTypes(emTypes);
+      return 0;
+    }
     if (bandit) {
       emBandit.out = out;
       emBandit.seed = seed;
