@@ -11,6 +11,7 @@
 #include "align/rt/Error.h"
 
 #include <cmath>
+#include <optional>
 
 namespace align::rt {
 
@@ -108,7 +109,21 @@ torch::Tensor AttentionImpl::forward(const torch::Tensor &x, const torch::Tensor
     k = k.repeat_interleave(heads / kvHeads, 1);
     v = v.repeat_interleave(heads / kvHeads, 1);
   }
-  torch::Tensor out = at::scaled_dot_product_attention(q, k, v, /*attn_mask=*/{}, /*dropout_p=*/0.0,
+  std::optional<torch::Tensor> mask; // [batch, 1, queries, keys], true: attend
+  if (cache && cache->keyMask.defined()) {
+    const int64_t keys = k.size(2);
+    if (cache->keyMask.size(1) != keys)
+      throw Error("the KV cache's key mask covers " + std::to_string(cache->keyMask.size(1)) + " positions, not " +
+                  std::to_string(keys));
+    mask = cache->keyMask.view({batch, 1, 1, keys});
+    if (causal) { // the prompt pass: causal within the left-padded block; each query also sees itself, so a
+                  // padding row's softmax has a term (its output is never read)
+      torch::Tensor lower = torch::ones({seq, keys}, mask->options()).tril();
+      mask = (*mask & lower) | torch::eye(seq, keys, lower.options());
+    }
+    causal = false;
+  }
+  torch::Tensor out = at::scaled_dot_product_attention(q, k, v, /*attn_mask=*/mask, /*dropout_p=*/0.0,
                                                        /*is_causal=*/causal, /*scale=*/1.0 / std::sqrt(double(headDim)));
   return project(o_proj, o_adapter, out.transpose(1, 2).reshape({batch, seq, heads * headDim}));
 }

@@ -51,6 +51,9 @@ inline torch::Tensor project(torch::nn::Linear &proj, const std::shared_ptr<Proj
 struct KVCache {
   std::vector<torch::Tensor> keys, values; // per layer: [batch, kvHeads, cached, headDim]
   int64_t length = 0;                      // positions cached
+  /// Batched decoding of prompts of different lengths (left padding): [batch, cached + new], true where a
+  /// key is a real token. The caller extends it before each forward; undefined: every key is real.
+  torch::Tensor keyMask;
 };
 
 struct AttentionImpl : torch::nn::Module {

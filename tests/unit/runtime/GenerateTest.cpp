@@ -12,6 +12,8 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
+
 using namespace align::rt;
 
 namespace {
@@ -105,4 +107,55 @@ TEST(Generate, TinyTopPIsGreedy) {
   nucleus.topP = 0;
   EXPECT_THROW(generate(model, {4}, nucleus), Error);
   EXPECT_THROW(generate(model, {}, greedy), Error);
+}
+
+TEST(GenerateBatch, GreedyRowsEqualGeneratingEachPromptAlone) {
+  for (uint64_t seed : {6, 7}) {
+    CausalLM model = sharpModel(seed);
+    std::vector<std::vector<int64_t>> prompts{{3, 14, 15, 9, 26}, {1}, {2, 7, 1, 8}, {44, 4}};
+    SamplingOptions greedy;
+    greedy.temperature = 0;
+    greedy.maxNewTokens = 16;
+    auto together = generateBatch(model, prompts, greedy, /*padId=*/0);
+    ASSERT_EQ(together.size(), prompts.size());
+    for (size_t r = 0; r < prompts.size(); ++r)
+      EXPECT_EQ(together[r], generate(model, prompts[r], greedy)) << "seed " << seed << ", row " << r;
+  }
+}
+
+TEST(GenerateBatch, RowsStopAtTheirOwnEos) {
+  CausalLM model = sharpModel(8);
+  std::vector<std::vector<int64_t>> prompts{{3, 14, 15}, {5}, {9, 2}};
+  SamplingOptions greedy;
+  greedy.temperature = 0;
+  greedy.maxNewTokens = 12;
+  auto free = generateBatch(model, prompts, greedy);
+  // Each row's 3rd token becomes "eos": a row stops there, the others go on as without it.
+  greedy.eosId = free[1][2];
+  auto stopped = generateBatch(model, prompts, greedy);
+  for (size_t r = 0; r < prompts.size(); ++r) {
+    auto it = std::find(free[r].begin(), free[r].end(), *greedy.eosId);
+    std::vector<int64_t> expected(free[r].begin(), it == free[r].end() ? it : it + 1);
+    EXPECT_EQ(stopped[r], expected) << "row " << r;
+  }
+}
+
+TEST(GenerateBatch, SamplingIsSeededAndChecksItsInput) {
+  CausalLM model = presetCausalLM("tiny", 53, 9);
+  model->eval();
+  std::vector<std::vector<int64_t>> prompts{{1, 2, 3}, {4}, {5, 6}};
+  SamplingOptions options;
+  options.maxNewTokens = 10;
+  options.seed = 11;
+  auto a = generateBatch(model, prompts, options), b = generateBatch(model, prompts, options);
+  EXPECT_EQ(a, b);
+  options.seed = 12;
+  EXPECT_NE(generateBatch(model, prompts, options), a);
+  for (const auto &row : a) {
+    EXPECT_EQ(row.size(), 10u);
+    for (int64_t id : row)
+      EXPECT_TRUE(id >= 0 && id < 53);
+  }
+  EXPECT_TRUE(generateBatch(model, {}, options).empty());
+  EXPECT_THROW(generateBatch(model, {{1}, {}}, options), Error);
 }
