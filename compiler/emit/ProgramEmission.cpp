@@ -65,7 +65,7 @@ mlir::LogicalResult TrainerEmitter::emitProgram(train::ProgramOp program) {
         .Case([&](train::StageOp stage) { emitStage(stage); })
         .Case([&](train::EvaluateOp evaluate) { emitEvaluate(evaluate); })
         .Case([&](train::StageResultOp) {}) // a value that evaluations and stages name
-        .Case([&](train::AggregateOp aggregate) { reject(aggregate, "aggregate " + aggregate.getKind()); })
+        .Case([&](train::AggregateOp aggregate) { emitAggregate(aggregate); })
         .Default([&](mlir::Operation *other) { reject(other, other->getName().getStringRef()); });
   }
   return mlir::failure(failed_);

@@ -54,6 +54,9 @@ private:
   /// The data declaration `dataset` is, or nullopt (reported) when it is not one the runtime reads.
   std::optional<std::string> dataDeclaration(mlir::Value dataset, mlir::Location loc);
 
+  // AggregateEmission.cpp
+  void emitAggregate(train::AggregateOp aggregate);
+
   // StageEmission.cpp
   void emitStage(train::StageOp stage);
   /// What the passes decided for a step, read from its ops (each decision is recorded on the op it concerns).

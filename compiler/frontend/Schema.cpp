@@ -238,9 +238,13 @@ std::vector<Constructor> build() {
                  P("prompts", Ty::Ref, "data").req().d("prompts for the regret estimate"),
                  P("solver", Ty::Call, "solver").def("optimistic_hedge"),
                  P("samples", Ty::Int).ge(1).def("128").d("prompts used"),
+                 P("answers", Ty::Int).ge(1).def("1").d("answers sampled per prompt and policy"),
                  P("max_new_tokens", Ty::Int).ge(1).def("100"),
+                 P("regret", Ty::Enum, registry::spellings("RegretEstimator")).def("implicit")
+                     .d("implicit: the authors' implicit-reward estimator; kl: β·KL(π_j ‖ π_i)"),
                  P("dummy", Ty::Bool).def("true").d("add a zero-regret dummy type row"),
-                 L("regret_weights", Ty::Number).gt(0).d("c_k per type; default all 1")}));
+                 L("regret_weights", Ty::Number).gt(0).d("c_k per type; default all 1"),
+                 P("baseline", Ty::Ref, "stage").d("a stage whose policy's per-type regrets are reported beside the mixture's")}));
   t.push_back(C("aggregate", "mean", "uniform mixture of the type policies", {P("policies", Ty::Ref, "stage").req()}));
   t.push_back(C("aggregate", "weighted", "fixed mixture weights",
                 {P("policies", Ty::Ref, "stage").req(), L("weights", Ty::Number).ge(0).req().d("mixture weights; not all zero")}));

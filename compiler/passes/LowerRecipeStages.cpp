@@ -451,9 +451,13 @@ LogicalResult RecipeLowering::lowerAggregate(recipe::AggregateOp aggregate) {
       return failure();
     prompts = read->dataset, split = read->split;
   }
-  builder_.create<train::AggregateOp>(aggregate.getLoc(), aggregate.getConstructorAttr(),
+  // `baseline` stays a symbol: the verifier checks that it is an earlier stage, as it does for `policies`.
+  NamedAttrList plain(plainParams(aggregate, params, {"prompts", "baseline"}));
+  if (auto baseline = params.getAs<SymbolRefAttr>("baseline"))
+    plain.set("baseline", FlatSymbolRefAttr::get(baseline.getRootReference()));
+  builder_.create<train::AggregateOp>(aggregate.getLoc(), aggregate.getSymNameAttr(), aggregate.getConstructorAttr(),
                                       aggregate.getPoliciesAttr(), prompts, split,
-                                      plainParams(aggregate, params, {"prompts"}));
+                                      plain.getDictionary(context_));
   return success();
 }
 

@@ -7,6 +7,9 @@
 //===----------------------------------------------------------------------===//
 
 #include "align/Dialect/Train/TrainOps.h"
+#include "align/registry/Registry.h"
+
+#include "llvm/ADT/StringExtras.h"
 
 using namespace mlir;
 using namespace align::train;
@@ -66,8 +69,9 @@ LogicalResult UnionDataOp::verify() {
 
 LogicalResult AggregateOp::verify() {
   StringRef kind = getKind();
-  if (!llvm::is_contained(ArrayRef<StringRef>{"minmax_regret", "mean", "weighted", "conditioned"}, kind))
-    return emitOpError() << "kind '" << kind << "' is not one of: minmax_regret, mean, weighted, conditioned";
+  if (!symbolizeAggregateKind(kind))
+    return emitOpError() << "kind '" << kind << "' is not one of: "
+                         << llvm::join(llvm::split(registry::spellings("AggregateKind"), '|'), ", ");
   if (kind == "minmax_regret" && !getPrompts())
     return emitOpError() << "'minmax_regret' estimates regrets on prompts, but has none";
   if (getSplit() && !getPrompts())
@@ -79,5 +83,12 @@ LogicalResult AggregateOp::verify() {
 }
 
 LogicalResult AggregateOp::verifySymbolUses(SymbolTableCollection &symbols) {
+  if (auto baseline = getParams().get("baseline")) {
+    auto ref = dyn_cast<FlatSymbolRefAttr>(baseline);
+    if (!ref)
+      return emitOpError() << "'baseline' must name a stage";
+    if (failed(lookupEarlierStage(*this, ref, symbols, "baseline")))
+      return failure();
+  }
   return lookupEarlierStage(*this, getPoliciesAttr(), symbols, "policies");
 }

@@ -341,6 +341,7 @@ void Trainer::emEnd(const std::string &stage) {
   for (int64_t k = 0; k < run.latent.types; ++k)
     policies.push_back(joinPath(joinPath(impl.options.outDir, "checkpoints"), typeStage(stage, k)));
   out["policies"] = policies;
+  impl.typePolicies[stage] = {run.spec, run.beta, policies};
   // Type recovery, where the data names each annotator's true type (one per annotator: the first row's).
   std::map<int64_t, std::string> truthOf;
   for (size_t i = 0; i < run.base.train.size(); ++i)

@@ -84,6 +84,15 @@ struct Trainer::Impl {
   /// EM over latent types (EmLoop.cpp): one run per stage with `loop em`, between emBegin and emEnd.
   std::map<std::string, std::unique_ptr<EmRun>> emRuns;
   EmRun &emRun(const std::string &stage);
+  /// The type policies of each finished EM stage (emEnd): what an aggregate mixes.
+  struct TypePolicies {
+    StageSpec spec;
+    double beta = 0.1;
+    std::vector<std::string> checkpoints; ///< OUT/checkpoints/STAGE.typeK
+  };
+  std::map<std::string, TypePolicies> typePolicies;
+  /// What an aggregate's regret estimate measured beyond its RegretTable (Aggregation.cpp), for mixture.json.
+  std::map<std::string, nlohmann::json> regretDetails;
   /// Results that are not metric tables (EM's η per iteration, type recovery): merged into eval.json.
   nlohmann::json extraEval = nlohmann::json::object();
   /// Computes every registered eval metric for every stage: stage → key → value (or group → value).

@@ -38,7 +38,8 @@ namespace align::rt {
 
 //===----------------------------------------------------------------------===//
 // Closed sets (registry Enums.def): OptimizerKind, LRScheduleKind, Precision, Truncation, ReferenceStrategy,
-// SplitKind, Pooling, By, DataKind, ModelFamily, Preset, UserModelKind, UsersInit, Unseen, OnError.
+// SplitKind, Pooling, By, DataKind, ModelFamily, Preset, UserModelKind, UsersInit, Unseen, OnError,
+// WeightNorm, RankingLikelihood, EStepKind, LatentInit, AggregateKind, RegretEstimator.
 //===----------------------------------------------------------------------===//
 
 #define ALIGN_ENUM(Type, word, doc) enum class Type {
@@ -346,6 +347,37 @@ struct LatentSpec {
   int64_t folds = 2;            ///< cross_fit: each annotator's votes dealt into this many folds
 };
 
+/// `aggregate NAME = minmax_regret | mean | weighted (...)` (docs/methods.md §3.5–3.6): one policy from the K
+/// type policies of a stage with `loop em`, the mixture π_w = Σ_k w_k π_k (each prompt answered by policy k
+/// with probability w_k). The emitted trainer calls
+///   RegretTable regret = t.regretTable(spec);  // minmax_regret: each policy answers the prompts, every type scores
+///   t.mixture(spec, regret);                   // the weights (optimistic Hedge, or fixed) → mixture.json, eval.json
+struct AggregateSpec {
+  std::string name;
+  AggregateKind kind = AggregateKind::minmax_regret;
+  std::string policies;  ///< the EM stage
+  DataRef prompts;       ///< minmax_regret: where the prompts come from
+  int64_t samples = 128; ///< the first `samples` distinct prompts
+  int64_t answers = 1;   ///< answers sampled per prompt and policy (the authors': 1)
+  int64_t maxNewTokens = 100;
+  RegretEstimator regret = RegretEstimator::implicit;
+  bool dummy = true;                 ///< a zero row in the game
+  std::vector<double> regretWeights; ///< c_k; empty: all 1
+  std::vector<double> weights;       ///< weighted: the fixed weights (normalised to sum 1)
+  int64_t steps = 100000;            ///< optimistic Hedge's T
+  double eta = 0;                    ///< its step size; 0: 5/√T
+  std::string baseline;              ///< a stage whose policy's per-type regrets are reported beside the mixture's
+  std::string location;
+};
+
+/// Regrets estimated on sampled answers: matrix[i][j] is type i's regret when type j's policy answers
+/// (K × K, diagonal 0); baseline[i] type i's regret of the baseline stage's policy (empty without one).
+/// Empty for `mean` and `weighted`, which estimate nothing.
+struct RegretTable {
+  std::vector<std::vector<double>> matrix;
+  std::vector<double> baseline;
+};
+
 /// A metric of an eval block, evaluated on every stage's final model it applies to (a stage's own eval block:
 /// only that stage's). eval.json holds it as STAGE → metric (or metric_by_X → group); `by dataset` uses the
 /// data's name as the group, so one EvalSpec per data source fills one table.
@@ -409,6 +441,15 @@ public:
   void emExpect(const std::string &stage, int64_t iteration);
   /// The stage's end: η, η per iteration and (where the data names true types) type recovery in eval.json.
   void emEnd(const std::string &stage);
+
+  /// MMRA's regret estimate for an aggregate (see AggregateSpec): each type policy (and the baseline)
+  /// answers the prompts, sampled with the KV cache in batches; every type's policy and the stage's reference
+  /// score every answer. `mean` and `weighted` return an empty table.
+  RegretTable regretTable(const AggregateSpec &spec);
+  /// The aggregate's mixture weights — optimistic Hedge on the game of `regret` for minmax_regret, uniform or
+  /// the recipe's for mean and weighted — written with the per-type regrets to
+  /// OUT/checkpoints/NAME/mixture.json (which `align-lm generate --mixture` reads) and to eval.json[NAME].
+  void mixture(const AggregateSpec &spec, const RegretTable &regret);
 
   struct Impl;
   explicit Trainer(std::unique_ptr<Impl> impl);

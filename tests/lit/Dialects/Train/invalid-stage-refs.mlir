@@ -229,7 +229,7 @@ train.program @p {
     }
   }
   // expected-error @+1 {{'train.aggregate' op 'minmax_regret' estimates regrets on prompts, but has none}}
-  train.aggregate "minmax_regret" of @a {}
+  train.aggregate "x" = "minmax_regret" of @a {}
 }
 
 // -----
@@ -248,7 +248,7 @@ train.program @p {
     }
   }
   // expected-error @+1 {{'train.aggregate' op kind 'median' is not one of: minmax_regret, mean, weighted, conditioned}}
-  train.aggregate "median" of @a {}
+  train.aggregate "x" = "median" of @a {}
 }
 
 // -----
@@ -257,7 +257,7 @@ train.program @p {
   %lm = train.load_model "lm" from "llama" {}
   %d = train.load_data "d" from "pairwise" {} splits ["eval", "train"]
   // expected-error @+1 {{'train.aggregate' op policies @a is not an earlier stage}}
-  train.aggregate "mean" of @a {}
+  train.aggregate "x" = "mean" of @a {}
   train.stage @a attributes {optimizer = #train.optimizer<adamw>, lr = 1.0e-4, optimizer_params = {}, lr_schedule = #train.lr_schedule<constant>, lr_final = 0.0, warmup = 0 : i64, batch = 8 : i64, micro_batch = 8 : i64, epochs = 1.0, precision = #train.precision<auto>, max_length = 64 : i64, max_prompt_length = 32 : i64, truncation = #train.truncation<right>, clip = 1.0, seed = 0 : i64, log_every = 10 : i64} {
     train.step_loop {
       %b = train.batch_fetch %d split "train"

@@ -252,8 +252,8 @@ train.program @handoff {
       }
     }
   }
-  // CHECK: train.aggregate "minmax_regret" of @types prompts %{{.*}} split "test" {samples = 16 : i64}
-  train.aggregate "minmax_regret" of @types prompts %a split "test" {samples = 16 : i64}
+  // CHECK: train.aggregate "fair" = "minmax_regret" of @types prompts %{{.*}} split "test" {samples = 16 : i64}
+  train.aggregate "fair" = "minmax_regret" of @types prompts %a split "test" {samples = 16 : i64}
   // CHECK-NEXT: %[[FINAL:.*]] = train.stage_result @types
   %final = train.stage_result @types
   // CHECK-NEXT: train.evaluate "regret" by "type" %[[FINAL]] on %{{.*}} split "test" {}

@@ -231,6 +231,32 @@ void Trainer::emExpect(const std::string &stage, int64_t iteration) {
 
 void Trainer::emEnd(const std::string &stage) { std::printf("emEnd %s\n", stage.c_str()); }
 
+RegretTable Trainer::regretTable(const AggregateSpec &spec) {
+  std::printf("regretTable %s\n", spec.name.c_str());
+  line("kind", spelling(spec.kind));
+  line("policies", quoted(spec.policies));
+  line("prompts", quoted(spec.prompts.data) + " split " + quoted(spec.prompts.split));
+  line("samples", std::to_string(spec.samples));
+  line("answers", std::to_string(spec.answers));
+  line("maxNewTokens", std::to_string(spec.maxNewTokens));
+  line("regret", spelling(spec.regret));
+  line("dummy", spec.dummy ? "true" : "false");
+  std::string weights;
+  for (double w : spec.regretWeights)
+    weights += (weights.empty() ? "" : ", ") + std::to_string(w);
+  line("regretWeights", "[" + weights + "]");
+  weights.clear();
+  for (double w : spec.weights)
+    weights += (weights.empty() ? "" : ", ") + std::to_string(w);
+  line("weights", "[" + weights + "]");
+  line("steps", std::to_string(spec.steps));
+  line("eta", std::to_string(spec.eta));
+  line("baseline", quoted(spec.baseline));
+  return {};
+}
+
+void Trainer::mixture(const AggregateSpec &spec, const RegretTable &) { std::printf("mixture %s\n", spec.name.c_str()); }
+
 void Trainer::evaluate(const EvalSpec &spec) {
   std::printf("evaluate %s\n", spelling(spec.metric));
   line("by", spec.by ? spelling(*spec.by) : "none");

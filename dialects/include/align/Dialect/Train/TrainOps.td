@@ -452,13 +452,15 @@ def Train_AggregateOp : Train_Op<"aggregate", [HasParent<"ProgramOp">,
     `max_new_tokens`, `dummy`, `regret_weights`). Runs after stage `@policies`, which must come
     earlier in the program.
     ```mlir
-    train.aggregate "minmax_regret" of @mixture prompts %opinions split "test" {samples = 128 : i64}
+    train.aggregate "fair" = "minmax_regret" of @mixture prompts %opinions split "test" {samples = 128 : i64}
     ```
+    `name` is the recipe's (`aggregate fair = ...`): where the mixture is written and its `--set` keys.
+    `params.baseline`, when present, names an earlier stage whose policy's regrets are reported too.
   }];
-  let arguments = (ins StrAttr:$kind, FlatSymbolRefAttr:$policies, Optional<Train_DatasetType>:$prompts,
-                       OptionalAttr<StrAttr>:$split, DictionaryAttr:$params);
+  let arguments = (ins StrAttr:$name, StrAttr:$kind, FlatSymbolRefAttr:$policies,
+                       Optional<Train_DatasetType>:$prompts, OptionalAttr<StrAttr>:$split, DictionaryAttr:$params);
   let assemblyFormat = [{
-    $kind `of` $policies (`prompts` $prompts^)? (`split` $split^)? $params attr-dict-with-keyword
+    $name `=` $kind `of` $policies (`prompts` $prompts^)? (`split` $split^)? $params attr-dict-with-keyword
   }];
   let hasVerifier = 1;
 }
