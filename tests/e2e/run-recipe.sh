@@ -48,7 +48,19 @@ assert len(e["eta_by_iteration"]) == 4, e
 assert set(e["type_recovery"]) == {"accuracy", "ari", "annotators"} and e["type_recovery"]["annotators"] == 30, e
 for k in range(3):
     assert os.path.exists(os.path.join(sys.argv[1], "checkpoints", f"mixture.type{k}", "model.safetensors")), k
+# MMRA: the mixture's weights, each type's regret under it, the single-DPO baseline's, the 3x3 matrix.
+f = json.load(open(os.path.join(sys.argv[1], "eval.json")))["fair"]
+assert len(f["weights"]) == 3 and abs(sum(f["weights"]) - 1) < 1e-6 and min(f["weights"]) >= 0, f
+assert len(f["regret_by_type"]) == 3 and len(f["baseline"]["regret_by_type"]) == 3, f
+assert [len(r) for r in f["regret_matrix"]] == [3, 3, 3] and all(f["regret_matrix"][i][i] == 0 for i in range(3)), f
+m = json.load(open(os.path.join(sys.argv[1], "checkpoints", "fair", "mixture.json")))
+assert m["policies"] == [f"../mixture.type{k}" for k in range(3)] and m["weights"] == f["weights"], m
+answers = [json.loads(l) for l in open(os.path.join(sys.argv[1], "checkpoints", "fair", "answers.jsonl"))]
+assert len(answers) == 4 * 64, len(answers)
 PY
+  # align-lm answers with the mixture's policy k, drawn by the seed.
+  "$build/bin/align-lm" generate --mixture "$work/out/checkpoints/fair" --prompt "Pick one:" --max-new-tokens 4 \
+    --seed 3 | grep -q '"policy":' || { echo "align-lm generate --mixture names no policy"; exit 1; }
 fi
 for file in metrics.jsonl metrics.csv curves.svg eval.json; do
   test -s "$work/out/$file" || { echo "missing $file"; exit 1; }

@@ -2,6 +2,7 @@
 
 #include "align/rt/Inference.h"
 
+#include "aggregate/MixtureFile.h"
 #include "data/Collate.h"
 #include "model/Checkpoint.h"
 #include "model/Generate.h"
@@ -212,6 +213,15 @@ std::vector<std::vector<int64_t>> TextTokenizer::encodePromptResponses(const std
   for (data::TokenizedText &text : data::tokenizePromptResponses(*impl_->tokenizer, prompt, responses, options))
     out.push_back(std::move(text.ids));
   return out;
+}
+
+PolicyMixture PolicyMixture::load(const std::string &dir) {
+  MixtureFile file = readMixture(dir);
+  return {file.policies, file.weights};
+}
+
+size_t PolicyMixture::pick(uint64_t seed, uint64_t index) const {
+  return pickPolicy(MixtureFile{policies, weights}, seed, index);
 }
 
 } // namespace align::rt

@@ -11,6 +11,8 @@
 //       one {"rewards": [...]} line per input ({"input_ids": [...]} or {"text": ...}).
 //   align-lm generate --model DIR --prompt TEXT [--tokenizer ...] [--max-new-tokens N] [--temperature T]
 //                     [--top-p P] [--seed S]   (or --prompt-ids 1,2,3) → {"ids": [...], "text": ...}
+//       --mixture DIR instead of --model: an aggregate's mixture.json; the seed draws policy k with
+//       probability w_k, which answers ({"policy": k, ...})
 //   align-lm score-pairs --model RM_DIR --data FILE [--format dsp|pairwise] [--domain D] [--tokenizer ...]
 //                        [--split NAME=PCT --shuffle-seed S] [--limit N] [--batch N]
 //       pair accuracy of a reward model (ties skipped), as JSON {"accuracy", "pairs", "correct", ...}; with
@@ -51,7 +53,7 @@ const char *kUsage = R"(usage:
   align-lm init --preset tiny|small|medium --vocab N [--seed S] --out DIR
   align-lm init-reward --from LM_DIR [--outputs K] [--pooling last|eos|mean|max] [--seed S] --out DIR
   align-lm score --model RM_DIR --input FILE.jsonl [--tokenizer bytes|PATH] [--device cpu|cuda]
-  align-lm generate --model DIR (--prompt TEXT | --prompt-ids 1,2,3) [--tokenizer bytes|PATH] [--user ID]
+  align-lm generate (--model DIR | --mixture DIR) (--prompt TEXT | --prompt-ids 1,2,3) [--tokenizer bytes|PATH] [--user ID]
                     [--max-new-tokens N] [--temperature T] [--top-p P] [--seed S] [--device cpu|cuda]
   align-lm score-pairs --model RM_DIR --data FILE [--format dsp|pairwise] [--domain D] [--tokenizer bytes|PATH]
                        [--max-length N] [--max-prompt-length N] [--truncation left|right]
@@ -236,10 +238,21 @@ double real(const std::map<std::string, std::string> &flags, const std::string &
 }
 
 int generate(int argc, char **argv) {
-  auto flags = parseFlags(argc, argv, {"model", "prompt", "prompt-ids", "tokenizer", "max-new-tokens", "temperature",
-                                       "top-p", "seed", "device", "threads", "user"});
+  auto flags = parseFlags(argc, argv, {"model", "mixture", "prompt", "prompt-ids", "tokenizer", "max-new-tokens",
+                                       "temperature", "top-p", "seed", "device", "threads", "user"});
   applyCommon(flags);
-  auto model = align::rt::LanguageModel::load(required(flags, "model"),
+  // --mixture DIR (an aggregate's mixture.json): the seeded draw picks the policy that answers.
+  if (flags.count("mixture") == flags.count("model"))
+    throw Error("generate takes exactly one of --model DIR and --mixture DIR");
+  std::string modelDir = flags.count("model") ? flags["model"] : "";
+  int64_t picked = -1;
+  if (flags.count("mixture")) {
+    align::rt::PolicyMixture mixture = align::rt::PolicyMixture::load(flags["mixture"]);
+    picked = static_cast<int64_t>(mixture.pick(static_cast<uint64_t>(integer(flags, "seed", 0))));
+    modelDir = mixture.policies[static_cast<size_t>(picked)];
+    flags["model"] = modelDir; // the picked policy's own tokenizer.json is the default
+  }
+  auto model = align::rt::LanguageModel::load(modelDir,
                                               align::rt::parseDevice(flags.count("device") ? flags["device"] : "cpu"));
   selectUser(*model, flags);
   auto tokenizer = align::rt::TextTokenizer::open(tokenizerSpec(flags, "bytes"));
@@ -267,6 +280,8 @@ int generate(int argc, char **argv) {
                                              real(flags, "top-p", 1.0), static_cast<uint64_t>(integer(flags, "seed", 0)),
                                              tokenizer->eosId());
   nlohmann::json out{{"ids", ids}, {"text", tokenizer->decode(ids)}};
+  if (picked >= 0)
+    out["policy"] = picked;
   std::cout << out.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) << '\n';
   return 0;
 }

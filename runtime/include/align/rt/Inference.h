@@ -60,6 +60,17 @@ private:
   std::unique_ptr<Impl> impl_;
 };
 
+/// A mixture policy written by an `aggregate` (DIR/mixture.json): policy k answers a prompt with
+/// probability w_k (docs/methods.md §3.5).
+struct PolicyMixture {
+  std::vector<std::string> policies; ///< checkpoint directories
+  std::vector<double> weights;
+  /// Reads DIR/mixture.json; an Error naming the file and field when it is missing or malformed.
+  static PolicyMixture load(const std::string &dir);
+  /// The policy answering draw `index` of a run seeded `seed`: k with probability w_k; reproducible.
+  size_t pick(uint64_t seed, uint64_t index = 0) const;
+};
+
 /// A reward model (scalar or multi-objective regression head on a decoder).
 class RewardScorer {
 public:
