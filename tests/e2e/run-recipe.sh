@@ -41,6 +41,16 @@ f = json.load(open(os.path.join(sys.argv[1], "eval.json")))["fair"]
 assert len(f["weights"]) == 2 and len(f["baseline"]["regret_by_type"]) == 2 and f["prompts"] >= 1, f
 PY
 fi
+# The authors' settings on the project's em-types data: four type policies, their MMRA mixture, and the held-out
+# annotators' votes judged by their types' policies.
+if [ "$name" = em_dpo_types ]; then
+  python3 - "$work/out" <<'PY'
+import json, os, sys
+e = json.load(open(os.path.join(sys.argv[1], "eval.json")))
+assert len(e["fair"]["weights"]) == 4 and len(e["fair"]["regret_by_type"]) == 4, e["fair"]
+assert e["mixture"]["accuracy_by_type"] and set(e["mixture"]["accuracy_by_group"]) <= {"brief", "thorough"}, e["mixture"]
+PY
+fi
 if [ "$name" = em_bandit ]; then
   python3 - "$work/out" <<'PY'
 import json, os, sys

@@ -341,7 +341,11 @@ void Trainer::emEnd(const std::string &stage) {
   for (int64_t k = 0; k < run.latent.types; ++k)
     policies.push_back(joinPath(joinPath(impl.options.outDir, "checkpoints"), typeStage(stage, k)));
   out["policies"] = policies;
-  impl.typePolicies[stage] = {run.spec, run.beta, policies};
+  Trainer::Impl::TypePolicies &record = impl.typePolicies[stage];
+  record = {run.spec, run.beta, policies, {}, valuesOf(run.posterior.eta)};
+  torch::Tensor hardTypes = run.posterior.hardTypes();
+  for (size_t h = 0; h < run.posterior.annotators.size(); ++h)
+    record.typeOf[run.posterior.annotators[h]] = hardTypes[static_cast<int64_t>(h)].item<int64_t>();
   // Type recovery, where the data names each annotator's true type (one per annotator: the first row's).
   std::map<int64_t, std::string> truthOf;
   for (size_t i = 0; i < run.base.train.size(); ++i)

@@ -52,6 +52,8 @@ std::map<std::string, std::map<std::string, std::map<std::string, double>>> Trai
     for (const EvalSpec &eval : evals) {
       if (!eval.stage.empty() && eval.stage != stage.spec.name)
         continue;
+      if (eval.by == By::type)
+        continue; // latent types belong to EM stages (TypeEvaluation.cpp)
       // By group, rows of users the stage did not train on form the group "unseen": that is what a user
       // model serves them with (the generic user), and what a model without one never saw.
       const std::string by = eval.by ? spelling(*eval.by) : "";
@@ -158,6 +160,7 @@ std::map<std::string, std::map<std::string, std::map<std::string, double>>> Trai
       }
     }
   }
+  evaluateTypeStages(out);
   return out;
 }
 

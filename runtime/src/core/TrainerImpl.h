@@ -89,6 +89,8 @@ struct Trainer::Impl {
     StageSpec spec;
     double beta = 0.1;
     std::vector<std::string> checkpoints; ///< OUT/checkpoints/STAGE.typeK
+    std::map<std::string, int64_t> typeOf; ///< each training annotator's most probable type (argmax γ)
+    std::vector<double> eta;              ///< the last η
   };
   std::map<std::string, TypePolicies> typePolicies;
   /// What an aggregate's regret estimate measured beyond its RegretTable (Aggregation.cpp), for mixture.json.
@@ -96,7 +98,11 @@ struct Trainer::Impl {
   /// Results that are not metric tables (EM's η per iteration, type recovery): merged into eval.json.
   nlohmann::json extraEval = nlohmann::json::object();
   /// Computes every registered eval metric for every stage: stage → key → value (or group → value).
-  std::map<std::string, std::map<std::string, std::map<std::string, double>>> evaluateAll();
+  using Evaluation = std::map<std::string, std::map<std::string, std::map<std::string, double>>>;
+  Evaluation evaluateAll();
+  /// The pair metrics of the EM stages (TypeEvaluation.cpp): each annotator's votes judged by their type's
+  /// policy, overall, by type, by group or by user.
+  void evaluateTypeStages(Evaluation &out);
 };
 
 /// A model as declared (its preset, randomly initialised) or loaded from `checkpointPath` when that is set.
