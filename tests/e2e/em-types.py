@@ -43,6 +43,15 @@ with tempfile.TemporaryDirectory() as tmp:
     with open(os.path.join(t1, "opinions", "rankings.jsonl"), "rb") as f1, \
             open(os.path.join(t2, "opinions", "rankings.jsonl"), "rb") as f2:
         check(f1.read() == f2.read(), "the same seed gave different rankings")
+    # Held-out prompts: subjects that no ranking or SFT row mentions.
+    with open(os.path.join(t1, "opinions", "heldout.jsonl")) as f:
+        heldout = [json.loads(line)["prompt"] for line in f]
+    trained = {r["prompt"] for r in rows(t1)}
+    with open(os.path.join(t1, "opinions", "sft.jsonl")) as f:
+        trained |= {json.loads(line)["prompt"] for line in f}
+    check(len(heldout) == 8 and not set(heldout) & trained, f"held-out prompts overlap training: {heldout}")
+    subjects = {p.split("about ")[1].split(".")[0] for p in trained}
+    check(not any(s in p for s in subjects for p in heldout), "a held-out prompt names a trained subject")
     for out, width in ((t1, 3), (b, 2)):
         data = rows(out)
         check(len(data) == 200 * 8, f"{len(data)} rows, expected 1600")

@@ -14,6 +14,8 @@
 //                                in a random display order, order = their indices best first; "country" and
 //                                "true_type" name the annotator's type ("brief" / "thorough"; evaluation only)
 //   OUT/opinions/sft.jsonl       {"prompt", "response"}: every length equally often, for the reference
+//   OUT/opinions/heldout.jsonl   {"prompt"}: one per subject that no ranking or SFT row mentions, for measuring
+//                                the type policies (MMRA's regrets) on prompts none of them trained on
 //
 //===----------------------------------------------------------------------===//
 
@@ -36,6 +38,8 @@ namespace {
 
 const std::vector<std::string> kTopics = {"the cat", "the dog", "the sun", "the moon", "the bird", "the sea",
                                           "the tree", "the river", "the fox", "the owl", "the boat", "the hill"};
+const std::vector<std::string> kHeldOutTopics = {"the lake", "the wolf", "the star", "the rain",
+                                                 "the horse", "the rose", "the road", "the bear"};
 const std::vector<std::string> kVerbs = {"sleeps", "sings", "grows", "rests", "shines", "moves", "waits", "runs"};
 const std::vector<std::string> kAdjectives = {"calm", "warm", "tall", "slow", "quiet", "old", "soft", "wild"};
 
@@ -122,7 +126,11 @@ void writeEmTypes(const EmTypesOptions &options) {
                .dump()
         << "\n";
   }
+  std::ostringstream heldout;
+  for (const std::string &topic : kHeldOutTopics)
+    heldout << nlohmann::json({{"prompt", "Tell me about " + topic + ".\n"}}).dump() << "\n";
   rt::writeFileAtomically(rt::joinPath(dir, "rankings.jsonl"), rows.str());
+  rt::writeFileAtomically(rt::joinPath(dir, "heldout.jsonl"), heldout.str());
   rt::writeFileAtomically(rt::joinPath(dir, "sft.jsonl"), sft.str());
   std::fprintf(stderr, "em-types: %ld annotators (half brief, half thorough), %ld %s rows each -> %s\n", options.users,
                options.promptsPerUser, options.ternary ? "3-way ranking" : "binary", dir.c_str());
