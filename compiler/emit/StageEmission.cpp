@@ -59,6 +59,8 @@ void TrainerEmitter::emitEmLoop(train::StageOp stage, train::EmLoopOp em, const 
                  loc);
     if (std::optional<double> alpha = init.get("alpha") ? numericValue(init.get("alpha")) : std::nullopt)
       w_.statement(latent + ".alpha = " + w_.number(key + "init.alpha", *alpha, loc), loc);
+    if (auto column = init.getAs<mlir::StringAttr>("column"))
+      w_.statement(latent + ".column = " + w_.text(key + "init.column", column.getValue(), loc), loc);
     if (std::optional<double> seed = init.get("seed") ? numericValue(init.get("seed")) : std::nullopt)
       w_.statement(latent + ".seed = static_cast<std::uint64_t>(" +
                        w_.integer(key + "init.seed", static_cast<int64_t>(*seed), loc) + ")",

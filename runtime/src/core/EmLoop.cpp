@@ -18,6 +18,7 @@
 #include "core/TrainerImpl.h"
 
 #include "core/Contract.h"
+#include "data/JsonRows.h"
 #include "latent/TypeInit.h"
 #include "latent/TypeRecovery.h"
 #include "model/Checkpoint.h"
@@ -117,6 +118,49 @@ std::vector<int> crossFitFolds(const std::vector<int64_t> &column, int64_t annot
   return fold;
 }
 
+/// `init: clusters(column)`: each annotator's value of `column`, read from the training data's file (every
+/// row, whatever the splits), so a label is the annotator's wherever their rows are. An annotator without the
+/// column, or with two values, is an error naming FILE:LINE.
+std::vector<std::string> clusterLabels(Trainer::Impl &impl, const StageSpec &spec, const std::string &column,
+                                       const std::vector<std::string> &annotators) {
+  const DataSpec &data = impl.data.at(spec.train.data).spec;
+  auto named = [&](const char *field) {
+    auto it = data.columns.find(field);
+    return it == data.columns.end() ? std::string(field) : it->second;
+  };
+  const std::string annotatorColumn = named("annotator"), userColumn = named("user");
+  std::map<std::string, std::pair<std::string, std::string>> labelOf; // annotator → (label, where)
+  for (const data::Row &row : data::readJsonRows(impl.resolvePath(data.path))) {
+    const std::string where = row.file + ":" + std::to_string(row.line);
+    std::string who;
+    for (const std::string &key : {annotatorColumn, userColumn})
+      if (row.value.contains(key) && row.value[key].is_string()) {
+        who = row.value[key].get<std::string>();
+        break;
+      }
+    if (who.empty())
+      continue;
+    if (!row.value.contains(column))
+      throw Error(where + ": field '" + column + "' is missing; `init: clusters(column: \"" + column +
+                  "\")` reads every annotator's starting type from it");
+    const nlohmann::json &value = row.value[column];
+    const std::string label = value.is_string() ? value.get<std::string>() : value.dump();
+    auto [it, fresh] = labelOf.emplace(who, std::make_pair(label, where));
+    if (!fresh && it->second.first != label)
+      throw Error(where + ": field '" + column + "': annotator '" + who + "' is '" + label + "' here but '" +
+                  it->second.first + "' at " + it->second.second + "; a cluster start needs one value per annotator");
+  }
+  std::vector<std::string> labels;
+  for (const std::string &who : annotators) {
+    auto it = labelOf.find(who);
+    if (it == labelOf.end())
+      throw Error(spec.location + ": stage '" + spec.name + "': annotator '" + who + "' has no value of column '" +
+                  column + "' for `init: clusters`");
+    labels.push_back(it->second.first);
+  }
+  return labels;
+}
+
 } // namespace
 
 EmRun &Trainer::Impl::emRun(const std::string &stage) {
@@ -184,9 +228,9 @@ int64_t Trainer::emBegin(const StageSpec &spec, const LatentSpec &latent) {
     run->posterior = agreementInit(latent.types, annotators, votes, latent.seed);
     break;
   }
-  default:
-    throw Error(spec.location + ": stage '" + spec.name + "': latent init '" + spelling(latent.init) +
-                "' is not executed by the runtime yet");
+  case LatentInit::clusters:
+    run->posterior = clustersInit(latent.types, annotators, clusterLabels(impl, spec, latent.column, annotators));
+    break;
   }
 
   // Every M-step starts from one fixed model; a preset without `init from` has no checkpoint, so write it.

@@ -341,6 +341,7 @@ struct LatentSpec {
   LatentInit init = LatentInit::dirichlet;                    ///< the first posterior
   double alpha = 1.0;                                         ///< dirichlet(alpha)
   uint64_t seed = 0;                                          ///< dirichlet / agreement seed
+  std::string column; ///< clusters: the data column whose value is each annotator's starting type
   int64_t iterations = 5;
   bool restart = true;          ///< each M-step restarts from the stage's initFrom (the authors')
   EStepKind eStep = EStepKind::full;
