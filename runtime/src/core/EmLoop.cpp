@@ -22,6 +22,7 @@
 #include "latent/TypeInit.h"
 #include "latent/TypeRecovery.h"
 #include "model/Checkpoint.h"
+#include "model/Lora.h"
 #include "objectives/Losses.h"
 #include "support/AtomicWrite.h"
 #include "support/Files.h"
@@ -233,6 +234,9 @@ int64_t Trainer::emBegin(const StageSpec &spec, const LatentSpec &latent) {
     break;
   }
 
+  // With a LoRA adapter on the policy, each type's policy is its own adapter on the shared start: every M-step
+  // attaches fresh adapters to the model it starts from (emMaximize), so the base's are dropped here.
+  run->base.lora = nullptr;
   // Every M-step starts from one fixed model; a preset without `init from` has no checkpoint, so write it.
   if (run->base.startCheckpoint.empty()) {
     run->base.startCheckpoint = absolutePath(joinPath(run->stateDir, "start"));
@@ -242,6 +246,9 @@ int64_t Trainer::emBegin(const StageSpec &spec, const LatentSpec &latent) {
   // The frozen reference scores every row once; every M-step and E-step reads these.
   precomputeReference(run->base, run->base.train, impl.device, nullptr);
   run->base.schedule.reference = ReferenceStrategy::precompute;
+  // Each M-step loads its own start and each E-step one type's policy at a time, so memory holds one policy
+  // (and the reference) whatever K is: the prepared copy is not kept.
+  run->base.policy = CausalLM{nullptr};
 
   const bool resumed = impl.options.resume && readProgress(*run);
   std::fprintf(stderr, "[%s] EM over %lld latent types: %zu annotators, %zu rows%s; %s\n", spec.name.c_str(),
@@ -286,6 +293,8 @@ void Trainer::emMaximize(const std::string &stage, int64_t iteration, int64_t ty
   const std::string start = warm ? checkpoint : inputs.startCheckpoint;
   inputs.policy = loadCausalLM(start);
   inputs.startCheckpoint = absolutePath(start);
+  if (run.spec.lora.enabled) // type k's adapters, seeded apart from the other types'; saved beside its merged policy
+    inputs.lora = attachLora(inputs.policy, run.spec.lora, run.spec.schedule.seed + 7919 * static_cast<uint64_t>(type + 1));
   inputs.fingerprint = run.base.fingerprint + " em_type=" + std::to_string(type) +
                        " em_iteration=" + std::to_string(iteration);
 

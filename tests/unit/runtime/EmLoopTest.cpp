@@ -10,6 +10,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <fstream>
 #include <nlohmann/json.hpp>
 #include <sstream>
@@ -41,6 +42,9 @@ struct Settings {
   int64_t stopAfterMaximizing = -1; ///< ≥ 0: return after the M-step of type 0 of this iteration (a kill)
   bool plainDpoToo = false;         ///< also train the M-step's objective as a plain DPO stage
   bool warm = false;                ///< restart: false, and no `init from` (the declared preset starts)
+  bool lora = false;                ///< a LoRA adapter on the policy: one per type
+  std::string clusters;             ///< init: clusters(column) when set
+  bool aggregate = false;           ///< an MMRA aggregate `fair` after the stage, single-policy baseline `sft`
 };
 Settings g_settings;
 
@@ -86,6 +90,9 @@ void body(rt::Trainer &t) {
   latent.iterations = g_settings.iterations;
   latent.seed = 4;
   latent.restart = !g_settings.warm;
+  if (!g_settings.clusters.empty())
+    latent.init = rt::LatentInit::clusters, latent.column = g_settings.clusters;
+  mix.lora.enabled = g_settings.lora;
   for (int64_t i = t.emBegin(mix, latent); i < latent.iterations; ++i) {
     for (int64_t k = 0; k < latent.types; ++k) {
       t.emMaximize("mix", i, k);
@@ -95,6 +102,19 @@ void body(rt::Trainer &t) {
     t.emExpect("mix", i);
   }
   t.emEnd("mix");
+  if (g_settings.aggregate) {
+    rt::AggregateSpec fair;
+    fair.name = "fair";
+    fair.policies = "mix";
+    fair.prompts = {"votes", "train"};
+    fair.samples = 3;
+    fair.answers = 2;
+    fair.maxNewTokens = 4;
+    fair.steps = 500;
+    fair.baseline = "sft";
+    fair.location = "EmLoopTest.cpp";
+    t.mixture(fair, t.regretTable(fair));
+  }
 
   if (g_settings.plainDpoToo) {
     rt::StageSpec dpo = baseStage();
@@ -195,4 +215,64 @@ TEST_F(EmLoop, RefusesWhatCannotWork) {
   EXPECT_EQ(runTrainer({"--out", g_dir + "/nine", "--data-root", g_dir, "--threads", "1"}), 1);
   const std::string err = testing::internal::GetCapturedStderr();
   EXPECT_NE(err.find("k = 9 latent types, but the data has only 8 annotators"), std::string::npos) << err;
+}
+
+TEST_F(EmLoop, LoraTypesAreAdaptersOnTheSharedStart) {
+  g_settings.lora = true;
+  g_settings.iterations = 1;
+  const std::string out = g_dir + "/lora";
+  ASSERT_EQ(runTrainer({"--out", out, "--data-root", g_dir, "--threads", "1"}), 0);
+  for (int k = 0; k < 2; ++k) {
+    const std::string type = out + "/checkpoints/mix.type" + std::to_string(k);
+    EXPECT_TRUE(rt::pathExists(type + "/adapter/adapter_model.safetensors")) << type;
+    EXPECT_TRUE(rt::pathExists(type + "/model.safetensors")) << type; // merged, as any LoRA stage's
+  }
+  EXPECT_NE(readFile(out + "/checkpoints/mix.type0/adapter/adapter_model.safetensors"),
+            readFile(out + "/checkpoints/mix.type1/adapter/adapter_model.safetensors"));
+}
+
+TEST_F(EmLoop, ClustersStartFromAColumnOfTheData) {
+  g_settings.clusters = "kind";
+  g_settings.iterations = 1;
+  const std::string out = g_dir + "/clusters";
+  ASSERT_EQ(runTrainer({"--out", out, "--data-root", g_dir, "--threads", "1"}), 0);
+  nlohmann::json eval = nlohmann::json::parse(readFile(out + "/eval.json"));
+  EXPECT_EQ(eval["mix"]["type_recovery"]["accuracy"], 1.0) << eval["mix"].dump();
+  // A column the data lacks is an error naming the file and line, before anything trains.
+  g_settings.clusters = "missing";
+  testing::internal::CaptureStderr();
+  EXPECT_EQ(runTrainer({"--out", g_dir + "/clusters-missing", "--data-root", g_dir, "--threads", "1"}), 1);
+  EXPECT_NE(testing::internal::GetCapturedStderr().find("votes.jsonl:1: field 'missing' is missing"), std::string::npos);
+  EXPECT_FALSE(rt::pathExists(g_dir + "/clusters-missing/checkpoints/mix.type0"));
+}
+
+TEST_F(EmLoop, MinmaxRegretMixesTheTypePoliciesAndWritesTheMixture) {
+  g_settings.aggregate = true;
+  g_settings.iterations = 1;
+  const std::string out = g_dir + "/fair";
+  ASSERT_EQ(runTrainer({"--out", out, "--data-root", g_dir, "--threads", "1"}), 0);
+  nlohmann::json fair = nlohmann::json::parse(readFile(out + "/eval.json"))["fair"];
+  ASSERT_EQ(fair["weights"].size(), 2u) << fair.dump();
+  EXPECT_NEAR(fair["weights"][0].get<double>() + fair["weights"][1].get<double>(), 1.0, 1e-9);
+  EXPECT_EQ(fair["regret_matrix"][0][0], 0.0);
+  EXPECT_EQ(fair["regret_matrix"][1][1], 0.0);
+  EXPECT_EQ(fair["baseline"]["regret_by_type"].size(), 2u);
+  EXPECT_EQ(fair["prompts"], 3);
+  // The mixture's regrets are the weighted columns of R, and its worst is no worse than the better policy's.
+  for (int i = 0; i < 2; ++i) {
+    double expected = 0;
+    for (int j = 0; j < 2; ++j)
+      expected += fair["weights"][j].get<double>() * fair["regret_matrix"][i][j].get<double>();
+    EXPECT_NEAR(fair["regret_by_type"][i].get<double>(), expected, 1e-9);
+  }
+  const double bestPolicy = std::min(fair["policy_worst_regret"][0].get<double>(), fair["policy_worst_regret"][1].get<double>());
+  EXPECT_LE(fair["worst_regret"].get<double>(), std::max(bestPolicy, 0.0) + 0.05);
+  nlohmann::json mixture = nlohmann::json::parse(readFile(out + "/checkpoints/fair/mixture.json"));
+  EXPECT_EQ(mixture["policies"][1], "../mix.type1");
+  // 3 prompts × 2 answers × (2 types + the baseline)
+  std::ifstream answers(out + "/checkpoints/fair/answers.jsonl");
+  int lines = 0;
+  for (std::string line; std::getline(answers, line);)
+    ++lines;
+  EXPECT_EQ(lines, 18);
 }
