@@ -37,6 +37,8 @@ import json, os, sys
 e = json.load(open(os.path.join(sys.argv[1], "eval.json")))["mixture"]
 assert len(e["eta"]) == 2 and len(e["eta_by_iteration"]) == 5, e
 assert e["type_recovery"]["annotators"] == 20, e
+assert os.path.getsize(os.path.join(sys.argv[1], "mixture_eta.svg")) > 0
+assert os.path.getsize(os.path.join(sys.argv[1], "fair_regret.svg")) > 0
 f = json.load(open(os.path.join(sys.argv[1], "eval.json")))["fair"]
 assert len(f["weights"]) == 2 and len(f["baseline"]["regret_by_type"]) == 2 and f["prompts"] >= 1, f
 PY

@@ -24,6 +24,7 @@
 #include "model/Checkpoint.h"
 #include "model/Lora.h"
 #include "objectives/Losses.h"
+#include "report/BarChart.h"
 #include "support/AtomicWrite.h"
 #include "support/Files.h"
 #include "support/SplitMix64.h"
@@ -394,6 +395,18 @@ void Trainer::emEnd(const std::string &stage) {
   for (int64_t k = 0; k < run.latent.types; ++k)
     policies.push_back(joinPath(joinPath(impl.options.outDir, "checkpoints"), typeStage(stage, k)));
   out["policies"] = policies;
+  // The picture: η of each type after every iteration (OUT/STAGE_eta.svg).
+  std::vector<std::string> iterations;
+  BarSeries shares(static_cast<size_t>(run.latent.types));
+  for (size_t i = 0; i < run.etaByIteration.size(); ++i) {
+    iterations.push_back("iteration " + std::to_string(i + 1));
+    for (size_t k = 0; k < shares.size(); ++k) {
+      shares[k].first = "type " + std::to_string(k);
+      shares[k].second.push_back(run.etaByIteration[i][k]);
+    }
+  }
+  writeBarChart(joinPath(impl.options.outDir, stage + "_eta.svg"), "η per EM iteration (" + stage + ")", "η",
+                iterations, shares);
   Trainer::Impl::TypePolicies &record = impl.typePolicies[stage];
   record = {run.spec, run.beta, policies, {}, valuesOf(run.posterior.eta)};
   torch::Tensor hardTypes = run.posterior.hardTypes();
