@@ -41,6 +41,8 @@ assert os.path.getsize(os.path.join(sys.argv[1], "mixture_eta.svg")) > 0
 assert os.path.getsize(os.path.join(sys.argv[1], "fair_regret.svg")) > 0
 f = json.load(open(os.path.join(sys.argv[1], "eval.json")))["fair"]
 assert len(f["weights"]) == 2 and len(f["baseline"]["regret_by_type"]) == 2 and f["prompts"] >= 1, f
+single = json.load(open(os.path.join(sys.argv[1], "eval.json")))["single"]["regret_by_type"]
+assert [single["type0"], single["type1"]] == f["baseline"]["regret_by_type"], (single, f["baseline"])
 PY
 fi
 # The authors' settings on the project's em-types data: four type policies, their MMRA mixture, and the held-out
@@ -51,6 +53,7 @@ import json, os, sys
 e = json.load(open(os.path.join(sys.argv[1], "eval.json")))
 assert len(e["fair"]["weights"]) == 4 and len(e["fair"]["regret_by_type"]) == 4, e["fair"]
 assert e["mixture"]["accuracy_by_type"] and set(e["mixture"]["accuracy_by_group"]) <= {"brief", "thorough"}, e["mixture"]
+assert sorted(e["sft"]["regret_by_type"]) == ["type0", "type1", "type2", "type3"], e["sft"]
 PY
 fi
 if [ "$name" = em_bandit ]; then

@@ -1,15 +1,11 @@
 //===- Aggregation.cpp - The runtime calls of an emitted aggregate ---------===//
 //
 // MMRA (docs/methods.md §3.5–3.6) and the fixed mixtures. The trainer's C++ makes two calls per aggregate:
-//   regretTable  each type policy π_j (and the baseline stage's policy) answers the first `samples` distinct
-//                prompts, one sampled answer each (batched, KV cache); every type's policy π_i and the EM
-//                stage's reference score every answer. With L[i][j] = mean_x [log π_i(y_j|x) − log π_ref(y_j|x)]
-//                the authors' regret is R[i][j] = L[i][i] − L[i][j]; `regret: kl` uses β·KL(π_j ‖ π_i) on the
-//                same answers (aggregate/MinMaxRegret.h)
+//   regretTable  each type policy π_j (and the baseline stage's policy) answers the prompts and every type
+//                scores the answers (RegretEstimate.cpp): R[i][j], type i's regret when π_j answers
 //   mixture      optimistic Hedge on the game (c_k-weighted rows, the dummy row) for minmax_regret, uniform
 //                or the recipe's weights otherwise; mixture.json beside the policies, eval.json[NAME], and a
 //                chart of each type's regret under every policy and the mixture (OUT/NAME_regret.svg)
-// Models are loaded one at a time, so memory holds one policy besides the reference.
 //
 //===----------------------------------------------------------------------===//
 
@@ -17,9 +13,6 @@
 
 #include "aggregate/MinMaxRegret.h"
 #include "aggregate/MixtureFile.h"
-#include "aggregate/PolicySamples.h"
-#include "data/Collate.h"
-#include "model/Checkpoint.h"
 #include "report/BarChart.h"
 #include "support/AtomicWrite.h"
 #include "support/Files.h"
@@ -32,17 +25,6 @@
 namespace align::rt {
 
 namespace {
-
-double mean(const std::vector<double> &values) {
-  return values.empty() ? 0.0 : std::accumulate(values.begin(), values.end(), 0.0) / static_cast<double>(values.size());
-}
-
-std::vector<double> difference(const std::vector<double> &a, const std::vector<double> &b) {
-  std::vector<double> out(a.size());
-  for (size_t i = 0; i < a.size(); ++i)
-    out[i] = a[i] - b[i];
-  return out;
-}
 
 std::string listOf(const std::vector<double> &values) {
   std::string out = "[";
@@ -62,12 +44,6 @@ const Trainer::Impl::TypePolicies &typePoliciesOf(Trainer::Impl &impl, const Agg
   return it->second;
 }
 
-CausalLM onDevice(CausalLM model, torch::Device device) {
-  model->to(device);
-  model->eval();
-  return model;
-}
-
 } // namespace
 
 RegretTable Trainer::regretTable(const AggregateSpec &spec) {
@@ -75,37 +51,9 @@ RegretTable Trainer::regretTable(const AggregateSpec &spec) {
   const Impl::TypePolicies &types = typePoliciesOf(impl, spec);
   if (spec.kind != AggregateKind::minmax_regret)
     return {};
-  if (spec.samples < 1 || spec.answers < 1 || spec.maxNewTokens < 1)
-    throw Error(spec.location + ": aggregate '" + spec.name +
-                "' needs samples >= 1, answers >= 1 and max_new_tokens >= 1");
-  const StageSpec &stage = types.spec;
   const size_t k = types.checkpoints.size();
-
-  // The prompts: the first `samples` distinct ones of the split, as the stage's tokenizer cuts them.
-  Tokenizer &tokenizer = impl.tokenizerOf(stage.model);
-  data::TokenizeOptions promptOnly = tokenizeOptions(stage.schedule);
-  promptOnly.addEos = false;
-  TokenRows prompts;
-  std::vector<std::string> promptTexts;
-  std::set<std::string> seen;
-  for (const data::Example &row : impl.split(spec.prompts.data, spec.prompts.split)) {
-    if (static_cast<int64_t>(seen.size()) >= spec.samples)
-      break;
-    if (!seen.insert(row.prompt).second)
-      continue;
-    std::vector<int64_t> ids = data::tokenizePromptResponse(tokenizer, row.prompt, "", promptOnly).ids;
-    for (int64_t a = 0; a < spec.answers; ++a) { // each answer is one row: the means run over all of them
-      prompts.push_back(ids);
-      promptTexts.push_back(row.prompt);
-    }
-  }
-  if (prompts.empty())
-    throw Error(spec.location + ": aggregate '" + spec.name + "': " + spec.prompts.data + "." + spec.prompts.split +
-                " has no prompts");
-  const int64_t padId = data::padIdOf(tokenizer);
-
-  // The answering policies: the K types, then the baseline's.
-  std::vector<std::string> answering = types.checkpoints;
+  // The baseline: one more answering policy, a stage with a single plain policy.
+  std::vector<std::string> others, otherNames;
   if (!spec.baseline.empty()) {
     const Impl::StageRecord *record = impl.stageRecord(spec.baseline);
     if (!record)
@@ -114,79 +62,31 @@ RegretTable Trainer::regretTable(const AggregateSpec &spec) {
     if (record->spec.rewardModel || record->spec.users.enabled)
       throw Error(spec.location + ": aggregate '" + spec.name + "': baseline '" + spec.baseline +
                   "' must train a plain policy (not a reward model or a user model)");
-    answering.push_back(record->checkpointDir);
+    others.push_back(record->checkpointDir);
+    otherNames.push_back("baseline " + spec.baseline);
   }
-  SamplingOptions sampling;
-  sampling.maxNewTokens = spec.maxNewTokens;
-  sampling.temperature = 1.0;
-  sampling.eosId = tokenizer.eosId();
-  std::vector<TokenRows> answers;
-  for (size_t j = 0; j < answering.size(); ++j) {
-    CausalLM policy = onDevice(loadCausalLM(answering[j]), impl.device);
-    sampling.seed = stage.schedule.seed + 1000003ull * (j + 1);
-    answers.push_back(sampleAnswers(policy, prompts, sampling, padId));
-  }
-
-  // Scores: logp[i][j] = each answer of policy j under model i (the K types, then the reference).
-  auto scoreAll = [&](CausalLM model) {
-    std::vector<std::vector<double>> row;
-    for (const TokenRows &a : answers)
-      row.push_back(answerLogprobs(model, prompts, a, padId));
-    return row;
-  };
-  std::vector<std::vector<std::vector<double>>> logp;
-  for (size_t i = 0; i < k; ++i)
-    logp.push_back(scoreAll(onDevice(loadCausalLM(types.checkpoints[i]), impl.device)));
-  const auto reference = scoreAll(onDevice(impl.referenceModel(stage.reference, stage.location), impl.device));
-  std::vector<double> baselineSelf; // the baseline's own log-probs of its answers (KL regret)
-  if (!spec.baseline.empty() && spec.regret == RegretEstimator::kl) {
-    CausalLM baseline = onDevice(loadCausalLM(answering.back()), impl.device);
-    baselineSelf = answerLogprobs(baseline, prompts, answers.back(), padId);
-  }
-
-  DoubleMatrix logRatios(k, std::vector<double>(answering.size())), logprobs = logRatios;
-  for (size_t i = 0; i < k; ++i)
-    for (size_t j = 0; j < answering.size(); ++j) {
-      logRatios[i][j] = mean(difference(logp[i][j], reference[j]));
-      logprobs[i][j] = mean(logp[i][j]);
-    }
-  DoubleMatrix square(k), squareLogprobs(k);
-  for (size_t i = 0; i < k; ++i) {
-    square[i].assign(logRatios[i].begin(), logRatios[i].begin() + static_cast<std::ptrdiff_t>(k));
-    squareLogprobs[i].assign(logprobs[i].begin(), logprobs[i].begin() + static_cast<std::ptrdiff_t>(k));
-  }
-  RegretTable table;
-  table.matrix = spec.regret == RegretEstimator::kl ? klRegretMatrix(squareLogprobs, types.beta) : regretMatrix(square);
-  if (!spec.baseline.empty())
-    for (size_t i = 0; i < k; ++i)
-      table.baseline.push_back(spec.regret == RegretEstimator::kl ? types.beta * (mean(baselineSelf) - logprobs[i][k])
-                                                                  : logRatios[i][i] - logRatios[i][k]);
+  Impl::RegretRequest request;
+  request.prompts = spec.prompts;
+  request.samples = spec.samples;
+  request.answers = spec.answers;
+  request.maxNewTokens = spec.maxNewTokens;
+  request.estimator = spec.regret;
+  request.where = spec.location + ": aggregate '" + spec.name + "'";
+  Impl::RegretEstimate estimate = impl.estimateRegrets(types, others, otherNames, request);
 
   // The answers, for a reader: OUT/checkpoints/NAME/answers.jsonl.
-  std::string lines;
-  for (size_t j = 0; j < answering.size(); ++j)
-    for (size_t x = 0; x < prompts.size(); ++x) {
-      std::vector<int64_t> shown = answers[j][x];
-      if (!shown.empty() && sampling.eosId && shown.back() == *sampling.eosId)
-        shown.pop_back();
-      nlohmann::json line{{"policy", j < k ? "type" + std::to_string(j) : "baseline " + spec.baseline},
-                          {"prompt", promptTexts[x]},
-                          {"answer", tokenizer.decode(shown)}};
-      lines += line.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) + "\n";
-    }
   const std::string dir = joinPath(joinPath(impl.options.outDir, "checkpoints"), spec.name);
   makeDirectories(dir);
-  writeFileAtomically(joinPath(dir, "answers.jsonl"), lines);
-
-  impl.regretDetails[spec.name] = {{"prompts", seen.size()},
-                                   {"answers_per_prompt", spec.answers},
-                                   {"log_ratios", logRatios},
-                                   {"mean_logprobs", logprobs},
-                                   {"regret", spelling(spec.regret)},
-                                   {"beta", types.beta}};
-  std::fprintf(stderr, "[%s] regret of %zu type policies%s on %zu prompts × %lld answers (%s estimator)\n", spec.name.c_str(), k,
-               spec.baseline.empty() ? "" : (" and baseline " + spec.baseline).c_str(), seen.size(),
+  writeFileAtomically(joinPath(dir, "answers.jsonl"), estimate.answersJsonl);
+  impl.regretDetails[spec.name] = estimate.details;
+  std::fprintf(stderr, "[%s] regret of %zu type policies%s on %lld prompts × %lld answers (%s estimator)\n",
+               spec.name.c_str(), k, spec.baseline.empty() ? "" : (" and baseline " + spec.baseline).c_str(),
+               static_cast<long long>(estimate.details["prompts"].get<int64_t>()),
                static_cast<long long>(spec.answers), spelling(spec.regret));
+  RegretTable table;
+  table.matrix = estimate.matrix;
+  if (!estimate.others.empty())
+    table.baseline = estimate.others[0];
   return table;
 }
 

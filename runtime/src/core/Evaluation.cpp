@@ -52,8 +52,8 @@ std::map<std::string, std::map<std::string, std::map<std::string, double>>> Trai
     for (const EvalSpec &eval : evals) {
       if (!eval.stage.empty() && eval.stage != stage.spec.name)
         continue;
-      if (eval.by == By::type)
-        continue; // latent types belong to EM stages (TypeEvaluation.cpp)
+      if (eval.by == By::type && eval.metric != MetricKind::regret)
+        continue; // latent types' policies are EM stages' (TypeEvaluation.cpp)
       // By group, rows of users the stage did not train on form the group "unseen": that is what a user
       // model serves them with (the generic user), and what a model without one never saw.
       const std::string by = eval.by ? spelling(*eval.by) : "";
@@ -155,6 +155,25 @@ std::map<std::string, std::map<std::string, std::map<std::string, double>>> Trai
           std::fprintf(stderr, "[eval] %s, %s%s: \"%s\"\n", stage.spec.name.c_str(), by.c_str(),
                        group.empty() ? "" : (" " + group).c_str(), sample.c_str());
         store(lengths.mean);
+      } else if (eval.metric == MetricKind::regret) {
+        // Each latent type's regret when this stage's policy answers (RegretEstimate.cpp), for every EM stage.
+        if (!policy || users)
+          throw Error(eval.location + ": regret needs a plain policy, but stage '" + stage.spec.name + "' trains " +
+                      (policy ? "a user model" : "a reward model"));
+        const RegretParams &params = eval.as<RegretParams>();
+        for (const auto &[emStage, types] : typePolicies) {
+          RegretRequest request;
+          request.prompts = eval.on;
+          request.samples = params.samples;
+          request.answers = params.answers;
+          request.maxNewTokens = params.max_new_tokens;
+          request.where = eval.location + ": regret of stage '" + stage.spec.name + "'";
+          RegretEstimate estimate = estimateRegrets(types, {stage.checkpointDir}, {stage.spec.name}, request);
+          std::map<std::string, double> byType;
+          for (size_t k = 0; k < estimate.others[0].size(); ++k)
+            byType[(typePolicies.size() > 1 ? emStage + "." : "") + "type" + std::to_string(k)] = estimate.others[0][k];
+          store(byType);
+        }
       } else {
         throw Error(eval.location + ": metric '" + metric + "' is not computed by the runtime yet");
       }

@@ -95,6 +95,22 @@ struct Trainer::Impl {
   std::map<std::string, TypePolicies> typePolicies;
   /// What an aggregate's regret estimate measured beyond its RegretTable (Aggregation.cpp), for mixture.json.
   std::map<std::string, nlohmann::json> regretDetails;
+  /// MMRA's regret estimate (RegretEstimate.cpp): each type policy of `types` and each of `others` (checkpoint
+  /// directories of single policies) answers the prompts; every type and the reference score every answer.
+  struct RegretRequest {
+    DataRef prompts;
+    int64_t samples = 128, answers = 1, maxNewTokens = 100;
+    RegretEstimator estimator = RegretEstimator::implicit;
+    std::string where; ///< "LOCATION: aggregate 'fair'", for messages
+  };
+  struct RegretEstimate {
+    std::vector<std::vector<double>> matrix;  ///< [K][K] R[i][j], type i's regret when type j's policy answers
+    std::vector<std::vector<double>> others;  ///< [others][K] type i's regret when that policy answers
+    nlohmann::json details;                   ///< prompts, log-ratios, mean log-probs, estimator, β
+    std::string answersJsonl;                 ///< every sampled answer, one JSON line each
+  };
+  RegretEstimate estimateRegrets(const TypePolicies &types, const std::vector<std::string> &others,
+                                 const std::vector<std::string> &otherNames, const RegretRequest &request);
   /// Results that are not metric tables (EM's η per iteration, type recovery): merged into eval.json.
   nlohmann::json extraEval = nlohmann::json::object();
   /// Computes every registered eval metric for every stage: stage → key → value (or group → value).
