@@ -16,25 +16,14 @@
 #include "report/BarChart.h"
 #include "support/AtomicWrite.h"
 #include "support/Files.h"
+#include "support/NumberList.h"
 
 #include <algorithm>
 #include <cstdio>
-#include <numeric>
-#include <set>
 
 namespace align::rt {
 
 namespace {
-
-std::string listOf(const std::vector<double> &values) {
-  std::string out = "[";
-  for (size_t i = 0; i < values.size(); ++i) {
-    char text[32];
-    std::snprintf(text, sizeof text, "%s%.4g", i ? ", " : "", values[i]);
-    out += text;
-  }
-  return out + "]";
-}
 
 const Trainer::Impl::TypePolicies &typePoliciesOf(Trainer::Impl &impl, const AggregateSpec &spec) {
   auto it = impl.typePolicies.find(spec.policies);
@@ -179,12 +168,12 @@ void Trainer::mixture(const AggregateSpec &spec, const RegretTable &regret) {
     writeBarChart(joinPath(impl.options.outDir, spec.name + "_regret.svg"),
                   "regret of each type under each policy (" + spec.name + ")", "regret", categories, series);
     std::fprintf(stderr, "[%s] mixture %s: regret by type %s (worst %.4g)%s\n", spec.name.c_str(),
-                 listOf(weights).c_str(), listOf(byType).c_str(), details["worst_regret"].get<double>(),
+                 numberList(weights).c_str(), numberList(byType).c_str(), details["worst_regret"].get<double>(),
                  regret.baseline.empty()
                      ? ""
-                     : (", baseline " + spec.baseline + " " + listOf(regret.baseline)).c_str());
+                     : (", baseline " + spec.baseline + " " + numberList(regret.baseline)).c_str());
   } else {
-    std::fprintf(stderr, "[%s] mixture %s\n", spec.name.c_str(), listOf(weights).c_str());
+    std::fprintf(stderr, "[%s] mixture %s\n", spec.name.c_str(), numberList(weights).c_str());
   }
 
   const std::string dir = joinPath(joinPath(impl.options.outDir, "checkpoints"), spec.name);

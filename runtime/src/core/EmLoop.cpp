@@ -27,6 +27,7 @@
 #include "report/BarChart.h"
 #include "support/AtomicWrite.h"
 #include "support/Files.h"
+#include "support/NumberList.h"
 #include "support/SplitMix64.h"
 #include "train/TrainingStep.h"
 
@@ -41,16 +42,6 @@ namespace align::rt {
 namespace {
 
 std::string typeStage(const std::string &stage, int64_t type) { return stage + ".type" + std::to_string(type); }
-
-std::string listOf(const std::vector<double> &values) {
-  std::string out = "[";
-  for (size_t i = 0; i < values.size(); ++i) {
-    char text[32];
-    std::snprintf(text, sizeof text, "%s%.4f", i ? ", " : "", values[i]);
-    out += text;
-  }
-  return out + "]";
-}
 
 std::vector<double> valuesOf(const torch::Tensor &t) {
   torch::Tensor c = t.to(torch::kFloat64).contiguous();
@@ -257,7 +248,7 @@ int64_t Trainer::emBegin(const StageSpec &spec, const LatentSpec &latent) {
                latent.eStep == EStepKind::cross_fit ? (", cross-fit over " + std::to_string(latent.folds) + " folds").c_str()
                                                     : "",
                resumed ? ("resuming at iteration " + std::to_string(run->iteration)).c_str()
-                       : ("η starts at " + listOf(valuesOf(run->posterior.eta))).c_str());
+                       : ("η starts at " + numberList(valuesOf(run->posterior.eta), "%.4f")).c_str());
   if (!resumed)
     writeProgress(*run);
   const int64_t first = run->iteration;
@@ -379,7 +370,7 @@ void Trainer::emExpect(const std::string &stage, int64_t iteration) {
   record.values["loglik"] = loglik.mul(run.posterior.gamma).sum().item<double>();
   impl.metrics->record(record);
   std::fprintf(stderr, "[%s] EM iteration %lld, E-step on %zu rows: η = %s\n", stage.c_str(),
-               static_cast<long long>(iteration), scored.size(), listOf(eta).c_str());
+               static_cast<long long>(iteration), scored.size(), numberList(eta, "%.4f").c_str());
   run.iteration = iteration + 1;
   run.maximized.clear();
   writeProgress(run);
