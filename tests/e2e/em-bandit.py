@@ -5,24 +5,14 @@ it is compared (reward 10 against 0: P = σ(10) ≈ 0.99995); a bad mixture is n
 import collections
 import json
 import os
-import subprocess
 import sys
 import tempfile
 
-build = sys.argv[1]
-tool = os.path.join(build, "bin", "align-data")
-failures = []
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from align_data_check import GeneratorCheck  # noqa: E402
 
-
-def check(condition, message):
-    if not condition:
-        failures.append(message)
-
-
-def generate(out, *flags):
-    run = subprocess.run([tool, "em-bandit", "--out", out, *flags], capture_output=True, text=True)
-    if run.returncode != 0:
-        sys.exit(f"align-data em-bandit {' '.join(flags)} failed ({run.returncode}): {run.stderr}")
+gen = GeneratorCheck(sys.argv[1], "em-bandit")
+check, generate = gen.check, gen.generate
 
 
 def read(out, name):
@@ -68,11 +58,8 @@ with tempfile.TemporaryDirectory() as tmp:
                         (["--users", "0"], "--users"), (["--pairs-per-user", "x"], "--pairs-per-user"),
                         (["--pairs-per-user", "-1"], "--pairs-per-user"), (["--rows", "5"], "--rows"),
                         (["--users", "100000", "--pairs-per-user", "1000"], "--pairs-per-user")):
-        run = subprocess.run([tool, "em-bandit", "--out", os.path.join(tmp, "bad"), *flags], capture_output=True, text=True)
+        run = gen.run(os.path.join(tmp, "bad"), *flags)
         check(run.returncode == 2 and word in run.stderr, f"{flags}: exit {run.returncode}, stderr {run.stderr!r}")
     check(not os.path.exists(os.path.join(tmp, "bad")), "a refused run wrote files")
 
-if failures:
-    print("\n".join(failures))
-    sys.exit(1)
-print("em-bandit: ok")
+gen.finish()

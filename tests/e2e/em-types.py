@@ -6,24 +6,14 @@ while each type's rankings lean its way; --feedback is required and checked. Usa
 import collections
 import json
 import os
-import subprocess
 import sys
 import tempfile
 
-build = sys.argv[1]
-tool = os.path.join(build, "bin", "align-data")
-failures = []
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from align_data_check import GeneratorCheck  # noqa: E402
 
-
-def check(condition, message):
-    if not condition:
-        failures.append(message)
-
-
-def generate(out, *flags):
-    run = subprocess.run([tool, "em-types", "--out", out, *flags], capture_output=True, text=True)
-    if run.returncode != 0:
-        sys.exit(f"align-data em-types {' '.join(flags)} failed ({run.returncode}): {run.stderr}")
+gen = GeneratorCheck(sys.argv[1], "em-types")
+check, generate = gen.check, gen.generate
 
 
 def rows(out):
@@ -67,13 +57,9 @@ with tempfile.TemporaryDirectory() as tmp:
         per = {t: shorter[t] / 800 for t in ("brief", "thorough")}
         check(per["brief"] > 0.65 and per["thorough"] < 0.35, f"{width}: the types do not lean their ways: {per}")
         check(abs((shorter["brief"] + shorter["thorough"]) / 1600 - 0.5) < 0.05, f"{width}: marginals not balanced")
-    run = subprocess.run([tool, "em-types", "--out", os.path.join(tmp, "bad")], capture_output=True, text=True)
+    run = gen.run(os.path.join(tmp, "bad"))
     check(run.returncode == 2 and "--feedback" in run.stderr, f"missing --feedback: {run.returncode} {run.stderr!r}")
-    run = subprocess.run([tool, "em-types", "--out", os.path.join(tmp, "bad"), "--feedback", "quaternary"],
-                         capture_output=True, text=True)
+    run = gen.run(os.path.join(tmp, "bad"), "--feedback", "quaternary")
     check(run.returncode == 2 and "--feedback quaternary" in run.stderr, f"bad --feedback: {run.stderr!r}")
 
-if failures:
-    print("\n".join(failures))
-    sys.exit(1)
-print("em-types: ok")
+gen.finish()

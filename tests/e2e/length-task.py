@@ -4,25 +4,14 @@ response; chosen is the longer response exactly for "long" users; nothing exceed
 (max_length 96, max_prompt_length 48); bad flags are named. Usage: length-task.py BUILD_DIR"""
 import json
 import os
-import subprocess
 import sys
 import tempfile
 
-build = sys.argv[1]
-tool = os.path.join(build, "bin", "align-data")
-failures = []
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from align_data_check import GeneratorCheck  # noqa: E402
 
-
-def check(condition, message):
-    if not condition:
-        failures.append(message)
-
-
-def generate(out, *flags):
-    run = subprocess.run([tool, "length-task", "--out", out, *flags], capture_output=True, text=True)
-    if run.returncode != 0:
-        sys.exit(f"align-data length-task {' '.join(flags)} failed ({run.returncode}): {run.stderr}")
-    return run.stderr
+gen = GeneratorCheck(sys.argv[1], "length-task")
+check, generate = gen.check, gen.generate
 
 
 def read_bytes(out, name):
@@ -97,11 +86,7 @@ with tempfile.TemporaryDirectory() as work:
 
     for flags, named in ((["--users", "x"], "--users"), (["--bogus", "1"], "--bogus"), (["--users", "0"], "--users"),
                          (["--pairs-per-user"], "--pairs-per-user"), ([], "--out")):
-        args = [tool, "length-task"] + (["--out", os.path.join(work, "bad")] if named != "--out" else []) + flags
-        run = subprocess.run(args, capture_output=True, text=True)
+        run = gen.run(os.path.join(work, "bad") if named != "--out" else None, *flags)
         check(run.returncode == 2 and named in run.stderr, f"{flags}: exit {run.returncode}, stderr {run.stderr!r}")
 
-for f in failures[:20]:
-    print("FAIL:", f)
-print(f"{len(failures)} failures" if failures else "ok: length-task")
-sys.exit(1 if failures else 0)
+gen.finish()
