@@ -27,24 +27,12 @@ std::optional<std::string> numberList(Attribute attr) {
     return std::nullopt;
   std::string out = "{";
   for (size_t i = 0; i < array.size(); ++i) {
-    std::optional<double> value;
-    if (auto f = dyn_cast<FloatAttr>(array[i]))
-      value = f.getValueAsDouble();
-    else if (auto n = dyn_cast<IntegerAttr>(array[i]))
-      value = static_cast<double>(n.getInt());
+    std::optional<double> value = numericValue(array[i]);
     if (!value)
       return std::nullopt;
     out += (i ? ", " : "") + cppDouble(*value);
   }
   return out + "}";
-}
-
-std::optional<double> numberOf(Attribute attr) {
-  if (auto f = dyn_cast_or_null<FloatAttr>(attr))
-    return f.getValueAsDouble();
-  if (auto n = dyn_cast_or_null<IntegerAttr>(attr))
-    return static_cast<double>(n.getInt());
-  return std::nullopt;
 }
 
 } // namespace
@@ -109,9 +97,9 @@ void TrainerEmitter::emitAggregate(train::AggregateOp aggregate) {
       auto solverKind = solver.getAs<StringAttr>("kind");
       if (!solverKind || solverKind.getValue() != "optimistic_hedge")
         return reject(aggregate, "solver " + (solverKind ? solverKind.getValue() : llvm::StringRef("?")));
-      if (std::optional<double> steps = numberOf(solver.get("steps")))
+      if (std::optional<double> steps = numericValue(solver.get("steps")))
         w_.statement(spec + ".steps = " + w_.integer(key + "solver.steps", static_cast<int64_t>(*steps), loc), loc);
-      if (std::optional<double> eta = numberOf(solver.get("eta")))
+      if (std::optional<double> eta = numericValue(solver.get("eta")))
         w_.statement(spec + ".eta = " + w_.number(key + "solver.eta", *eta, loc), loc);
     }
     if (auto baseline = params.getAs<FlatSymbolRefAttr>("baseline"))

@@ -74,11 +74,15 @@ Trainer::Impl::RegretEstimate Trainer::Impl::estimateRegrets(const TypePolicies 
   sampling.maxNewTokens = request.maxNewTokens;
   sampling.temperature = 1.0;
   sampling.eosId = tokenizer.eosId();
+  const bool kl = request.estimator == RegretEstimator::kl;
   std::vector<TokenRows> answers;
+  std::vector<double> selfLogprob(answering.size(), 0.0); // kl: an other policy's mean log-prob of its own answers
   for (size_t j = 0; j < answering.size(); ++j) {
     CausalLM policy = onDevice(loadCausalLM(answering[j]), device);
     sampling.seed = stage.schedule.seed + 1000003ull * (j + 1);
     answers.push_back(sampleAnswers(policy, prompts, sampling, padId));
+    if (kl && j >= k) // while it is loaded; the types' own scores come with the scoring below
+      selfLogprob[j] = mean(answerLogprobs(policy, prompts, answers.back(), padId));
   }
 
   // Scores: logp[i][j] = each answer of policy j under model i (the K types, then the reference).
@@ -108,18 +112,12 @@ Trainer::Impl::RegretEstimate Trainer::Impl::estimateRegrets(const TypePolicies 
     squareLogprobs[i].assign(logprobs[i].begin(), logprobs[i].begin() + static_cast<std::ptrdiff_t>(k));
   }
   RegretEstimate out;
-  const bool kl = request.estimator == RegretEstimator::kl;
   out.matrix = kl ? klRegretMatrix(squareLogprobs, types.beta) : regretMatrix(square);
   for (size_t o = 0; o < others.size(); ++o) {
     const size_t j = k + o;
-    double self = 0; // kl: the other policy's own log-probs of its answers
-    if (kl) {
-      CausalLM policy = onDevice(loadCausalLM(others[o]), device);
-      self = mean(answerLogprobs(policy, prompts, answers[j], padId));
-    }
     std::vector<double> regrets;
     for (size_t i = 0; i < k; ++i)
-      regrets.push_back(kl ? types.beta * (self - logprobs[i][j]) : logRatios[i][i] - logRatios[i][j]);
+      regrets.push_back(kl ? types.beta * (selfLogprob[j] - logprobs[i][j]) : logRatios[i][i] - logRatios[i][j]);
     out.others.push_back(std::move(regrets));
   }
 
