@@ -16,6 +16,7 @@
 #include "RuntimeSupport.h"
 #include "TrainerEmitter.h"
 
+#include "Schema.h"
 #include "align/registry/Registry.h"
 
 #include "mlir/IR/BuiltinAttributes.h"
@@ -25,6 +26,29 @@
 namespace align::emit {
 
 namespace {
+
+/// The `lora` adapter's default for `param` as the schema writes it (compiler/frontend/Schema.cpp): EM's type
+/// adapters, when the policy declares none, take the settings a declared `lora()` would have.
+std::string loraDefault(llvm::StringRef param) {
+  if (const schema::Constructor *lora = schema::find("adapter", "lora"))
+    for (const schema::Param &p : lora->params)
+      if (p.name == param && p.defaultValue)
+        return *p.defaultValue;
+  llvm::report_fatal_error("the schema's lora adapter has no default for " + param);
+}
+
+/// `["q_proj", "v_proj"]` (a list default's source text) → its strings.
+std::vector<std::string> quotedStrings(llvm::StringRef text) {
+  std::vector<std::string> strings;
+  for (size_t open = text.find('"'); open != llvm::StringRef::npos; open = text.find('"', open + 1)) {
+    size_t close = text.find('"', open + 1);
+    if (close == llvm::StringRef::npos)
+      break;
+    strings.push_back(text.slice(open + 1, close).str());
+    open = close;
+  }
+  return strings;
+}
 
 /// `{"hh", "train"}`: a DataRef naming a split of a data declaration.
 std::string dataRef(llvm::StringRef data, llvm::StringRef split) {
@@ -71,6 +95,21 @@ void TrainerEmitter::emitEmLoop(train::StageOp stage, train::EmLoopOp em, const 
   llvm::StringRef eStep = train::stringifyEStepKind(em.getEStep());
   w_.statement(latent + ".eStep = " + w_.choice(key + "e_step", enumMember("EStepKind", eStep), eStep, loc), loc);
   w_.statement(latent + ".folds = " + w_.integer(key + "folds", em.getFolds(), loc), loc);
+  llvm::StringRef policies = train::stringifyTypePolicies(em.getPolicies());
+  w_.statement(latent + ".policies = " + w_.choice(key + "policies", enumMember("TypePolicies", policies), policies, loc),
+               loc);
+  if (!policyAdapter_) {
+    // No adapter on the policy: with `policies: lora` each type's adapter has the `lora` adapter's defaults.
+    w_.comment("each type's policy under `policies: lora`: an adapter with the `lora` adapter's defaults");
+    w_.statement(spec + ".lora.rank = " + w_.integer(key + "lora.r", std::stoll(loraDefault("r")), loc), loc);
+    w_.statement(spec + ".lora.alpha = " + w_.number(key + "lora.alpha", std::stod(loraDefault("alpha")), loc), loc);
+    w_.statement(spec + ".lora.dropout = " + w_.number(key + "lora.dropout", std::stod(loraDefault("dropout")), loc),
+                 loc);
+    std::string list = "{";
+    for (const std::string &target : quotedStrings(loraDefault("targets")))
+      list += (list.size() > 1 ? ", " : "") + cppString(target);
+    w_.statement(spec + ".lora.targets = " + list + "}", loc);
+  }
   std::string stageName = cppString(name);
   w_.comment("loop em: an M-step per latent type (γ-weighted DPO), then the E-step (γ, η), each iteration");
   w_.open("for (std::int64_t iteration = t.emBegin(" + spec + ", " + latent + "); iteration < " + latent +
@@ -90,6 +129,7 @@ void TrainerEmitter::emitStage(train::StageOp stage) {
   stageNames_.push_back(name);
   std::string spec = ids_.make(name, "stage");
 
+  policyAdapter_ = false;
   w_.comment("stage " + name);
   w_.statement("align::rt::StageSpec " + spec, loc);
   w_.statement(spec + ".name = " + cppString(name), loc);
@@ -322,6 +362,7 @@ void TrainerEmitter::emitTrainedModel(const ResolvedModel &model, Location loc, 
     if (auto outputs = config.getAs<mlir::IntegerAttr>("outputs"))
       w_.statement(spec + ".rewardOutputs = " + cppInteger(outputs.getInt()), headLoc);
   }
+  policyAdapter_ = static_cast<bool>(model.adapter);
   if (train::AttachOp adapter = model.adapter) {
     Location adapterLoc = adapter.getLoc();
     std::string adapterName = "lora";

@@ -90,6 +90,7 @@ private:
   llvm::DenseSet<mlir::Operation *> reported_;
   std::vector<std::string> stageNames_;
   bool failed_ = false;
+  bool policyAdapter_ = false; ///< the stage being emitted trains a policy with a LoRA adapter
 };
 
 } // namespace align::emit

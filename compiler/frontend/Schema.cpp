@@ -307,7 +307,9 @@ std::vector<Constructor> build() {
                 {P("iterations", Ty::Int).ge(1).def("5"),
                  P("restart", Ty::Bool).def("true").d("each M-step restarts from the stage's `init from` (EM-DPO); false: continue"),
                  P("e_step", Ty::Enum, registry::spellings("EStepKind")).def("full").d("cross_fit scores each annotator on held-out votes"),
-                 P("folds", Ty::Int).ge(2).def("2").d("cross-fit folds")}));
+                 P("folds", Ty::Int).ge(2).def("2").d("cross-fit folds"),
+                 P("policies", Ty::Enum, registry::spellings("TypePolicies")).def("lora")
+                     .d("lora: each type a LoRA adapter on one shared base (the policy's adapter, or the lora defaults); full: K full copies")}));
   t.push_back(C("loop", "rsf", "preference-conditioned rejection-sampling fine-tuning (DPA)",
                 {P("iterations", Ty::Int).ge(1).def("4"), P("samples", Ty::Int).ge(1).def("8").d("n responses per prompt"),
                  P("prompts", Ty::Ref, "data").req(),

@@ -403,6 +403,15 @@ void Sema::checkLoops(ast::Stage &stage) {
                      "`loop em` restarts every M-step from the stage's `init from`, and stage '" + stage.name +
                          "' has none")
             .hints.push_back("add `init from <sft stage>;`, or `restart: false;` to continue from the last M-step");
+    if (loop.kind == "em")
+      if (const ast::Field *policies = loop.block.find("policies");
+          policies && spell(*policies->value) == "full")
+        if (const ast::Decl *adapter = attached(trainTarget(stage), ast::DeclKind::Adapter)) {
+          auto &d = diags_.error(policies->value->range, "`policies: full` trains full copies of the weights, but "
+                                                         "the stage's policy carries adapter '" + adapter->name + "'");
+          d.notes.push_back({adapter->nameRange, "'" + adapter->name + "' is declared here"});
+          d.hints.push_back("drop the adapter from the policy, or `policies: lora` (each type its own adapter)");
+        }
     if (loop.kind == "em" && !hasTerm("em_dpo"))
       diags_.error(loop.kindRange, "`loop em` alternates E- and M-steps of an `em_dpo` objective, and stage '" +
                                        stage.name + "' has none");

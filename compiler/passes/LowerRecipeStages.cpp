@@ -344,6 +344,11 @@ LogicalResult RecipeLowering::lowerStage(recipe::StageOp stage) {
     std::optional<train::EStepKind> eStep = train::symbolizeEStepKind(eStepWord ? eStepWord.getValue() : "full");
     if (!eStep)
       return loop.emitOpError() << "unknown e_step '" << eStepWord.getValue() << "'";
+    auto policiesWord = params.getAs<StringAttr>("policies");
+    std::optional<train::TypePolicies> policies =
+        train::symbolizeTypePolicies(policiesWord ? policiesWord.getValue() : "lora");
+    if (!policies)
+      return loop.emitOpError() << "unknown policies '" << policiesWord.getValue() << "'";
     train::RankingLikelihoodAttr likelihood;
     if (auto word = types.getParams().getAs<StringAttr>("likelihood")) {
       std::optional<train::RankingLikelihood> kind = train::symbolizeRankingLikelihood(word.getValue());
@@ -353,7 +358,8 @@ LogicalResult RecipeLowering::lowerStage(recipe::StageOp stage) {
     }
     auto em = builder.create<train::EmLoopOp>(
         loop.getLoc(), params.getAs<IntegerAttr>("iterations"), k, params.getAs<BoolAttr>("restart"),
-        train::EStepKindAttr::get(context_, *eStep), params.getAs<IntegerAttr>("folds"), likelihood,
+        train::EStepKindAttr::get(context_, *eStep), params.getAs<IntegerAttr>("folds"),
+        train::TypePoliciesAttr::get(context_, *policies), likelihood,
         types.getParams().get("init") ? dyn_cast<DictionaryAttr>(plainValue(types, types.getParams().get("init")))
                                       : DictionaryAttr());
     OpBuilder::InsertionGuard guard(builder);

@@ -177,6 +177,11 @@ int64_t Trainer::emBegin(const StageSpec &spec, const LatentSpec &latent) {
   run->spec = spec;
   run->latent = latent;
   run->beta = term.as<EmDpoParams>().beta;
+  run->typeLora = spec.lora;
+  if (latent.policies == TypePolicies::full && spec.lora.enabled)
+    throw Error(spec.location + ": stage '" + spec.name +
+                "': `policies: full` trains full copies of the weights, but the policy carries a LoRA adapter");
+  run->typeLora.enabled = latent.policies == TypePolicies::lora;
   run->stateDir = joinPath(joinPath(impl.options.outDir, "state"), spec.name);
 
   std::set<std::string> trainedUsers;
@@ -226,8 +231,8 @@ int64_t Trainer::emBegin(const StageSpec &spec, const LatentSpec &latent) {
     break;
   }
 
-  // With a LoRA adapter on the policy, each type's policy is its own adapter on the shared start: every M-step
-  // attaches fresh adapters to the model it starts from (emMaximize), so the base's are dropped here.
+  // With `policies: lora` each type's policy is its own adapter on the shared start: every M-step attaches
+  // fresh adapters to the model it starts from (emMaximize), so any the base carries are dropped here.
   run->base.lora = nullptr;
   // Every M-step starts from one fixed model; a preset without `init from` has no checkpoint, so write it.
   if (run->base.startCheckpoint.empty()) {
@@ -285,9 +290,11 @@ void Trainer::emMaximize(const std::string &stage, int64_t iteration, int64_t ty
   const std::string start = warm ? checkpoint : inputs.startCheckpoint;
   inputs.policy = loadCausalLM(start);
   inputs.startCheckpoint = absolutePath(start);
-  if (run.spec.lora.enabled) // type k's adapters, seeded apart from the other types'; saved beside its merged policy
-    inputs.lora = attachLora(inputs.policy, run.spec.lora, run.spec.schedule.seed + 7919 * static_cast<uint64_t>(type + 1));
-  inputs.fingerprint = run.base.fingerprint + " em_type=" + std::to_string(type) +
+  if (run.typeLora.enabled) // type k's adapters, seeded apart from the other types'; saved beside its merged policy
+    inputs.lora = attachLora(inputs.policy, run.typeLora, run.spec.schedule.seed + 7919 * static_cast<uint64_t>(type + 1));
+  inputs.fingerprint = run.base.fingerprint +
+                       (run.typeLora.enabled ? " em_lora_r=" + std::to_string(run.typeLora.rank) : " em_full") +
+                       " em_type=" + std::to_string(type) +
                        " em_iteration=" + std::to_string(iteration);
 
   RunOptions options = impl.runOptions();

@@ -25,6 +25,8 @@ struct EmRun {
   /// The stage as prepared once: rows (reference log-probs cached), the M-step's objective (γ-weighted DPO),
   /// schedule, reference model; each M-step trains a copy with its own policy and weights.
   StageInputs base;
+  /// Each type's adapter settings (`policies: lora`), or disabled (`full`: each type a full copy).
+  LoraSpec typeLora;
   std::vector<double> dataWeights; ///< each row's `weight` column (1 without example weights)
   std::vector<int64_t> column;     ///< each row's annotator: its column of γ
   std::vector<int> fold;           ///< cross_fit: each row's fold (an annotator's rows dealt round-robin)

@@ -49,7 +49,7 @@ train.program @chain {
   // CHECK-NEXT: train.em_loop
   // CHECK-NEXT: train.step_loop attributes {epochs = 1.000000e+00 : f64} {
   train.stage @users init_from @dpo attributes {optimizer = #train.optimizer<adamw>, lr = 1.0e-4, optimizer_params = {}, lr_schedule = #train.lr_schedule<constant>, lr_final = 0.0, warmup = 0 : i64, batch = 8 : i64, micro_batch = 8 : i64, epochs = 1.0, precision = #train.precision<auto>, max_length = 64 : i64, max_prompt_length = 32 : i64, truncation = #train.truncation<right>, clip = 1.0, seed = 0 : i64, log_every = 10 : i64} {
-    train.em_loop attributes {iterations = 2 : i64, types = 2 : i64, restart = true, e_step = #train.e_step<full>, folds = 2 : i64} {
+    train.em_loop attributes {iterations = 2 : i64, types = 2 : i64, restart = true, e_step = #train.e_step<full>, folds = 2 : i64, policies = #train.policies<lora>} {
       train.step_loop {
         %b = train.batch_fetch %d split "train"
         %h = train.forward %pi, %b

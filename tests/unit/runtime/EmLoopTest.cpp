@@ -42,7 +42,9 @@ struct Settings {
   int64_t stopAfterMaximizing = -1; ///< ≥ 0: return after the M-step of type 0 of this iteration (a kill)
   bool plainDpoToo = false;         ///< also train the M-step's objective as a plain DPO stage
   bool warm = false;                ///< restart: false, and no `init from` (the declared preset starts)
-  bool lora = false;                ///< a LoRA adapter on the policy: one per type
+  /// Full copies by default here, so K = 1 can be compared with a plain (full-weight) DPO stage.
+  rt::TypePolicies policies = rt::TypePolicies::full;
+  bool adapterOnPolicy = false;     ///< the stage's policy declares a LoRA adapter
   std::string clusters;             ///< init: clusters(column) when set
   bool aggregate = false;           ///< an MMRA aggregate `fair` after the stage, single-policy baseline `sft`
 };
@@ -92,7 +94,9 @@ void body(rt::Trainer &t) {
   latent.restart = !g_settings.warm;
   if (!g_settings.clusters.empty())
     latent.init = rt::LatentInit::clusters, latent.column = g_settings.clusters;
-  mix.lora.enabled = g_settings.lora;
+  latent.policies = g_settings.policies;
+  mix.lora.enabled = g_settings.adapterOnPolicy;
+  mix.lora.rank = g_settings.adapterOnPolicy ? 4 : 8;
   for (int64_t i = t.emBegin(mix, latent); i < latent.iterations; ++i) {
     for (int64_t k = 0; k < latent.types; ++k) {
       t.emMaximize("mix", i, k);
@@ -218,7 +222,7 @@ TEST_F(EmLoop, RefusesWhatCannotWork) {
 }
 
 TEST_F(EmLoop, LoraTypesAreAdaptersOnTheSharedStart) {
-  g_settings.lora = true;
+  g_settings.policies = rt::TypePolicies::lora; // with the stage's lora settings; the policy declares no adapter
   g_settings.iterations = 1;
   const std::string out = g_dir + "/lora";
   ASSERT_EQ(runTrainer({"--out", out, "--data-root", g_dir, "--threads", "1"}), 0);
@@ -229,6 +233,19 @@ TEST_F(EmLoop, LoraTypesAreAdaptersOnTheSharedStart) {
   }
   EXPECT_NE(readFile(out + "/checkpoints/mix.type0/adapter/adapter_model.safetensors"),
             readFile(out + "/checkpoints/mix.type1/adapter/adapter_model.safetensors"));
+  nlohmann::json config = nlohmann::json::parse(readFile(out + "/checkpoints/mix.type0/adapter/adapter_config.json"));
+  EXPECT_EQ(config["r"], 8) << config.dump();
+
+  // A declared adapter gives every type its settings; full copies with an adapter on the policy cannot be.
+  g_settings.adapterOnPolicy = true;
+  ASSERT_EQ(runTrainer({"--out", out + "-declared", "--data-root", g_dir, "--threads", "1"}), 0);
+  config = nlohmann::json::parse(readFile(out + "-declared/checkpoints/mix.type1/adapter/adapter_config.json"));
+  EXPECT_EQ(config["r"], 4) << config.dump();
+  g_settings.policies = rt::TypePolicies::full;
+  testing::internal::CaptureStderr();
+  EXPECT_EQ(runTrainer({"--out", out + "-full", "--data-root", g_dir, "--threads", "1"}), 1);
+  EXPECT_NE(testing::internal::GetCapturedStderr().find("`policies: full` trains full copies"), std::string::npos);
+  EXPECT_FALSE(rt::pathExists(out + "-full/checkpoints/mix.type0"));
 }
 
 TEST_F(EmLoop, ClustersStartFromAColumnOfTheData) {

@@ -39,7 +39,7 @@ namespace align::rt {
 //===----------------------------------------------------------------------===//
 // Closed sets (registry Enums.def): OptimizerKind, LRScheduleKind, Precision, Truncation, ReferenceStrategy,
 // SplitKind, Pooling, By, DataKind, ModelFamily, Preset, UserModelKind, UsersInit, Unseen, OnError,
-// WeightNorm, RankingLikelihood, EStepKind, LatentInit, AggregateKind, RegretEstimator.
+// WeightNorm, RankingLikelihood, EStepKind, TypePolicies, LatentInit, AggregateKind, RegretEstimator.
 //===----------------------------------------------------------------------===//
 
 #define ALIGN_ENUM(Type, word, doc) enum class Type {
@@ -346,6 +346,8 @@ struct LatentSpec {
   bool restart = true;          ///< each M-step restarts from the stage's initFrom (the authors')
   EStepKind eStep = EStepKind::full;
   int64_t folds = 2;            ///< cross_fit: each annotator's votes dealt into this many folds
+  /// lora: each type's policy is its own adapter (the stage's `lora` settings) on the shared start; full: copies
+  TypePolicies policies = TypePolicies::lora;
 };
 
 /// `aggregate NAME = minmax_regret | mean | weighted (...)` (docs/methods.md §3.5–3.6): one policy from the K

@@ -807,7 +807,7 @@ train.program @p {
       clip = 1.0, seed = 0 : i64, reference = #train.reference<auto>, 
       log_every = 10 : i64} {
     // expected-error @+1 {{'train.em_loop' op iterations and types must be >= 1}}
-    train.em_loop attributes {iterations = 0 : i64, types = 4 : i64, restart = true, e_step = #train.e_step<full>, folds = 2 : i64} {
+    train.em_loop attributes {iterations = 0 : i64, types = 4 : i64, restart = true, e_step = #train.e_step<full>, folds = 2 : i64, policies = #train.policies<lora>} {
       train.step_loop {
         %b = train.batch_fetch %d split "train"
         %h = train.forward %lm, %b
@@ -853,7 +853,7 @@ train.program @p {
     // A member the registry's EStepKind does not have cannot even be written.
     // expected-error @+2 {{expected ::align::train::EStepKind to be one of: full, cross_fit}}
     // expected-error @+1 {{failed to parse Train_EStepKindAttr parameter 'value'}}
-    train.em_loop attributes {iterations = 5 : i64, types = 4 : i64, restart = true, e_step = #train.e_step<half>, folds = 2 : i64} {
+    train.em_loop attributes {iterations = 5 : i64, types = 4 : i64, restart = true, e_step = #train.e_step<half>, folds = 2 : i64, policies = #train.policies<lora>} {
       train.step_loop {
         %b = train.batch_fetch %d split "train"
         %h = train.forward %lm, %b
@@ -897,7 +897,7 @@ train.program @p {
       clip = 1.0, seed = 0 : i64, reference = #train.reference<auto>, 
       log_every = 10 : i64} {
     // expected-error @+1 {{'train.em_loop' op folds must be >= 2}}
-    train.em_loop attributes {iterations = 5 : i64, types = 4 : i64, restart = true, e_step = #train.e_step<cross_fit>, folds = 1 : i64} {
+    train.em_loop attributes {iterations = 5 : i64, types = 4 : i64, restart = true, e_step = #train.e_step<cross_fit>, folds = 1 : i64, policies = #train.policies<lora>} {
       train.step_loop {
         %b = train.batch_fetch %d split "train"
         %h = train.forward %lm, %b
@@ -941,7 +941,7 @@ train.program @p {
       clip = 1.0, seed = 0 : i64, reference = #train.reference<auto>, 
       log_every = 10 : i64} {
     // expected-error @+1 {{'train.em_loop' op restarts each M-step, but its stage has no init_from}}
-    train.em_loop attributes {iterations = 5 : i64, types = 4 : i64, restart = true, e_step = #train.e_step<full>, folds = 2 : i64} {
+    train.em_loop attributes {iterations = 5 : i64, types = 4 : i64, restart = true, e_step = #train.e_step<full>, folds = 2 : i64, policies = #train.policies<lora>} {
       train.step_loop {
         %b = train.batch_fetch %d split "train"
         %h = train.forward %lm, %b
@@ -985,7 +985,7 @@ train.program @p {
       clip = 1.0, seed = 0 : i64, reference = #train.reference<auto>, 
       log_every = 10 : i64} {
     // expected-error @+1 {{'train.em_loop' op must hold exactly one 'train.step_loop' (the M-step)}}
-    train.em_loop attributes {iterations = 5 : i64, types = 4 : i64, restart = false, e_step = #train.e_step<full>, folds = 2 : i64} {
+    train.em_loop attributes {iterations = 5 : i64, types = 4 : i64, restart = false, e_step = #train.e_step<full>, folds = 2 : i64, policies = #train.policies<lora>} {
   %p = train.batch_fetch %d split "train"
     }
   }

@@ -120,8 +120,8 @@ train.program @shapes {
       precision = #train.precision<auto>, max_length = 512 : i64, max_prompt_length = 256 : i64,
       truncation = #train.truncation<right>, clip = 10.0, seed = 0 : i64, reference = #train.reference<auto>,
       log_every = 10 : i64} {
-    // CHECK: train.em_loop attributes {e_step = #train.e_step<cross_fit>, folds = 2 : i64, iterations = 5 : i64, restart = true, types = 4 : i64} {
-    train.em_loop attributes {iterations = 5 : i64, types = 4 : i64, restart = true, e_step = #train.e_step<cross_fit>, folds = 2 : i64} {
+    // CHECK: train.em_loop attributes {e_step = #train.e_step<cross_fit>, folds = 2 : i64, iterations = 5 : i64, policies = #train.policies<lora>, restart = true, types = 4 : i64} {
+    train.em_loop attributes {iterations = 5 : i64, types = 4 : i64, restart = true, e_step = #train.e_step<cross_fit>, folds = 2 : i64, policies = #train.policies<lora>} {
       train.step_loop {
         %b = train.batch_fetch %prefs split "train"
         %h = train.forward %pi, %b
@@ -238,8 +238,8 @@ train.program @handoff {
     %start = train.stage_result @sft
     // CHECK-NEXT: train.load_weights %{{.*}} from %[[START]]
     train.load_weights %lm from %start
-    // CHECK: train.em_loop attributes {e_step = #train.e_step<full>, folds = 2 : i64, gamma_init = {alpha = 1.000000e+00 : f64, kind = "dirichlet", seed = 0 : i64}, iterations = 2 : i64, likelihood = #train.likelihood<plackett_luce>, restart = true, types = 3 : i64}
-    train.em_loop attributes {iterations = 2 : i64, types = 3 : i64, restart = true, e_step = #train.e_step<full>, folds = 2 : i64,
+    // CHECK: train.em_loop attributes {e_step = #train.e_step<full>, folds = 2 : i64, gamma_init = {alpha = 1.000000e+00 : f64, kind = "dirichlet", seed = 0 : i64}, iterations = 2 : i64, likelihood = #train.likelihood<plackett_luce>, policies = #train.policies<lora>, restart = true, types = 3 : i64}
+    train.em_loop attributes {iterations = 2 : i64, types = 3 : i64, restart = true, e_step = #train.e_step<full>, folds = 2 : i64, policies = #train.policies<lora>,
                               likelihood = #train.likelihood<plackett_luce>, gamma_init = {kind = "dirichlet", alpha = 1.0 : f64, seed = 0 : i64}} {
       train.step_loop attributes {epochs = 1.0} {
         %x = train.batch_fetch %a split "train"

@@ -217,6 +217,8 @@ int64_t Trainer::emBegin(const StageSpec &spec, const LatentSpec &latent) {
   line("restart", latent.restart ? "true" : "false");
   line("eStep", spelling(latent.eStep));
   line("folds", std::to_string(latent.folds));
+  line("policies", spelling(latent.policies));
+  line("lora.rank", std::to_string(spec.lora.rank));
   return 0;
 }
 

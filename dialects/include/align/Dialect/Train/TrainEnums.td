@@ -32,5 +32,6 @@ def Train_ReferenceStrategyAttr : Train_EnumAttr<Train_ReferenceStrategy, "refer
 def Train_WeightNormAttr : Train_EnumAttr<Train_WeightNorm, "weight_norm">;
 def Train_RankingLikelihoodAttr : Train_EnumAttr<Train_RankingLikelihood, "likelihood">;
 def Train_EStepKindAttr : Train_EnumAttr<Train_EStepKind, "e_step">;
+def Train_TypePoliciesAttr : Train_EnumAttr<Train_TypePolicies, "policies">;
 
 #endif // ALIGN_DIALECT_TRAIN_TRAINENUMS_TD

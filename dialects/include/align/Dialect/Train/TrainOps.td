@@ -368,10 +368,12 @@ def Train_EmLoopOp : Train_Op<"em_loop", [SingleBlock, NoTerminator, HasParent<"
     type's posterior), restarting from the stage's `init_from` when `restart`; then the E-step updates the
     posterior γ (`full`, or `cross_fit` over `folds` held-out folds). `likelihood` is how a ranking is
     scored (`pairwise`, `plackett_luce`); `gamma_init` the initial posterior, the latent preference's
-    `init` with its kind as `kind` (`{kind = "dirichlet", alpha = 1.0, seed = 0}`).
+    `init` with its kind as `kind` (`{kind = "dirichlet", alpha = 1.0, seed = 0}`). `policies`: each type's
+    policy is a LoRA adapter on the shared start (`lora`; the stage's adapter settings, or the `lora`
+    adapter's defaults) or a full copy of the weights (`full`).
   }];
   let arguments = (ins I64Attr:$iterations, I64Attr:$types, BoolAttr:$restart, Train_EStepKindAttr:$e_step,
-                       I64Attr:$folds, OptionalAttr<Train_RankingLikelihoodAttr>:$likelihood,
+                       I64Attr:$folds, Train_TypePoliciesAttr:$policies, OptionalAttr<Train_RankingLikelihoodAttr>:$likelihood,
                        OptionalAttr<DictionaryAttr>:$gamma_init);
   let regions = (region SizedRegion<1>:$bodyRegion);
   let assemblyFormat = "attr-dict-with-keyword $bodyRegion";
