@@ -89,9 +89,9 @@ std::string enumMember(llvm::StringRef set, llvm::StringRef spelling) {
 
 bool isExecutedUserModelParam(llvm::StringRef name) {
   // The fields of UserModelSpec: tokens, generic, clusters (`k`), unseen, init (+ its seed, common, range),
-  // textColumn (`text: "column"`).
+  // textColumn (`text: "column"`), weightLr (`weight_lr`).
   return name == "tokens" || name == "generic" || name == "k" || name == "unseen" || name == "init" ||
-         name == "text";
+         name == "text" || name == "weight_lr";
 }
 
 } // namespace align::emit

@@ -395,7 +395,7 @@ void TrainerEmitter::emitTrainedModel(const ResolvedModel &model, Location loc, 
 
 void TrainerEmitter::emitUserModel(train::AttachOp users, const std::string &spec) {
   // checkAttach has rejected what UserModelSpec cannot say (other init kinds); the settings use the recipe's
-  // words: <users>.tokens, .generic, .k, .unseen, .text, .init, .init_seed, .init_common, .init_range.
+  // words: <users>.tokens, .generic, .k, .unseen, .text, .weight_lr, .init, .init_seed, .init_common, .init_range.
   Location loc = users.getLoc();
   std::string name = "users";
   if (auto declared = users->getAttrOfType<mlir::StringAttr>("name"))
@@ -418,6 +418,8 @@ void TrainerEmitter::emitUserModel(train::AttachOp users, const std::string &spe
                  loc);
   if (auto text = config.getAs<mlir::StringAttr>("text"))
     w_.statement(field + "textColumn = " + w_.text(setting("text"), text.getValue(), loc), loc);
+  if (std::optional<double> weightLr = numericValue(config.get("weight_lr")))
+    w_.statement(field + "weightLr = " + w_.number(setting("weight_lr"), *weightLr, loc), loc);
   auto init = config.getAs<mlir::DictionaryAttr>("init");
   if (!init)
     return;

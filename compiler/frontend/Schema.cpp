@@ -184,6 +184,8 @@ std::vector<Constructor> build() {
   t.push_back(C("users", "cluster", "K cluster embeddings mixed by a per-user softmax weight",
                 {P("k", Ty::Int).ge(1).def("5").d("number of clusters"),
                  P("tokens", Ty::Int).ge(1).def("1").d("T_u, soft tokens inserted after BOS"),
+                 P("weight_lr", Ty::Number).gt(0)
+                     .d("peak lr of the per-user cluster weights W (logits, N(0, 1) at the start) on the stage's schedule; default: the stage's lr"),
                  P("unseen", Ty::Enum, registry::spellings("Unseen")).def("generic"),
                  P("init", Ty::Call, "users_init").def("vocab"),
                  P("text", Ty::String).d("column with explicit user information, added as text")}));

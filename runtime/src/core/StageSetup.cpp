@@ -9,6 +9,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "core/TrainerImpl.h"
+#include "core/UserClusters.h"
 
 #include "core/Contract.h"
 #include "support/Files.h"
@@ -214,6 +215,10 @@ void Trainer::Impl::runStage(const StageSpec &spec) {
                spec.model.c_str(), spec.rewardModel ? "reward model" : "policy", sources.c_str(), inputs.train.size(),
                static_cast<long long>(total), static_cast<long long>(spec.schedule.batch));
   StageResult result = align::rt::runStage(inputs, run, *metrics);
+  if (nlohmann::json clusters = userClusterSummary(inputs.users, inputs.train); !clusters.is_null()) {
+    std::fprintf(stderr, "[%s] user clusters: %s\n", spec.name.c_str(), userClusterLine(clusters).c_str());
+    extraEval[spec.name]["user_clusters"] = std::move(clusters);
+  }
   StageRecord record;
   record.spec = spec;
   record.checkpointDir = result.checkpointDir;

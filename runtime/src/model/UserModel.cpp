@@ -78,6 +78,22 @@ void UserModelImpl::initialize(const torch::Tensor &tokenEmbedding) {
     user_weight.copy_(at::normal(0.0, 1.0, user_weight.sizes(), generator, user_weight.options()));
 }
 
+std::map<std::string, double> userModelDiagnostics(UserModel &users, const torch::Tensor &startWeights) {
+  torch::NoGradGuard noGrad;
+  std::map<std::string, double> out;
+  for (const auto &item : users->named_parameters())
+    if (item.value().grad().defined())
+      out["users/grad_norm/" + item.key()] = item.value().grad().norm().item<double>();
+  if (users->user_weight.defined()) {
+    const torch::Tensor w = users->user_weight.detach();
+    if (startWeights.defined())
+      out["users/weight_shift"] = (w - startWeights.to(w.device())).abs().max().item<double>();
+    if (w.size(0) > 1)
+      out["users/commitment"] = torch::softmax(w.slice(0, 1), -1).amax(-1).mean().item<double>();
+  }
+  return out;
+}
+
 int64_t UserModelImpl::idOf(const std::string &user) const {
   auto it = ids.find(user);
   if (it != ids.end())

@@ -50,6 +50,11 @@ struct UserModelImpl : torch::nn::Module {
 };
 TORCH_MODULE(UserModel);
 
+/// What a stage logs about its user model every log step (docs/trainer.md, "Users"): `users/grad_norm/TABLE`,
+/// each table's gradient norm after clipping; for a cluster model also `users/weight_shift`, max |W − W_start|,
+/// and `users/commitment`, the mean over seen users of max_k softmax(W_i) (1/K: undecided, 1: one cluster).
+std::map<std::string, double> userModelDiagnostics(UserModel &users, const torch::Tensor &startWeights);
+
 /// Writes `dir`/user_model.safetensors and `dir`/user_model.json (atomically).
 void saveUserModel(UserModel &users, const std::string &dir);
 /// The user model saved in `dir`, or an empty holder when the directory has none.

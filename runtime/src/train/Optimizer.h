@@ -18,13 +18,25 @@
 
 namespace align::rt {
 
-/// A LibTorch optimizer over `parameters` (only those that require gradients) as the schedule says: its
-/// optimizer kind, lr, betas, eps, weight decay, alpha and momentum.
+/// Parameters trained at `lrScale` × the schedule's learning rate: the model's at 1, a user model's tables at
+/// their own `lr` ÷ the stage's (UserModelSpec::lr).
+struct ParameterGroup {
+  std::vector<torch::Tensor> parameters;
+  double lrScale = 1.0;
+};
+
+/// A LibTorch optimizer over `groups` (only parameters that require gradients; groups left empty are dropped)
+/// as the schedule says: its optimizer kind, lr, betas, eps, weight decay, alpha and momentum. `lrScales`
+/// receives each kept group's scale, in the optimizer's group order, for setLearningRate.
+std::unique_ptr<torch::optim::Optimizer> makeOptimizer(const ScheduleSpec &schedule,
+                                                       const std::vector<ParameterGroup> &groups,
+                                                       std::vector<double> *lrScales = nullptr);
+/// One group at the schedule's lr.
 std::unique_ptr<torch::optim::Optimizer> makeOptimizer(const ScheduleSpec &schedule,
                                                        const std::vector<torch::Tensor> &parameters);
 
-/// Sets the learning rate of every parameter group.
-void setLearningRate(torch::optim::Optimizer &optimizer, double lr);
+/// Sets the learning rate of every parameter group: lr × the group's scale (1 where `lrScales` has none).
+void setLearningRate(torch::optim::Optimizer &optimizer, double lr, const std::vector<double> &lrScales = {});
 
 /// The learning rate of optimizer step `step` (0-based) of `totalSteps`, as transformers computes it, with the
 /// schedule's lr as the peak:

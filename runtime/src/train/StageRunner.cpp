@@ -138,7 +138,23 @@ StageResult runStage(StageInputs &inputs, const RunOptions &options, MetricsLog 
     for (auto &p : inputs.reference->parameters())
       p.set_requires_grad(false);
   }
-  auto optimizer = makeOptimizer(schedule, unit->parameters());
+  // A cluster user model's weights W train at their own peak lr when the recipe gives one (`weight_lr`), on
+  // the stage's schedule: W are logits that start N(0, 1), and an Adam step moves each by about the lr, so at
+  // the model's lr they barely leave their random start (docs/trainer.md, "Users").
+  std::vector<ParameterGroup> groups(1);
+  torch::Tensor clusterWeights;
+  if (inputs.users && inputs.users->user_weight.defined() && inputs.users->settings.weightLr > 0) {
+    clusterWeights = inputs.users->user_weight;
+    groups.push_back(ParameterGroup{{clusterWeights}, inputs.users->settings.weightLr / schedule.lr});
+  }
+  for (const auto &p : unit->parameters())
+    if (!clusterWeights.defined() || !p.is_same(clusterWeights))
+      groups[0].parameters.push_back(p);
+  // W at the start, so the log can say how far the cluster weights have moved (users/weight_shift).
+  const torch::Tensor startWeights =
+      inputs.users && inputs.users->user_weight.defined() ? inputs.users->user_weight.detach().clone() : torch::Tensor();
+  std::vector<double> lrScales;
+  auto optimizer = makeOptimizer(schedule, groups, &lrScales);
   std::vector<torch::Tensor> trainable;
   for (const auto &p : unit->parameters())
     if (p.requires_grad())
@@ -250,7 +266,7 @@ StageResult runStage(StageInputs &inputs, const RunOptions &options, MetricsLog 
                     stateDir + " (continue with --resume); lower the learning rate or check the data");
       }
       const double lr = learningRateAt(schedule, position.step, total);
-      setLearningRate(*optimizer, lr);
+      setLearningRate(*optimizer, lr, lrScales);
       optimizer->step();
       ++position.step;
 
@@ -264,6 +280,9 @@ StageResult runStage(StageInputs &inputs, const RunOptions &options, MetricsLog 
         values["lr"] = lr;
         values["grad_norm"] = gradNorm;
         values["tokens_per_s"] = tokensPerSecond;
+        if (inputs.users)
+          for (const auto &[key, value] : userModelDiagnostics(inputs.users, startWeights))
+            values[key] = value;
         values["epoch"] = static_cast<double>(position.epoch) +
                           static_cast<double>(position.batchInEpoch + 1) / static_cast<double>(order.size());
         metrics.record({inputs.name, "train", position.step, values});

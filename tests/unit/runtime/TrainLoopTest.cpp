@@ -143,6 +143,28 @@ TEST(Optimizer, KindsAndErrors) {
   EXPECT_THROW(makeOptimizer(ScheduleSpec{}, {torch::ones({3})}), Error); // nothing trainable
 }
 
+TEST(Optimizer, GroupsTrainAtTheirScaleOfTheScheduledLr) {
+  // A cluster user model's W at `weight_lr` ÷ the stage's lr: the scale follows the schedule.
+  auto model = torch::ones({3}, torch::requires_grad()), weights = torch::ones({2}, torch::requires_grad());
+  auto frozen = torch::ones({2});
+  ScheduleSpec s;
+  s.lr = 1e-3;
+  std::vector<double> scales;
+  auto optimizer = makeOptimizer(s, {ParameterGroup{{model}, 1.0}, ParameterGroup{{frozen}, 7.0},
+                                     ParameterGroup{{weights}, 50.0}}, &scales);
+  ASSERT_EQ(scales, (std::vector<double>{1.0, 50.0})); // the group with nothing trainable is dropped
+  EXPECT_DOUBLE_EQ(optimizer->param_groups()[1].options().get_lr(), 0.05);
+  setLearningRate(*optimizer, 5e-4, scales);
+  EXPECT_DOUBLE_EQ(optimizer->param_groups()[0].options().get_lr(), 5e-4);
+  EXPECT_DOUBLE_EQ(optimizer->param_groups()[1].options().get_lr(), 0.025);
+  // One Adam step moves each parameter by about its group's lr.
+  (model.sum() + weights.sum()).backward();
+  optimizer->step();
+  EXPECT_NEAR(1.0 - model[0].item<double>(), 5e-4, 1e-6);
+  EXPECT_NEAR(1.0 - weights[0].item<double>(), 0.025, 1e-5);
+  EXPECT_THROW(makeOptimizer(s, {ParameterGroup{{model}, 0.0}}), Error);
+}
+
 TEST(ObjectiveTerms, UnitsCountPairsTokensAndSequences) {
   Fixture f;
   auto prepared = f.prepare(pairExamples(3), true, true);

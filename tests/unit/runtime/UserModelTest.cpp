@@ -74,6 +74,35 @@ TEST(UserModel, ClusterMixesByUserSoftmax) {
   }
 }
 
+TEST(UserModel, ClusterGradientsByHandForTwoUsersAndTwoClusters) {
+  // K = 2, T = 1, d = 2; users a (id 1) and b (id 2). Loss L = Σ_rows g_row · e_row with fixed g, so
+  // ∂L/∂C_k = Σ_rows w_row,k g_row and ∂L/∂W_i = Σ_{rows of i} w_i ⊙ (C g − (w_i · C g)) (the softmax Jacobian).
+  UserModelSpec s = settings(UserModelKind::cluster, 1);
+  s.clusters = 2;
+  UserModel users(s, names({"a", "b"}), 2);
+  {
+    torch::NoGradGuard noGrad;
+    users->cluster_embedding.copy_(torch::tensor({{1.0, 0.0}, {0.0, 2.0}}));
+    users->user_weight.copy_(torch::tensor({{0.0, 0.0}, {std::log(3.0), 0.0}, {0.0, std::log(4.0)}}));
+  }
+  // a: w = (3/4, 1/4), e = (0.75, 0.5); b: w = (1/5, 4/5), e = (0.2, 1.6).
+  torch::Tensor e = users->forward(torch::tensor({1, 2}, torch::kInt64));
+  EXPECT_TRUE(torch::allclose(e, torch::tensor({{{0.75, 0.5}}, {{0.2, 1.6}}}), 1e-6, 1e-6));
+  torch::Tensor g = torch::tensor({{{1.0, -1.0}}, {{2.0, 0.5}}});
+  (e * g).sum().backward();
+  // ∂L/∂C_0 = 0.75·(1, −1) + 0.2·(2, 0.5) = (1.15, −0.65); ∂L/∂C_1 = 0.25·(1, −1) + 0.8·(2, 0.5) = (1.85, 0.15).
+  EXPECT_TRUE(torch::allclose(users->cluster_embedding.grad(), torch::tensor({{1.15, -0.65}, {1.85, 0.15}}), 1e-6, 1e-6));
+  // a: C g = (1, −2), w · C g = 0.25; ∂W_a = (0.75·0.75, 0.25·(−2.25)) = (0.5625, −0.5625).
+  // b: C g = (2, 1), w · C g = 1.2; ∂W_b = (0.2·0.8, 0.8·(−0.2)) = (0.16, −0.16). The generic row has none.
+  EXPECT_TRUE(torch::allclose(users->user_weight.grad(), torch::tensor({{0.0, 0.0}, {0.5625, -0.5625}, {0.16, -0.16}}),
+                              1e-6, 1e-6));
+  // The diagnostics a stage logs: per-table gradient norms, W's shift from a start, and the commitment.
+  std::map<std::string, double> d = userModelDiagnostics(users, torch::zeros({3, 2}));
+  EXPECT_NEAR(d.at("users/grad_norm/user_weight"), std::sqrt(2 * 0.5625 * 0.5625 + 2 * 0.16 * 0.16), 1e-6);
+  EXPECT_NEAR(d.at("users/weight_shift"), std::log(4.0), 1e-6);
+  EXPECT_NEAR(d.at("users/commitment"), (0.75 + 0.8) / 2, 1e-6);
+}
+
 TEST(UserModel, VocabInitCopiesDistinctEmbeddingRows) {
   const int64_t t = 3, d = 5;
   torch::Tensor embedding = torch::randn({40, d});
