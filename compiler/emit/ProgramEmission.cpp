@@ -370,11 +370,7 @@ std::optional<ResolvedModel> TrainerEmitter::resolveModel(mlir::Value model, Loc
       base->adapter = attach;
       return base;
     }
-    // A personalized reward model (P-RM): the runtime's reward models take no user tokens yet.
-    if (attach.getRole() == "users" && base->rewardHead) {
-      reject(attach, "users on a reward model");
-      return std::nullopt;
-    }
+    // A users model on a reward model is a P-RM: its soft tokens go to the reward's decoder.
     if (attach.getRole() == "users" && !base->users && base->stageResult.empty()) {
       base->users = attach;
       return base;

@@ -101,6 +101,29 @@ for stage in ("vanilla", "personalized"):
     assert set(e[stage]["generated_length_by_group"]) == {"long", "short"}, e[stage]
 PY
 fi
+# P-RM: the user model is saved with the reward model; align-lm scores as a user, and score-pairs judges each
+# row as its own user (per-user accuracy), unknown users as the generic user.
+if [ "$name" = prm_length ]; then
+  prm="$work/out/checkpoints/personalized"
+  test -s "$prm/user_model.json" || { echo "missing the P-RM's user model"; exit 1; }
+  printf '{"text": "Describe the owl. A bird."}\n' > "$work/one.jsonl"
+  a=$("$build/bin/align-lm" score --model "$prm" --input "$work/one.jsonl" --tokenizer bytes --user u1)
+  g=$("$build/bin/align-lm" score --model "$prm" --input "$work/one.jsonl" --tokenizer bytes)
+  [ "$a" != "$g" ] || { echo "a seen user's reward equals the generic user's: $a"; exit 1; }
+  "$build/bin/align-lm" score-pairs --model "$prm" --data "$data_root/length/prefs.jsonl" --format pairwise \
+    --user-column user_id --max-length 96 --max-prompt-length 48 --threads 2 > "$work/prm-pairs.json"
+  python3 - "$work/prm-pairs.json" "$work/out/eval.json" <<'PY'
+import json, sys
+s, e = json.load(open(sys.argv[1])), json.load(open(sys.argv[2]))
+assert s["accuracy_by_user"] and s["users_unseen"], s
+assert set(e["personalized"]["accuracy_by_group"]) == {"long", "short", "unseen"}, e["personalized"]
+print(f"score-pairs by user: {len(s['accuracy_by_user'])} users, {len(s['users_unseen'])} unseen served as generic")
+PY
+  if "$build/bin/align-lm" score-pairs --model "$work/out/checkpoints/plain" --data "$data_root/length/prefs.jsonl" \
+       --format pairwise --user-column user_id 2>/dev/null; then
+    echo "--user-column on a reward model without users must fail"; exit 1
+  fi
+fi
 # DSP: every checkpoint carries the recipe's tokenizer.json, and align-lm score-pairs (reading it from there)
 # reproduces eval.json's held-out accuracy of the last customized stage — the same rows when the trainer ran
 # with --eval-limit N (score-pairs --limit N).

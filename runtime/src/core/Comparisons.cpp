@@ -20,6 +20,10 @@ Comparisons readComparisons(const std::string &path, const ComparisonOptions &op
     if (!options.domain.empty())
       throw Error("readComparisons: a preferred domain applies to the DSP format only");
     spec.kind = DataKind::pairwise;
+    if (!options.userColumn.empty())
+      spec.columns["user"] = options.userColumn;
+  } else if (!options.userColumn.empty()) {
+    throw Error("readComparisons: a user column applies to the pairwise format only");
   } else if (options.domain.empty()) {
     spec.kind = DataKind::scored;
   } else {
@@ -49,7 +53,8 @@ Comparisons readComparisons(const std::string &path, const ComparisonOptions &op
   for (const data::Example &ex : loaded.splits.at(splitName)) {
     if (options.limit > 0 && out.examples.size() == options.limit)
       break;
-    out.examples.push_back({ex.prompt, ex.responses});
+    const size_t example = out.examples.size();
+    out.examples.push_back({ex.prompt, ex.responses, ex.user});
     const size_t first = next;
     next += ex.responses.size();
     for (size_t a = 0; a < ex.responses.size(); ++a)
@@ -57,9 +62,9 @@ Comparisons readComparisons(const std::string &path, const ComparisonOptions &op
         if (ex.scores[a] == ex.scores[b])
           ++out.ties;
         else if (ex.scores[a] > ex.scores[b])
-          out.pairs.push_back({first + a, first + b, ex.versus});
+          out.pairs.push_back({first + a, first + b, ex.versus, example});
         else
-          out.pairs.push_back({first + b, first + a, ex.versus});
+          out.pairs.push_back({first + b, first + a, ex.versus, example});
       }
   }
   return out;

@@ -119,6 +119,8 @@ int64_t LanguageModel::vocabSize() const { return impl_->model->config.vocabSize
 struct RewardScorer::Impl {
   RewardModel model{nullptr};
   torch::Device device = torch::kCPU;
+  UserModel users{nullptr}; ///< a P-RM's
+  int64_t userId = 0;       ///< the selected user (0: generic)
 };
 
 RewardScorer::RewardScorer(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
@@ -134,7 +136,24 @@ static std::unique_ptr<RewardScorer> placeScorer(RewardModel model, Device devic
 }
 
 std::unique_ptr<RewardScorer> RewardScorer::load(const std::string &dir, Device device) {
-  return placeScorer(loadRewardModel(dir), device);
+  std::unique_ptr<RewardScorer> scorer = placeScorer(loadRewardModel(dir), device);
+  scorer->impl_->users = loadUserModel(dir);
+  if (scorer->impl_->users) {
+    scorer->impl_->users->to(scorer->impl_->device);
+    scorer->impl_->users->eval();
+  }
+  return scorer;
+}
+
+std::vector<std::string> RewardScorer::users() const {
+  return impl_->users ? impl_->users->names : std::vector<std::string>{};
+}
+
+bool RewardScorer::selectUser(const std::string &user) {
+  if (!impl_->users)
+    throw Error("this reward model has no user model (user_model.json), so it serves no users");
+  impl_->userId = user.empty() ? 0 : impl_->users->idOf(user);
+  return impl_->userId != 0;
 }
 
 std::unique_ptr<RewardScorer> RewardScorer::fromLanguageModel(const std::string &lmDir, int64_t outputs,
@@ -174,7 +193,11 @@ std::vector<std::vector<double>> RewardScorer::score(const std::vector<std::vect
       ids[k - start].slice(0, 0, seq.size()).copy_(torch::tensor(seq, torch::kInt64));
       mask[k - start].slice(0, 0, seq.size()).fill_(1);
     }
-    torch::Tensor rewards = impl_->model(ids.to(impl_->device), mask.to(impl_->device)).to(torch::kCPU, torch::kFloat64);
+    torch::Tensor softTokens; // a P-RM reads the selected user's tokens after BOS
+    if (impl_->users)
+      softTokens = impl_->users->forward(torch::full({ids.size(0)}, impl_->userId, torch::kInt64).to(impl_->device));
+    torch::Tensor rewards =
+        impl_->model(ids.to(impl_->device), mask.to(impl_->device), softTokens).to(torch::kCPU, torch::kFloat64);
     for (size_t k = start; k < end; ++k)
       out[order[k]] = std::vector<double>(rewards[k - start].data_ptr<double>(),
                                           rewards[k - start].data_ptr<double>() + rewards.size(1));

@@ -131,14 +131,14 @@ StageInputs Trainer::Impl::prepareStage(const StageSpec &spec, std::set<std::str
     if (!e.user.empty())
       trainedUsers.insert(e.user);
   if (spec.users.enabled) {
-    if (!inputs.policy)
-      throw Error(spec.location + ": users '" + spec.users.name + "' on a reward model are not executed by the runtime yet");
     if (trainedUsers.empty())
       throw Error(spec.location + ": users '" + spec.users.name + "' need user ids, but the training data of stage '" +
                   spec.name + "' has none (declare its `user` column)");
+    // On a policy, or on a reward model (P-RM): the soft tokens live in the decoder's embedding space.
+    Decoder &decoder = inputs.policy ? inputs.policy->model : inputs.reward->model;
     inputs.users = UserModel(spec.users, std::vector<std::string>(trainedUsers.begin(), trainedUsers.end()),
-                             inputs.policy->config.hiddenSize);
-    inputs.users->initialize(inputs.policy->model->embed_tokens->weight);
+                             decoder->embed_tokens->weight.size(1));
+    inputs.users->initialize(decoder->embed_tokens->weight);
     if (userText) {
       int64_t withText = 0;
       for (const data::Example &row : trainRows)

@@ -220,9 +220,15 @@ torch::Tensor embedWithSoftTokens(CausalLMImpl &model, const torch::Tensor &inpu
     throw Error("soft tokens must be [batch, tokens, hidden] matching the input ids");
   if (inputIds.size(1) < 1)
     throw Error("soft tokens go after BOS, but a sequence is empty");
-  torch::Tensor embedded = model.model->embed_tokens(inputIds);
-  torch::Tensor soft = softTokens.to(embedded.dtype());
-  return torch::cat({embedded.slice(1, 0, 1), soft, embedded.slice(1, 1)}, 1);
+  return spliceSoftTokens(model.model->embed_tokens(inputIds), softTokens);
+}
+
+torch::Tensor spliceSoftTokens(const torch::Tensor &embedded, const torch::Tensor &softTokens) {
+  if (softTokens.dim() != 3 || softTokens.size(0) != embedded.size(0) || softTokens.size(2) != embedded.size(2))
+    throw Error("soft tokens must be [batch, tokens, hidden] matching the input ids");
+  if (embedded.size(1) < 1)
+    throw Error("soft tokens go after BOS, but a sequence is empty");
+  return torch::cat({embedded.slice(1, 0, 1), softTokens.to(embedded.dtype()), embedded.slice(1, 1)}, 1);
 }
 
 torch::Tensor embedWithSoftTokens(CausalLM &model, const torch::Tensor &inputIds, const torch::Tensor &softTokens) {

@@ -127,5 +127,7 @@ torch::Tensor tokenLogprobs(CausalLM &model, const torch::Tensor &inputIds, cons
 
 /// Token embeddings of `inputIds` with `softTokens` [batch, T, hidden] inserted after the first (BOS).
 torch::Tensor embedWithSoftTokens(CausalLM &model, const torch::Tensor &inputIds, const torch::Tensor &softTokens);
+/// Token embeddings [batch, seq, hidden] with `softTokens` [batch, T, hidden] inserted after the first (BOS).
+torch::Tensor spliceSoftTokens(const torch::Tensor &embedded, const torch::Tensor &softTokens);
 
 } // namespace align::rt

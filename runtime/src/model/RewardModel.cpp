@@ -51,18 +51,23 @@ RewardModelImpl::RewardModelImpl(const ModelConfig &config, int64_t outputs, Poo
         "lm_head", torch::nn::Linear(torch::nn::LinearOptions(config.hiddenSize, config.vocabSize).bias(false)));
 }
 
-torch::Tensor RewardModelImpl::hidden(const torch::Tensor &inputIds) {
+torch::Tensor RewardModelImpl::hidden(const torch::Tensor &inputIds, const torch::Tensor &softTokens) {
+  const int64_t t = softTokens.defined() ? softTokens.size(1) : 0;
+  torch::Tensor embeddings = t > 0 ? spliceSoftTokens(model->embed_tokens(inputIds), softTokens)
+                                   : model->embed_tokens(inputIds);
   torch::Tensor positions =
-      torch::arange(inputIds.size(1), inputIds.options()).unsqueeze(0).expand({inputIds.size(0), -1});
-  return model->forward(model->embed_tokens(inputIds), positions);
+      torch::arange(embeddings.size(1), inputIds.options()).unsqueeze(0).expand({inputIds.size(0), -1});
+  torch::Tensor h = model->forward(embeddings, positions);
+  return t > 0 ? h.slice(1, t) : h;
 }
 
 torch::Tensor RewardModelImpl::rewardsOf(const torch::Tensor &hidden, const torch::Tensor &mask) {
   return score(poolHidden(hidden, mask, pooling));
 }
 
-torch::Tensor RewardModelImpl::forward(const torch::Tensor &inputIds, const torch::Tensor &mask) {
-  return rewardsOf(hidden(inputIds), mask);
+torch::Tensor RewardModelImpl::forward(const torch::Tensor &inputIds, const torch::Tensor &mask,
+                                       const torch::Tensor &softTokens) {
+  return rewardsOf(hidden(inputIds, softTokens), mask);
 }
 
 torch::Tensor RewardModelImpl::headWeight() const {

@@ -33,10 +33,12 @@ struct RewardModelImpl : torch::nn::Module {
   /// `lmHead`: keep a language-model head (untied configs get an `lm_head` module; tied ones read the
   /// embedding, as CausalLM does).
   RewardModelImpl(const ModelConfig &config, int64_t outputs, Pooling pooling, bool lmHead = true);
-  /// Rewards [B, outputs] for input ids [B, T] with non-pad mask [B, T].
-  torch::Tensor forward(const torch::Tensor &inputIds, const torch::Tensor &mask);
-  /// Final hidden states [B, T, H] (right padding; positions 0..T-1).
-  torch::Tensor hidden(const torch::Tensor &inputIds);
+  /// Rewards [B, outputs] for input ids [B, T] with non-pad mask [B, T] (and a P-RM's user tokens, see hidden).
+  torch::Tensor forward(const torch::Tensor &inputIds, const torch::Tensor &mask, const torch::Tensor &softTokens = {});
+  /// Final hidden states [B, T, H] (right padding; positions 0..T-1). With `softTokens` [B, T_u, H] (a P-RM's
+  /// user tokens) the decoder reads BOS, the soft tokens, then the rest, and their positions are dropped from
+  /// the output, as CausalLMImpl::hidden does — so pooling reads the same positions as without users.
+  torch::Tensor hidden(const torch::Tensor &inputIds, const torch::Tensor &softTokens = {});
   /// The score head on hidden states pooled with `mask`: [B, outputs].
   torch::Tensor rewardsOf(const torch::Tensor &hidden, const torch::Tensor &mask);
   bool hasLmHead() const { return hasHead; }

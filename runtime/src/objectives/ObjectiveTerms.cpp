@@ -208,6 +208,8 @@ std::vector<ObjectiveTerm> expandTerm(const TermSpec &spec) {
     alpha = p->alpha;
   else if (const PsimpoParams *p = std::get_if<PsimpoParams>(&spec.params))
     alpha = p->alpha;
+  else if (const PbtParams *p = std::get_if<PbtParams>(&spec.params))
+    alpha = p->alpha;
   else
     throw Error(std::string("objective '") + spelling(spec.kind) + "' mixes users but has no alpha");
   if (!(alpha >= 0 && alpha <= 1))
@@ -323,11 +325,17 @@ TermContribution rewardContribution(const std::vector<ObjectiveTerm> &terms, con
     const double units = fullUnits[t];
     switch (mathOf(term.kind())) {
     case LossKind::bt: {
-      PairIndex pairs = pairIndex(batch, term.spec.exampleWeights, device);
+      // pbt (P-RM) is two of these: the rows of users i != 0 and the generic rows (expandTerm).
+      PairIndex pairs = pairIndex(batch, term.spec.exampleWeights, device, term.rows);
       torch::Tensor r = rewards.select(1, 0);
+      if (pairs.count == 0) {
+        addTerm(out, term, torch::zeros({}, r.options()) * r.sum());
+        break;
+      }
       torch::Tensor chosen = r.index_select(0, pairs.better), rejected = r.index_select(0, pairs.worse);
       addTerm(out, term, weightedShare(bradleyTerryLoss(chosen, rejected), pairs.weight, units));
-      addPairMetrics(out, chosen.detach(), rejected.detach(), units);
+      addPairMetrics(out, chosen.detach(), rejected.detach(), units, rowsSuffix(term.rows));
+      addGroupCounts(out, batch, term.rows, chosen.detach(), rejected.detach());
       break;
     }
     case LossKind::rank_loss: {

@@ -19,17 +19,17 @@ std::vector<std::vector<double>> sequenceRewards(const std::vector<PreparedExamp
     MicroBatch micro = collateSequences(part, padId);
     torch::Tensor ids = micro.tokens.ids.to(device);
     torch::Tensor values;
+    torch::Tensor softTokens; // each row's user's soft tokens (a personalized policy, or a P-RM)
+    if (users) {
+      std::vector<int64_t> userIds;
+      for (const PreparedExample *e : part)
+        userIds.insert(userIds.end(), e->sequences.size(), e->userId);
+      softTokens = users->forward(torch::tensor(userIds, torch::kInt64).to(device));
+    }
     if (reward) {
-      values = reward->forward(ids, micro.tokens.attention.to(device)).select(1, 0);
+      values = reward->forward(ids, micro.tokens.attention.to(device), softTokens).select(1, 0);
     } else {
       torch::Tensor targets = micro.responseTargets.to(device);
-      torch::Tensor softTokens;
-      if (users) {
-        std::vector<int64_t> userIds;
-        for (const PreparedExample *e : part)
-          userIds.insert(userIds.end(), e->sequences.size(), e->userId);
-        softTokens = users->forward(torch::tensor(userIds, torch::kInt64).to(device));
-      }
       torch::Tensor logps = tokenLogprobs(policy, ids, softTokens);
       if (reference)
         values = sequenceLogprobs(logps, targets) - sequenceLogprobs(tokenLogprobs(reference, ids), targets);

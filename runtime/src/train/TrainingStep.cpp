@@ -163,11 +163,18 @@ TermContribution microBatchLoss(StageInputs &inputs, const std::vector<const Pre
     pairwise = pairwise || isPairTerm(t.kind());
   const bool separatePairs = pairwise && !schedule.concatPairs;
 
+  // The P-RLHF user tokens [N, T_u, H] after BOS (a personalized policy, or a P-RM).
+  torch::Tensor softTokens;
+  if (inputs.users)
+    softTokens = inputs.users->forward(sequenceUserIds(part).to(device));
+  auto withUsers = [&](const torch::Tensor &rows) { return softTokens.defined() ? rowsOf(softTokens, rows) : softTokens; };
+
   if (inputs.reward) {
     // train.score (and train.forward for DSP's imitation term): one decoder pass gives the rewards [N, K] and
     // the LM head's token log-probs.
-    torch::Tensor hidden = decoderHidden([&](const torch::Tensor &rows) { return inputs.reward->hidden(rowsOf(ids, rows)); },
-                                         part, separatePairs, device); // [N, T, H]
+    torch::Tensor hidden = decoderHidden(
+        [&](const torch::Tensor &rows) { return inputs.reward->hidden(rowsOf(ids, rows), withUsers(rows)); }, part,
+        separatePairs, device); // [N, T, H]
     torch::Tensor rewards = inputs.reward->rewardsOf(hidden, micro.tokens.attention.to(device)).to(torch::kFloat32);
     bool imitation = false;
     for (const ObjectiveTerm &t : inputs.terms)
@@ -179,15 +186,10 @@ TermContribution microBatchLoss(StageInputs &inputs, const std::vector<const Pre
     return rewardContribution(inputs.terms, units, part, rewards, outputs);
   }
 
-  // train.forward with the P-RLHF user tokens [N, T_u, H] after BOS, then train.sequence_logprobs.
-  torch::Tensor softTokens;
-  if (inputs.users)
-    softTokens = inputs.users->forward(sequenceUserIds(part).to(device));
+  // train.forward with the user tokens, then train.sequence_logprobs.
   torch::Tensor hidden = decoderHidden(
-      [&](const torch::Tensor &rows) {
-        return inputs.policy->hidden(rowsOf(ids, rows), softTokens.defined() ? rowsOf(softTokens, rows) : softTokens);
-      },
-      part, separatePairs, device);                                                      // [N, T, H]
+      [&](const torch::Tensor &rows) { return inputs.policy->hidden(rowsOf(ids, rows), withUsers(rows)); }, part,
+      separatePairs, device); // [N, T, H]
   outputs.tokenLogps = headTokenLogps(hidden, inputs.policy->headWeight(), ids, schedule); // [N, T-1]
 
   // train.reference_logprobs: [N], cached per example or computed now.

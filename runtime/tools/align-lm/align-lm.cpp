@@ -7,8 +7,9 @@
 //       writes a randomly initialised model as a Hugging Face checkpoint directory.
 //   align-lm init-reward --from LM_DIR [--outputs K] [--pooling last|eos|mean|max] [--seed S] --out DIR
 //       a reward model: the language model's decoder with a new score head.
-//   align-lm score --model RM_DIR --input FILE.jsonl [--tokenizer ...]
-//       one {"rewards": [...]} line per input ({"input_ids": [...]} or {"text": ...}).
+//   align-lm score --model RM_DIR --input FILE.jsonl [--tokenizer ...] [--user ID]
+//       one {"rewards": [...]} line per input ({"input_ids": [...]} or {"text": ...}); a P-RM reads user ID's
+//       tokens (unknown users and no --user: the generic user).
 //   align-lm generate --model DIR --prompt TEXT [--tokenizer ...] [--max-new-tokens N] [--temperature T]
 //                     [--top-p P] [--seed S]   (or --prompt-ids 1,2,3) → {"ids": [...], "text": ...}
 //       --mixture DIR instead of --model: an aggregate's mixture.json; the seed draws policy k with
@@ -19,7 +20,9 @@
 //       --domain also by rejected domain and over the cross-domain pairs (not against `normal`). --split
 //       scores only the split NAME of a recipe's `split NAME = PCT%` (same rows: same shuffle seed, default 0);
 //       --limit N its first N rows (a trainer's --eval-limit N); --batch N pads N rows together in data order as
-//       a trainer's evaluation with batch N does, which reproduces its numbers exactly.
+//       a trainer's evaluation with batch N does, which reproduces its numbers exactly. A P-RM scores every
+//       row as --user ID, or (pairwise data) each row as the user its --user-column COL names, reporting
+//       "accuracy_by_user" and the "users_unseen" it served as the generic user.
 //   --tokenizer defaults to the checkpoint's own tokenizer.json (a trainer copies the recipe's there), else
 //   bytes for generate and score-pairs.
 //   Common: --device cpu|cuda, --threads N. logprobs and generate take --user ID: the P-RLHF user whose
@@ -42,6 +45,7 @@
 #include <iostream>
 #include <map>
 #include <optional>
+#include <set>
 
 namespace {
 
@@ -52,12 +56,13 @@ const char *kUsage = R"(usage:
                     [--threads N]
   align-lm init --preset tiny|small|medium --vocab N [--seed S] --out DIR
   align-lm init-reward --from LM_DIR [--outputs K] [--pooling last|eos|mean|max] [--seed S] --out DIR
-  align-lm score --model RM_DIR --input FILE.jsonl [--tokenizer bytes|PATH] [--device cpu|cuda]
+  align-lm score --model RM_DIR --input FILE.jsonl [--tokenizer bytes|PATH] [--user ID] [--device cpu|cuda]
   align-lm generate (--model DIR | --mixture DIR) (--prompt TEXT | --prompt-ids 1,2,3) [--tokenizer bytes|PATH] [--user ID]
                     [--max-new-tokens N] [--temperature T] [--top-p P] [--seed S] [--device cpu|cuda]
   align-lm score-pairs --model RM_DIR --data FILE [--format dsp|pairwise] [--domain D] [--tokenizer bytes|PATH]
                        [--max-length N] [--max-prompt-length N] [--truncation left|right]
                        [--split NAME=PCT --shuffle-seed S] [--limit N] [--batch N] [--device cpu|cuda]
+                       [--user ID | --user-column COL]
   --tokenizer defaults to the checkpoint's tokenizer.json when it has one.
 )";
 
@@ -303,9 +308,11 @@ std::unique_ptr<align::rt::RewardScorer> openScorer(std::map<std::string, std::s
 }
 
 int score(int argc, char **argv) {
-  auto flags = parseFlags(argc, argv, {"model", "input", "tokenizer", "device", "threads"});
+  auto flags = parseFlags(argc, argv, {"model", "input", "tokenizer", "device", "threads", "user"});
   applyCommon(flags);
   auto scorer = openScorer(flags);
+  if (auto user = flags.find("user"); user != flags.end() && !scorer->selectUser(user->second))
+    std::cerr << "align-lm: user '" << user->second << "' was not seen in training; serving the generic user\n";
   std::unique_ptr<align::rt::TextTokenizer> tokenizer;
   if (const std::string spec = tokenizerSpec(flags, ""); !spec.empty())
     tokenizer = align::rt::TextTokenizer::open(spec);
@@ -354,7 +361,8 @@ align::rt::ComparisonOptions comparisonOptions(std::map<std::string, std::string
 
 int scorePairs(int argc, char **argv) {
   auto flags = parseFlags(argc, argv, {"model", "data", "format", "domain", "tokenizer", "max-length", "device", "threads",
-                                       "split", "shuffle-seed", "max-prompt-length", "truncation", "limit", "batch"});
+                                       "split", "shuffle-seed", "max-prompt-length", "truncation", "limit", "batch",
+                                       "user", "user-column"});
   applyCommon(flags);
   auto scorer = openScorer(flags);
   if (scorer->outputs() != 1)
@@ -369,6 +377,14 @@ int scorePairs(int argc, char **argv) {
   align::rt::ComparisonOptions options = comparisonOptions(flags);
   options.shuffleSeed = shuffleSeed;
   options.limit = static_cast<size_t>(limit);
+  // A P-RM scores each row as its user (--user-column COL of pairwise data) or every row as one (--user ID).
+  if (flags.count("user") && flags.count("user-column"))
+    throw Error("--user and --user-column: give one (a user for every row, or each row's own)");
+  options.userColumn = flags.count("user-column") ? flags["user-column"] : "";
+  if ((flags.count("user") || !options.userColumn.empty()) && scorer->users().empty())
+    throw Error("--user/--user-column: the reward model in " + flags["model"] + " has no user model (user_model.json)");
+  if (auto user = flags.find("user"); user != flags.end() && !scorer->selectUser(user->second))
+    std::cerr << "align-lm: user '" << user->second << "' was not seen in training; serving the generic user\n";
   const align::rt::Comparisons data = align::rt::readComparisons(dataPath, options);
   // The trainer's tokenization: [BOS] prompt response [EOS], the prompt cut to --max-prompt-length (default
   // half of --max-length) from the --truncation end, the response's end cut.
@@ -386,25 +402,56 @@ int scorePairs(int argc, char **argv) {
     throw Error("--batch: expected a positive number of rows, got " + std::to_string(batch));
   std::vector<std::vector<double>> rewards;
   std::vector<std::vector<int64_t>> sequences;
-  auto flush = [&] {
-    for (auto &r : scorer->score(sequences, tokenizer->padId(), batch > 0 ? static_cast<int64_t>(sequences.size()) : 0))
-      rewards.push_back(std::move(r));
-    sequences.clear();
-  };
-  for (size_t row = 0; row < data.examples.size(); ++row) {
-    const align::rt::Comparisons::Example &example = data.examples[row];
-    for (auto &ids : tokenizer->encodePromptResponses(example.prompt, example.responses, truncation))
-      sequences.push_back(std::move(ids));
-    if (batch > 0 && (row + 1) % static_cast<size_t>(batch) == 0)
+  std::set<std::string> unseen;
+  if (options.userColumn.empty()) {
+    auto flush = [&] {
+      for (auto &r : scorer->score(sequences, tokenizer->padId(), batch > 0 ? static_cast<int64_t>(sequences.size()) : 0))
+        rewards.push_back(std::move(r));
+      sequences.clear();
+    };
+    for (size_t row = 0; row < data.examples.size(); ++row) {
+      const align::rt::Comparisons::Example &example = data.examples[row];
+      for (auto &ids : tokenizer->encodePromptResponses(example.prompt, example.responses, truncation))
+        sequences.push_back(std::move(ids));
+      if (batch > 0 && (row + 1) % static_cast<size_t>(batch) == 0)
+        flush();
+    }
+    if (!sequences.empty())
       flush();
+  } else {
+    // Each row as its own user: the rows of one user at a time, their rewards put back in row order.
+    std::map<std::string, std::vector<size_t>> rowsOf;
+    std::vector<size_t> firstResponse;
+    size_t responses = 0;
+    for (size_t row = 0; row < data.examples.size(); ++row) {
+      rowsOf[data.examples[row].user].push_back(row);
+      firstResponse.push_back(responses);
+      responses += data.examples[row].responses.size();
+    }
+    rewards.resize(responses);
+    for (const auto &[user, rows] : rowsOf) {
+      if (!scorer->selectUser(user))
+        unseen.insert(user);
+      for (size_t row : rows)
+        for (auto &ids : tokenizer->encodePromptResponses(data.examples[row].prompt, data.examples[row].responses, truncation))
+          sequences.push_back(std::move(ids));
+      std::vector<std::vector<double>> scored = scorer->score(sequences, tokenizer->padId(), batch);
+      sequences.clear();
+      size_t next = 0;
+      for (size_t row : rows)
+        for (size_t r = 0; r < data.examples[row].responses.size(); ++r)
+          rewards[firstResponse[row] + r] = std::move(scored[next++]);
+    }
   }
-  if (!sequences.empty())
-    flush();
   size_t correct = 0, crossCorrect = 0, crossPairs = 0;
-  std::map<std::string, std::pair<size_t, size_t>> byGroup; // group → (correct, pairs)
+  std::map<std::string, std::pair<size_t, size_t>> byGroup, byUser; // group or user → (correct, pairs)
   for (const auto &pair : data.pairs) {
     bool right = rewards[pair.better][0] > rewards[pair.worse][0];
     correct += right;
+    if (!options.userColumn.empty()) {
+      byUser[data.examples[pair.example].user].first += right;
+      byUser[data.examples[pair.example].user].second += 1;
+    }
     if (!pair.group.empty()) {
       byGroup[pair.group].first += right;
       byGroup[pair.group].second += 1;
@@ -418,6 +465,10 @@ int scorePairs(int argc, char **argv) {
                      {"pairs", data.pairs.size()}, {"correct", correct}, {"ties_skipped", data.ties}};
   for (const auto &[group, counts] : byGroup)
     out["accuracy_against"][group] = double(counts.first) / double(counts.second);
+  for (const auto &[user, counts] : byUser)
+    out["accuracy_by_user"][user] = double(counts.first) / double(counts.second);
+  if (!options.userColumn.empty())
+    out["users_unseen"] = std::vector<std::string>(unseen.begin(), unseen.end()); // scored as the generic user
   if (crossPairs > 0) {
     out["accuracy_cross"] = double(crossCorrect) / double(crossPairs);
     out["pairs_cross"] = crossPairs;

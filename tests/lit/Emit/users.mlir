@@ -1,10 +1,21 @@
 // Hand-written train IR for the user-model forms the shipped recipes do not reach: users and a LoRA
 // adapter on one policy (either order of attachment), a cluster model initialised uniformly, an
-// individual model drawing from the most common tokens, and the P-IPO / P-SimPO terms with their alpha.
+// individual model drawing from the most common tokens, the P-IPO / P-SimPO terms with their alpha, and a
+// personalized reward model (users on a reward head, `pbt`).
 // RUN: rm -rf %t && split-file --leading-lines %s %t
 // RUN: alignc --emit=cpp %t/lora.mlir | FileCheck %s --check-prefix=LORA
 // RUN: alignc --emit=cpp %t/lora.mlir > %t/lora.cpp && c++ -std=c++17 -fsyntax-only -Wall -Wextra -Werror -I%S/../../../runtime/include -I%S/../../../registry/include %t/lora.cpp
 // RUN: alignc --emit=cpp %t/psimpo.mlir | FileCheck %s --check-prefix=PSIMPO
+// RUN: alignc --emit=cpp %t/prm.mlir | FileCheck %s --check-prefix=PRM
+// RUN: alignc --emit=cpp %t/prm.mlir > %t/prm.cpp && c++ -std=c++17 -fsyntax-only -Wall -Wextra -Werror -I%S/../../../runtime/include -I%S/../../../registry/include %t/prm.cpp
+// PRM:      prm_stage.rewardModel = true;
+// PRM:      prm_stage.users.enabled = true;
+// PRM-NEXT: prm_stage.users.name = "people";
+// PRM-NEXT: prm_stage.users.kind = align::rt::UserModelKind::individual;
+// PRM-NEXT: prm_stage.users.tokens = t.integer("people.tokens", 2);
+// PRM:      prm_stage.genericDuplicates = true;
+// PRM:      align::rt::PbtParams prm_pbt;
+// PRM-NEXT: prm_pbt.alpha = t.number("prm.objective.pbt.alpha", 0.5);
 // What the runtime does not execute yet is an error at its op, and no C++ is printed.
 // RUN: not alignc --emit=cpp %t/errors.mlir 2>&1 | FileCheck %s --check-prefix=ERRORS
 // RUN: not alignc --emit=cpp %t/errors.mlir 2>/dev/null | count 0
@@ -101,10 +112,6 @@ train.program @errors {
   // An unknown user-model parameter.
   // ERRORS-DAG: errors.mlir:[[@LINE+1]]:9: error: 'users parameter colour' is not executed by the runtime yet
   %pi = train.attach "users" "individual" to %lm {tokens = 1 : i64, colour = "bio"}
-  // A personalized reward model (P-RM): users on a reward head, trained with pbt.
-  %rm = train.attach "reward_head" "scalar" to %lm {outputs = 1 : i64, pooling = "last"}
-  // ERRORS-DAG: errors.mlir:[[@LINE+1]]:10: error: 'users on a reward model' is not executed by the runtime yet
-  %prm = train.attach "users" "individual" to %rm {tokens = 1 : i64}
   train.stage @text attributes {optimizer = #train.optimizer<adamw>, lr = 1.0e-3, optimizer_params = {},
       lr_schedule = #train.lr_schedule<cosine>, lr_final = 0.0, warmup = 0 : i64, batch = 4 : i64, micro_batch = 4 : i64, 
       epochs = 1.0, precision = #train.precision<auto>, max_length = 64 : i64, max_prompt_length = 32 : i64, truncation = #train.truncation<right>,
@@ -118,6 +125,15 @@ train.program @errors {
       train.optimizer_step %pi
     }
   }
+}
+
+//--- prm.mlir
+// A personalized reward model (P-RM): users on a reward head, trained with pbt's two halves.
+train.program @prm {
+  %lm = train.load_model "lm" from "llama" {preset = "tiny", seed = 0 : i64, tokenizer = "tok", tokenizer_kind = "bytes", tokenizer_spec = "bytes"}
+  %prefs = train.load_data "prefs" from "pairwise" {columns = {user = "uid"}, path = "p.jsonl"} splits ["train"]
+  %rm = train.attach "reward_head" "scalar" to %lm {outputs = 1 : i64, pooling = "last"}
+  %prm = train.attach "users" "individual" to %rm {tokens = 2 : i64} attributes {name = "people"}
   train.stage @prm attributes {optimizer = #train.optimizer<adamw>, lr = 1.0e-3, optimizer_params = {},
       lr_schedule = #train.lr_schedule<cosine>, lr_final = 0.0, warmup = 0 : i64, batch = 4 : i64, micro_batch = 4 : i64, 
       epochs = 1.0, precision = #train.precision<auto>, max_length = 64 : i64, max_prompt_length = 32 : i64, truncation = #train.truncation<right>,
@@ -125,7 +141,6 @@ train.program @errors {
     train.step_loop {
       %b = train.batch_fetch %prefs split "train" with_generic_duplicates
       %s = train.score %prm, %b : !train.batch
-      // ERRORS-DAG: errors.mlir:[[@LINE+1]]:12: error: 'pbt' is not executed by the runtime yet
       %l = train.loss pbt %s {} alpha 0.5 : !train.scores
       train.backward %l
       train.optimizer_step %prm

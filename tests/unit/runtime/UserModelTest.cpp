@@ -7,6 +7,7 @@
 // P-DPO with α = 0 on duplicated rows equal to plain DPO.
 
 #include "model/Generate.h"
+#include "model/RewardModel.h"
 #include "model/UserModel.h"
 #include "objectives/Losses.h"
 #include "objectives/ObjectiveTerms.h"
@@ -308,4 +309,52 @@ TEST(PersonalizedDpo, FamilyAndErrors) {
   EXPECT_EQ(mathOf(expandTerm(TermSpec(PsimpoParams{2, 0.5, 0.5}))[0].kind()), LossKind::simpo);
   EXPECT_EQ(expandTerm(TermSpec(DpoParams{0.1, 0.0})).size(), 1u);
   EXPECT_THROW(pdpoTerms(0.1, 1.5), Error);
+}
+
+// P-RM: pbt is the Bradley–Terry loss mixed as P-DPO mixes DPO, α·mean(users' pairs) + (1 − α)·mean(generic).
+TEST(PersonalizedRewardModel, PbtMatchesTheFormula) {
+  PairBatch b({1, 0, 3, 0, 2, 1});
+  torch::Tensor rewards = torch::randn({12, 1}, torch::kFloat64).set_requires_grad(true);
+  torch::Tensor r = rewards.select(1, 0);
+  torch::Tensor even = torch::arange(0, 12, 2), odd = even + 1;
+  torch::Tensor l = -torch::log_sigmoid(r.index_select(0, even) - r.index_select(0, odd)); // per pair
+  for (double alpha : {0.0, 0.3, 1.0}) {
+    const std::vector<ObjectiveTerm> terms = expandTerm(TermSpec(PbtParams{alpha}));
+    ASSERT_EQ(terms.size(), 2u);
+    TermContribution c = rewardContribution(terms, countUnits(terms, b.pointers), b.pointers, rewards, PolicyOutputs{});
+    const double byHand =
+        alpha * (l[0] + l[2] + l[4] + l[5]).item<double>() / 4 + (1 - alpha) * (l[1] + l[3]).item<double>() / 2;
+    EXPECT_NEAR(c.loss.item<double>(), byHand, 1e-12) << "alpha " << alpha;
+    EXPECT_EQ(c.sums.count("accuracy@users"), 1u);
+    EXPECT_EQ(c.sums.count("accuracy@generic"), 1u);
+  }
+  // A batch of users' rows only: the generic half is dropped (and leaves a graph).
+  PairBatch users({2, 1});
+  const std::vector<ObjectiveTerm> terms = expandTerm(TermSpec(PbtParams{0.5}));
+  TermContribution c =
+      rewardContribution(terms, countUnits(terms, users.pointers), users.pointers, rewards.slice(0, 0, 4), PolicyOutputs{});
+  c.loss.backward();
+  EXPECT_EQ(c.sums.count("accuracy@generic"), 0u);
+}
+
+// A P-RM's decoder reads BOS, the user's soft tokens, then the rest; pooling reads the same positions.
+TEST(PersonalizedRewardModel, SoftTokensAfterBosAndTheSamePooledPosition) {
+  CausalLM lm = randomModel(tinyConfig(), 12);
+  RewardModel reward = rewardModelFrom(lm, 1, Pooling::last, 3);
+  torch::NoGradGuard noGrad;
+  const int64_t t = 2, d = lm->config.hiddenSize;
+  torch::Tensor ids = torch::tensor({{1, 5, 9, 4, 2}, {1, 8, 2, 0, 0}}, torch::kInt64);
+  torch::Tensor mask = torch::tensor({{1, 1, 1, 1, 1}, {1, 1, 1, 0, 0}}, torch::kInt64);
+  torch::Tensor soft = torch::randn({2, t, d});
+  torch::Tensor h = reward->hidden(ids, soft);
+  ASSERT_EQ(h.sizes(), (std::vector<int64_t>{2, 5, d}));
+  torch::Tensor embedded = reward->model->embed_tokens(ids);
+  torch::Tensor input = torch::cat({embedded.slice(1, 0, 1), soft, embedded.slice(1, 1)}, 1);
+  torch::Tensor positions = torch::arange(input.size(1), torch::kInt64).unsqueeze(0).expand({2, -1});
+  EXPECT_TRUE(torch::allclose(h, reward->model->forward(input, positions).slice(1, t), 1e-5, 1e-5));
+  // The reward is the head on the token before EOS (index 3 and 1), read after the soft tokens.
+  torch::Tensor rewards = reward->forward(ids, mask, soft);
+  EXPECT_TRUE(torch::allclose(rewards[0], reward->score(h[0][3]), 1e-5, 1e-5));
+  EXPECT_TRUE(torch::allclose(rewards[1], reward->score(h[1][1]), 1e-5, 1e-5));
+  EXPECT_FALSE(torch::allclose(rewards, reward->forward(ids, mask)));
 }

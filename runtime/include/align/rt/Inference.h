@@ -86,6 +86,11 @@ public:
   /// them — float sums depend on the padded width, so this is how to reproduce its numbers exactly.
   std::vector<std::vector<double>> score(const std::vector<std::vector<int64_t>> &sequences, int64_t padId,
                                          int64_t batch = 0) const;
+  /// P-RM: the users of the user model saved beside the checkpoint (user_model.json), empty without one.
+  std::vector<std::string> users() const;
+  /// Selects whose user tokens score reads from now on; an unseen user (or "") is the generic user, and the
+  /// result is false. An Error when the checkpoint has no user model.
+  bool selectUser(const std::string &user);
   int64_t outputs() const;
   int64_t vocabSize() const;
 
@@ -151,6 +156,7 @@ struct ComparisonOptions {
   double splitFraction = 0; ///< PCT / 100, within [0, 1]
   uint64_t shuffleSeed = 0;
   size_t limit = 0; ///< the first N rows only (a trainer's --eval-limit N); 0: all
+  std::string userColumn; ///< Pairwise only: the column naming each row's user (a P-RM's); "": none
 };
 
 struct Comparisons {
@@ -159,12 +165,14 @@ struct Comparisons {
   struct Example {
     std::string prompt;
     std::vector<std::string> responses;
+    std::string user; ///< the row's value of ComparisonOptions::userColumn ("" without one)
   };
   std::vector<Example> examples;
   /// `better` should out-score `worse`: indices of responses counted over the examples in order.
   struct Pair {
     size_t better, worse;
     std::string group; ///< DSP domain pairs: the other (rejected) domain; "" otherwise
+    size_t example;    ///< the index of its row in `examples`
   };
   /// Every two responses of an example with different scores, in example order.
   std::vector<Pair> pairs;
