@@ -185,6 +185,8 @@ StageInputs Trainer::Impl::prepareStage(const StageSpec &spec, std::set<std::str
   if (spec.users.enabled)
     fingerprint << " users=" << spelling(spec.users.kind) << "/" << spec.users.tokens << "/" << trainedUsers.size()
                 << (userText ? " user_text=" + spec.users.textColumn : "");
+  if (spec.users.enabled && spec.users.weightLr > 0)
+    fingerprint << " weight_lr=" << spec.users.weightLr;
   inputs.fingerprint = fingerprint.str();
   return inputs;
 }
