@@ -150,6 +150,31 @@ def test_truncated_safetensors_is_a_clear_error(tmp_path):
     assert "model.safetensors" in r.stderr
 
 
+def test_config_claiming_more_layers_than_the_checkpoint_is_refused_before_allocating(tmp_path):
+    # A billion layers would be allocated (and hang) before the tensors were read; the check comes first.
+    def billion_layers(d):
+        cfg = json.loads((d / "config.json").read_text())
+        cfg["num_hidden_layers"] = 1000000000
+        (d / "config.json").write_text(json.dumps(cfg))
+    r = broken(tmp_path, billion_layers)
+    assert r.returncode == 1, r.stderr
+    assert "config.json: field 'num_hidden_layers' = 1000000000, but the checkpoint holds 2 layers" in r.stderr
+
+
+def test_generate_refuses_bad_sampling_settings(tmp_path):
+    out = tmp_path / "tiny"
+    subprocess.run([str(ALIGN_LM), "init", "--preset", "tiny", "--vocab", "259", "--out", str(out)], check=True,
+                   capture_output=True, timeout=120)
+    for flag, value, message in [("--max-new-tokens", "-5", "expected a positive number of tokens"),
+                                 ("--max-new-tokens", "0", "expected a positive number of tokens"),
+                                 ("--temperature", "nan", "expected a finite number >= 0"),
+                                 ("--top-p", "1.5", "expected a number in (0, 1]")]:
+        r = subprocess.run([str(ALIGN_LM), "generate", "--model", str(out), "--prompt-ids", "1,2", flag, value],
+                           capture_output=True, text=True, timeout=120)
+        assert r.returncode == 1 and r.stdout == "", (flag, value, r.stdout, r.stderr)
+        assert f"{flag}: {message}" in r.stderr, (flag, r.stderr)
+
+
 def test_malformed_input_line_names_file_line_and_field(tmp_path):
     out = tmp_path / "tiny"
     subprocess.run([str(ALIGN_LM), "init", "--preset", "tiny", "--vocab", "259", "--out", str(out)], check=True,

@@ -114,6 +114,10 @@ TrainerOptions parseOptions(int argc, char **argv, const RecipeInfo &recipe, boo
       throw Error("--resume " + resumeDir + " continues in that directory; --out " + options.outDir + " differs");
     if (!isDirectory(resumeDir))
       throw Error("--resume " + resumeDir + ": no such directory");
+    // Resuming from nothing would silently train from scratch into DIR: refuse it.
+    if (!isDirectory(joinPath(resumeDir, "state")) && !isDirectory(joinPath(resumeDir, "checkpoints")))
+      throw Error("--resume " + resumeDir + ": the directory holds no training state to continue (no state/ or " +
+                  "checkpoints/); start a run there with --out " + resumeDir);
     options.outDir = resumeDir;
     options.resume = true;
   }

@@ -51,12 +51,38 @@ void saveParameters(torch::nn::Module &module, const std::string &dir) {
   writeSafetensors(joinPath(dir, "model.safetensors"), tensors, {{"format", "pt"}});
 }
 
+void checkConfigAgainstTensors(const ModelConfig &config, const std::map<std::string, torch::Tensor> &tensors,
+                               const std::string &configPath) {
+  auto embedding = tensors.find("model.embed_tokens.weight");
+  if (embedding == tensors.end())
+    throw Error(configPath + ": the checkpoint holds no model.embed_tokens.weight");
+  if (embedding->second.dim() != 2 || embedding->second.size(0) != config.vocabSize ||
+      embedding->second.size(1) != config.hiddenSize)
+    throw Error(configPath + ": fields 'vocab_size' = " + std::to_string(config.vocabSize) + " and 'hidden_size' = " +
+                std::to_string(config.hiddenSize) + " do not match model.embed_tokens.weight " +
+                c10::str(embedding->second.sizes()));
+  // Layers the tensors name: model.layers.<i>.…
+  int64_t layers = 0;
+  const std::string prefix = "model.layers.";
+  for (const auto &[name, tensor] : tensors)
+    if (name.compare(0, prefix.size(), prefix) == 0) {
+      const int64_t index = std::strtoll(name.c_str() + prefix.size(), nullptr, 10);
+      layers = std::max(layers, index + 1);
+    }
+  if (config.numHiddenLayers != layers)
+    throw Error(configPath + ": field 'num_hidden_layers' = " + std::to_string(config.numHiddenLayers) +
+                ", but the checkpoint holds " + std::to_string(layers) + " layers (model.layers.0.." +
+                std::to_string(layers - 1) + ")");
+}
+
 CausalLM loadCausalLM(const std::string &dir) {
   if (!isDirectory(dir))
     throw Error(dir + ": not a checkpoint directory");
   ModelConfig config = readModelConfig(joinPath(dir, "config.json"));
+  std::map<std::string, torch::Tensor> tensors = readCheckpointTensors(dir);
+  checkConfigAgainstTensors(config, tensors, joinPath(dir, "config.json"));
   CausalLM model(config);
-  loadParametersStrict(*model, readCheckpointTensors(dir), joinPath(dir, "model.safetensors"),
+  loadParametersStrict(*model, tensors, joinPath(dir, "model.safetensors"),
                        [&](const std::string &name) { return name == "lm_head.weight" && config.tieWordEmbeddings; });
   return model;
 }

@@ -26,6 +26,13 @@ void saveParameters(torch::nn::Module &module, const std::string &dir);
 /// Loads `dir` (config.json + safetensors) into a new float32 model on the CPU.
 CausalLM loadCausalLM(const std::string &dir);
 
+/// Checks config.json's sizes against the tensors the checkpoint holds before a model of that size is
+/// allocated: the embedding's [vocab_size, hidden_size] and the layers model.layers.0..N-1 for
+/// num_hidden_layers = N. An Error naming `configPath` and the field otherwise (a config claiming a billion
+/// layers must not allocate them first).
+void checkConfigAgainstTensors(const ModelConfig &config, const std::map<std::string, torch::Tensor> &tensors,
+                               const std::string &configPath);
+
 /// Writes `model` to `dir` (created if needed): config.json and model.safetensors.
 void saveCausalLM(CausalLM &model, const std::string &dir);
 

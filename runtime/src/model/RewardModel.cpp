@@ -131,6 +131,7 @@ RewardModel loadRewardModel(const std::string &dir) {
     pooling = parsePooling(j["align_pooling"].get<std::string>());
   }
   std::map<std::string, torch::Tensor> tensors = readCheckpointTensors(dir);
+  checkConfigAgainstTensors(config, tensors, configPath);
   // Ours keep the LM head (DSP's imitation term reads it); transformers' reward models have none.
   const bool lmHead = config.tieWordEmbeddings || tensors.count("lm_head.weight") > 0;
   RewardModel rm(config, outputs, pooling, lmHead);

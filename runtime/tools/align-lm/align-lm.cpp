@@ -40,6 +40,7 @@
 #include <sys/stat.h>
 
 #include <algorithm>
+#include <cmath>
 #include <cstdlib>
 #include <fstream>
 #include <iostream>
@@ -246,6 +247,15 @@ int generate(int argc, char **argv) {
   auto flags = parseFlags(argc, argv, {"model", "mixture", "prompt", "prompt-ids", "tokenizer", "max-new-tokens",
                                        "temperature", "top-p", "seed", "device", "threads", "user"});
   applyCommon(flags);
+  // The sampling settings are checked before any model is loaded.
+  const long long maxNewTokens = integer(flags, "max-new-tokens", 64);
+  if (maxNewTokens < 1)
+    throw Error("--max-new-tokens: expected a positive number of tokens, got " + std::to_string(maxNewTokens));
+  const double temperature = real(flags, "temperature", 1.0), topP = real(flags, "top-p", 1.0);
+  if (!(temperature >= 0) || !std::isfinite(temperature))
+    throw Error("--temperature: expected a finite number >= 0 (0: greedy), got " + flags["temperature"]);
+  if (!(topP > 0 && topP <= 1))
+    throw Error("--top-p: expected a number in (0, 1], got " + flags["top-p"]);
   // --mixture DIR (an aggregate's mixture.json): the seeded draw picks the policy that answers.
   if (flags.count("mixture") == flags.count("model"))
     throw Error("generate takes exactly one of --model DIR and --mixture DIR");
@@ -281,9 +291,8 @@ int generate(int argc, char **argv) {
     if (tokenizer->bosId() >= 0)
       prompt.insert(prompt.begin(), tokenizer->bosId());
   }
-  std::vector<int64_t> ids = model->generate(prompt, integer(flags, "max-new-tokens", 64), real(flags, "temperature", 1.0),
-                                             real(flags, "top-p", 1.0), static_cast<uint64_t>(integer(flags, "seed", 0)),
-                                             tokenizer->eosId());
+  std::vector<int64_t> ids = model->generate(prompt, maxNewTokens, temperature, topP,
+                                             static_cast<uint64_t>(integer(flags, "seed", 0)), tokenizer->eosId());
   nlohmann::json out{{"ids", ids}, {"text", tokenizer->decode(ids)}};
   if (picked >= 0)
     out["policy"] = picked;

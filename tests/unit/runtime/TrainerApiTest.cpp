@@ -109,6 +109,17 @@ nlohmann::json readJson(const std::string &path) {
 
 } // namespace
 
+TEST_F(TrainerApi, ResumingFromNothingIsAnError) {
+  // A directory without state/ or checkpoints/ has nothing to continue: an error, and nothing is written there.
+  const std::string empty = g_dir + "/never-ran";
+  rt::makeDirectories(empty);
+  testing::internal::CaptureStderr();
+  EXPECT_EQ(runTrainer({"--resume", empty, "--data-root", g_dir, "--threads", "1"}), 1);
+  EXPECT_NE(testing::internal::GetCapturedStderr().find("holds no training state to continue"), std::string::npos);
+  EXPECT_FALSE(rt::pathExists(empty + "/metrics.jsonl"));
+  EXPECT_FALSE(rt::pathExists(empty + "/checkpoints"));
+}
+
 TEST_F(TrainerApi, RunsStagesAndWritesEvalJson) {
   const std::string out = g_dir + "/out";
   ASSERT_EQ(runTrainer({"--out", out, "--data-root", g_dir, "--set", "sft.lr=2e-3", "--threads", "1"}), 0);
