@@ -5,6 +5,7 @@
 #include "mlir/IR/BuiltinAttributes.h"
 
 #include "llvm/ADT/StringExtras.h"
+#include "llvm/Support/FormatVariadic.h"
 
 #include <cctype>
 #include <cmath>
@@ -93,6 +94,25 @@ std::optional<double> numericValue(mlir::Attribute attr) {
   if (auto integer = attr.dyn_cast_or_null<mlir::IntegerAttr>(); integer && !attr.isa<mlir::BoolAttr>())
     return static_cast<double>(integer.getInt());
   return std::nullopt;
+}
+
+std::string commentText(llvm::StringRef text) {
+  std::string out;
+  for (unsigned char c : text) {
+    if (c == '\n')
+      out += "\\n";
+    else if (c == '\r')
+      out += "\\r";
+    else if (c < 0x20 || c == 0x7f)
+      out += llvm::formatv("\\x{0:x-2}", static_cast<unsigned>(c)).str();
+    else
+      out += static_cast<char>(c);
+  }
+  // A backslash before the end of the line (trailing spaces count as nothing) splices the next line in.
+  size_t last = out.find_last_not_of(' ');
+  if (last != std::string::npos && out[last] == '\\')
+    out.replace(last, 1, "\\x5c");
+  return out;
 }
 
 std::string locationText(mlir::Location loc) {

@@ -41,6 +41,11 @@ std::optional<double> numericValue(mlir::Attribute attr);
 /// "" when there is none.
 std::string locationText(mlir::Location loc);
 
+/// `text` made safe inside a `//` comment: newlines, carriage returns and other control characters are
+/// written as escapes (\n, \r, \xNN), and a trailing backslash (a line splice) as \x5c — so a recipe path
+/// or name cannot end the comment and put the rest of itself into the code.
+std::string commentText(llvm::StringRef text);
+
 /// Identifiers for the emitted code: each recipe name becomes a valid C++ identifier that is not a keyword
 /// and not yet used (`align` + "_stage" → `align_stage`; a clash gets `_2`, `_3`, ...).
 class IdentifierTable {

@@ -32,13 +32,14 @@ std::string sourceOf(train::ProgramOp program) {
 }
 
 void printHeader(llvm::raw_ostream &os, llvm::StringRef recipe, llvm::StringRef source) {
-  os << "// Trainer for recipe `" << recipe << "`: generated from " << source << " by alignc; do not edit.\n";
+  os << "// Trainer for recipe `" << commentText(recipe) << "`: generated from " << commentText(source)
+     << " by alignc; do not edit.\n";
   os << "//\n";
   os << "// Straight-line calls into the runtime (align/rt/Trainer.h) in the recipe's order: tokenizers, models and\n";
   os << "// data, one StageSpec per stage with the compiler's schedule decisions, then the recipe's evaluations.\n";
   os << "// Each statement ends with the recipe location it comes from. Every value the recipe names is read\n";
   os << "// through t.number/integer/text/flag, so `TRAINER --set KEY=VALUE` replaces it; `TRAINER --help`\n";
-  os << "// lists the keys. Rebuild with `alignc build " << source << " -o TRAINER`.\n";
+  os << "// lists the keys. Rebuild with `alignc build " << commentText(source) << " -o TRAINER`.\n";
   os << "\n";
   os << "#include \"align/rt/Trainer.h\"\n";
   os << "\n";

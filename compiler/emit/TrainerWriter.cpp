@@ -19,13 +19,13 @@ void TrainerWriter::line(llvm::StringRef code, mlir::Location loc) {
   std::string where = locationText(loc);
   if (!where.empty()) {
     line.append(line.size() < kCommentColumn ? kCommentColumn - line.size() : 1, ' ');
-    line += " // " + where;
+    line += " // " + commentText(where);
   }
   body_ += line + "\n";
 }
 
 void TrainerWriter::comment(llvm::StringRef text) {
-  body_ += (kIndent + std::string(2 * depth_, ' ') + "// " + text + "\n").str();
+  body_ += kIndent.str() + std::string(2 * depth_, ' ') + "// " + commentText(text) + "\n";
 }
 
 void TrainerWriter::open(llvm::StringRef head, mlir::Location loc) {
