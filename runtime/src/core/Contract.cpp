@@ -69,8 +69,8 @@ void checkParam(const std::string &where, const std::string &what, double value,
     throw Error(where + ": " + what + " must be " + rangeWords(param.range) + ", got " + os.str());
   }
 }
-void checkParam(const std::string &, const std::string &, bool, const registry::Param &) {}
-void checkParam(const std::string &, const std::string &, const std::string &, const registry::Param &) {}
+[[maybe_unused]] void checkParam(const std::string &, const std::string &, bool, const registry::Param &) {}
+[[maybe_unused]] void checkParam(const std::string &, const std::string &, const std::string &, const registry::Param &) {}
 void checkParam(const std::string &where, const std::string &what, int64_t value, const registry::Param &param) {
   checkParam(where, what, static_cast<double>(value), param);
 }
