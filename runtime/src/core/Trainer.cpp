@@ -14,6 +14,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include <cerrno>
+#include <cmath>
 #include <cstdio>
 #include <sstream>
 
@@ -175,6 +177,8 @@ double Trainer::number(const std::string &key, double recipeValue) {
   const double value = std::strtod(text->c_str(), &end);
   if (text->empty() || *end != '\0')
     throw Error("--set " + key + "=" + *text + ": expected a number");
+  if (!std::isfinite(value)) // a recipe cannot write nan or inf either
+    throw Error("--set " + key + "=" + *text + ": expected a finite number");
   return value;
 }
 
@@ -183,9 +187,12 @@ int64_t Trainer::integer(const std::string &key, int64_t recipeValue) {
   if (!text)
     return recipeValue;
   char *end = nullptr;
+  errno = 0;
   const long long value = std::strtoll(text->c_str(), &end, 10);
   if (text->empty() || *end != '\0')
     throw Error("--set " + key + "=" + *text + ": expected an integer");
+  if (errno == ERANGE)
+    throw Error("--set " + key + "=" + *text + ": out of range for a 64-bit integer");
   return value;
 }
 

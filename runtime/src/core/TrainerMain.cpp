@@ -187,6 +187,12 @@ int trainerMain(int argc, char **argv, const RecipeInfo &recipe, void (*body)(Tr
     for (const std::string &chart : charts)
       std::printf("  chart       %s\n", chart.c_str());
     return 0;
+  } catch (const c10::Error &e) {
+    // LibTorch's own checks (an optimizer refusing a negative learning rate, say): the message, not its
+    // C++ stack of frames.
+    std::fflush(stdout);
+    std::fprintf(stderr, "error: %s\n", e.what_without_backtrace());
+    return 1;
   } catch (const std::exception &e) {
     std::fflush(stdout);
     std::fprintf(stderr, "error: %s\n", e.what());

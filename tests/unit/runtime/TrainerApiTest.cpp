@@ -155,6 +155,25 @@ TEST_F(TrainerApi, CommandLineErrors) {
   err = testing::internal::GetCapturedStderr();
   EXPECT_NE(err.find("--set sft.lr=fast: expected a number"), std::string::npos) << err;
 
+  // A recipe cannot write nan or inf, nor an integer past 64 bits; neither can an override.
+  for (const char *bad : {"sft.lr=nan", "sft.lr=inf", "sft.lr=-inf"}) {
+    testing::internal::CaptureStderr();
+    EXPECT_EQ(runTrainer({"--out", g_dir + "/bad", "--data-root", g_dir, "--set", bad}), 1) << bad;
+    err = testing::internal::GetCapturedStderr();
+    EXPECT_NE(err.find(std::string("--set ") + bad + ": expected a finite number"), std::string::npos) << err;
+  }
+  testing::internal::CaptureStderr();
+  EXPECT_EQ(runTrainer({"--out", g_dir + "/bad", "--data-root", g_dir, "--set", "lm.seed=99999999999999999999"}), 1);
+  err = testing::internal::GetCapturedStderr();
+  EXPECT_NE(err.find("--set lm.seed=99999999999999999999: out of range for a 64-bit integer"), std::string::npos) << err;
+  // LibTorch's own refusal (AdamW and a negative lr) is its message, without a C++ stack of frames.
+  testing::internal::CaptureStderr();
+  EXPECT_EQ(runTrainer({"--out", g_dir + "/negative", "--data-root", g_dir, "--set", "sft.lr=-1"}), 1);
+  err = testing::internal::GetCapturedStderr();
+  EXPECT_NE(err.find("error: "), std::string::npos) << err;
+  EXPECT_EQ(err.find("frame #"), std::string::npos) << err;
+  EXPECT_EQ(err.find("Exception raised from"), std::string::npos) << err;
+
   testing::internal::CaptureStderr();
   EXPECT_EQ(runTrainer({"--steps", "0"}), 1);
   EXPECT_NE(testing::internal::GetCapturedStderr().find("expected a positive integer"), std::string::npos);
