@@ -216,10 +216,6 @@ void CausalLMImpl::initialize(uint64_t seed) {
 }
 
 torch::Tensor embedWithSoftTokens(CausalLMImpl &model, const torch::Tensor &inputIds, const torch::Tensor &softTokens) {
-  if (softTokens.dim() != 3 || softTokens.size(0) != inputIds.size(0) || softTokens.size(2) != model.config.hiddenSize)
-    throw Error("soft tokens must be [batch, tokens, hidden] matching the input ids");
-  if (inputIds.size(1) < 1)
-    throw Error("soft tokens go after BOS, but a sequence is empty");
   return spliceSoftTokens(model.model->embed_tokens(inputIds), softTokens);
 }
 

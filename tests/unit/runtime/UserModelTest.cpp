@@ -41,6 +41,15 @@ torch::Tensor randomTable(torch::Tensor &param, uint64_t seed) {
   return param;
 }
 
+/// The decoder's hidden states for BOS, `soft` [B, T, H], then the rest of `ids`, built by hand, with the T
+/// soft-token positions dropped: what a model reading user tokens must return.
+torch::Tensor handSplicedHidden(Decoder &decoder, const torch::Tensor &ids, const torch::Tensor &soft) {
+  torch::Tensor embedded = decoder->embed_tokens(ids);
+  torch::Tensor input = torch::cat({embedded.slice(1, 0, 1), soft, embedded.slice(1, 1)}, 1);
+  torch::Tensor positions = torch::arange(input.size(1), torch::kInt64).unsqueeze(0).expand({ids.size(0), -1});
+  return decoder->forward(input, positions).slice(1, soft.size(1));
+}
+
 } // namespace
 
 TEST(UserModel, IndividualIsGenericPlusOffset) {
@@ -171,11 +180,7 @@ TEST(SoftTokens, InsertedAfterBosAndDroppedFromTheOutput) {
   torch::Tensor h = model->hidden(ids, soft);
   ASSERT_EQ(h.sizes(), (std::vector<int64_t>{2, 5, d}));
   // By hand: BOS, the soft tokens, the other ids; positions 0..T+S-1; keep positions T.. (row i predicts ids[i+1]).
-  torch::Tensor embedded = model->model->embed_tokens(ids);
-  torch::Tensor input = torch::cat({embedded.slice(1, 0, 1), soft, embedded.slice(1, 1)}, 1);
-  torch::Tensor positions = torch::arange(input.size(1), torch::kInt64).unsqueeze(0).expand({2, -1});
-  torch::Tensor full = model->model->forward(input, positions);
-  EXPECT_TRUE(torch::allclose(h, full.slice(1, t), 1e-5, 1e-5));
+  EXPECT_TRUE(torch::allclose(h, handSplicedHidden(model->model, ids, soft), 1e-5, 1e-5));
   // No soft tokens: the plain forward.
   EXPECT_TRUE(torch::allclose(model->hidden(ids, torch::Tensor()), model->hidden(ids)));
   // Different user tokens change every prediction after BOS.
@@ -348,10 +353,7 @@ TEST(PersonalizedRewardModel, SoftTokensAfterBosAndTheSamePooledPosition) {
   torch::Tensor soft = torch::randn({2, t, d});
   torch::Tensor h = reward->hidden(ids, soft);
   ASSERT_EQ(h.sizes(), (std::vector<int64_t>{2, 5, d}));
-  torch::Tensor embedded = reward->model->embed_tokens(ids);
-  torch::Tensor input = torch::cat({embedded.slice(1, 0, 1), soft, embedded.slice(1, 1)}, 1);
-  torch::Tensor positions = torch::arange(input.size(1), torch::kInt64).unsqueeze(0).expand({2, -1});
-  EXPECT_TRUE(torch::allclose(h, reward->model->forward(input, positions).slice(1, t), 1e-5, 1e-5));
+  EXPECT_TRUE(torch::allclose(h, handSplicedHidden(reward->model, ids, soft), 1e-5, 1e-5));
   // The reward is the head on the token before EOS (index 3 and 1), read after the soft tokens.
   torch::Tensor rewards = reward->forward(ids, mask, soft);
   EXPECT_TRUE(torch::allclose(rewards[0], reward->score(h[0][3]), 1e-5, 1e-5));
