@@ -249,8 +249,10 @@ void TrainerEmitter::checkAttach(train::AttachOp attach) {
     }
     return;
   }
-  // directions (DPA), other heads and user models.
-  reject(attach, role == "direction" ? role.str() : (role + " " + constructor).str());
+  if (role == "direction")
+    return emitDirection(attach);
+  // other heads and user models.
+  reject(attach, (role + " " + constructor).str());
 }
 
 std::optional<std::string> TrainerEmitter::dataDeclaration(mlir::Value dataset, Location loc) {
@@ -375,8 +377,12 @@ std::optional<ResolvedModel> TrainerEmitter::resolveModel(mlir::Value model, Loc
       base->users = attach;
       return base;
     }
-    reject(attach, attach.getRole() == "direction" ? attach.getRole()
-                                                    : (attach.getRole() + " " + attach.getConstructor()).str());
+    // A direction conditions the policy through its prompts' text: the model trained is the base.
+    if (attach.getRole() == "direction" && !base->direction) {
+      base->direction = attach;
+      return base;
+    }
+    reject(attach, (attach.getRole() + " " + attach.getConstructor()).str());
     return std::nullopt;
   }
   if (def)

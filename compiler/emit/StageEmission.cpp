@@ -139,6 +139,7 @@ void TrainerEmitter::emitStage(train::StageOp stage) {
 
   train::StepLoopOp loop;
   train::EmLoopOp emLoop;
+  train::RsfLoopOp rsfLoop;
   llvm::SmallVector<train::EvaluateOp> evaluations;
   llvm::SmallVector<train::SaveCheckpointOp> checkpoints;
   for (mlir::Operation &op : stage.getBodyRegion().front()) {
@@ -164,7 +165,14 @@ void TrainerEmitter::emitStage(train::StageOp stage) {
           for (auto step : em.getBody()->getOps<train::StepLoopOp>())
             loop = step;
         })
-        .Case([&](train::RsfLoopOp rsf) { reject(rsf, "rsf_loop"); })
+        .Case([&](train::RsfLoopOp rsf) {
+          // RSF's fine-tune is the step loop inside it; generation, scoring and selection are runtime calls.
+          if (loop || emLoop || rsfLoop)
+            return reject(rsf, "a second training loop in one stage");
+          rsfLoop = rsf;
+          for (auto step : rsf.getBody()->getOps<train::StepLoopOp>())
+            loop = step;
+        })
         .Case([&](train::UnionDataOp) {}) // read by the step loop's batch_fetch: StageSpec.alsoOn
         .Case([&](train::EvaluateOp evaluate) { evaluations.push_back(evaluate); })
         .Case([&](train::SaveCheckpointOp save) { checkpoints.push_back(save); })
@@ -191,6 +199,8 @@ void TrainerEmitter::emitStage(train::StageOp stage) {
   }
   if (emLoop)
     emitEmLoop(stage, emLoop, spec);
+  else if (rsfLoop)
+    emitRsfLoop(stage, rsfLoop, spec);
   else
     w_.statement("t.stage(" + spec + ")", loc);
   // The stage's evaluations measure its trained model when they name it (the optimizer step's model).
@@ -284,6 +294,8 @@ TrainerEmitter::StepDecisions TrainerEmitter::emitStepLoop(train::StageOp stage,
   }
   if (auto unionData = data ? data.getDefiningOp<train::UnionDataOp>() : nullptr) {
     emitUnionData(unionData, spec);
+  } else if (data && data.getDefiningOp<train::SelectBestOp>()) {
+    // RSF fine-tunes on the samples it keeps; the stage's rows are the loop's prompts (emitRsfLoop).
   } else if (data) {
     std::optional<std::string> source = dataDeclaration(data, dataLoc);
     std::optional<std::string> splitName = source ? splitOf(data, split, dataLoc, "training") : std::nullopt;

@@ -29,6 +29,7 @@ struct ResolvedModel {
   train::AttachOp rewardHead;       ///< a reward head on the declaration, if any
   train::AttachOp adapter;          ///< a LoRA adapter on it, if any
   train::AttachOp users;            ///< a P-RLHF users model on it (soft tokens after BOS), if any
+  train::AttachOp direction;        ///< a DPA direction it is conditioned on (through the prompt's text), if any
 };
 
 class TrainerEmitter {
@@ -56,6 +57,12 @@ private:
 
   // AggregateEmission.cpp
   void emitAggregate(train::AggregateOp aggregate);
+
+  // RsfEmission.cpp
+  void emitDirection(train::AttachOp attach);
+  /// The objectives of the regression reward `reward` (a declaration, or a stage training one) names.
+  std::optional<std::vector<std::string>> rewardObjectives(train::AttachOp direction, llvm::StringRef reward);
+  void emitRsfLoop(train::StageOp stage, train::RsfLoopOp rsf, const std::string &spec);
 
   // StageEmission.cpp
   void emitStage(train::StageOp stage);

@@ -205,8 +205,9 @@ std::vector<Constructor> build() {
   t.push_back(C("preference", "direction", "a unit vector over named reward objectives (DPA)",
                 {P("reward", Ty::Ref, "reward|stage").req().d("the multi-objective reward producing the objectives"),
                  L("objectives", Ty::Name).req().d("the objectives spanning the direction"),
-                 L("angle", Ty::Angle).def("[-45deg, 45deg]").ge(-180).le(180).len(2).d("range of θ from the first objective"),
-                 P("sample", Ty::Enum, "uniform|grid").def("uniform").d("how directions are drawn in training"),
+                 L("angle", Ty::Angle).def("[-45deg, 45deg]").gt(-90).lt(90).len(2).d("range of θ from the first objective"),
+                 P("sample", Ty::Enum, registry::spellings("DirectionSampling")).def("uniform").d("how directions are drawn in training"),
+                 P("grid", Ty::Int).ge(2).def("9").d("`sample: grid`: evenly spaced angles over the range, ends included"),
                  P("render", Ty::Ref, "template").d("the system prompt; `{weight.NAME}` is round(scale·v_NAME)"),
                  P("scale", Ty::Int).gt(0).def("100").d("integer scale of rendered weights")}));
   t.push_back(C("latent_init", "dirichlet", "γ rows drawn from a Dirichlet",

@@ -90,6 +90,13 @@ std::map<std::string, std::map<std::string, std::map<std::string, double>>> Trai
           for (auto &[group, v] : meanBy(cross, groupBy, value))
             out[stage.spec.name][key + "_cross"][byDataset ? eval.on.data : group] = v;
       };
+      if (eval.metric == MetricKind::pareto || eval.by == By::direction) {
+        std::map<std::string, double> table;
+        evaluateDirections(stage, eval, table);
+        if (!table.empty())
+          store(table);
+        continue;
+      }
       if (eval.metric == MetricKind::length_baseline) {
         storeJudged(judgeByLength(rows), &PairJudgement::correct);
         continue;

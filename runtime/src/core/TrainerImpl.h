@@ -18,6 +18,7 @@
 #include "train/Metrics.h"
 #include "train/StageRunner.h"
 #include "core/EmRun.h"
+#include "core/RsfRun.h"
 
 #include <nlohmann/json.hpp>
 
@@ -93,6 +94,22 @@ struct Trainer::Impl {
     std::vector<double> eta;              ///< the last η
   };
   std::map<std::string, TypePolicies> typePolicies;
+  /// Direction preferences (DPA), by name; RSF loops (RsfLoop.cpp), one per stage between rsfBegin and rsfEnd.
+  std::map<std::string, DirectionSpec> directions;
+  std::map<std::string, std::unique_ptr<RsfRun>> rsfRuns;
+  RsfRun &rsfRun(const std::string &stage);
+  /// The policies of each finished RSF stage (π_0 = its start, then iter_1..T): what `pareto` evaluates.
+  struct RsfPolicies {
+    DirectionSpec direction;
+    std::string scorer;                 ///< the stage whose reward scores the answers
+    std::vector<int64_t> scorerOutputs; ///< its head's output of each objective of the direction
+    std::vector<std::string> policies;  ///< π_0 .. π_T
+  };
+  std::map<std::string, RsfPolicies> rsfPolicies;
+  /// `pareto` and `generated_length by direction` of an RSF stage (DirectionEvaluation.cpp): pareto's results go
+  /// to extraEval and OUT/pareto/, generated length by angle into `table`. Other stages are skipped.
+  void evaluateDirections(const StageRecord &stage, const EvalSpec &eval,
+                          std::map<std::string, double> &table);
   /// What an aggregate's regret estimate measured beyond its RegretTable (Aggregation.cpp), for mixture.json.
   std::map<std::string, nlohmann::json> regretDetails;
   /// MMRA's regret estimate (RegretEstimate.cpp): each type policy of `types` and each of `others` (checkpoint

@@ -2,6 +2,7 @@
 
 #include "report/BarChart.h"
 
+#include "report/SvgText.h"
 #include "support/AtomicWrite.h"
 
 #include <algorithm>
@@ -11,41 +12,15 @@
 
 namespace align::rt {
 
+using svg::escape;
+using svg::number;
+using svg::tickStep;
+
 namespace {
 
 constexpr double kBarWidth = 26, kGroupGap = 30, kPlotHeight = 240, kLeft = 70, kTop = 44, kBottom = 48;
 constexpr double kLegendWidth = 150, kMinPlotWidth = 240;
 const char *const kColors[] = {"#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#17becf"};
-
-std::string number(double v) {
-  char buffer[32];
-  std::snprintf(buffer, sizeof buffer, "%.4g", v);
-  return buffer;
-}
-
-/// Text as SVG character data or an attribute value.
-std::string escape(const std::string &text) {
-  std::string out;
-  for (char c : text) {
-    switch (c) {
-    case '&': out += "&amp;"; break;
-    case '<': out += "&lt;"; break;
-    case '>': out += "&gt;"; break;
-    case '"': out += "&quot;"; break;
-    default: out += c;
-    }
-  }
-  return out;
-}
-
-/// A round tick step (1, 2 or 5 times a power of ten) giving about `ticks` intervals over `span` > 0.
-double tickStep(double span, int ticks) {
-  const double raw = span / ticks, power = std::pow(10.0, std::floor(std::log10(raw)));
-  for (double m : {1.0, 2.0, 5.0})
-    if (m * power >= raw)
-      return m * power;
-  return 10 * power;
-}
 
 } // namespace
 

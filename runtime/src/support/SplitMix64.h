@@ -24,6 +24,8 @@ public:
   /// A value in [0, n) (n > 0): the high word of next() × n, Lemire's multiply-shift without the
   /// rejection step (bias below n / 2^64).
   uint64_t below(uint64_t n) { return static_cast<uint64_t>((static_cast<unsigned __int128>(next()) * n) >> 64); }
+  /// A value in [0, 1): the top 53 bits of next().
+  double uniform() { return static_cast<double>(next() >> 11) * 0x1.0p-53; }
 
 private:
   uint64_t state_;

@@ -32,17 +32,6 @@ namespace align::data {
 
 namespace {
 
-constexpr double kPi = 3.14159265358979323846; // M_PI is POSIX, not C++
-
-/// A double in (0, 1) from 53 random bits (never 0, so its log is finite).
-double uniform(SplitMix64 &rng) { return (static_cast<double>(rng.next() >> 11) + 0.5) * 0x1.0p-53; }
-
-/// A standard normal by Box–Muller (written out: std::normal_distribution differs between libraries).
-double normal(SplitMix64 &rng) {
-  const double u = uniform(rng), v = uniform(rng);
-  return std::sqrt(-2 * std::log(u)) * std::cos(2 * kPi * v);
-}
-
 std::string armText(size_t arm) { return std::string(" arm ") + static_cast<char>('A' + arm); }
 
 } // namespace
@@ -82,7 +71,7 @@ void writeEmBandit(const EmBanditOptions &options) {
     char name[16];
     std::snprintf(name, sizeof name, "u%03ld", u);
     // The user's type: the first whose cumulative share exceeds a uniform draw (the last nonzero otherwise).
-    const double draw = uniform(rng);
+    const double draw = rng.uniform();
     size_t type = types;
     double cumulative = 0;
     for (size_t k = 0; k < types; ++k)
@@ -102,9 +91,9 @@ void writeEmBandit(const EmBanditOptions &options) {
       const size_t a = rng.below(types);
       size_t b = rng.below(types - 1);
       b = b >= a ? b + 1 : b;
-      const double ra = (a == type ? 10.0 : 0.0) + 0.01 * normal(rng);
-      const double rb = (b == type ? 10.0 : 0.0) + 0.01 * normal(rng);
-      const bool aWins = uniform(rng) < 1 / (1 + std::exp(-(ra - rb)));
+      const double ra = (a == type ? 10.0 : 0.0) + 0.01 * rng.normal();
+      const double rb = (b == type ? 10.0 : 0.0) + 0.01 * rng.normal();
+      const bool aWins = rng.uniform() < 1 / (1 + std::exp(-(ra - rb)));
       pairs << nlohmann::json({{"prompt", prompt},
                                {"chosen", armText(aWins ? a : b)},
                                {"rejected", armText(aWins ? b : a)},

@@ -58,8 +58,6 @@ std::string response(SplitMix64 &rng, const std::string &topic, int sentences) {
   return out;
 }
 
-double uniform(SplitMix64 &rng) { return (static_cast<double>(rng.next() >> 11) + 0.5) * 0x1.0p-53; }
-
 } // namespace
 
 void writeEmTypes(const EmTypesOptions &options) {
@@ -98,7 +96,7 @@ void writeEmTypes(const EmTypesOptions &options) {
         double total = 0;
         for (size_t i : remaining)
           total += std::exp(reward[i]);
-        double draw = uniform(rowRng) * total;
+        double draw = rowRng.uniform() * total;
         size_t pick = remaining.size() - 1;
         for (size_t j = 0; j < remaining.size(); ++j)
           if ((draw -= std::exp(reward[remaining[j]])) <= 0) {

@@ -24,11 +24,26 @@
 //       EmTypes.cpp): DIR/opinions/rankings.jsonl (2 responses ranked for binary feedback, 3 for ternary) and
 //       DIR/opinions/sft.jsonl.
 //
+//   align-data dpa-task --out DIR [--prompts 400] [--sft-rows 3000] [--rated-rows 3000] [--seed 1]
+//       DPA's helpfulness/verbosity experiment (recipes/dpa_directions.align; DpaTask.cpp): a seeded world of 24
+//       animals with a color, size, food and home; DIR/dpa/prompts.jsonl {"prompt", "entity", "asks", "facts"}
+//       asking 1 to 3 of them, DIR/dpa/sft.jsonl {"prompt", "response"} and DIR/dpa/ratings.jsonl {"prompt",
+//       "response", "helpfulness", "verbosity"} (HelpSteer's 0-4; 10% without each, never both) whose responses
+//       state a random subset of the asked facts among 0-4 filler sentences; DIR/dpa/world.json.
+//
+//   align-data dpa-judge --data DIR --input GEN.jsonl --out SUMMARY.json [--rows OUT.jsonl]
+//       Scores generations {"prompt", "text", "iteration"?, "angle_deg"?} on dpa-task's prompts with the true
+//       objectives (DpaObjectives.h; DpaJudge.cpp): mean helpfulness, verbosity and words per iteration and
+//       angle, Spearman's rho of verbosity against the angle and the mean scalarized reward per iteration, and
+//       how many angles the last iteration improves on the first. Bad input is an error naming FILE:LINE.
+//
 // The generators are seeded SplitMix64 streams over fixed word lists (SplitMix64.h), so a seed gives the same
 // bytes on every machine.
 //
 //===----------------------------------------------------------------------===//
 
+#include "DpaJudge.h"
+#include "DpaTask.h"
 #include "EmBandit.h"
 #include "EmTypes.h"
 #include "LengthTask.h"
@@ -44,6 +59,7 @@
 #include <fstream>
 #include <string>
 #include <tuple>
+#include <utility>
 #include <vector>
 
 namespace {
@@ -98,11 +114,59 @@ const char *const kUsage =
     "  em-types     DIR/opinions/rankings.jsonl (prompt, responses, order, annotator, country, true_type): half\n"
     "               the annotators prefer shorter responses, half longer; binary feedback ranks 2 of 3 responses,\n"
     "               ternary all 3. Also sft.jsonl.\n"
+    "       align-data dpa-task --out DIR [--prompts 400] [--sft-rows 3000] [--rated-rows 3000] [--seed 1]\n"
+    "  dpa-task     DPA's helpfulness/verbosity task: a seeded world of 24 animals with a color, size, food and\n"
+    "               home. DIR/dpa/prompts.jsonl (prompt, entity, asks, facts): distinct questions about 1-3\n"
+    "               attributes of one animal; DIR/dpa/sft.jsonl (prompt, response) and DIR/dpa/ratings.jsonl\n"
+    "               (prompt, response, helpfulness, verbosity): responses stating a random subset of the asked\n"
+    "               facts (\"The fox eats mice.\") among 0-4 filler sentences, rated 0-4 from the true values\n"
+    "               plus noise (10% helpfulness null, 10% verbosity absent, never both); DIR/dpa/world.json.\n"
+    "               True values: helpfulness = 4 * asked facts stated / asked (a fact is stated when its value\n"
+    "               is a whole word of the response, any case); verbosity = min(words / 6, 4), a word being a\n"
+    "               run of ASCII letters and digits.\n"
+    "       align-data dpa-judge --data DIR --input GEN.jsonl --out SUMMARY.json [--rows OUT.jsonl]\n"
+    "  dpa-judge    Scores generations, one {\"prompt\", \"text\", \"iteration\"?, \"angle_deg\"?} per line, the\n"
+    "               prompt as in DIR/dpa/prompts.jsonl, with those true values. SUMMARY.json: points (mean\n"
+    "               helpfulness, verbosity, words and n per iteration and angle), by_iteration (Spearman's rho\n"
+    "               of verbosity against the angle; mean of cos(a)*h + sin(a)*v over the angles) and dominance\n"
+    "               (first and last iteration: at how many angles the last is better, and dominates). --rows\n"
+    "               copies the input rows with helpfulness_true, verbosity_true and words added. Bad input or an\n"
+    "               unknown prompt: an error naming GEN.jsonl:LINE, exit 1.\n"
     "  The same seed gives the same bytes.\n";
 
 int usageError(const std::string &message) {
   std::fprintf(stderr, "align-data: %s\n%s", message.c_str(), kUsage);
   return 2;
+}
+
+/// `align-data dpa-judge`: its flags name files, not counts, so it has a parser of its own.
+int dpaJudge(int argc, char **argv) {
+  align::data::DpaJudgeOptions options;
+  const std::vector<std::pair<std::string, std::string *>> flags = {
+      {"--data", &options.data}, {"--input", &options.input}, {"--out", &options.out}, {"--rows", &options.rows}};
+  for (int i = 2; i < argc; ++i) {
+    const std::string flag = argv[i];
+    if (flag == "--help" || flag == "-h") {
+      std::fputs(kUsage, stdout);
+      return 0;
+    }
+    auto it = std::find_if(flags.begin(), flags.end(), [&](const auto &f) { return f.first == flag; });
+    if (it == flags.end())
+      return usageError("unknown flag '" + flag + "' for dpa-judge");
+    if (i + 1 >= argc || argv[i + 1][0] == '\0')
+      return usageError(flag + " needs a value");
+    *it->second = argv[++i];
+  }
+  for (const auto &[flag, value] : flags)
+    if (flag != "--rows" && value->empty())
+      return usageError(flag + " is required for dpa-judge");
+  try {
+    align::data::runDpaJudge(options);
+    return 0;
+  } catch (const std::exception &e) {
+    std::fprintf(stderr, "error: %s\n", e.what());
+    return 1;
+  }
 }
 
 } // namespace
@@ -115,16 +179,21 @@ int main(int argc, char **argv) {
     std::fputs(kUsage, stdout);
     return 0;
   }
-  if (command != "sft-corpus" && command != "length-task" && command != "em-bandit" && command != "em-types")
+  if (command == "dpa-judge")
+    return dpaJudge(argc, argv);
+  if (command != "sft-corpus" && command != "length-task" && command != "em-bandit" && command != "em-types" &&
+      command != "dpa-task")
     return usageError("unknown command '" + command + "'");
   const bool length = command == "length-task", bandit = command == "em-bandit", types = command == "em-types";
+  const bool dpa = command == "dpa-task";
   std::string feedback;
   std::string out;
   long rows = 400;
-  unsigned long long seed = length || bandit || types ? 1 : 0;
+  unsigned long long seed = length || bandit || types || dpa ? 1 : 0;
   align::data::LengthTaskOptions task;
   align::data::EmBanditOptions emBandit;
   align::data::EmTypesOptions emTypes;
+  align::data::DpaTaskOptions dpaTask;
   // The integer flags of each command, with the least value each accepts.
   std::vector<std::tuple<std::string, long *, long>> counts;
   if (length)
@@ -136,6 +205,10 @@ int main(int argc, char **argv) {
     counts = {{"--users", &emTypes.users, 2},
               {"--prompts-per-user", &emTypes.promptsPerUser, 1},
               {"--sft-rows", &emTypes.sftRows, 1}};
+  else if (dpa)
+    counts = {{"--prompts", &dpaTask.prompts, 1},
+              {"--sft-rows", &dpaTask.sftRows, 1},
+              {"--rated-rows", &dpaTask.ratedRows, 1}};
   else if (bandit)
     counts = {{"--users", &emBandit.users, 1}, {"--pairs-per-user", &emBandit.pairsPerUser, 1}};
   else
@@ -194,7 +267,16 @@ int main(int argc, char **argv) {
     return usageError("--users " + std::to_string(emBandit.users) + " with --pairs-per-user " +
                       std::to_string(emBandit.pairsPerUser) + ": at most " +
                       std::to_string(align::data::kEmBanditMaxComparisons) + " comparisons in all");
+  if (dpa && dpaTask.prompts > align::data::kDpaMaxPrompts)
+    return usageError("--prompts " + std::to_string(dpaTask.prompts) + ": a world has at most " +
+                      std::to_string(align::data::kDpaMaxPrompts) + " distinct prompts");
   try {
+    if (dpa) {
+      dpaTask.out = out;
+      dpaTask.seed = seed;
+      align::data::writeDpaTask(dpaTask);
+      return 0;
+    }
     if (types) {
       emTypes.out = out;
       emTypes.ternary = feedback == "ternary";

@@ -39,7 +39,7 @@ namespace align::rt {
 //===----------------------------------------------------------------------===//
 // Closed sets (registry Enums.def): OptimizerKind, LRScheduleKind, Precision, Truncation, ReferenceStrategy,
 // SplitKind, Pooling, By, DataKind, ModelFamily, Preset, UserModelKind, UsersInit, Unseen, OnError,
-// WeightNorm, RankingLikelihood, EStepKind, TypePolicies, LatentInit, AggregateKind, RegretEstimator.
+// WeightNorm, RankingLikelihood, EStepKind, TypePolicies, DirectionSampling, LatentInit, AggregateKind, RegretEstimator.
 //===----------------------------------------------------------------------===//
 
 #define ALIGN_ENUM(Type, word, doc) enum class Type {
@@ -351,6 +351,42 @@ struct LatentSpec {
   TypePolicies policies = TypePolicies::lora;
 };
 
+/// `preference NAME = direction(...)` (DPA, docs/methods.md §4): a user's preference as a unit vector
+/// v = (cos θ, sin θ) over two objectives of a multi-objective regression reward, θ in degrees from the first.
+/// `render` is the system prompt's template: `{weight.NAME}` becomes round(scale · v_NAME), written as an
+/// integer (a negative one literally, "verbosity*-26").
+struct DirectionSpec {
+  std::string name;
+  std::vector<std::string> objectives; ///< two names the reward produces; the first is θ = 0
+  std::vector<std::string> rewardObjectives; ///< every output of the reward's head, in order
+  double angleLow = -45, angleHigh = 45;
+  DirectionSampling sample = DirectionSampling::uniform;
+  int64_t grid = 9;      ///< `sample: grid`: this many evenly spaced angles, ends included
+  std::string render;    ///< the template, escapes \\ \{ \} still written
+  int64_t scale = 100;
+};
+
+/// `loop rsf` (DPA's preference-conditioned rejection-sampling fine-tuning, docs/methods.md §4.3): the
+/// settings the emitted RSF loop hands to the runtime. The loop is the trainer's C++; iteration t makes π_t
+/// from π_{t−1} (π_0: the stage's start):
+///   for (i = t.rsfBegin(spec, rsf); i <= rsf.iterations; ++i) {
+///     t.rsfGenerate(name, i);  // a direction per prompt; `samples` responses each, conditioned on system(v)
+///     t.rsfScore(name, i);     // the scorer's objective vector r(x, y) of every response
+///     t.rsfSelect(name, i);    // y* = argmax_j vᵀ r(x, y_j), ties to the lowest j
+///     t.rsfFineTune(name, i);  // SFT on (system(v), x, y*) → OUT/checkpoints/STAGE/iter_i
+///   }
+///   t.rsfEnd(name);
+struct RsfSpec {
+  int64_t iterations = 4;
+  int64_t samples = 8;             ///< n responses per prompt
+  DataRef prompts;
+  int64_t promptsPerIteration = 0; ///< 0: every prompt each iteration
+  std::string directions;          ///< a DirectionSpec declared with Trainer::direction
+  std::string scorer;              ///< the stage that trained the multi-objective regression reward
+  double temperature = 0.7, topP = 1.0;
+  int64_t maxNewTokens = 256;
+};
+
 /// `aggregate NAME = minmax_regret | mean | weighted (...)` (docs/methods.md §3.5–3.6): one policy from the K
 /// type policies of a stage with `loop em`, the mixture π_w = Σ_k w_k π_k (each prompt answered by policy k
 /// with probability w_k). The emitted trainer calls
@@ -445,6 +481,18 @@ public:
   void emExpect(const std::string &stage, int64_t iteration);
   /// The stage's end: η, η per iteration and (where the data names true types) type recovery in eval.json.
   void emEnd(const std::string &stage);
+
+  /// A direction preference (DPA), for `loop rsf` and the metrics `by direction`.
+  void direction(const std::string &name, const DirectionSpec &spec);
+  /// RSF (see RsfSpec): checks the loop against its declarations and prepares the stage once; with --resume,
+  /// reloads the progress (OUT/state/STAGE/rsf.json). Returns the first iteration still to run (1 at the start).
+  int64_t rsfBegin(const StageSpec &spec, const RsfSpec &rsf);
+  void rsfGenerate(const std::string &stage, int64_t iteration);
+  void rsfScore(const std::string &stage, int64_t iteration);
+  void rsfSelect(const std::string &stage, int64_t iteration);
+  void rsfFineTune(const std::string &stage, int64_t iteration);
+  /// The stage's end: its result is the last iteration's policy; per-iteration metrics go into eval.json.
+  void rsfEnd(const std::string &stage);
 
   /// MMRA's regret estimate for an aggregate (see AggregateSpec): each type policy (and the baseline)
   /// answers the prompts, sampled with the KV cache in batches; every type's policy and the stage's reference
