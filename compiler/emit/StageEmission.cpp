@@ -373,6 +373,13 @@ void TrainerEmitter::emitTrainedModel(const ResolvedModel &model, Location loc, 
                    headLoc);
     if (auto outputs = config.getAs<mlir::IntegerAttr>("outputs"))
       w_.statement(spec + ".rewardOutputs = " + cppInteger(outputs.getInt()), headLoc);
+    if (auto objectives = config.getAs<mlir::ArrayAttr>("objectives")) {
+      std::string list = "{";
+      for (mlir::Attribute item : objectives)
+        if (auto text = item.dyn_cast<mlir::StringAttr>())
+          list += (list.size() > 1 ? ", " : "") + cppString(text.getValue());
+      w_.statement(spec + ".rewardObjectives = " + list + "}", headLoc);
+    }
   }
   policyAdapter_ = static_cast<bool>(model.adapter);
   if (train::AttachOp adapter = model.adapter) {

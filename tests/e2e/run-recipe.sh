@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # One recipe end to end: alignc build → trainer → a few steps per stage on tiny models → the files a run
 # leaves. Usage: run-recipe.sh BUILD_DIR RECIPE DATA_ROOT STEPS [extra trainer args]
-#   DATA_ROOT "generate" makes the project's own data (align-data sft-corpus and length-task, small) in the
-#   work directory;
+#   DATA_ROOT "generate" makes the project's own data (align-data sft-corpus, length-task, em-bandit, em-types
+#   and dpa-task, small) in the work directory;
 #   a DATA_ROOT that does not exist makes the test skip (exit 77): ../shared/data is beside CI's checkout,
 #   but the recipes must not depend on it anywhere else.
 set -euo pipefail
@@ -17,19 +17,43 @@ if [ "$data_root" = generate ]; then
   "$build/bin/align-data" length-task --out "$data_root" --pairs-per-user 20 --sft-rows 200 2>/dev/null
   "$build/bin/align-data" em-bandit --out "$data_root" --users 30 --pairs-per-user 20 2>/dev/null
   "$build/bin/align-data" em-types --out "$data_root" --feedback ternary --users 20 --sft-rows 60 2>/dev/null
+  "$build/bin/align-data" dpa-task --out "$data_root" --prompts 60 --sft-rows 100 --rated-rows 100 2>/dev/null
 elif [ ! -d "$data_root" ]; then
   echo "skipped: data root $data_root is absent"
   exit 77
 fi
+# DPA's RSF loop samples, scores and fine-tunes each iteration, and pareto answers a grid of directions for
+# π_0 and every π_t: one iteration of a few short samples on a few prompts, and 4 evaluation prompts.
+extra=()
+if [ "$name" = dpa_directions ]; then
+  extra=(--set rsf.rsf.iterations=1 --set rsf.rsf.samples=2 --set rsf.rsf.max_new_tokens=16
+         --set rsf.rsf.prompts_per_iteration=8 --eval-limit 4)
+fi
 "$build/bin/alignc" build "$recipe" -o "$work/trainer"
-"$work/trainer" --out "$work/out" --data-root "$data_root" --steps "$steps" --threads 2 "$@"
+"$work/trainer" --out "$work/out" --data-root "$data_root" --steps "$steps" --threads 2 ${extra[@]+"${extra[@]}"} "$@"
 # What every run must leave: a checkpoint per stage, metrics as JSON lines and CSV, the curves, eval.json.
 for stage in $("$work/trainer" --help | sed -n 's/^stages: //p'); do
   dir="$work/out/checkpoints/$stage"
   [ -d "$dir" ] || dir="$work/out/checkpoints/$stage.type0" # an EM stage: one policy per latent type
+  # An RSF stage: a policy per iteration, OUT/checkpoints/STAGE/iter_t; the stage's result is the last one.
+  if [ ! -f "$dir/model.safetensors" ] && compgen -G "$dir/iter_*" >/dev/null; then
+    dir=$(printf '%s\n' "$dir"/iter_* | sort -V | tail -1)
+  fi
   test -f "$dir/model.safetensors" || { echo "missing checkpoint of stage $stage"; exit 1; }
   test -f "$dir/config.json" || { echo "missing config.json of stage $stage"; exit 1; }
 done
+# DPA: eval.json's pareto points of π_0 and π_1 and the RSF loop's one iteration, the Pareto plot, and the
+# direction kept beside the last iteration's policy.
+if [ "$name" = dpa_directions ]; then
+  test -s "$work/out/checkpoints/rsf/iter_1/direction.json" || { echo "missing checkpoints/rsf/iter_1/direction.json"; exit 1; }
+  test -s "$work/out/rsf_pareto.svg" || { echo "missing rsf_pareto.svg"; exit 1; }
+  python3 - "$work/out" <<'PY'
+import json, os, sys
+e = json.load(open(os.path.join(sys.argv[1], "eval.json")))["rsf"]
+assert {p["iteration"] for p in e["pareto"]} == {0, 1}, e["pareto"]
+assert len(e["rsf"]) == 1, e["rsf"]
+PY
+fi
 # EM-DPO: a policy per type, and eval.json's η (per iteration) and type recovery against the data's true types.
 if [ "$name" = em_types ]; then
   python3 - "$work/out" <<'PY'

@@ -14,6 +14,7 @@
 #include "model/UserModel.h"
 #include "train/GeneratedLength.h"
 #include "train/PairMetrics.h"
+#include "train/RegressionFit.h"
 #include "train/StageRunner.h"
 
 #include <cstdio>
@@ -135,8 +136,26 @@ std::map<std::string, std::map<std::string, std::map<std::string, double>>> Trai
         if (users)
           assignUserIds(examples, users);
         inputs.users = users;
+        auto targets = ratingTargetsOf.find(stage.spec.name);
+        if (targets != ratingTargetsOf.end())
+          applyRatingTargets(targets->second, examples);
         if (!examples.empty())
           store({{"", evaluateStageLoss(inputs, examples, device)["loss"]}});
+        // A regression reward: each objective's fit on the held-out rows (MSE, Pearson, Spearman).
+        if (reward && targets != ratingTargetsOf.end() && !examples.empty()) {
+          std::vector<std::vector<double>> ratings;
+          for (const PreparedExample &e : examples)
+            ratings.push_back(e.ratings);
+          std::vector<ObjectiveFit> fits = objectiveFits(
+              rewardPredictions(reward, examples, inputs.padId, std::max<int64_t>(1, stage.spec.schedule.batch)), ratings);
+          for (size_t o = 0; o < fits.size(); ++o) {
+            const std::string name =
+                o < stage.spec.rewardObjectives.size() ? stage.spec.rewardObjectives[o] : std::to_string(o);
+            out[stage.spec.name]["mse"][name] = fits[o].mse;
+            out[stage.spec.name]["pearson"][name] = fits[o].pearson;
+            out[stage.spec.name]["spearman"][name] = fits[o].spearman;
+          }
+        }
       } else if (eval.metric == MetricKind::generated_length) {
         if (!policy)
           throw Error(eval.location + ": generated_length needs a policy, but stage '" + stage.spec.name +

@@ -14,6 +14,7 @@
 #include "core/Contract.h"
 #include "support/Files.h"
 #include "data/Collate.h"
+#include "data/RatingTargets.h"
 #include "model/Checkpoint.h"
 #include "model/Lora.h"
 #include "model/RewardModel.h"
@@ -101,6 +102,16 @@ StageInputs Trainer::Impl::prepareStage(const StageSpec &spec, std::set<std::str
         inputs.evalSets[name + "." + splitName] =
             prepareExamples(userText ? withUserText(std::move(held)) : held, tokenizer, prepare, nullptr);
       }
+
+  // A regression reward learns targets, not raw ratings (data/RatingTargets.h): one map, from the training rows.
+  for (const ObjectiveTerm &term : inputs.terms)
+    if (term.kind() == LossKind::regression) {
+      RatingTargets targets = ratingTargets(term.spec.as<RegressionParams>(), inputs.train);
+      applyRatingTargets(targets, inputs.train);
+      for (auto &[name, examples] : inputs.evalSets)
+        applyRatingTargets(targets, examples);
+      ratingTargetsOf[spec.name] = targets;
+    }
 
   // The model: from an earlier stage's result, or from its declaration.
   const StageRecord *from = spec.initFrom.empty() ? nullptr : stageRecord(spec.initFrom);

@@ -10,6 +10,7 @@
 
 #include "align/rt/Trainer.h"
 #include "data/PreparedData.h"
+#include "data/RatingTargets.h"
 #include "model/UserModel.h"
 #include "data/Examples.h"
 #include "tokenizer/Tokenizer.h"
@@ -64,6 +65,8 @@ struct Trainer::Impl {
     std::set<std::string> trainedUsers; ///< the users of its training rows: other users are "unseen"
   };
   std::vector<StageRecord> stages;
+  /// Each regression stage's map from ratings to targets (data/RatingTargets.h), for its held-out evaluation.
+  std::map<std::string, RatingTargets> ratingTargetsOf;
   std::vector<EvalSpec> evals;
   std::set<std::string> settingsRead;
 

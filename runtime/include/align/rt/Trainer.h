@@ -316,6 +316,7 @@ struct StageSpec {
   bool rewardModel = false;          ///< train a reward head on it
   Pooling pooling = Pooling::last;   ///< reward head pooling
   int64_t rewardOutputs = 1;         ///< reward head outputs (regression: one per objective)
+  std::vector<std::string> rewardObjectives; ///< a regression head's objectives, in output order
   std::string reference;             ///< frozen reference: a model declaration or an earlier stage; "" none
   DataRef train;                     ///< the training rows
   std::vector<DataRef> alsoOn;       ///< more training rows, concatenated after `train`

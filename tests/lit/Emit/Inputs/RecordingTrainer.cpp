@@ -233,6 +233,51 @@ void Trainer::emExpect(const std::string &stage, int64_t iteration) {
 
 void Trainer::emEnd(const std::string &stage) { std::printf("emEnd %s\n", stage.c_str()); }
 
+void Trainer::direction(const std::string &name, const DirectionSpec &spec) {
+  std::printf("direction %s\n", name.c_str());
+  for (const std::string &objective : spec.objectives)
+    line("objective", quoted(objective));
+  for (const std::string &output : spec.rewardObjectives)
+    line("rewardObjective", quoted(output));
+  line("angle", "[" + numberText(spec.angleLow) + ", " + numberText(spec.angleHigh) + "]");
+  line("sample", spelling(spec.sample));
+  line("grid", std::to_string(spec.grid));
+  line("render", quoted(spec.render));
+  line("scale", std::to_string(spec.scale));
+}
+
+int64_t Trainer::rsfBegin(const StageSpec &spec, const RsfSpec &rsf) {
+  stage(spec); // the stage's fields, as the runtime receives them
+  std::printf("rsfBegin %s\n", spec.name.c_str());
+  line("iterations", std::to_string(rsf.iterations));
+  line("samples", std::to_string(rsf.samples));
+  line("prompts", quoted(rsf.prompts.data) + " split " + quoted(rsf.prompts.split));
+  line("promptsPerIteration", std::to_string(rsf.promptsPerIteration));
+  line("directions", quoted(rsf.directions));
+  line("scorer", quoted(rsf.scorer));
+  line("temperature", numberText(rsf.temperature) + " topP=" + numberText(rsf.topP));
+  line("maxNewTokens", std::to_string(rsf.maxNewTokens));
+  return 1; // a fresh run starts at iteration 1 (π_0 is the stage's start)
+}
+
+void Trainer::rsfGenerate(const std::string &stage, int64_t iteration) {
+  std::printf("rsfGenerate %s iteration %lld\n", stage.c_str(), static_cast<long long>(iteration));
+}
+
+void Trainer::rsfScore(const std::string &stage, int64_t iteration) {
+  std::printf("rsfScore %s iteration %lld\n", stage.c_str(), static_cast<long long>(iteration));
+}
+
+void Trainer::rsfSelect(const std::string &stage, int64_t iteration) {
+  std::printf("rsfSelect %s iteration %lld\n", stage.c_str(), static_cast<long long>(iteration));
+}
+
+void Trainer::rsfFineTune(const std::string &stage, int64_t iteration) {
+  std::printf("rsfFineTune %s iteration %lld\n", stage.c_str(), static_cast<long long>(iteration));
+}
+
+void Trainer::rsfEnd(const std::string &stage) { std::printf("rsfEnd %s\n", stage.c_str()); }
+
 RegretTable Trainer::regretTable(const AggregateSpec &spec) {
   std::printf("regretTable %s\n", spec.name.c_str());
   line("kind", spelling(spec.kind));
