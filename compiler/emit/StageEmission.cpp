@@ -542,10 +542,25 @@ void TrainerEmitter::emitSchedule(train::StageOp stage, const std::string &sched
   auto set = [&](llvm::StringRef field, const std::string &expression) {
     w_.statement(schedule + "." + field.str() + " = " + expression, loc);
   };
-  auto number = [&](llvm::StringRef name, double value) { return w_.number(key + name.str(), value, loc); };
-  auto integer = [&](llvm::StringRef name, int64_t value) { return w_.integer(key + name.str(), value, loc); };
-
   llvm::StringRef optimizer = train::stringifyOptimizerKind(stage.getOptimizer());
+  // Each setting keeps its schema range, so that `--set` is checked as the recipe's value was: the schedule's
+  // fields, and the optimizer's (beta1/beta2 are the elements of `betas`).
+  auto rangeOf = [&](llvm::StringRef name) -> const schema::Param * {
+    llvm::StringRef field = name == "beta1" || name == "beta2" ? "betas" : name;
+    for (const schema::Constructor *c : {schema::find("schedule", "schedule"), schema::find("optimizer", optimizer.str())})
+      if (c)
+        for (const schema::Param &p : c->params)
+          if (p.name == field)
+            return &p;
+    return nullptr;
+  };
+  auto number = [&](llvm::StringRef name, double value) {
+    return w_.number(key + name.str(), value, loc, rangeOf(name));
+  };
+  auto integer = [&](llvm::StringRef name, int64_t value) {
+    return w_.integer(key + name.str(), value, loc, rangeOf(name));
+  };
+
   auto choice = [&](llvm::StringRef name, llvm::StringRef set, llvm::StringRef spelling) {
     return w_.choice(key + name.str(), enumMember(set, spelling), spelling, loc);
   };

@@ -41,21 +41,21 @@ void TrainerWriter::close() {
 void TrainerWriter::blankLine() { body_ += "\n"; }
 
 std::string TrainerWriter::read(llvm::StringRef method, llvm::StringRef key, llvm::StringRef literal,
-                                llvm::StringRef value, mlir::Location loc) {
+                                llvm::StringRef value, mlir::Location loc, const schema::Param *range) {
   auto found = settingIndex_.find(key);
   if (found == settingIndex_.end()) {
     settingIndex_[key] = settings_.size();
-    settings_.push_back({key.str(), value.str(), locationText(loc)});
+    settings_.push_back({key.str(), value.str(), locationText(loc), range && (range->min || range->max) ? range : nullptr});
   }
   return ("t." + method + "(" + cppString(key) + ", " + literal + ")").str();
 }
 
-std::string TrainerWriter::number(llvm::StringRef key, double value, mlir::Location loc) {
-  return read("number", key, cppDouble(value), settingDouble(value), loc);
+std::string TrainerWriter::number(llvm::StringRef key, double value, mlir::Location loc, const schema::Param *range) {
+  return read("number", key, cppDouble(value), settingDouble(value), loc, range);
 }
 
-std::string TrainerWriter::integer(llvm::StringRef key, int64_t value, mlir::Location loc) {
-  return read("integer", key, cppInteger(value), std::to_string(value), loc);
+std::string TrainerWriter::integer(llvm::StringRef key, int64_t value, mlir::Location loc, const schema::Param *range) {
+  return read("integer", key, cppInteger(value), std::to_string(value), loc, range);
 }
 
 std::string TrainerWriter::text(llvm::StringRef key, llvm::StringRef value, mlir::Location loc) {
@@ -88,9 +88,14 @@ void TrainerWriter::printRecipeInfo(llvm::raw_ostream &os, llvm::StringRef recip
   os << "    " << cppString(recipeName) << ",\n";
   os << "    " << cppString(sourcePath) << ",\n";
   os << "    {\n";
-  for (const Setting &setting : settings_)
-    os << "        {" << cppString(setting.key) << ", " << cppString(setting.value) << ", "
-       << cppString(setting.location) << "},\n";
+  for (const Setting &setting : settings_) {
+    os << "        {" << cppString(setting.key) << ", " << cppString(setting.value) << ", " << cppString(setting.location);
+    if (const schema::Param *p = setting.range) // {hasMin, minOpen, hasMax, maxOpen, min, max}: the schema's range
+      os << ", {" << (p->min ? "true" : "false") << ", " << (p->minOpen ? "true" : "false") << ", "
+         << (p->max ? "true" : "false") << ", " << (p->maxOpen ? "true" : "false") << ", " << cppDouble(p->min.value_or(0))
+         << ", " << cppDouble(p->max.value_or(0)) << "}";
+    os << "},\n";
+  }
   os << "    },\n";
   os << "    {";
   for (size_t i = 0; i < stages.size(); ++i)

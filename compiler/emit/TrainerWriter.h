@@ -21,6 +21,8 @@
 //===----------------------------------------------------------------------===//
 #pragma once
 
+#include "Schema.h"
+
 #include "mlir/IR/Location.h"
 
 #include "llvm/ADT/StringMap.h"
@@ -45,8 +47,9 @@ public:
   void blankLine();
 
   /// C++ expressions reading a setting; each registers `key` with its recipe value and location.
-  std::string number(llvm::StringRef key, double value, mlir::Location loc);
-  std::string integer(llvm::StringRef key, int64_t value, mlir::Location loc);
+  /// `range`: the schema parameter whose range `--set KEY=VALUE` must respect (nullptr: any value).
+  std::string number(llvm::StringRef key, double value, mlir::Location loc, const schema::Param *range = nullptr);
+  std::string integer(llvm::StringRef key, int64_t value, mlir::Location loc, const schema::Param *range = nullptr);
   std::string text(llvm::StringRef key, llvm::StringRef value, mlir::Location loc);
   std::string flag(llvm::StringRef key, bool value, mlir::Location loc);
   /// A member of a closed set: `t.choice(key, align::rt::Precision::automatic)`; the setting's value is the
@@ -66,9 +69,10 @@ public:
 private:
   struct Setting {
     std::string key, value, location;
+    const schema::Param *range = nullptr;
   };
   std::string read(llvm::StringRef method, llvm::StringRef key, llvm::StringRef literal, llvm::StringRef value,
-                   mlir::Location loc);
+                   mlir::Location loc, const schema::Param *range = nullptr);
 
   /// One line of run() at the current depth, with the location comment.
   void line(llvm::StringRef code, mlir::Location loc);

@@ -169,6 +169,34 @@ CausalLM Trainer::Impl::referenceModel(const std::string &name, const std::strin
 Trainer::Trainer(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
 Trainer::~Trainer() = default;
 
+namespace {
+
+/// The recipe's range for `key` (Setting::range, the schema's); an override outside it is an Error.
+void checkRange(const RecipeInfo *recipe, const std::string &key, const std::string &text, double value) {
+  if (!recipe)
+    return;
+  for (const Setting &setting : recipe->settings) {
+    if (setting.key != key)
+      continue;
+    const SettingRange &r = setting.range;
+    auto number = [](double v) {
+      std::ostringstream out;
+      out << v;
+      return out.str();
+    };
+    std::string bound;
+    if (r.hasMin && (r.minOpen ? !(value > r.min) : !(value >= r.min)))
+      bound = (r.minOpen ? "> " : ">= ") + number(r.min);
+    if (r.hasMax && (r.maxOpen ? !(value < r.max) : !(value <= r.max)))
+      bound = (r.maxOpen ? "< " : "<= ") + number(r.max);
+    if (!bound.empty())
+      throw Error("--set " + key + "=" + text + ": must be " + bound + ", as the recipe's value at " + setting.location);
+    return;
+  }
+}
+
+} // namespace
+
 double Trainer::number(const std::string &key, double recipeValue) {
   const std::string *text = impl_->override(key);
   if (!text)
@@ -179,6 +207,7 @@ double Trainer::number(const std::string &key, double recipeValue) {
     throw Error("--set " + key + "=" + *text + ": expected a number");
   if (!std::isfinite(value)) // a recipe cannot write nan or inf either
     throw Error("--set " + key + "=" + *text + ": expected a finite number");
+  checkRange(impl_->recipe, key, *text, value);
   return value;
 }
 
@@ -193,6 +222,7 @@ int64_t Trainer::integer(const std::string &key, int64_t recipeValue) {
     throw Error("--set " + key + "=" + *text + ": expected an integer");
   if (errno == ERANGE)
     throw Error("--set " + key + "=" + *text + ": out of range for a 64-bit integer");
+  checkRange(impl_->recipe, key, *text, static_cast<double>(value));
   return value;
 }
 

@@ -213,10 +213,17 @@ using MetricParams = std::variant<std::monostate
 //===----------------------------------------------------------------------===//
 
 /// A value the recipe names, with its default as text and the recipe position it comes from.
+/// The range a numeric setting must lie in: the schema's, so that `--set` is checked as the recipe value was.
+struct SettingRange {
+  bool hasMin = false, minOpen = false, hasMax = false, maxOpen = false;
+  double min = 0, max = 0;
+};
+
 struct Setting {
   std::string key;      ///< e.g. "align.schedule.lr", "hh.path"
   std::string value;    ///< the recipe's value, as text
   std::string location; ///< file:line:col in the recipe
+  SettingRange range{}; ///< numbers and integers: what --set must respect (none: any)
 };
 
 /// A split of a data declaration: `hh.eval`.
