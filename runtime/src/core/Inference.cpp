@@ -2,6 +2,9 @@
 
 #include "align/rt/Inference.h"
 
+#include "data/Direction.h"
+#include "data/Template.h"
+
 #include "aggregate/MixtureFile.h"
 #include "data/Collate.h"
 #include "model/Checkpoint.h"
@@ -99,19 +102,54 @@ std::vector<double> LanguageModel::tokenLogprobs(const std::vector<int64_t> &ids
   return std::vector<double>(out.data_ptr<double>(), out.data_ptr<double>() + out.numel());
 }
 
+static SamplingOptions samplingOptions(const GenerationSettings &settings) {
+  SamplingOptions options;
+  options.maxNewTokens = settings.maxNewTokens;
+  options.temperature = settings.temperature;
+  options.topP = settings.topP;
+  options.topK = settings.topK;
+  options.seed = settings.seed;
+  if (settings.eosId >= 0)
+    options.eosId = settings.eosId;
+  return options;
+}
+
 std::vector<int64_t> LanguageModel::generate(const std::vector<int64_t> &prompt, int64_t maxNewTokens, double temperature,
                                              double topP, uint64_t seed, int64_t eosId) const {
+  GenerationSettings settings;
+  settings.maxNewTokens = maxNewTokens;
+  settings.temperature = temperature;
+  settings.topP = topP;
+  settings.seed = seed;
+  settings.eosId = eosId;
+  return generate(prompt, settings);
+}
+
+std::vector<int64_t> LanguageModel::generate(const std::vector<int64_t> &prompt, const GenerationSettings &settings) const {
   for (int64_t id : prompt)
     if (id < 0 || id >= vocabSize())
       throw Error("prompt token id " + std::to_string(id) + " is outside the vocabulary of " + std::to_string(vocabSize()));
-  SamplingOptions options;
-  options.maxNewTokens = maxNewTokens;
-  options.temperature = temperature;
-  options.topP = topP;
-  options.seed = seed;
-  if (eosId >= 0)
-    options.eosId = eosId;
-  return align::rt::generate(impl_->model, prompt, options, impl_->softTokens());
+  return align::rt::generate(impl_->model, prompt, samplingOptions(settings), impl_->softTokens());
+}
+
+std::vector<std::vector<std::vector<int64_t>>>
+LanguageModel::generateSamples(const std::vector<std::vector<int64_t>> &prompts, int64_t samplesPerPrompt,
+                               const GenerationSettings &settings, int64_t padId, int64_t maxRowsPerBatch,
+                               const std::function<bool(size_t, int64_t)> &wanted) const {
+  if (samplesPerPrompt < 1)
+    throw Error("generation needs at least one sample per prompt, got " + std::to_string(samplesPerPrompt));
+  std::vector<SampleSlot> slots;
+  for (size_t i = 0; i < prompts.size(); ++i)
+    for (int64_t j = 0; j < samplesPerPrompt; ++j)
+      if (!wanted || wanted(i, j))
+        slots.push_back({static_cast<int64_t>(i), j});
+  std::vector<std::vector<int64_t>> rows = generateRows(impl_->model, prompts, slots, samplingOptions(settings),
+                                                        std::max<int64_t>(padId, 0), maxRowsPerBatch, impl_->softTokens());
+  std::vector<std::vector<std::vector<int64_t>>> out(prompts.size(),
+                                                     std::vector<std::vector<int64_t>>(static_cast<size_t>(samplesPerPrompt)));
+  for (size_t k = 0; k < slots.size(); ++k)
+    out[static_cast<size_t>(slots[k].prompt)][static_cast<size_t>(slots[k].sample)] = std::move(rows[k]);
+  return out;
 }
 
 int64_t LanguageModel::vocabSize() const { return impl_->model->config.vocabSize; }
@@ -245,6 +283,14 @@ PolicyMixture PolicyMixture::load(const std::string &dir) {
 
 size_t PolicyMixture::pick(uint64_t seed, uint64_t index) const {
   return pickPolicy(MixtureFile{policies, weights}, seed, index);
+}
+
+std::string directionPrompt(const std::string &modelDir, const std::string &direction, const std::string &prompt) {
+  const SavedDirection saved = readDirectionFile(modelDir);
+  const std::string system = renderDirection(saved.spec, parseDirectionArgument(direction, saved.spec));
+  const std::string rendered =
+      saved.promptTemplate.empty() ? prompt : data::Template::parse(saved.promptTemplate).renderPrompt(prompt);
+  return conditionedPrompt(system, rendered);
 }
 
 } // namespace align::rt

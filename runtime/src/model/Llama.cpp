@@ -89,23 +89,39 @@ torch::Tensor AttentionImpl::forward(const torch::Tensor &x, const torch::Tensor
   torch::Tensor c = cos.unsqueeze(1), s = sin.unsqueeze(1);
   q = q * c + rotateHalf(q) * s;
   k = k * c + rotateHalf(k) * s;
-  bool causal = true;
+  bool causal = true, grouped = false;
   if (cache) {
     if (cache->keys.size() <= layer) {
       cache->keys.resize(layer + 1);
       cache->values.resize(layer + 1);
     }
-    if (cache->keys[layer].defined()) {
-      if (seq != 1) // a query block after cached positions would need an offset causal mask
-        throw Error("incremental decoding feeds one token at a time after the prompt");
-      k = torch::cat({cache->keys[layer], k}, 2);
-      v = torch::cat({cache->values[layer], v}, 2);
-      causal = false; // the single new query may see every cached position
+    const int64_t start = cache->length;
+    if (start > 0 && seq != 1) // a query block after cached positions would need an offset causal mask
+      throw Error("incremental decoding feeds one token at a time after the prompt");
+    if (cache->capacity > 0) {
+      if (start + seq > cache->capacity)
+        throw Error("the KV cache holds " + std::to_string(cache->capacity) + " positions, not " +
+                    std::to_string(start + seq));
+      if (!cache->keys[layer].defined()) {
+        cache->keys[layer] = torch::empty({batch, kvHeads, cache->capacity, headDim}, k.options());
+        cache->values[layer] = torch::empty({batch, kvHeads, cache->capacity, headDim}, v.options());
+      }
+      cache->keys[layer].narrow(2, start, seq).copy_(k);
+      cache->values[layer].narrow(2, start, seq).copy_(v);
+      k = cache->keys[layer].narrow(2, 0, start + seq);
+      v = cache->values[layer].narrow(2, 0, start + seq);
+      grouped = start > 0 && kvHeads != heads; // decoding: SDPA reads the shared key/value heads in place
+    } else {
+      if (cache->keys[layer].defined()) {
+        k = torch::cat({cache->keys[layer], k}, 2);
+        v = torch::cat({cache->values[layer], v}, 2);
+      }
+      cache->keys[layer] = k;
+      cache->values[layer] = v;
     }
-    cache->keys[layer] = k;
-    cache->values[layer] = v;
+    causal = start == 0; // after the prompt, the single new query may see every cached position
   }
-  if (kvHeads != heads) { // grouped-query attention: each key/value head serves heads / kvHeads query heads
+  if (kvHeads != heads && !grouped) { // grouped-query attention: each key/value head serves heads / kvHeads query heads
     k = k.repeat_interleave(heads / kvHeads, 1);
     v = v.repeat_interleave(heads / kvHeads, 1);
   }
@@ -124,7 +140,8 @@ torch::Tensor AttentionImpl::forward(const torch::Tensor &x, const torch::Tensor
     causal = false;
   }
   torch::Tensor out = at::scaled_dot_product_attention(q, k, v, /*attn_mask=*/mask, /*dropout_p=*/0.0,
-                                                       /*is_causal=*/causal, /*scale=*/1.0 / std::sqrt(double(headDim)));
+                                                       /*is_causal=*/causal, /*scale=*/1.0 / std::sqrt(double(headDim)),
+                                                       /*enable_gqa=*/grouped);
   return project(o_proj, o_adapter, out.transpose(1, 2).reshape({batch, seq, heads * headDim}));
 }
 

@@ -49,8 +49,11 @@ inline torch::Tensor project(torch::nn::Linear &proj, const std::shared_ptr<Proj
 
 /// Keys and values of the positions already processed, per layer, for incremental decoding.
 struct KVCache {
-  std::vector<torch::Tensor> keys, values; // per layer: [batch, kvHeads, cached, headDim]
+  std::vector<torch::Tensor> keys, values; // per layer: [batch, kvHeads, cached or capacity, headDim]
   int64_t length = 0;                      // positions cached
+  /// 0: each forward appends by concatenation (a new tensor per layer and step). N > 0: the first forward
+  /// allocates room for N positions and later ones write theirs in place; the first `length` are attended.
+  int64_t capacity = 0;
   /// Batched decoding of prompts of different lengths (left padding): [batch, cached + new], true where a
   /// key is a real token. The caller extends it before each forward; undefined: every key is real.
   torch::Tensor keyMask;

@@ -11,9 +11,16 @@
 //       one {"rewards": [...]} line per input ({"input_ids": [...]} or {"text": ...}); a P-RM reads user ID's
 //       tokens (unknown users and no --user: the generic user).
 //   align-lm generate --model DIR --prompt TEXT [--tokenizer ...] [--max-new-tokens N] [--temperature T]
-//                     [--top-p P] [--seed S]   (or --prompt-ids 1,2,3) → {"ids": [...], "text": ...}
-//       --mixture DIR instead of --model: an aggregate's mixture.json; the seed draws policy k with
-//       probability w_k, which answers ({"policy": k, ...})
+//                     [--top-p P] [--top-k K] [--eos ID|none] [--seed S]   (or --prompt-ids 1,2,3)
+//       → {"ids": [...], "text": ...}; --mixture DIR instead of --model: an aggregate's mixture.json; the seed
+//       draws policy k with probability w_k, which answers ({"policy": k, ...})
+//   align-lm generate --model DIR --input PROMPTS.jsonl --samples N [--batch ROWS] [--out FILE] [the above]
+//       --direction 0.8,-0.6 (or -15deg): a DPA policy (an RSF iteration's checkpoint) answers under that
+//       direction, its system prompt rendered from the direction.json beside its weights.
+//       one {"prompt": TEXT} per line; one line per sample {"prompt_index", "sample", "ids", "text"} in prompt
+//       then sample order, decoded in batches of ROWS (default 64) with a KV cache (runtime/src/model/Generate.h:
+//       the same seed and --batch give the same ids). With --mixture, draw i × N + j picks the policy of sample
+//       j of prompt i ("policy" in its line). A summary (samples, new tokens, tokens/s) goes to stderr.
 //   align-lm score-pairs --model RM_DIR --data FILE [--format dsp|pairwise] [--domain D] [--tokenizer ...]
 //                        [--split NAME=PCT --shuffle-seed S] [--limit N] [--batch N]
 //       pair accuracy of a reward model (ties skipped), as JSON {"accuracy", "pairs", "correct", ...}; with
@@ -40,6 +47,7 @@
 #include <sys/stat.h>
 
 #include <algorithm>
+#include <chrono>
 #include <cmath>
 #include <cstdlib>
 #include <fstream>
@@ -58,8 +66,10 @@ const char *kUsage = R"(usage:
   align-lm init --preset tiny|small|medium --vocab N [--seed S] --out DIR
   align-lm init-reward --from LM_DIR [--outputs K] [--pooling last|eos|mean|max] [--seed S] --out DIR
   align-lm score --model RM_DIR --input FILE.jsonl [--tokenizer bytes|PATH] [--user ID] [--device cpu|cuda]
-  align-lm generate (--model DIR | --mixture DIR) (--prompt TEXT | --prompt-ids 1,2,3) [--tokenizer bytes|PATH] [--user ID]
-                    [--max-new-tokens N] [--temperature T] [--top-p P] [--seed S] [--device cpu|cuda]
+  align-lm generate (--model DIR | --mixture DIR) (--prompt TEXT | --prompt-ids 1,2,3 | --input PROMPTS.jsonl
+                    [--samples N] [--batch ROWS] [--out FILE]) [--tokenizer bytes|PATH] [--user ID]
+                    [--max-new-tokens N] [--temperature T] [--top-p P] [--top-k K] [--eos ID|none] [--seed S]
+                    [--direction 0.8,-0.6 | --direction -15deg] [--device cpu|cuda] [--threads N]
   align-lm score-pairs --model RM_DIR --data FILE [--format dsp|pairwise] [--domain D] [--tokenizer bytes|PATH]
                        [--max-length N] [--max-prompt-length N] [--truncation left|right]
                        [--split NAME=PCT --shuffle-seed S] [--limit N] [--batch N] [--device cpu|cuda]
@@ -243,27 +253,187 @@ double real(const std::map<std::string, std::string> &flags, const std::string &
   return v;
 }
 
-int generate(int argc, char **argv) {
-  auto flags = parseFlags(argc, argv, {"model", "mixture", "prompt", "prompt-ids", "tokenizer", "max-new-tokens",
-                                       "temperature", "top-p", "seed", "device", "threads", "user"});
-  applyCommon(flags);
-  // The sampling settings are checked before any model is loaded.
-  const long long maxNewTokens = integer(flags, "max-new-tokens", 64);
-  if (maxNewTokens < 1)
-    throw Error("--max-new-tokens: expected a positive number of tokens, got " + std::to_string(maxNewTokens));
-  const double temperature = real(flags, "temperature", 1.0), topP = real(flags, "top-p", 1.0);
-  if (!(temperature >= 0) || !std::isfinite(temperature))
+/// The sampling flags, checked before any model is loaded.
+align::rt::GenerationSettings generationSettings(std::map<std::string, std::string> &flags) {
+  align::rt::GenerationSettings settings;
+  settings.maxNewTokens = integer(flags, "max-new-tokens", 64);
+  if (settings.maxNewTokens < 1)
+    throw Error("--max-new-tokens: expected a positive number of tokens, got " + std::to_string(settings.maxNewTokens));
+  settings.temperature = real(flags, "temperature", 1.0);
+  settings.topP = real(flags, "top-p", 1.0);
+  if (!(settings.temperature >= 0) || !std::isfinite(settings.temperature))
     throw Error("--temperature: expected a finite number >= 0 (0: greedy), got " + flags["temperature"]);
-  if (!(topP > 0 && topP <= 1))
+  if (!(settings.topP > 0 && settings.topP <= 1))
     throw Error("--top-p: expected a number in (0, 1], got " + flags["top-p"]);
-  // --mixture DIR (an aggregate's mixture.json): the seeded draw picks the policy that answers.
+  settings.topK = integer(flags, "top-k", 0);
+  if (settings.topK < 0)
+    throw Error("--top-k: expected 0 (no cut) or a positive number of tokens, got " + flags["top-k"]);
+  settings.seed = static_cast<uint64_t>(integer(flags, "seed", 0));
+  return settings;
+}
+
+/// The stop token: --eos ID, --eos none, or the tokenizer's eos.
+int64_t eosOf(std::map<std::string, std::string> &flags, const align::rt::TextTokenizer &tokenizer, int64_t vocabSize) {
+  if (!flags.count("eos"))
+    return tokenizer.eosId();
+  if (flags["eos"] == "none")
+    return -1;
+  const long long id = integer(flags, "eos", -1);
+  if (id < 0 || id >= vocabSize)
+    throw Error("--eos: expected a token id of the model's vocabulary of " + std::to_string(vocabSize) +
+                " or 'none', got " + flags["eos"]);
+  return id;
+}
+
+/// The ids the policy reads for a prompt's text: BOS (where the tokenizer has one) and the text. With
+/// --direction the text is first conditioned by the caller (align::rt::directionPrompt, docs/methods.md §4.2).
+std::vector<int64_t> promptIds(const align::rt::TextTokenizer &tokenizer, const std::string &text) {
+  std::vector<int64_t> ids = encodeText(tokenizer, text, /*addSpecial=*/false, 0);
+  if (tokenizer.bosId() >= 0)
+    ids.insert(ids.begin(), tokenizer.bosId());
+  return ids;
+}
+
+/// One line of a prompts file: its "prompt" and where it is (FILE:LINE).
+struct PromptLine {
+  std::string text, where;
+};
+
+/// The "prompt" of each line of a prompts file (blank lines skipped); errors name FILE:LINE and the field.
+std::vector<PromptLine> readPrompts(const std::string &path) {
+  std::ifstream input(path);
+  if (!input)
+    throw Error(path + ": cannot read file");
+  std::vector<PromptLine> prompts;
+  std::string line;
+  for (size_t lineNo = 1; std::getline(input, line); ++lineNo) {
+    if (line.find_first_not_of(" \t\r") == std::string::npos)
+      continue;
+    const std::string where = path + ":" + std::to_string(lineNo);
+    nlohmann::json row = nlohmann::json::parse(line, nullptr, /*allow_exceptions=*/false);
+    if (row.is_discarded() || !row.is_object())
+      throw Error(where + ": not a JSON object");
+    if (!row.contains("prompt"))
+      throw Error(where + ": expected a field 'prompt'");
+    if (!row["prompt"].is_string())
+      throw Error(where + ": field 'prompt': expected a string");
+    prompts.push_back({row["prompt"].get<std::string>(), where});
+  }
+  return prompts;
+}
+
+/// generate --input: every prompt of the file × --samples, in batches of --batch rows; one JSON line per sample.
+int generateFromFile(std::map<std::string, std::string> &flags, align::rt::GenerationSettings settings) {
+  const long long samples = integer(flags, "samples", 1), batch = integer(flags, "batch", 64);
+  if (samples < 1)
+    throw Error("--samples: expected a positive number of samples per prompt, got " + flags["samples"]);
+  if (batch < 1)
+    throw Error("--batch: expected a positive number of rows, got " + flags["batch"]);
+  const std::string inputPath = required(flags, "input");
+  const std::vector<PromptLine> texts = readPrompts(inputPath);
+  const align::rt::Device device = align::rt::parseDevice(flags.count("device") ? flags["device"] : "cpu");
+  // The policies that answer: the model, or for --mixture DIR the one its seeded pick draws for each sample
+  // (draw i × samples + j for sample j of prompt i; draw 0 is the --prompt mode's pick).
+  std::vector<std::string> policies;
+  std::vector<std::vector<size_t>> policyOf(texts.size(), std::vector<size_t>(static_cast<size_t>(samples), 0));
+  if (flags.count("mixture")) {
+    align::rt::PolicyMixture mixture = align::rt::PolicyMixture::load(flags["mixture"]);
+    policies = mixture.policies;
+    for (size_t i = 0; i < texts.size(); ++i)
+      for (long long j = 0; j < samples; ++j)
+        policyOf[i][static_cast<size_t>(j)] = mixture.pick(settings.seed, i * static_cast<uint64_t>(samples) + j);
+  } else {
+    policies = {flags["model"]};
+  }
+  struct Sample {
+    std::vector<int64_t> ids;
+    std::string text;
+  };
+  std::vector<std::vector<Sample>> out(texts.size(), std::vector<Sample>(static_cast<size_t>(samples)));
+  double seconds = 0;
+  for (size_t k = 0; k < policies.size(); ++k) {
+    auto wanted = [&](size_t i, int64_t j) { return policyOf[i][static_cast<size_t>(j)] == k; };
+    bool any = false;
+    for (size_t i = 0; i < texts.size() && !any; ++i)
+      for (long long j = 0; j < samples && !any; ++j)
+        any = wanted(i, j);
+    if (!any)
+      continue;
+    flags["model"] = policies[k]; // a policy's own tokenizer.json is its default
+    auto model = align::rt::LanguageModel::load(policies[k], device);
+    selectUser(*model, flags);
+    auto tokenizer = align::rt::TextTokenizer::open(tokenizerSpec(flags, "bytes"));
+    align::rt::GenerationSettings mine = settings;
+    mine.eosId = eosOf(flags, *tokenizer, model->vocabSize());
+    std::vector<std::vector<int64_t>> prompts;
+    for (const PromptLine &line : texts) {
+      prompts.push_back(promptIds(*tokenizer, flags.count("direction")
+                                                  ? align::rt::directionPrompt(policies[k], flags["direction"], line.text)
+                                                  : line.text));
+      if (prompts.back().empty())
+        throw Error(line.where + ": field 'prompt': no tokens to start from (empty, and the tokenizer has no BOS)");
+    }
+    const auto start = std::chrono::steady_clock::now();
+    auto ids = model->generateSamples(prompts, samples, mine, tokenizer->padId(), batch, wanted);
+    seconds += std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    for (size_t i = 0; i < texts.size(); ++i)
+      for (long long j = 0; j < samples; ++j)
+        if (wanted(i, j)) {
+          Sample &sample = out[i][static_cast<size_t>(j)];
+          sample.ids = std::move(ids[i][static_cast<size_t>(j)]);
+          sample.text = tokenizer->decode(sample.ids);
+        }
+  }
+  std::ofstream file;
+  if (flags.count("out")) {
+    file.open(flags["out"]);
+    if (!file)
+      throw Error(flags["out"] + ": cannot write file");
+  }
+  std::ostream &sink = flags.count("out") ? static_cast<std::ostream &>(file) : std::cout;
+  size_t tokens = 0;
+  for (size_t i = 0; i < texts.size(); ++i)
+    for (long long j = 0; j < samples; ++j) {
+      const Sample &sample = out[i][static_cast<size_t>(j)];
+      tokens += sample.ids.size();
+      nlohmann::ordered_json line{{"prompt_index", i}, {"sample", j}, {"ids", sample.ids}, {"text", sample.text}};
+      if (flags.count("mixture"))
+        line["policy"] = policyOf[i][static_cast<size_t>(j)];
+      sink << line.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) << '\n';
+    }
+  sink.flush();
+  if (!sink)
+    throw Error((flags.count("out") ? flags["out"] : std::string("stdout")) + ": write failed");
+  std::cerr << "align-lm: " << texts.size() * static_cast<size_t>(samples) << " samples, " << tokens
+            << " new tokens in " << seconds << " s (" << (seconds > 0 ? double(tokens) / seconds : 0.0)
+            << " tokens/s)\n";
+  return 0;
+}
+
+int generate(int argc, char **argv) {
+  auto flags = parseFlags(argc, argv, {"model", "mixture", "prompt", "prompt-ids", "input", "samples", "batch", "out",
+                                       "tokenizer", "max-new-tokens", "temperature", "top-p", "top-k", "eos", "seed",
+                                       "device", "threads", "user", "direction"});
+  applyCommon(flags);
+  align::rt::GenerationSettings settings = generationSettings(flags);
+  if (flags.count("direction") && (flags.count("mixture") || flags.count("prompt-ids")))
+    throw Error("--direction renders a DPA policy's system prompt from its direction.json: it needs --model DIR and "
+                "--prompt TEXT or --input FILE");
   if (flags.count("mixture") == flags.count("model"))
     throw Error("generate takes exactly one of --model DIR and --mixture DIR");
+  if (flags.count("input") + flags.count("prompt") + flags.count("prompt-ids") != 1)
+    throw Error("generate takes exactly one of --input FILE.jsonl, --prompt TEXT and --prompt-ids 1,2,3");
+  if (flags.count("input"))
+    return generateFromFile(flags, settings);
+  for (const char *key : {"samples", "batch", "out"})
+    if (flags.count(key))
+      throw Error(std::string("--") + key + " applies to --input only");
+  // --mixture DIR (an aggregate's mixture.json): the seeded draw picks the policy that answers.
   std::string modelDir = flags.count("model") ? flags["model"] : "";
   int64_t picked = -1;
   if (flags.count("mixture")) {
     align::rt::PolicyMixture mixture = align::rt::PolicyMixture::load(flags["mixture"]);
-    picked = static_cast<int64_t>(mixture.pick(static_cast<uint64_t>(integer(flags, "seed", 0))));
+    picked = static_cast<int64_t>(mixture.pick(settings.seed));
     modelDir = mixture.policies[static_cast<size_t>(picked)];
     flags["model"] = modelDir; // the picked policy's own tokenizer.json is the default
   }
@@ -287,12 +457,12 @@ int generate(int argc, char **argv) {
       start = comma + 1;
     }
   } else {
-    prompt = encodeText(*tokenizer, required(flags, "prompt"), /*addSpecial=*/false, 0);
-    if (tokenizer->bosId() >= 0)
-      prompt.insert(prompt.begin(), tokenizer->bosId());
+    prompt = promptIds(*tokenizer, flags.count("direction")
+                                       ? align::rt::directionPrompt(modelDir, flags["direction"], flags["prompt"])
+                                       : flags["prompt"]);
   }
-  std::vector<int64_t> ids = model->generate(prompt, maxNewTokens, temperature, topP,
-                                             static_cast<uint64_t>(integer(flags, "seed", 0)), tokenizer->eosId());
+  settings.eosId = eosOf(flags, *tokenizer, model->vocabSize());
+  std::vector<int64_t> ids = model->generate(prompt, settings);
   nlohmann::json out{{"ids", ids}, {"text", tokenizer->decode(ids)}};
   if (picked >= 0)
     out["policy"] = picked;

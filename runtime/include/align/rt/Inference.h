@@ -11,6 +11,7 @@
 #include "align/rt/Error.h"
 
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <memory>
 #include <string>
@@ -25,6 +26,16 @@ Device parseDevice(const std::string &name);
 
 /// Sets the number of CPU threads LibTorch uses (intra-op); 0 leaves the default.
 void setThreads(int threads);
+
+/// How LanguageModel samples (runtime/src/model/Generate.h: the cuts, their order and the determinism contract).
+struct GenerationSettings {
+  int64_t maxNewTokens = 64;
+  double temperature = 1.0; ///< 0: greedy
+  double topP = 1.0;        ///< nucleus, in (0, 1]
+  int64_t topK = 0;         ///< 0: no cut
+  uint64_t seed = 0;
+  int64_t eosId = -1; ///< stop after this token; -1: no stop token
+};
 
 /// A causal language model of the Llama family (Llama, Qwen2, Mistral shapes).
 class LanguageModel {
@@ -44,6 +55,17 @@ public:
   /// sampling; stops after `eosId` (when ≥ 0) or `maxNewTokens`. Reproducible for a given `seed`.
   std::vector<int64_t> generate(const std::vector<int64_t> &prompt, int64_t maxNewTokens, double temperature,
                                 double topP, uint64_t seed, int64_t eosId = -1) const;
+  /// The same with every setting (top-k included); sample 0 of prompt 0 of generateSamples.
+  std::vector<int64_t> generate(const std::vector<int64_t> &prompt, const GenerationSettings &settings) const;
+  /// `samplesPerPrompt` samples of each prompt, decoded in batches of at most `maxRowsPerBatch` rows with a KV
+  /// cache: result[i][j] is sample j of prompt i (without the prompt; eos included when it stopped there).
+  /// `padId` fills the left padding. With `wanted`, only the samples it accepts are generated (the others are
+  /// empty), each with the same random draws as in a full run: a mixture gives each policy its samples.
+  /// The same seed, prompts, samplesPerPrompt and maxRowsPerBatch give the same ids.
+  std::vector<std::vector<std::vector<int64_t>>>
+  generateSamples(const std::vector<std::vector<int64_t>> &prompts, int64_t samplesPerPrompt,
+                  const GenerationSettings &settings, int64_t padId, int64_t maxRowsPerBatch,
+                  const std::function<bool(size_t prompt, int64_t sample)> &wanted = {}) const;
   int64_t vocabSize() const;
 
   /// P-RLHF: the users of the user model saved beside the checkpoint (user_model.json), empty without one.
@@ -70,6 +92,12 @@ struct PolicyMixture {
   /// The policy answering draw `index` of a run seeded `seed`: k with probability w_k; reproducible.
   size_t pick(uint64_t seed, uint64_t index = 0) const;
 };
+
+/// A DPA policy's prompt under a direction (docs/methods.md §4.2): the direction.json that `loop rsf` saves
+/// beside each iteration's policy in `modelDir` renders its system text for `direction` ("0.8,-0.6": weights
+/// over its objectives, normalised; or "-15deg"), and `prompt` is rendered by the template of the prompts it
+/// was trained on, after that text and a newline — exactly as training conditioned it. Errors name the file.
+std::string directionPrompt(const std::string &modelDir, const std::string &direction, const std::string &prompt);
 
 /// A reward model (scalar or multi-objective regression head on a decoder).
 class RewardScorer {
