@@ -88,6 +88,22 @@ std::string cppInteger(int64_t value) {
   return std::to_string(value);
 }
 
+std::vector<std::string> stringsOf(mlir::Attribute attr) {
+  std::vector<std::string> out;
+  if (auto list = attr.dyn_cast_or_null<mlir::ArrayAttr>())
+    for (mlir::Attribute item : list)
+      if (auto text = item.dyn_cast<mlir::StringAttr>())
+        out.push_back(text.getValue().str());
+  return out;
+}
+
+std::string cppStringList(const std::vector<std::string> &items) {
+  std::string out = "{";
+  for (size_t i = 0; i < items.size(); ++i)
+    out += (i ? ", " : "") + cppString(items[i]);
+  return out + "}";
+}
+
 std::optional<double> numericValue(mlir::Attribute attr) {
   if (auto number = attr.dyn_cast_or_null<mlir::FloatAttr>())
     return number.getValueAsDouble();

@@ -15,6 +15,7 @@
 
 #include <cstdint>
 #include <optional>
+#include <vector>
 #include <string>
 
 namespace align::emit {
@@ -33,6 +34,12 @@ std::string cppInteger(int64_t value);
 
 /// The same number as the recipe reader would write it in a --set value: cppDouble without a forced ".0".
 std::string settingDouble(double value);
+
+/// The strings of an array attribute (other elements skipped); empty for anything else.
+std::vector<std::string> stringsOf(mlir::Attribute attr);
+
+/// A braced list of C++ string literals: `{"q_proj", "v_proj"}`.
+std::string cppStringList(const std::vector<std::string> &items);
 
 /// The value of a float or integer attribute (not a bool); nullopt for anything else.
 std::optional<double> numericValue(mlir::Attribute attr);

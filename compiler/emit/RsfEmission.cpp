@@ -19,22 +19,6 @@ using mlir::Location;
 
 namespace {
 
-std::string stringList(const std::vector<std::string> &items) {
-  std::string out = "{";
-  for (size_t i = 0; i < items.size(); ++i)
-    out += (i ? ", " : "") + cppString(items[i]);
-  return out + "}";
-}
-
-std::vector<std::string> strings(mlir::Attribute attr) {
-  std::vector<std::string> out;
-  if (auto list = attr.dyn_cast_or_null<mlir::ArrayAttr>())
-    for (mlir::Attribute item : list)
-      if (auto text = item.dyn_cast<mlir::StringAttr>())
-        out.push_back(text.getValue().str());
-  return out;
-}
-
 std::string declarationName(mlir::Operation *op) {
   if (auto name = op->getAttrOfType<mlir::StringAttr>("name"))
     return name.getValue().str();
@@ -49,13 +33,13 @@ std::optional<std::vector<std::string>> TrainerEmitter::rewardObjectives(train::
   for (mlir::Operation &op : program.getBodyRegion().front()) {
     if (auto attach = llvm::dyn_cast<train::AttachOp>(op);
         attach && attach.getRole() == "reward_head" && declarationName(attach) == reward)
-      return strings(attach.getConfig().get("objectives"));
+      return stringsOf(attach.getConfig().get("objectives"));
     // A stage that trains the reward: the reward head its optimizer steps.
     if (auto stage = llvm::dyn_cast<train::StageOp>(op); stage && stage.getSymName() == reward) {
       std::optional<std::vector<std::string>> found;
       stage.walk([&](train::OptimizerStepOp step) {
         if (auto head = step.getModel().getDefiningOp<train::AttachOp>(); head && head.getRole() == "reward_head")
-          found = strings(head.getConfig().get("objectives"));
+          found = stringsOf(head.getConfig().get("objectives"));
       });
       if (found)
         return found;
@@ -83,8 +67,8 @@ void TrainerEmitter::emitDirection(train::AttachOp attach) {
   w_.comment("preference " + name + ": a direction over objectives of reward " + reward.getValue().str() +
              ", rendered into the system prompt");
   w_.statement("align::rt::DirectionSpec " + spec, loc);
-  w_.statement(spec + ".objectives = " + stringList(strings(config.get("objectives"))), loc);
-  w_.statement(spec + ".rewardObjectives = " + stringList(*objectives), loc);
+  w_.statement(spec + ".objectives = " + cppStringList(stringsOf(config.get("objectives"))), loc);
+  w_.statement(spec + ".rewardObjectives = " + cppStringList(*objectives), loc);
   w_.statement(spec + ".angleLow = " + w_.number(key + "angle.low", *numericValue(angle[0]), loc), loc);
   w_.statement(spec + ".angleHigh = " + w_.number(key + "angle.high", *numericValue(angle[1]), loc), loc);
   w_.statement(spec + ".sample = " +

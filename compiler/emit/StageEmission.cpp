@@ -105,10 +105,7 @@ void TrainerEmitter::emitEmLoop(train::StageOp stage, train::EmLoopOp em, const 
     w_.statement(spec + ".lora.alpha = " + w_.number(key + "lora.alpha", std::stod(loraDefault("alpha")), loc), loc);
     w_.statement(spec + ".lora.dropout = " + w_.number(key + "lora.dropout", std::stod(loraDefault("dropout")), loc),
                  loc);
-    std::string list = "{";
-    for (const std::string &target : quotedStrings(loraDefault("targets")))
-      list += (list.size() > 1 ? ", " : "") + cppString(target);
-    w_.statement(spec + ".lora.targets = " + list + "}", loc);
+    w_.statement(spec + ".lora.targets = " + cppStringList(quotedStrings(loraDefault("targets"))), loc);
   }
   std::string stageName = cppString(name);
   w_.comment("loop em: an M-step per latent type (γ-weighted DPO), then the E-step (γ, η), each iteration");
@@ -373,13 +370,8 @@ void TrainerEmitter::emitTrainedModel(const ResolvedModel &model, Location loc, 
                    headLoc);
     if (auto outputs = config.getAs<mlir::IntegerAttr>("outputs"))
       w_.statement(spec + ".rewardOutputs = " + cppInteger(outputs.getInt()), headLoc);
-    if (auto objectives = config.getAs<mlir::ArrayAttr>("objectives")) {
-      std::string list = "{";
-      for (mlir::Attribute item : objectives)
-        if (auto text = item.dyn_cast<mlir::StringAttr>())
-          list += (list.size() > 1 ? ", " : "") + cppString(text.getValue());
-      w_.statement(spec + ".rewardObjectives = " + list + "}", headLoc);
-    }
+    if (auto objectives = config.getAs<mlir::ArrayAttr>("objectives"))
+      w_.statement(spec + ".rewardObjectives = " + cppStringList(stringsOf(objectives)), headLoc);
   }
   policyAdapter_ = static_cast<bool>(model.adapter);
   if (train::AttachOp adapter = model.adapter) {
@@ -400,13 +392,8 @@ void TrainerEmitter::emitTrainedModel(const ResolvedModel &model, Location loc, 
       w_.statement(spec + ".lora.alpha = " + w_.number(setting("alpha"), *alpha, adapterLoc), adapterLoc);
     if (std::optional<double> dropout = numericValue(config.get("dropout")))
       w_.statement(spec + ".lora.dropout = " + w_.number(setting("dropout"), *dropout, adapterLoc), adapterLoc);
-    if (auto targets = config.getAs<mlir::ArrayAttr>("targets")) {
-      std::string list = "{";
-      for (mlir::Attribute target : targets)
-        if (auto text = target.dyn_cast<mlir::StringAttr>())
-          list += (list.size() > 1 ? ", " : "") + cppString(text.getValue());
-      w_.statement(spec + ".lora.targets = " + list + "}", adapterLoc);
-    }
+    if (auto targets = config.getAs<mlir::ArrayAttr>("targets"))
+      w_.statement(spec + ".lora.targets = " + cppStringList(stringsOf(targets)), adapterLoc);
   }
   if (train::AttachOp users = model.users)
     emitUserModel(users, spec);
