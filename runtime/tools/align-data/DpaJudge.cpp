@@ -32,6 +32,7 @@
 #include "DpaObjectives.h"
 #include "support/AtomicWrite.h"
 #include "support/Files.h"
+#include "train/RegressionFit.h" // spearmanCorrelation: the runtime's, shared with the reward fit
 
 #include <nlohmann/json.hpp>
 
@@ -114,42 +115,7 @@ struct Point {
 template <class T> Json orNull(const std::optional<T> &value) { return value ? Json(*value) : Json(); }
 Json orNull(double value) { return std::isnan(value) ? Json() : Json(value); }
 
-std::vector<double> averageRanks(const std::vector<double> &x) {
-  std::vector<size_t> order(x.size());
-  for (size_t i = 0; i < order.size(); ++i)
-    order[i] = i;
-  std::sort(order.begin(), order.end(), [&](size_t a, size_t b) { return x[a] < x[b]; });
-  std::vector<double> ranks(x.size());
-  for (size_t i = 0; i < order.size();) {
-    size_t j = i;
-    while (j + 1 < order.size() && x[order[j + 1]] == x[order[i]])
-      ++j;
-    for (size_t k = i; k <= j; ++k)
-      ranks[order[k]] = (static_cast<double>(i + j) / 2) + 1; // ranks i+1..j+1, averaged
-    i = j + 1;
-  }
-  return ranks;
-}
-
 } // namespace
-
-double spearman(const std::vector<double> &x, const std::vector<double> &y) {
-  const double nan = std::numeric_limits<double>::quiet_NaN();
-  if (x.size() != y.size() || x.size() < 2)
-    return nan;
-  const std::vector<double> rx = averageRanks(x), ry = averageRanks(y);
-  const double n = static_cast<double>(x.size());
-  double mx = 0, my = 0;
-  for (size_t i = 0; i < rx.size(); ++i)
-    mx += rx[i] / n, my += ry[i] / n;
-  double sxy = 0, sxx = 0, syy = 0;
-  for (size_t i = 0; i < rx.size(); ++i) {
-    sxy += (rx[i] - mx) * (ry[i] - my);
-    sxx += (rx[i] - mx) * (rx[i] - mx);
-    syy += (ry[i] - my) * (ry[i] - my);
-  }
-  return sxx == 0 || syy == 0 ? nan : sxy / std::sqrt(sxx * syy);
-}
 
 void runDpaJudge(const DpaJudgeOptions &options) {
   const auto facts = readPrompts(rt::joinPath(rt::joinPath(options.data, "dpa"), "prompts.jsonl"));
@@ -218,7 +184,7 @@ void runDpaJudge(const DpaJudgeOptions &options) {
       scalarized += point.scalarized(angle) / static_cast<double>(angles.size());
     }
     summary["by_iteration"].push_back({{"iteration", orNull(iteration)},
-                                       {"spearman_verbosity_angle", orNull(spearman(verbosity, theta))},
+                                       {"spearman_verbosity_angle", orNull(rt::spearmanCorrelation(verbosity, theta))},
                                        {"scalarized_mean", angles.empty() ? Json() : Json(scalarized)}});
   }
 

@@ -22,8 +22,4 @@ struct DpaJudgeOptions {
 /// unknown prompt or a file that cannot be read or written.
 void runDpaJudge(const DpaJudgeOptions &options);
 
-/// Spearman's rank correlation of x and y (the same size): Pearson's correlation of their ranks, tied values
-/// sharing their average rank. NaN when fewer than 2 values or either has no spread.
-double spearman(const std::vector<double> &x, const std::vector<double> &y);
-
 } // namespace align::data
