@@ -19,6 +19,15 @@ using mlir::Location;
 
 namespace {
 
+/// The schema's parameter `name` of `family`/`constructor`, whose range `--set` of its setting must respect.
+const schema::Param *schemaParam(const std::string &family, const std::string &constructor, llvm::StringRef name) {
+  if (const schema::Constructor *c = schema::find(family, constructor))
+    for (const schema::Param &p : c->params)
+      if (p.name == name)
+        return &p;
+  return nullptr;
+}
+
 std::string declarationName(mlir::Operation *op) {
   if (auto name = op->getAttrOfType<mlir::StringAttr>("name"))
     return name.getValue().str();
@@ -69,16 +78,18 @@ void TrainerEmitter::emitDirection(train::AttachOp attach) {
   w_.statement("align::rt::DirectionSpec " + spec, loc);
   w_.statement(spec + ".objectives = " + cppStringList(stringsOf(config.get("objectives"))), loc);
   w_.statement(spec + ".rewardObjectives = " + cppStringList(*objectives), loc);
-  w_.statement(spec + ".angleLow = " + w_.number(key + "angle.low", *numericValue(angle[0]), loc), loc);
-  w_.statement(spec + ".angleHigh = " + w_.number(key + "angle.high", *numericValue(angle[1]), loc), loc);
+  w_.statement(spec + ".angleLow = " + w_.number(key + "angle.low", *numericValue(angle[0]), loc, schemaParam("preference", "direction", "angle")), loc);
+  w_.statement(spec + ".angleHigh = " + w_.number(key + "angle.high", *numericValue(angle[1]), loc, schemaParam("preference", "direction", "angle")), loc);
   w_.statement(spec + ".sample = " +
                    w_.choice(key + "sample", enumMember("DirectionSampling", sample.getValue()), sample.getValue(), loc),
                loc);
   if (auto grid = config.get("grid"); grid && numericValue(grid))
-    w_.statement(spec + ".grid = " + w_.integer(key + "grid", static_cast<int64_t>(*numericValue(grid)), loc), loc);
+    w_.statement(spec + ".grid = " + w_.integer(key + "grid", static_cast<int64_t>(*numericValue(grid)), loc,
+                                                    schemaParam("preference", "direction", "grid")), loc);
   w_.statement(spec + ".render = " + w_.text(key + "render", render.getValue(), loc), loc);
   if (auto scale = config.get("scale"); scale && numericValue(scale))
-    w_.statement(spec + ".scale = " + w_.integer(key + "scale", static_cast<int64_t>(*numericValue(scale)), loc), loc);
+    w_.statement(spec + ".scale = " + w_.integer(key + "scale", static_cast<int64_t>(*numericValue(scale)), loc,
+                                                     schemaParam("preference", "direction", "scale")), loc);
   w_.statement("t.direction(" + cppString(name) + ", " + spec + ")", loc);
   w_.blankLine();
 }
@@ -114,24 +125,29 @@ void TrainerEmitter::emitRsfLoop(train::StageOp stage, train::RsfLoopOp rsf, con
   if (!split)
     return;
   w_.statement(spec + ".train = {" + cppString(*data) + ", " + cppString(*split) + "}", prompts.getLoc());
+  // The loop's settings keep the schema's ranges, so `--set STAGE.rsf.samples=0` is refused as the recipe value was.
+  auto rsfParam = [](llvm::StringRef field) { return schemaParam("loop", "rsf", field); };
   const std::string loop = ids_.make(name, "rsf");
   w_.statement("align::rt::RsfSpec " + loop, loc);
-  w_.statement(loop + ".iterations = " + w_.integer(key + "iterations", static_cast<int64_t>(rsf.getIterations()), loc),
+  w_.statement(loop + ".iterations = " + w_.integer(key + "iterations", static_cast<int64_t>(rsf.getIterations()), loc, rsfParam("iterations")),
                loc);
-  w_.statement(loop + ".samples = " + w_.integer(key + "samples", static_cast<int64_t>(generate.getSamples()), loc),
+  w_.statement(loop + ".samples = " + w_.integer(key + "samples", static_cast<int64_t>(generate.getSamples()), loc, rsfParam("samples")),
                generate.getLoc());
   w_.statement(loop + ".prompts = {" + cppString(*data) + ", " + cppString(*split) + "}", prompts.getLoc());
   if (auto perIteration = rsf.getPromptsPerIteration())
     w_.statement(loop + ".promptsPerIteration = " +
-                     w_.integer(key + "prompts_per_iteration", static_cast<int64_t>(*perIteration), loc),
+                     w_.integer(key + "prompts_per_iteration", static_cast<int64_t>(*perIteration), loc,
+                                rsfParam("prompts_per_iteration")),
                  loc);
   w_.statement(loop + ".directions = " + cppString(declarationName(direction)), loc);
   w_.statement(loop + ".scorer = " + cppString(scorer.getStage()), score.getLoc());
   w_.statement(loop + ".temperature = " +
-                   w_.number(key + "temperature", generate.getTemperature().convertToDouble(), generate.getLoc()),
+                   w_.number(key + "temperature", generate.getTemperature().convertToDouble(), generate.getLoc(),
+                             rsfParam("temperature")),
                generate.getLoc());
   w_.statement(loop + ".maxNewTokens = " +
-                   w_.integer(key + "max_new_tokens", static_cast<int64_t>(generate.getMaxNewTokens()), generate.getLoc()),
+                   w_.integer(key + "max_new_tokens", static_cast<int64_t>(generate.getMaxNewTokens()), generate.getLoc(),
+                              rsfParam("max_new_tokens")),
                generate.getLoc());
   const std::string stageName = cppString(name);
   w_.comment("loop rsf: iteration i samples under directions, scores, keeps the best per prompt and fine-tunes "
