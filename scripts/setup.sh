@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Set-up for a fresh Debian 12 machine of the project's kind; safe to re-run (each step skips what is done).
 #   1. Debian packages: LLVM/MLIR 16 (dev + tools, lit, FileCheck), ANTLR 4 (tool + C++ runtime), GoogleTest,
-#      ninja, clang with libFuzzer, nlohmann-json, PCRE2.
+#      ninja, clang with libFuzzer, nlohmann-json, PCRE2, zlib.
 #   2. A virtual environment in .venv with the pinned Python packages of requirements.txt (torch 2.11, the
 #      CUDA-enabled PyPI wheel that also provides LibTorch; transformers, TRL, tokenizers, safetensors, pytest).
 #   3. Configure and build into build/ (tools in build/bin/).
@@ -15,7 +15,7 @@ as_root() { if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi; }
 packages=(cmake g++ ninja-build python3-venv
           llvm-16-dev llvm-16-tools libmlir-16-dev mlir-16-tools
           antlr4 libantlr4-runtime-dev libgtest-dev googletest
-          clang libclang-rt-14-dev nlohmann-json3-dev libpcre2-dev)
+          clang libclang-rt-14-dev nlohmann-json3-dev libpcre2-dev zlib1g-dev)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

@@ -19,6 +19,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include <csignal>
 #include <cstdio>
 #include <cstdlib>
 #include <sstream>
@@ -150,7 +151,13 @@ int trainerMain(int argc, char **argv, const RecipeInfo &recipe, void (*body)(Tr
     impl->recipe = &recipe;
     impl->device = parseDevice(impl->options.device) == Device::CUDA ? torch::Device(torch::kCUDA) : torch::Device(torch::kCPU);
     setThreads(impl->options.threads);
+    // A write past RLIMIT_FSIZE then fails with EFBIG, an Error naming the file, instead of killing the process.
+    std::signal(SIGXFSZ, SIG_IGN);
     makeDirectories(impl->options.outDir);
+    lockDirectory(impl->options.outDir);
+    if (int stale = removeStaleTemporaries(impl->options.outDir))
+      std::fprintf(stderr, "removed %d unfinished temporary file(s) of an interrupted run in %s\n", stale,
+                   impl->options.outDir.c_str());
     impl->metrics = std::make_unique<MetricsLog>(impl->options.outDir);
     Trainer trainer(std::move(impl));
     Trainer::Impl &state = *trainer.impl_;

@@ -5,6 +5,9 @@
 #include "align/rt/Error.h"
 #include "checkpoint/SafeTensors.h"
 #include "support/Files.h"
+#include "support/Manifest.h"
+
+#include <unistd.h>
 
 #include <set>
 
@@ -45,6 +48,7 @@ void loadParametersStrict(torch::nn::Module &module, const std::map<std::string,
 
 void saveParameters(torch::nn::Module &module, const std::string &dir) {
   makeDirectories(dir);
+  ::unlink(joinPath(dir, kManifestFile).c_str()); // it would describe the files replaced here
   std::map<std::string, torch::Tensor> tensors;
   for (const auto &item : module.named_parameters())
     tensors[item.key()] = item.value().detach().to(torch::kCPU).contiguous();
@@ -75,9 +79,19 @@ void checkConfigAgainstTensors(const ModelConfig &config, const std::map<std::st
                 std::to_string(layers - 1) + ")");
 }
 
+void checkCheckpointManifest(const std::string &dir) {
+  if (!hasManifest(dir))
+    return;
+  const std::string problem = checkManifest(dir);
+  if (!problem.empty())
+    throw Error(problem + "\n  the checkpoint " + dir + " is damaged; run the stage that writes it again (--resume "
+                "does, from its training state)");
+}
+
 CausalLM loadCausalLM(const std::string &dir) {
   if (!isDirectory(dir))
     throw Error(dir + ": not a checkpoint directory");
+  checkCheckpointManifest(dir);
   ModelConfig config = readModelConfig(joinPath(dir, "config.json"));
   std::map<std::string, torch::Tensor> tensors = readCheckpointTensors(dir);
   checkConfigAgainstTensors(config, tensors, joinPath(dir, "config.json"));

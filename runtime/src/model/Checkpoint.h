@@ -23,6 +23,10 @@ void loadParametersStrict(torch::nn::Module &module, const std::map<std::string,
 /// Writes the parameters of `module` to `dir`/model.safetensors (atomically).
 void saveParameters(torch::nn::Module &module, const std::string &dir);
 
+/// If `dir` has a manifest.json (stage checkpoints written by the trainer do), an Error naming the first file
+/// whose size or checksum differs; directories from other tools carry none and pass.
+void checkCheckpointManifest(const std::string &dir);
+
 /// Loads `dir` (config.json + safetensors) into a new float32 model on the CPU.
 CausalLM loadCausalLM(const std::string &dir);
 

@@ -114,6 +114,7 @@ std::string architecture(const std::string &modelType) {
 RewardModel loadRewardModel(const std::string &dir) {
   if (!isDirectory(dir))
     throw Error(dir + ": not a checkpoint directory");
+  checkCheckpointManifest(dir);
   std::string configPath = joinPath(dir, "config.json");
   ModelConfig config = readModelConfig(configPath);
   nlohmann::json j = readJson(configPath);

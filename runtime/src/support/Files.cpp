@@ -6,10 +6,16 @@
 
 #include <cerrno>
 #include <cstring>
+#include <dirent.h>
 #include <fcntl.h>
+#include <sys/file.h>
 #include <ftw.h>
 #include <sys/stat.h>
 #include <unistd.h>
+
+#include <string>
+#include <utility>
+#include <vector>
 
 namespace align::rt {
 
@@ -131,6 +137,71 @@ std::string findDirectoryVersion(const std::string &target) {
   if (isDirectory(target + ".old"))
     return target + ".old";
   return "";
+}
+
+void rotateDirectory(const std::string &staged, const std::string &target) {
+  const std::string previous = target + ".prev";
+  removeTree(previous);
+  if (isDirectory(target) && ::rename(target.c_str(), previous.c_str()) != 0)
+    throw Error(target + ": cannot keep the previous version as " + previous + ": " + std::strerror(errno));
+  if (::rename(staged.c_str(), target.c_str()) != 0)
+    throw Error(target + ": cannot move the new version in place: " + std::strerror(errno));
+  syncPath(parentOf(target));
+}
+
+static bool isStaleTemporary(const std::string &name, bool directory) {
+  const size_t mark = name.rfind(".tmp");
+  if (mark == std::string::npos || mark == 0)
+    return false;
+  const std::string rest = name.substr(mark + 4);
+  if (rest.empty())
+    return directory;
+  if (rest[0] != '-' || rest.size() == 1)
+    return false;
+  return rest.find_first_not_of("0123456789", 1) == std::string::npos;
+}
+
+int removeStaleTemporaries(const std::string &dir) {
+  DIR *handle = ::opendir(dir.c_str());
+  if (!handle)
+    return 0;
+  std::vector<std::pair<std::string, bool>> entries;
+  while (const dirent *entry = ::readdir(handle)) {
+    const std::string name = entry->d_name;
+    if (name == "." || name == "..")
+      continue;
+    struct stat info;
+    if (::lstat(joinPath(dir, name).c_str(), &info) == 0)
+      entries.emplace_back(name, S_ISDIR(info.st_mode));
+  }
+  ::closedir(handle);
+  int removed = 0;
+  for (const auto &[name, directory] : entries) {
+    const std::string path = joinPath(dir, name);
+    if (isStaleTemporary(name, directory)) {
+      removeTree(path);
+      ++removed;
+    } else if (directory) {
+      removed += removeStaleTemporaries(path);
+    }
+  }
+  return removed;
+}
+
+void lockDirectory(const std::string &dir) {
+  const std::string path = joinPath(dir, ".lock");
+  // Kept open (and so locked) until the process exits; the kernel releases it even after SIGKILL.
+  int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+  if (fd < 0)
+    throw Error(path + ": cannot create the lock file: " + std::strerror(errno));
+  if (::flock(fd, LOCK_EX | LOCK_NB) != 0) {
+    const int err = errno;
+    ::close(fd);
+    if (err == EWOULDBLOCK)
+      throw Error(dir + ": another trainer is writing to this directory (it holds " + path +
+                  "); wait for it to end or choose another --out");
+    throw Error(path + ": cannot lock: " + std::strerror(err));
+  }
 }
 
 } // namespace align::rt

@@ -31,5 +31,16 @@ void syncPath(const std::string &path);
 void replaceDirectory(const std::string &staged, const std::string &target);
 /// `target` if it is a directory, else a `target.old` left by an interrupted replaceDirectory, else "".
 std::string findDirectoryVersion(const std::string &target);
+/// replaceDirectory that keeps the version it replaces as `target.prev` (a still older `.prev` is removed), so
+/// a reader that finds `target` damaged can go back one version. A crash between the renames leaves only
+/// `target.prev`, which readers also accept.
+void rotateDirectory(const std::string &staged, const std::string &target);
+/// Removes what interrupted writes leave below `dir`: entries named `*.tmp-<digits>` (AtomicWrite's files,
+/// staged state directories) and `*.tmp` directories (staged checkpoints). Only for a directory one process
+/// owns (the trainer's --out, under its lock); returns how many entries were removed.
+int removeStaleTemporaries(const std::string &dir);
+/// Takes an exclusive advisory lock on `dir`/.lock for the life of the process; throws naming the directory
+/// when another process holds it (two trainers writing one --out would overwrite each other's state).
+void lockDirectory(const std::string &dir);
 
 } // namespace align::rt

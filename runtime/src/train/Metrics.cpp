@@ -40,25 +40,43 @@ std::string csvNumber(double value) {
 
 MetricsLog::MetricsLog(std::string outDir) : outDir_(std::move(outDir)) {
   makeDirectories(outDir_);
-  std::ifstream in(jsonlPath());
-  std::string text;
+  std::ifstream in(jsonlPath(), std::ios::binary);
+  std::ostringstream whole;
+  whole << in.rdbuf();
+  const std::string contents = whole.str();
+  bool tornTail = false;
   int64_t lineNo = 0;
-  while (std::getline(in, text)) {
+  for (size_t begin = 0; begin < contents.size();) {
+    size_t end = contents.find('\n', begin);
+    const bool complete = end != std::string::npos;
+    const std::string text = contents.substr(begin, complete ? end - begin : std::string::npos);
+    begin = complete ? end + 1 : contents.size();
     ++lineNo;
     if (text.empty())
       continue;
     nlohmann::json line = nlohmann::json::parse(text, nullptr, false);
-    if (line.is_discarded() || !line.is_object() || !line.contains("stage") || !line.contains("step"))
+    if (!complete && (line.is_discarded() || !line.is_object())) {
+      // The record being appended when the process died (or the disk filled): it is after the last saved
+      // state, so the resumed run logs it again.
+      tornTail = true;
+      std::fprintf(stderr, "warning: %s:%lld: dropping an incomplete last line (an interrupted write)\n",
+                   jsonlPath().c_str(), static_cast<long long>(lineNo));
+      break;
+    }
+    if (line.is_discarded() || !line.is_object() || !line.contains("stage") || !line["stage"].is_string() ||
+        !line.contains("step") || !line["step"].is_number_integer())
       throw Error(jsonlPath() + ":" + std::to_string(lineNo) + ": not a metrics record (expected stage and step)");
     MetricRecord r;
     r.stage = line["stage"].get<std::string>();
-    r.split = line.value("split", "train");
+    r.split = line.contains("split") && line["split"].is_string() ? line["split"].get<std::string>() : "train";
     r.step = line["step"].get<int64_t>();
     for (auto it = line.begin(); it != line.end(); ++it)
       if (it.key() != "stage" && it.key() != "split" && it.key() != "step")
         r.values[it.key()] = it.value().is_number() ? it.value().get<double>() : NAN;
     records_.push_back(std::move(r));
   }
+  if (tornTail)
+    rewrite();
 }
 
 std::string MetricsLog::jsonlPath() const { return joinPath(outDir_, "metrics.jsonl"); }

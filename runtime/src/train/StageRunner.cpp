@@ -10,6 +10,7 @@
 
 #include "align/rt/Error.h"
 #include "support/Files.h"
+#include "support/Manifest.h"
 #include "model/Checkpoint.h"
 #include "train/Progress.h"
 #include "train/TrainState.h"
@@ -67,6 +68,7 @@ void saveFinalCheckpoint(StageInputs &inputs, const std::string &dir) {
     copyFile(inputs.tokenizerFile, joinPath(staged, "tokenizer.json"));
     syncPath(joinPath(staged, "tokenizer.json"));
   }
+  writeManifest(staged);
   syncPath(staged);
   replaceDirectory(staged, dir);
 }

@@ -4,16 +4,20 @@
 
 #include "align/rt/Error.h"
 #include "checkpoint/SafeTensors.h"
+#include "support/AtomicWrite.h"
 #include "support/Files.h"
+#include "support/Manifest.h"
 #include "model/Checkpoint.h"
 
 #include <ATen/Context.h>
 #include <nlohmann/json.hpp>
 
+#include <cstdio>
 #include <fstream>
 #include <mutex>
 #include <sstream>
 #include <unistd.h>
+#include <vector>
 
 namespace align::rt {
 
@@ -68,14 +72,21 @@ void saveTrainState(const std::string &dir, torch::nn::Module &trained, torch::o
                     const TrainPosition &position) {
   const std::string staged = dir + ".tmp-" + std::to_string(::getpid());
   removeTree(staged);
+  // At most two complete versions on disk at any moment (the current and the one being written): the version
+  // before the current one is dropped now, and the current one becomes `.prev` when the new one is in place.
+  removeTree(dir + ".prev");
   makeDirectories(staged);
   try {
     saveParameters(trained, staged);
-    const std::string optimizerFile = joinPath(staged, "optimizer.pt");
     torch::serialize::OutputArchive archive;
     optimizer.save(archive);
-    archive.save_to(optimizerFile);
-    syncPath(optimizerFile);
+    // Through writeFileAtomically, so a failed write (a full disk) is an Error naming the file.
+    writeFileAtomically(joinPath(staged, "optimizer.pt"), [&](const ByteSink &write) {
+      archive.save_to([&](const void *data, size_t size) -> size_t {
+        write(data, size);
+        return size;
+      });
+    });
     writeSafetensors(joinPath(staged, "rng.safetensors"), generatorStates());
     nlohmann::json state = {{"stage", position.stage},
                             {"step", position.step},
@@ -85,19 +96,20 @@ void saveTrainState(const std::string &dir, torch::nn::Module &trained, torch::o
                             {"elapsed_seconds", position.elapsedSeconds},
                             {"fingerprint", position.fingerprint}};
     writeFileAtomically(joinPath(staged, "trainer_state.json"), state.dump(2) + "\n");
+    writeManifest(staged);
     syncPath(staged);
-    replaceDirectory(staged, dir);
+    rotateDirectory(staged, dir);
   } catch (...) {
     removeTree(staged);
     throw;
   }
 }
 
-bool loadTrainState(const std::string &dir, torch::nn::Module &trained, torch::optim::Optimizer &optimizer,
-                    TrainPosition &position) {
-  const std::string found = findDirectoryVersion(dir);
-  if (found.empty())
-    return false;
+namespace {
+
+/// Restores one state directory whose manifest has been checked.
+void loadStateDirectory(const std::string &found, torch::nn::Module &trained, torch::optim::Optimizer &optimizer,
+                        TrainPosition &position) {
   const std::string stateFile = joinPath(found, "trainer_state.json");
   nlohmann::json state = nlohmann::json::parse(readText(stateFile), nullptr, false);
   if (state.is_discarded() || !state.is_object())
@@ -105,6 +117,11 @@ bool loadTrainState(const std::string &dir, torch::nn::Module &trained, torch::o
   for (const char *field : {"stage", "step", "total_steps", "epoch", "batch_in_epoch", "fingerprint"})
     if (!state.contains(field))
       throw Error(stateFile + ": missing field '" + field + "'");
+  for (const char *field : {"step", "total_steps", "epoch", "batch_in_epoch"})
+    if (!state[field].is_number_integer() || state[field].get<int64_t>() < 0)
+      throw Error(stateFile + ": field '" + field + "' is not a count");
+  if (!state["stage"].is_string() || !state["fingerprint"].is_string())
+    throw Error(stateFile + ": fields 'stage' and 'fingerprint' must be strings");
   const std::string fingerprint = state["fingerprint"].get<std::string>();
   if (fingerprint != position.fingerprint)
     throw Error(stateFile + ": this state was written by a run with different settings and cannot be resumed by "
@@ -120,8 +137,12 @@ bool loadTrainState(const std::string &dir, torch::nn::Module &trained, torch::o
     device = p.device();
     break;
   }
-  archive.load_from(optimizerFile, device);
-  optimizer.load(archive);
+  try {
+    archive.load_from(optimizerFile, device);
+    optimizer.load(archive);
+  } catch (const c10::Error &e) {
+    throw Error(optimizerFile + ": cannot be read as the optimizer's state: " + e.what_without_backtrace());
+  }
   const std::string rngFile = joinPath(found, "rng.safetensors");
   restoreGenerators(readSafetensors(rngFile), rngFile);
   position.stage = state["stage"].get<std::string>();
@@ -130,7 +151,36 @@ bool loadTrainState(const std::string &dir, torch::nn::Module &trained, torch::o
   position.epoch = state["epoch"].get<int64_t>();
   position.batchInEpoch = state["batch_in_epoch"].get<int64_t>();
   position.elapsedSeconds = state.value("elapsed_seconds", 0.0);
-  return true;
+}
+
+} // namespace
+
+bool loadTrainState(const std::string &dir, torch::nn::Module &trained, torch::optim::Optimizer &optimizer,
+                    TrainPosition &position) {
+  // Newest first: the current state, the one an interrupted swap left aside, the version before the current.
+  std::vector<std::string> versions;
+  for (const std::string &candidate : {dir, dir + ".old", dir + ".prev"})
+    if (isDirectory(candidate))
+      versions.push_back(candidate);
+  if (versions.empty())
+    return false;
+  std::string problems;
+  for (const std::string &version : versions) {
+    // Every state this runtime writes has a manifest (it is written last, before the rename); one without it
+    // comes from an older alignc and is loaded as it is.
+    const std::string problem = hasManifest(version) ? checkManifest(version) : "";
+    if (!problem.empty()) {
+      problems += "\n  " + problem;
+      continue;
+    }
+    if (!problems.empty())
+      std::fprintf(stderr, "warning: the newest training state is damaged:%s\n  resuming from the previous one, %s\n",
+                   problems.c_str(), version.c_str());
+    loadStateDirectory(version, trained, optimizer, position);
+    return true;
+  }
+  throw Error(dir + ": no usable training state; every version is damaged:" + problems +
+              "\n  remove the state directory to start this stage again");
 }
 
 } // namespace align::rt

@@ -5,8 +5,10 @@
 // generators, and the position in the data (epoch and batch; the order of each epoch is a pure function of
 // the seed and the epoch, so it is not stored). Resuming from it continues bit for bit on the CPU.
 //
-// The directory is written beside its target and swapped in with renames (support/Files.h replaceDirectory),
-// every file fsynced first: a crash at any moment leaves the previous complete state or the new one.
+// The directory is written beside its target, every file fsynced, manifest.json (support/Manifest.h: size and
+// CRC-32 of each file) last, and swapped in with renames that keep the version it replaces as `<dir>.prev`
+// (support/Files.h rotateDirectory): a crash at any moment leaves a complete state, and a state whose bytes
+// were damaged after the fact is refused by its manifest and the previous one used instead.
 //
 //===----------------------------------------------------------------------===//
 #pragma once
@@ -29,13 +31,15 @@ struct TrainPosition {
   std::string fingerprint;
 };
 
-/// Writes the state to `dir` (replacing an older one): model.safetensors, optimizer.pt, rng.safetensors,
-/// trainer_state.json.
+/// Writes the state to `dir` (the state it replaces becomes `dir`.prev): model.safetensors, optimizer.pt,
+/// rng.safetensors, trainer_state.json, manifest.json. A failed write is an Error naming the file; `dir` and
+/// `dir`.prev are then as they were.
 void saveTrainState(const std::string &dir, torch::nn::Module &trained, torch::optim::Optimizer &optimizer,
                     const TrainPosition &position);
 
-/// True if `dir` (or its interrupted-swap sibling) holds a state: then the parameters, the optimizer and the
-/// random generators are restored and `position` filled in. An incomplete or mismatched state is an Error.
+/// True if `dir` (or `dir`.old, `dir`.prev) holds a state: then the parameters, the optimizer and the random
+/// generators are restored and `position` filled in. The newest version whose manifest checks out is used
+/// (a warning on stderr names what was skipped); none usable, or settings that differ, is an Error.
 bool loadTrainState(const std::string &dir, torch::nn::Module &trained, torch::optim::Optimizer &optimizer,
                     TrainPosition &position);
 

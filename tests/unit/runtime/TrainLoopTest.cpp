@@ -11,6 +11,7 @@
 #include "train/TrainState.h"
 
 #include "TestFiles.h"
+#include "TestStages.h"
 
 #include <gtest/gtest.h>
 
@@ -20,6 +21,8 @@
 #include <sstream>
 
 using namespace align::rt;
+using align::rt::testing::Fixture;
+using align::rt::testing::pairExamples;
 
 namespace {
 
@@ -35,53 +38,6 @@ std::string readFile(const std::string &path) {
   text << in.rdbuf();
   return text.str();
 }
-
-/// Preference pairs over short byte strings: the chosen response repeats the prompt's letter.
-std::vector<data::Example> pairExamples(int n) {
-  std::vector<data::Example> out;
-  for (int i = 0; i < n; ++i) {
-    data::Example e;
-    const char letter = static_cast<char>('a' + i % 7);
-    e.prompt = std::string("say ") + letter + ":";
-    e.responses = {std::string(3 + i % 4, letter), std::string(2 + i % 3, 'z')};
-    e.scores = {1.0, 0.0};
-    e.weight = 1.0 + 0.25 * (i % 3);
-    out.push_back(e);
-  }
-  return out;
-}
-
-struct Fixture {
-  std::unique_ptr<Tokenizer> tokenizer = makeByteTokenizer();
-  data::TokenizeOptions tokenize{48, 24, true, true, true};
-
-  std::vector<PreparedExample> prepare(const std::vector<data::Example> &examples, bool pairs, bool nll) {
-    PrepareOptions options;
-    options.tokenize = tokenize;
-    options.pairs = pairs;
-    options.nll = nll;
-    int64_t unused = 0;
-    return prepareExamples(examples, *tokenizer, options, &unused);
-  }
-
-  StageInputs dpoStage(const std::string &name, int examples = 16) {
-    StageInputs in;
-    in.name = name;
-    in.terms = {termOf(DpoParams{0.5, 0.0})};
-    in.schedule.batch = 4;
-    in.schedule.lr = 3e-3;
-    in.schedule.lrSchedule = LRScheduleKind::cosine;
-    in.schedule.warmup = 2;
-    in.schedule.logEvery = 1;
-    in.schedule.seed = 7;
-    in.train = prepare(pairExamples(examples), true, false);
-    in.padId = 258;
-    in.policy = presetCausalLM("tiny", tokenizer->vocabSize(), 3);
-    in.reference = presetCausalLM("tiny", tokenizer->vocabSize(), 3);
-    in.fingerprint = "test";
-    return in;
-  }
-};
 
 std::vector<torch::Tensor> parameters(torch::nn::Module &m) {
   std::vector<torch::Tensor> out;
