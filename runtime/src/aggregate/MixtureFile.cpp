@@ -9,6 +9,7 @@
 
 #include <cmath>
 #include <fstream>
+#include <iterator>
 
 namespace align::rt {
 
@@ -62,10 +63,15 @@ MixtureFile readMixture(const std::string &dir) {
   const std::string path = joinPath(dir, "mixture.json");
   if (!pathExists(path))
     throw Error(path + ": no such file (a mixture directory is written by an `aggregate` of a trainer)");
-  std::ifstream in(path);
+  std::ifstream in(path, std::ios::binary);
+  return parseMixture(std::string((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>()), dir);
+}
+
+MixtureFile parseMixture(const std::string &text, const std::string &dir) {
+  const std::string path = joinPath(dir, "mixture.json");
   nlohmann::json j;
   try {
-    in >> j;
+    j = nlohmann::json::parse(text);
   } catch (const nlohmann::json::exception &e) {
     throw Error(path + ": not JSON: " + e.what());
   }

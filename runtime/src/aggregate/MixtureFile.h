@@ -29,6 +29,9 @@ void writeMixture(const std::string &dir, const MixtureFile &mixture, nlohmann::
 /// from the policies', a negative or non-finite weight, weights not summing to 1 (within 1e-6).
 MixtureFile readMixture(const std::string &dir);
 
+/// The same on the text of DIR/mixture.json (`dir` resolves the policies and names the file in messages).
+MixtureFile parseMixture(const std::string &text, const std::string &dir);
+
 /// The policy that answers draw number `index` of a run seeded `seed`: k with probability w_k, from a
 /// SplitMix64 stream of (seed, index), so a draw depends on nothing else.
 size_t pickPolicy(const MixtureFile &mixture, uint64_t seed, uint64_t index);

@@ -1,13 +1,15 @@
 //===- SafeTensors.cpp - safetensors files and checkpoints ----------------===//
 //
-// Reading validates the header completely (dtypes, shapes, offsets that tile the data section exactly, as
-// the format's specification demands) before allocating a tensor, then reads each tensor's bytes straight
-// into its own storage with pread, so a checkpoint is never held twice in memory. Writing follows the
+// Reading validates the header completely (checkpoint/SafeTensorsHeader.cpp: dtypes, shapes, offsets that
+// tile the data section exactly, as the format's specification demands) before allocating a tensor, then
+// reads each tensor's bytes straight into its own storage with pread, so a checkpoint is never held twice in memory. Writing follows the
 // Python library's layout rules so our files are byte-identical to its files.
 //
 //===----------------------------------------------------------------------===//
 
 #include "checkpoint/SafeTensors.h"
+
+#include "checkpoint/SafeTensorsHeader.h"
 
 #include "align/rt/Error.h"
 #include "support/Files.h"
@@ -31,29 +33,20 @@ static_assert(__BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__,
 namespace align::rt {
 namespace {
 
-using Json = nlohmann::json;
-
-struct DtypeInfo {
-  const char *name;
-  at::ScalarType scalarType;
-  size_t elementSize;
-  /// The Python library lays tensors out by descending rank (its dtype enum order, which follows element
-  /// size), then by name; with an 8-byte-aligned header this keeps every tensor aligned to its element size.
-  int layoutRank;
-};
-
-const DtypeInfo kDtypes[] = {{"BOOL", at::kBool, 1, 0}, {"U8", at::kByte, 1, 1},   {"I8", at::kChar, 1, 2},
-                             {"I16", at::kShort, 2, 3}, {"F16", at::kHalf, 2, 4},  {"BF16", at::kBFloat16, 2, 5},
-                             {"I32", at::kInt, 4, 6},   {"F32", at::kFloat, 4, 7}, {"F64", at::kDouble, 8, 8},
-                             {"I64", at::kLong, 8, 9}};
-
-template <typename Predicate> const DtypeInfo *findDtype(Predicate matches) {
-  const DtypeInfo *found = std::find_if(std::begin(kDtypes), std::end(kDtypes), matches);
-  return found == std::end(kDtypes) ? nullptr : found;
+/// The LibTorch type of each safetensors dtype (checkpoint/SafeTensorsHeader.h holds the names and sizes).
+at::ScalarType scalarTypeOf(const SafeTensorsDtype &dtype) {
+  static const std::map<std::string, at::ScalarType> types = {
+      {"BOOL", at::kBool}, {"U8", at::kByte},     {"I8", at::kChar}, {"I16", at::kShort}, {"F16", at::kHalf},
+      {"BF16", at::kBFloat16}, {"I32", at::kInt}, {"F32", at::kFloat}, {"F64", at::kDouble}, {"I64", at::kLong}};
+  return types.at(dtype.name);
 }
 
-// The Python library refuses headers above 100 MB; so do we, before allocating one.
-constexpr uint64_t kMaxHeaderBytes = 100'000'000;
+const SafeTensorsDtype *dtypeOf(at::ScalarType type) {
+  for (const SafeTensorsDtype &d : safeTensorsDtypes())
+    if (scalarTypeOf(d) == type)
+      return &d;
+  return nullptr;
+}
 
 /// A read-only file descriptor that closes itself.
 class InputFile {
@@ -94,142 +87,32 @@ public:
   uint64_t size = 0;
 };
 
-struct TensorEntry {
-  std::string name;
-  const DtypeInfo *dtype;
-  std::vector<int64_t> shape;
-  uint64_t begin, end; // offsets into the data section
-};
-
-struct Header {
-  std::vector<TensorEntry> tensors; // in file order
-  std::map<std::string, std::string> metadata;
-  uint64_t dataStart = 0;
-};
-
-/// A non-negative JSON integer, or an error naming the file, tensor and field.
-uint64_t unsignedField(const Json &value, const std::string &where) {
-  if (!value.is_number_unsigned())
-    throw Error(where + " must be a non-negative integer, got " + value.dump());
-  return value.get<uint64_t>();
-}
-
-Header readHeader(const InputFile &file) {
-  const std::string &path = file.path;
+/// The validated header (checkpoint/SafeTensorsHeader.cpp) of an open file.
+SafeTensorsHeader readHeader(const InputFile &file) {
   if (file.size < 8)
-    throw Error(path + ": truncated: the file has " + std::to_string(file.size) +
-                " bytes, fewer than the 8-byte header length");
+    checkSafeTensorsHeaderLength(0, file.size, file.path); // throws: truncated
   uint64_t headerLength = 0; // little-endian on disk and (static_assert above) in memory
   file.readAt(&headerLength, 8, 0, "the header length");
-  if (headerLength > std::min(file.size - 8, kMaxHeaderBytes))
-    throw Error(path + ": header length " + std::to_string(headerLength) + " exceeds the " +
-                std::to_string(file.size - 8) + " bytes after the length field or the 100 MB limit (corrupt file?)");
+  checkSafeTensorsHeaderLength(headerLength, file.size, file.path);
   std::string text(headerLength, '\0');
   file.readAt(text.data(), headerLength, 8, "the header");
-
-  Json root;
-  try {
-    root = Json::parse(text);
-  } catch (const Json::parse_error &e) {
-    throw Error(path + ": header is not valid JSON: " + e.what());
-  }
-  if (!root.is_object())
-    throw Error(path + ": header must be a JSON object, got " + std::string(root.type_name()));
-
-  Header header;
-  header.dataStart = 8 + headerLength;
-  uint64_t dataSize = file.size - header.dataStart;
-  for (const auto &[name, entry] : root.items()) {
-    if (name == "__metadata__") {
-      if (!entry.is_object())
-        throw Error(path + ": __metadata__ must be an object of strings");
-      for (const auto &[key, value] : entry.items()) {
-        if (!value.is_string())
-          throw Error(path + ": __metadata__ field '" + key + "' must be a string, got " + value.dump());
-        header.metadata[key] = value.get<std::string>();
-      }
-      continue;
-    }
-    std::string where = path + ": tensor '" + name + "'";
-    if (!entry.is_object())
-      throw Error(where + " must be an object with dtype, shape and data_offsets");
-    for (const char *field : {"dtype", "shape", "data_offsets"})
-      if (!entry.contains(field))
-        throw Error(where + ": missing field '" + field + "'");
-    const Json &dtype = entry["dtype"], &shape = entry["shape"], &offsets = entry["data_offsets"];
-    TensorEntry t;
-    t.name = name;
-    t.dtype =
-        dtype.is_string() ? findDtype([&](const DtypeInfo &d) { return dtype.get<std::string>() == d.name; }) : nullptr;
-    if (!t.dtype)
-      throw Error(where + ": unsupported dtype " + dtype.dump() +
-                  " (supported: F32, F16, BF16, F64, I64, I32, I16, I8, U8, BOOL)");
-    if (!shape.is_array())
-      throw Error(where + ": field 'shape' must be an array, got " + shape.dump());
-    uint64_t bytes = t.dtype->elementSize;
-    bool overflow = false;
-    for (const Json &dim : shape) {
-      uint64_t extent = unsignedField(dim, where + ": dimension in 'shape'");
-      t.shape.push_back(static_cast<int64_t>(extent));
-      overflow |= extent > uint64_t(INT64_MAX) || __builtin_mul_overflow(bytes, extent, &bytes);
-    }
-    if (!offsets.is_array() || offsets.size() != 2)
-      throw Error(where + ": field 'data_offsets' must be [begin, end], got " + offsets.dump());
-    t.begin = unsignedField(offsets[0], where + ": data_offsets begin");
-    t.end = unsignedField(offsets[1], where + ": data_offsets end");
-    if (t.begin > t.end)
-      throw Error(where + ": data_offsets [" + std::to_string(t.begin) + ", " + std::to_string(t.end) +
-                  "] are out of order");
-    if (t.end > dataSize)
-      throw Error(path + ": truncated: tensor '" + name + "' ends at byte " + std::to_string(header.dataStart + t.end) +
-                  " but the file has " + std::to_string(file.size));
-    if (overflow || bytes != t.end - t.begin)
-      throw Error(where + ": data_offsets span " + std::to_string(t.end - t.begin) + " bytes but dtype " +
-                  t.dtype->name + " and shape " + shape.dump() + " need " +
-                  (overflow ? std::string("an impossible size") : std::to_string(bytes)));
-    header.tensors.push_back(std::move(t));
-  }
-
-  // The specification forbids holes and overlaps: sorted by offset, each tensor starts where the previous
-  // one ended and the last one ends at the end of the file.
-  std::vector<const TensorEntry *> byOffset;
-  for (const TensorEntry &t : header.tensors)
-    byOffset.push_back(&t);
-  std::sort(byOffset.begin(), byOffset.end(), [](const TensorEntry *a, const TensorEntry *b) {
-    return a->begin != b->begin ? a->begin < b->begin : a->end < b->end;
-  });
-  uint64_t expected = 0;
-  for (size_t i = 0; i < byOffset.size(); ++i) {
-    const TensorEntry *t = byOffset[i];
-    if (t->begin < expected)
-      throw Error(path + ": tensor '" + t->name + "' at data_offsets [" + std::to_string(t->begin) + ", " +
-                  std::to_string(t->end) + "] overlaps tensor '" + byOffset[i - 1]->name + "' ending at " +
-                  std::to_string(expected));
-    if (t->begin > expected)
-      throw Error(path + ": tensor '" + t->name + "' starts at data offset " + std::to_string(t->begin) +
-                  " leaving a hole after " + std::to_string(expected));
-    expected = t->end;
-  }
-  if (expected != dataSize)
-    throw Error(path + ": " + std::to_string(dataSize - expected) + " bytes after the last tensor" +
-                (byOffset.empty() ? std::string() : " '" + byOffset.back()->name + "'") +
-                " are not part of any tensor");
-  return header;
+  return parseSafeTensorsHeader(text, file.size, file.path);
 }
 
 } // namespace
 
 std::map<std::string, torch::Tensor> readSafetensors(const std::string &path) {
   InputFile file(path);
-  Header header = readHeader(file);
+  SafeTensorsHeader header = readHeader(file);
   std::map<std::string, torch::Tensor> tensors;
-  for (const TensorEntry &t : header.tensors) {
-    at::Tensor tensor = at::empty(t.shape, at::TensorOptions().dtype(t.dtype->scalarType));
+  for (const SafeTensorsEntry &t : header.tensors) {
+    const at::ScalarType type = scalarTypeOf(*t.dtype);
+    at::Tensor tensor = at::empty(t.shape, at::TensorOptions().dtype(type));
     uint64_t bytes = t.end - t.begin;
     file.readAt(tensor.data_ptr(), bytes, header.dataStart + t.begin, "tensor '" + t.name + "'");
     // A bool byte other than 0 or 1 is undefined behaviour in torch's kernels.
     const auto *raw = static_cast<const unsigned char *>(tensor.data_ptr());
-    if (t.dtype->scalarType == at::kBool && std::any_of(raw, raw + bytes, [](unsigned char b) { return b > 1; }))
+    if (type == at::kBool && std::any_of(raw, raw + bytes, [](unsigned char b) { return b > 1; }))
       throw Error(path + ": tensor '" + t.name + "': BOOL bytes must be 0 or 1");
     tensors.emplace(t.name, std::move(tensor));
   }
@@ -246,7 +129,7 @@ void writeSafetensors(const std::string &path, const std::map<std::string, torch
   struct Prepared {
     const std::string *name;
     at::Tensor data; // CPU, contiguous
-    const DtypeInfo *dtype;
+    const SafeTensorsDtype *dtype;
   };
   std::vector<Prepared> prepared;
   for (const auto &[name, tensor] : tensors) {
@@ -254,7 +137,7 @@ void writeSafetensors(const std::string &path, const std::map<std::string, torch
       throw Error(path + ": tensor name '__metadata__' is reserved for the metadata table");
     if (!tensor.defined())
       throw Error(path + ": tensor '" + name + "' is undefined");
-    const DtypeInfo *dtype = findDtype([&](const DtypeInfo &d) { return d.scalarType == tensor.scalar_type(); });
+    const SafeTensorsDtype *dtype = dtypeOf(tensor.scalar_type());
     if (!dtype)
       throw Error(path + ": tensor '" + name + "' has unsupported dtype " +
                   std::string(c10::toString(tensor.scalar_type())));
@@ -305,27 +188,7 @@ std::map<std::string, torch::Tensor> readCheckpointTensors(const std::string &di
   InputFile indexFile(index);
   std::string text(indexFile.size, '\0');
   indexFile.readAt(text.data(), text.size(), 0, "the index");
-  Json root;
-  try {
-    root = Json::parse(text);
-  } catch (const Json::parse_error &e) {
-    throw Error(index + ": not valid JSON: " + e.what());
-  }
-  if (!root.is_object() || !root.contains("weight_map") || !root["weight_map"].is_object())
-    throw Error(index + ": missing field 'weight_map' (an object of tensor name to shard file)");
-  const Json &weightMap = root["weight_map"];
-
-  std::map<std::string, std::vector<std::string>> tensorsByShard;
-  for (const auto &[name, shard] : weightMap.items()) {
-    if (!shard.is_string())
-      throw Error(index + ": weight_map entry '" + name + "' must be a file name, got " + shard.dump());
-    std::string shardName = shard.get<std::string>();
-    // Shards are files in the checkpoint directory; an index must not point a reader elsewhere.
-    if (shardName.empty() || shardName.find('/') != std::string::npos || shardName == "..")
-      throw Error(index + ": weight_map entry '" + name + "' names shard '" + shardName +
-                  "', which is not a file name in the checkpoint directory");
-    tensorsByShard[shardName].push_back(name);
-  }
+  std::map<std::string, std::vector<std::string>> tensorsByShard = parseSafeTensorsIndex(text, index);
 
   std::map<std::string, torch::Tensor> tensors;
   for (const auto &[shardName, names] : tensorsByShard) {

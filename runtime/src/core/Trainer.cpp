@@ -9,6 +9,7 @@
 
 #include "core/Contract.h"
 #include "support/Files.h"
+#include "support/SettingValue.h"
 #include "data/Collate.h"
 #include "model/Checkpoint.h"
 
@@ -169,61 +170,15 @@ CausalLM Trainer::Impl::referenceModel(const std::string &name, const std::strin
 Trainer::Trainer(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
 Trainer::~Trainer() = default;
 
-namespace {
-
-/// The recipe's range for `key` (Setting::range, the schema's); an override outside it is an Error.
-void checkRange(const RecipeInfo *recipe, const std::string &key, const std::string &text, double value) {
-  if (!recipe)
-    return;
-  for (const Setting &setting : recipe->settings) {
-    if (setting.key != key)
-      continue;
-    const SettingRange &r = setting.range;
-    auto number = [](double v) {
-      std::ostringstream out;
-      out << v;
-      return out.str();
-    };
-    std::string bound;
-    if (r.hasMin && (r.minOpen ? !(value > r.min) : !(value >= r.min)))
-      bound = (r.minOpen ? "> " : ">= ") + number(r.min);
-    if (r.hasMax && (r.maxOpen ? !(value < r.max) : !(value <= r.max)))
-      bound = (r.maxOpen ? "< " : "<= ") + number(r.max);
-    if (!bound.empty())
-      throw Error("--set " + key + "=" + text + ": must be " + bound + ", as the recipe's value at " + setting.location);
-    return;
-  }
-}
-
-} // namespace
-
+// The text of an override is parsed in support/SettingValue.cpp (torch-free, fuzzed in tests/fuzz/).
 double Trainer::number(const std::string &key, double recipeValue) {
   const std::string *text = impl_->override(key);
-  if (!text)
-    return recipeValue;
-  char *end = nullptr;
-  const double value = std::strtod(text->c_str(), &end);
-  if (text->empty() || *end != '\0')
-    throw Error("--set " + key + "=" + *text + ": expected a number");
-  if (!std::isfinite(value)) // a recipe cannot write nan or inf either
-    throw Error("--set " + key + "=" + *text + ": expected a finite number");
-  checkRange(impl_->recipe, key, *text, value);
-  return value;
+  return text ? parseSettingNumber(key, *text, impl_->recipe) : recipeValue;
 }
 
 int64_t Trainer::integer(const std::string &key, int64_t recipeValue) {
   const std::string *text = impl_->override(key);
-  if (!text)
-    return recipeValue;
-  char *end = nullptr;
-  errno = 0;
-  const long long value = std::strtoll(text->c_str(), &end, 10);
-  if (text->empty() || *end != '\0')
-    throw Error("--set " + key + "=" + *text + ": expected an integer");
-  if (errno == ERANGE)
-    throw Error("--set " + key + "=" + *text + ": out of range for a 64-bit integer");
-  checkRange(impl_->recipe, key, *text, static_cast<double>(value));
-  return value;
+  return text ? parseSettingInteger(key, *text, impl_->recipe) : recipeValue;
 }
 
 std::string Trainer::text(const std::string &key, const std::string &recipeValue) {
@@ -233,13 +188,7 @@ std::string Trainer::text(const std::string &key, const std::string &recipeValue
 
 bool Trainer::flag(const std::string &key, bool recipeValue) {
   const std::string *text = impl_->override(key);
-  if (!text)
-    return recipeValue;
-  if (*text == "true")
-    return true;
-  if (*text == "false")
-    return false;
-  throw Error("--set " + key + "=" + *text + ": expected true or false");
+  return text ? parseSettingFlag(key, *text) : recipeValue;
 }
 
 void Trainer::tokenizer(const std::string &name, const std::string &spec) {

@@ -7,8 +7,11 @@
 
 #include <nlohmann/json.hpp>
 
+#include <algorithm>
 #include <cmath>
+#include <optional>
 #include <fstream>
+#include <iterator>
 #include <sstream>
 
 namespace align::rt {
@@ -89,10 +92,14 @@ void writeDirectionFile(const std::string &dir, const SavedDirection &saved) {
 
 SavedDirection readDirectionFile(const std::string &dir) {
   const std::string path = joinPath(dir, "direction.json");
-  std::ifstream in(path);
+  std::ifstream in(path, std::ios::binary);
   if (!in)
     throw Error(path + ": no direction here; a policy trained by `loop rsf` keeps its direction in direction.json");
-  nlohmann::json j = nlohmann::json::parse(in, nullptr, /*allow_exceptions=*/false);
+  return parseDirectionFile(std::string((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>()), path);
+}
+
+SavedDirection parseDirectionFile(const std::string &text, const std::string &path) {
+  nlohmann::json j = nlohmann::json::parse(text, nullptr, /*allow_exceptions=*/false);
   if (j.is_discarded() || !j.is_object())
     throw Error(path + ": not a JSON object");
   SavedDirection saved;
@@ -105,8 +112,17 @@ SavedDirection readDirectionFile(const std::string &dir) {
       throw Error(path + ": field 'angle': expected [low, high]");
     s.angleLow = angle[0], s.angleHigh = angle[1];
     s.render = j.at("render").get<std::string>();
-    s.scale = j.at("scale").get<int64_t>();
-    s.grid = j.value("grid", int64_t{9});
+    // Integers only: nlohmann's get<int64_t>() of 1e300 is an out-of-range float conversion (undefined).
+    auto integer = [&](const char *key, std::optional<int64_t> fallback) {
+      if (fallback && !j.contains(key))
+        return *fallback;
+      const nlohmann::json &v = j.at(key);
+      if (!v.is_number_integer() || (v.is_number_unsigned() && v.get<uint64_t>() > uint64_t(INT64_MAX)))
+        throw Error(path + ": field '" + key + "': expected an integer, got " + v.dump());
+      return v.get<int64_t>();
+    };
+    s.scale = integer("scale", std::nullopt);
+    s.grid = integer("grid", 9);
     saved.promptTemplate = j.value("prompt_template", std::string());
   } catch (const nlohmann::json::exception &e) {
     throw Error(path + ": " + e.what());
@@ -149,11 +165,18 @@ std::vector<double> parseDirectionArgument(const std::string &text, const Direct
     throw Error(what + ": " + std::to_string(v.size()) + " weights, but the direction spans " +
                 std::to_string(spec.objectives.size()) + " objectives (" + spec.objectives[0] + ", " +
                 spec.objectives[1] + ")");
-  double norm = 0;
+  // Scaled by the largest weight first, so that 1e200,1e200 does not overflow to a zero vector and 1e-200,0
+  // does not underflow to one.
+  double largest = 0;
   for (double x : v)
-    norm += x * x;
-  if (norm <= 0)
+    largest = std::max(largest, std::abs(x));
+  if (largest == 0)
     throw Error(what + ": the zero vector is no direction");
+  double norm = 0;
+  for (double &x : v) {
+    x /= largest;
+    norm += x * x;
+  }
   for (double &x : v)
     x /= std::sqrt(norm);
   return v;

@@ -45,6 +45,8 @@ struct SavedDirection {
 void writeDirectionFile(const std::string &dir, const SavedDirection &saved);
 /// Reads DIR/direction.json; an Error naming the file when it is missing or malformed.
 SavedDirection readDirectionFile(const std::string &dir);
+/// The same on the text of a direction.json; `path` names it in messages.
+SavedDirection parseDirectionFile(const std::string &text, const std::string &path);
 /// "0.8,-0.6" or "-15deg" → v over the direction's objectives (normalised to unit length; an angle is
 /// (cos θ, sin θ)); an Error for a malformed list, the wrong count, or the zero vector.
 std::vector<double> parseDirectionArgument(const std::string &text, const DirectionSpec &spec);

@@ -43,7 +43,7 @@ bool isBlank(char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r'; }
 
 /// nlohmann's message without its "[json.exception.parse_error.101] parse error at line L, column C: " head,
 /// whose position is relative to the piece we handed it; the caller states the real line.
-std::string parseErrorDetail(const nlohmann::json::parse_error &e) {
+std::string parseErrorDetail(const nlohmann::json::exception &e) {
   std::string what = e.what();
   size_t column = what.find(", column ");
   if (column != std::string::npos) {
@@ -65,6 +65,9 @@ nlohmann::json parsePiece(const std::string &piece, const std::string &file, int
     for (size_t i = 0; i < upTo; ++i)
       line += piece[i] == '\n';
     throw Error(file + ":" + std::to_string(line) + ": invalid JSON: " + parseErrorDetail(e));
+  } catch (const nlohmann::json::out_of_range &e) {
+    // A number beyond a double's range (1e999) is nlohmann's out_of_range 406, which carries no position.
+    throw Error(file + ":" + std::to_string(firstLine) + ": invalid JSON: " + parseErrorDetail(e));
   }
 }
 

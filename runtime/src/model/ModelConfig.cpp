@@ -18,6 +18,7 @@
 #include <cerrno>
 #include <cstring>
 #include <fstream>
+#include <iterator>
 
 namespace align::rt {
 namespace {
@@ -50,6 +51,8 @@ public:
   int64_t integer(const std::string &field, const Json &value) const {
     if (!value.is_number_integer())
       throw error(field, "must be an integer, got " + value.dump());
+    if (value.is_number_unsigned() && value.get<uint64_t>() > uint64_t(INT64_MAX)) // would wrap negative
+      throw error(field, "is out of range for a 64-bit integer, got " + value.dump());
     return value.get<int64_t>();
   }
   int64_t requiredInt(const std::string &field) const { return integer(field, require(field)); }
@@ -185,14 +188,18 @@ bool ModelConfig::operator==(const ModelConfig &o) const {
 }
 
 ModelConfig readModelConfig(const std::string &configJsonPath) {
-  const std::string &path = configJsonPath;
-  std::ifstream in(path, std::ios::binary);
+  std::ifstream in(configJsonPath, std::ios::binary);
   if (!in)
-    throw Error(path + ": cannot open: " + std::strerror(errno));
+    throw Error(configJsonPath + ": cannot open: " + std::strerror(errno));
+  std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  return parseModelConfig(text, configJsonPath);
+}
+
+ModelConfig parseModelConfig(const std::string &text, const std::string &path) {
   Json root;
   try {
-    root = Json::parse(in);
-  } catch (const Json::parse_error &e) {
+    root = Json::parse(text);
+  } catch (const Json::exception &e) { // parse_error, and out_of_range for a number like 1e999
     throw Error(path + ": not valid JSON: " + e.what());
   }
   if (!root.is_object())

@@ -66,6 +66,9 @@ struct ModelConfig {
 /// and the field.
 ModelConfig readModelConfig(const std::string &configJsonPath);
 
+/// The same on the text of a config.json; `path` names it in messages.
+ModelConfig parseModelConfig(const std::string &text, const std::string &path);
+
 /// Writes a config.json that transformers' AutoConfig and AutoModelForCausalLM load, atomically. The
 /// weights the runtime saves are float32, so "torch_dtype" is always "float32".
 void writeModelConfig(const ModelConfig &config, const std::string &path);

@@ -6,6 +6,7 @@
 #include "checkpoint/SafeTensors.h"
 #include "support/Files.h"
 #include "model/Checkpoint.h"
+#include "model/UserModelFile.h"
 
 #include <nlohmann/json.hpp>
 
@@ -123,36 +124,11 @@ UserModel loadUserModel(const std::string &dir) {
   const std::string path = joinPath(dir, kSettingsFile);
   if (!pathExists(path))
     return UserModel{nullptr};
-  std::ifstream in(path);
+  std::ifstream in(path, std::ios::binary);
   std::stringstream text;
   text << in.rdbuf();
-  nlohmann::json j = nlohmann::json::parse(text.str(), nullptr, false);
-  if (j.is_discarded() || !j.is_object())
-    throw Error(path + ": not a JSON object");
-  UserModelSpec s;
-  std::vector<std::string> names;
-  int64_t hidden = 0;
-  try {
-    auto word = [&](const char *key, const std::string &fallback, auto &value) {
-      const std::string text = j.value(key, fallback);
-      if (!parse(text, value))
-        throw Error(path + ": field '" + key + "': unknown value '" + text + "'");
-    };
-    word("kind", "", s.kind);
-    s.tokens = j.at("tokens").get<int64_t>();
-    s.generic = j.at("generic").get<bool>();
-    s.clusters = j.at("clusters").get<int64_t>();
-    word("init", "vocab", s.init);
-    s.initSeed = j.value("init_seed", uint64_t{123});
-    s.initCommon = j.value("init_common", int64_t{0});
-    s.initRange = j.value("init_range", 0.5);
-    word("unseen", "generic", s.unseen);
-    hidden = j.at("hidden_size").get<int64_t>();
-    names = j.at("users").get<std::vector<std::string>>();
-  } catch (const nlohmann::json::exception &e) {
-    throw Error(path + ": " + e.what());
-  }
-  UserModel users(s, names, hidden);
+  const UserModelFile file = parseUserModelFile(text.str(), path);
+  UserModel users(file.settings, file.users, file.hiddenSize);
   const std::string weights = joinPath(dir, kWeightsFile);
   loadParametersStrict(*users, readSafetensors(weights), weights, [](const std::string &) { return false; });
   return users;

@@ -26,6 +26,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <fstream>
+#include <iterator>
 #include <mutex>
 #include <queue>
 #include <tuple>
@@ -410,12 +411,16 @@ struct JsonFile {
   }
 };
 
-Json readJson(const std::string &path) {
+std::string readText(const std::string &path) {
   std::ifstream in(path, std::ios::binary);
   if (!in)
     throw Error(path + ": cannot be read (" + std::strerror(errno) + ")");
+  return std::string((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+}
+
+Json parseJson(const std::string &text, const std::string &path) {
   try {
-    return Json::parse(in);
+    return Json::parse(text);
   } catch (const Json::exception &error) {
     throw Error(path + ": not valid JSON: " + error.what());
   }
@@ -543,12 +548,19 @@ void loadPreTokenizer(const JsonFile &file, const Json &json, const std::string 
   }
 }
 
-/// BOS/EOS/PAD: tokenizer_config.json beside the tokenizer (where transformers reads them), else the usual
-/// spellings among the added special tokens.
-void loadSpecialIds(BpeTokenizer &tok) {
-  size_t slash = tok.path.find_last_of('/');
-  JsonFile config{tok.path.substr(0, slash == std::string::npos ? 0 : slash + 1) + "tokenizer_config.json"};
-  Json json = std::ifstream(config.path) ? readJson(config.path) : Json::object();
+/// tokenizer_config.json beside a tokenizer.json: the directory's file of that name.
+std::string configPathBeside(const std::string &tokenizerPath) {
+  size_t slash = tokenizerPath.find_last_of('/');
+  return tokenizerPath.substr(0, slash == std::string::npos ? 0 : slash + 1) + "tokenizer_config.json";
+}
+
+/// BOS/EOS/PAD: tokenizer_config.json beside the tokenizer (where transformers reads them; `configText`, or
+/// none), else the usual spellings among the added special tokens.
+void loadSpecialIds(BpeTokenizer &tok, const std::optional<std::string> &configText) {
+  JsonFile config{configPathBeside(tok.path)};
+  Json json = configText ? parseJson(*configText, config.path) : Json::object();
+  if (!json.is_object())
+    config.fail("(top level)", "expected an object");
   auto pick = [&](const char *key, std::initializer_list<const char *> spellings) -> std::optional<int64_t> {
     if (!json.contains(key)) {
       auto usual = std::find_if(spellings.begin(), spellings.end(),
@@ -571,10 +583,20 @@ void loadSpecialIds(BpeTokenizer &tok) {
 } // namespace
 
 std::unique_ptr<Tokenizer> loadHfTokenizer(const std::string &tokenizerJsonPath) {
+  std::string text = readText(tokenizerJsonPath);
+  std::string configPath = configPathBeside(tokenizerJsonPath);
+  std::optional<std::string> configText;
+  if (std::ifstream(configPath))
+    configText = readText(configPath);
+  return parseHfTokenizer(text, tokenizerJsonPath, configText);
+}
+
+std::unique_ptr<Tokenizer> parseHfTokenizer(const std::string &tokenizerJson, const std::string &tokenizerJsonPath,
+                                            const std::optional<std::string> &configJson) {
   auto tok = std::make_unique<BpeTokenizer>();
   tok->path = tokenizerJsonPath;
   JsonFile file{tokenizerJsonPath};
-  Json root = readJson(tokenizerJsonPath);
+  Json root = parseJson(tokenizerJson, tokenizerJsonPath);
   if (!root.is_object())
     file.fail("(top level)", "expected an object");
   if (root.contains("normalizer") && !root["normalizer"].is_null())
@@ -593,7 +615,7 @@ std::unique_ptr<Tokenizer> loadHfTokenizer(const std::string &tokenizerJsonPath)
       file.string(root["decoder"], "type", "decoder") != "ByteLevel")
     file.fail("decoder", "expected the ByteLevel decoder");
   // post_processor (BOS/EOS templates), truncation and padding are the data pipeline's business.
-  loadSpecialIds(*tok);
+  loadSpecialIds(*tok, configJson);
   return tok;
 }
 

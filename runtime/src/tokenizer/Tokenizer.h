@@ -79,4 +79,9 @@ std::unique_ptr<Tokenizer> makeByteTokenizer();
 /// beside it when present, else from the usual spellings of the added special tokens.
 std::unique_ptr<Tokenizer> loadHfTokenizer(const std::string &tokenizerJsonPath);
 
+/// The same on texts already read: the tokenizer.json, and the tokenizer_config.json beside it when there is
+/// one. `tokenizerJsonPath` names the file in messages (and the config, as the file beside it).
+std::unique_ptr<Tokenizer> parseHfTokenizer(const std::string &tokenizerJson, const std::string &tokenizerJsonPath,
+                                            const std::optional<std::string> &configJson = std::nullopt);
+
 } // namespace align::rt

@@ -41,6 +41,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "align/rt/Inference.h"
+#include "align/rt/InputLines.h"
 
 #include <nlohmann/json.hpp>
 
@@ -52,6 +53,7 @@
 #include <cstdlib>
 #include <fstream>
 #include <iostream>
+#include <iterator>
 #include <map>
 #include <optional>
 #include <set>
@@ -147,32 +149,20 @@ std::vector<int64_t> encodeText(const align::rt::TextTokenizer &tokenizer, const
 /// (wrapped in BOS/EOS when `addSpecial` and the tokenizer has them).
 std::vector<int64_t> rowIds(const std::string &line, const std::string &where, int64_t vocabSize,
                             const align::rt::TextTokenizer *tokenizer, bool addSpecial) {
-  nlohmann::json row = nlohmann::json::parse(line, nullptr, /*allow_exceptions=*/false);
-  if (row.is_discarded() || !row.is_object())
-    throw Error(where + ": not a JSON object");
-  std::vector<int64_t> ids;
-  if (row.contains("input_ids")) {
-    const auto &field = row["input_ids"];
-    if (!field.is_array())
-      throw Error(where + ": field 'input_ids': expected an array of token ids");
-    for (size_t i = 0; i < field.size(); ++i) {
-      if (!field[i].is_number_integer())
-        throw Error(where + ": field 'input_ids'[" + std::to_string(i) + "]: expected an integer token id");
-      int64_t id = field[i].get<int64_t>();
-      if (id < 0 || id >= vocabSize)
-        throw Error(where + ": field 'input_ids'[" + std::to_string(i) + "]: id " + std::to_string(id) +
-                    " is outside the model's vocabulary of " + std::to_string(vocabSize));
-      ids.push_back(id);
-    }
-    return ids;
-  }
-  if (!row.contains("text"))
-    throw Error(where + ": expected a field 'input_ids' or 'text'");
-  if (!row["text"].is_string())
-    throw Error(where + ": field 'text': expected a string");
+  align::rt::InputRow row = align::rt::parseInputRow(line, where, vocabSize);
+  if (row.ids)
+    return *row.ids;
   if (!tokenizer)
     throw Error(where + ": field 'text' needs --tokenizer (bytes or a tokenizer.json)");
-  return encodeText(*tokenizer, row["text"].get<std::string>(), addSpecial, 0);
+  return encodeText(*tokenizer, row.text, addSpecial, 0);
+}
+
+/// The whole text of an input file, or an Error naming it.
+std::string readInputFile(const std::string &path) {
+  std::ifstream input(path, std::ios::binary);
+  if (!input)
+    throw Error(path + ": cannot read file");
+  return std::string((std::istreambuf_iterator<char>(input)), std::istreambuf_iterator<char>());
 }
 
 /// --user ID: the P-RLHF user whose tokens the model reads (the checkpoint's user_model.json); a user it
@@ -202,9 +192,7 @@ int logprobs(int argc, char **argv) {
   auto flags = parseFlags(argc, argv, {"model", "input", "tokenizer", "device", "threads", "user"});
   applyCommon(flags);
   std::string inputPath = required(flags, "input");
-  std::ifstream input(inputPath);
-  if (!input)
-    throw Error(inputPath + ": cannot read file");
+  const std::string input = readInputFile(inputPath);
   auto model = align::rt::LanguageModel::load(required(flags, "model"),
                                               align::rt::parseDevice(flags.count("device") ? flags["device"] : "cpu"));
   selectUser(*model, flags);
@@ -212,19 +200,16 @@ int logprobs(int argc, char **argv) {
   if (const std::string spec = tokenizerSpec(flags, ""); !spec.empty())
     tokenizer = align::rt::TextTokenizer::open(spec);
 
-  std::string line;
-  for (size_t lineNo = 1; std::getline(input, line); ++lineNo) {
-    if (line.find_first_not_of(" \t\r") == std::string::npos)
-      continue; // blank lines separate nothing in JSONL; they are not rows
-    std::vector<int64_t> ids = rowIds(line, inputPath + ":" + std::to_string(lineNo), model->vocabSize(),
-                                      tokenizer.get(), /*addSpecial=*/false);
+  // Blank lines separate nothing in JSONL; they are not rows.
+  align::rt::forEachInputLine(input, inputPath, [&](const std::string &line, const std::string &where) {
+    std::vector<int64_t> ids = rowIds(line, where, model->vocabSize(), tokenizer.get(), /*addSpecial=*/false);
     std::vector<double> logps = model->tokenLogprobs(ids);
     double sum = 0;
     for (double v : logps)
       sum += v;
     nlohmann::json out{{"token_logprobs", logps}, {"sum", sum}};
     std::cout << out.dump() << '\n';
-  }
+  });
   return 0;
 }
 
@@ -294,32 +279,11 @@ std::vector<int64_t> promptIds(const align::rt::TextTokenizer &tokenizer, const 
   return ids;
 }
 
-/// One line of a prompts file: its "prompt" and where it is (FILE:LINE).
-struct PromptLine {
-  std::string text, where;
-};
+using align::rt::PromptLine;
 
 /// The "prompt" of each line of a prompts file (blank lines skipped); errors name FILE:LINE and the field.
 std::vector<PromptLine> readPrompts(const std::string &path) {
-  std::ifstream input(path);
-  if (!input)
-    throw Error(path + ": cannot read file");
-  std::vector<PromptLine> prompts;
-  std::string line;
-  for (size_t lineNo = 1; std::getline(input, line); ++lineNo) {
-    if (line.find_first_not_of(" \t\r") == std::string::npos)
-      continue;
-    const std::string where = path + ":" + std::to_string(lineNo);
-    nlohmann::json row = nlohmann::json::parse(line, nullptr, /*allow_exceptions=*/false);
-    if (row.is_discarded() || !row.is_object())
-      throw Error(where + ": not a JSON object");
-    if (!row.contains("prompt"))
-      throw Error(where + ": expected a field 'prompt'");
-    if (!row["prompt"].is_string())
-      throw Error(where + ": field 'prompt': expected a string");
-    prompts.push_back({row["prompt"].get<std::string>(), where});
-  }
-  return prompts;
+  return align::rt::parsePromptLines(readInputFile(path), path);
 }
 
 /// generate --input: every prompt of the file × --samples, in batches of --batch rows; one JSON line per sample.
@@ -496,15 +460,11 @@ int score(int argc, char **argv) {
   if (const std::string spec = tokenizerSpec(flags, ""); !spec.empty())
     tokenizer = align::rt::TextTokenizer::open(spec);
   std::string inputPath = required(flags, "input");
-  std::ifstream input(inputPath);
-  if (!input)
-    throw Error(inputPath + ": cannot read file");
+  const std::string input = readInputFile(inputPath);
   std::vector<std::vector<int64_t>> sequences;
-  std::string line;
-  for (size_t lineNo = 1; std::getline(input, line); ++lineNo)
-    if (line.find_first_not_of(" \t\r") != std::string::npos)
-      sequences.push_back(rowIds(line, inputPath + ":" + std::to_string(lineNo), scorer->vocabSize(), tokenizer.get(),
-                                 /*addSpecial=*/true));
+  align::rt::forEachInputLine(input, inputPath, [&](const std::string &line, const std::string &where) {
+    sequences.push_back(rowIds(line, where, scorer->vocabSize(), tokenizer.get(), /*addSpecial=*/true));
+  });
   int64_t pad = tokenizer ? tokenizer->padId() : 0;
   for (const auto &rewards : scorer->score(sequences, pad))
     std::cout << nlohmann::json{{"rewards", rewards}}.dump() << '\n';
