@@ -41,11 +41,13 @@ void TrainerWriter::close() {
 void TrainerWriter::blankLine() { body_ += "\n"; }
 
 std::string TrainerWriter::read(llvm::StringRef method, llvm::StringRef key, llvm::StringRef literal,
-                                llvm::StringRef value, mlir::Location loc, const schema::Param *range) {
+                                llvm::StringRef value, mlir::Location loc, const schema::Param *range,
+                                llvm::StringRef choices) {
   auto found = settingIndex_.find(key);
   if (found == settingIndex_.end()) {
     settingIndex_[key] = settings_.size();
-    settings_.push_back({key.str(), value.str(), locationText(loc), range && (range->min || range->max) ? range : nullptr});
+    settings_.push_back({key.str(), value.str(), locationText(loc), method.str(), choices.str(),
+                         range && (range->min || range->max) ? range : nullptr});
   }
   return ("t." + method + "(" + cppString(key) + ", " + literal + ")").str();
 }
@@ -68,7 +70,9 @@ std::string TrainerWriter::flag(llvm::StringRef key, bool value, mlir::Location 
 
 std::string TrainerWriter::choice(llvm::StringRef key, llvm::StringRef member, llvm::StringRef spelling,
                                   mlir::Location loc) {
-  return read("choice", key, member, spelling, loc);
+  // member is align::rt::<Set>::<Case>: the set's type names the closed set the trainer checks --set against.
+  llvm::StringRef set = llvm::StringRef(member).rsplit("::").first.rsplit("::").second;
+  return read("choice", key, member, spelling, loc, nullptr, set);
 }
 
 std::string TrainerWriter::freshKey(llvm::StringRef key) const {
@@ -83,13 +87,17 @@ std::string TrainerWriter::freshKey(llvm::StringRef key) const {
 
 void TrainerWriter::printRecipeInfo(llvm::raw_ostream &os, llvm::StringRef recipeName, llvm::StringRef sourcePath,
                                     const std::vector<std::string> &stages) const {
-  os << "// Every value the recipe names, as `--set KEY=VALUE` accepts it: key, recipe value, recipe location.\n";
+  os << "// Every value the recipe names, as `--set KEY=VALUE` accepts it: key, recipe value, recipe location, how\n"
+        "// the trainer reads it (a choice: from which closed set) and the schema's range.\n";
   os << "static const align::rt::RecipeInfo recipe = {\n";
   os << "    " << cppString(recipeName) << ",\n";
   os << "    " << cppString(sourcePath) << ",\n";
   os << "    {\n";
   for (const Setting &setting : settings_) {
-    os << "        {" << cppString(setting.key) << ", " << cppString(setting.value) << ", " << cppString(setting.location);
+    os << "        {" << cppString(setting.key) << ", " << cppString(setting.value) << ", " << cppString(setting.location)
+       << ", align::rt::SettingKind::" << setting.kind;
+    if (!setting.choices.empty() || setting.range)
+      os << ", " << cppString(setting.choices);
     if (const schema::Param *p = setting.range) // {hasMin, minOpen, hasMax, maxOpen, min, max}: the schema's range
       os << ", {" << (p->min ? "true" : "false") << ", " << (p->minOpen ? "true" : "false") << ", "
          << (p->max ? "true" : "false") << ", " << (p->maxOpen ? "true" : "false") << ", " << cppDouble(p->min.value_or(0))

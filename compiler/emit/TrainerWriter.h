@@ -69,10 +69,12 @@ public:
 private:
   struct Setting {
     std::string key, value, location;
+    std::string kind;    ///< the Trainer method that reads it: number, integer, text, flag, choice
+    std::string choices; ///< a choice: the closed set's C++ type
     const schema::Param *range = nullptr;
   };
   std::string read(llvm::StringRef method, llvm::StringRef key, llvm::StringRef literal, llvm::StringRef value,
-                   mlir::Location loc, const schema::Param *range = nullptr);
+                   mlir::Location loc, const schema::Param *range = nullptr, llvm::StringRef choices = "");
 
   /// One line of run() at the current depth, with the location comment.
   void line(llvm::StringRef code, mlir::Location loc);

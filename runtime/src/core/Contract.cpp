@@ -10,6 +10,7 @@
 
 #include "align/registry/Registry.h"
 #include "core/TrainerImpl.h"
+#include "support/SettingValue.h"
 
 #include <cmath>
 #include <sstream>
@@ -35,6 +36,35 @@ namespace align::rt {
 #undef ALIGN_ENUM
 #undef ALIGN_CASE
 #undef ALIGN_ENUM_END
+
+void checkOverrides(const RecipeInfo &recipe, const std::map<std::string, std::string> &sets) {
+  for (const auto &[key, text] : sets)
+    for (const Setting &setting : recipe.settings) {
+      if (setting.key != key)
+        continue;
+      switch (setting.kind) {
+      case SettingKind::number:
+        parseSettingNumber(key, text, &recipe);
+        break;
+      case SettingKind::integer:
+        parseSettingInteger(key, text, &recipe);
+        break;
+      case SettingKind::flag:
+        parseSettingFlag(key, text);
+        break;
+      case SettingKind::choice: {
+        const std::string all = "|" + registry::spellings(setting.choices) + "|";
+        if (all.find("|" + text + "|") == std::string::npos)
+          throw Error("--set " + key + "=" + text + ": expected one of " + spellingsOf(setting.choices));
+        if (!registry::executes(setting.choices, text))
+          throw Error("--set " + key + "=" + text + ": '" + text + "' is not executed by the runtime yet");
+        break;
+      }
+      case SettingKind::text:
+        break;
+      }
+    }
+}
 
 std::string spellingsOf(const std::string &type) {
   std::string all = registry::spellings(type), out;

@@ -8,6 +8,7 @@
 
 #include "align/rt/Trainer.h"
 
+#include <map>
 #include <string>
 
 namespace align::rt {
@@ -18,6 +19,10 @@ void checkTerm(const TermSpec &term, const std::string &where);
 void checkMetric(const EvalSpec &eval, const std::string &where);
 /// `1*dpo(beta=0.1,label_smoothing=0,)`: a term with every parameter value (for fingerprints and logs).
 std::string describeTerm(const TermSpec &term);
+/// Every `--set KEY=VALUE` read as its setting's kind (a number within the schema's range, an integer, a flag, a
+/// word of its closed set the runtime executes) before anything runs: a bad value for the last stage must not
+/// surface after the first has trained. The same Errors the Trainer's readers throw.
+void checkOverrides(const RecipeInfo &recipe, const std::map<std::string, std::string> &sets);
 /// "a, b, c": the spellings of the closed set whose C++ type is `type`, for messages.
 std::string spellingsOf(const std::string &type);
 

@@ -27,6 +27,7 @@
 #include "report/BarChart.h"
 #include "support/AtomicWrite.h"
 #include "support/Files.h"
+#include "train/TrainState.h"
 #include "support/NumberList.h"
 #include "support/SplitMix64.h"
 #include "train/TrainingStep.h"
@@ -301,7 +302,7 @@ void Trainer::emMaximize(const std::string &stage, int64_t iteration, int64_t ty
   // Only the M-step a killed run was in continues from its state; any other state is an earlier iteration's.
   options.resume = impl.options.resume && run.running == type;
   if (!options.resume)
-    removeTree(joinPath(joinPath(impl.options.outDir, "state"), name));
+    removeTrainState(joinPath(joinPath(impl.options.outDir, "state"), name));
   run.running = type;
   writeProgress(run);
   std::fprintf(stderr, "[%s] EM iteration %lld, M-step of type %lld: %zu rows, mean γ %.4f%s\n", stage.c_str(),

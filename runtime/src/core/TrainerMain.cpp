@@ -10,6 +10,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "core/TrainerImpl.h"
+#include "core/Contract.h"
 
 #include "align/rt/Inference.h"
 
@@ -147,6 +148,7 @@ int trainerMain(int argc, char **argv, const RecipeInfo &recipe, void (*body)(Tr
       printHelp(recipe, argv[0]);
       return 0;
     }
+    checkOverrides(recipe, impl->options.sets);
     checkWorldSize();
     impl->recipe = &recipe;
     impl->device = parseDevice(impl->options.device) == Device::CUDA ? torch::Device(torch::kCUDA) : torch::Device(torch::kCPU);
@@ -154,7 +156,7 @@ int trainerMain(int argc, char **argv, const RecipeInfo &recipe, void (*body)(Tr
     // A write past RLIMIT_FSIZE then fails with EFBIG, an Error naming the file, instead of killing the process.
     std::signal(SIGXFSZ, SIG_IGN);
     makeDirectories(impl->options.outDir);
-    lockDirectory(impl->options.outDir);
+    DirectoryLock lock(impl->options.outDir);
     if (int stale = removeStaleTemporaries(impl->options.outDir))
       std::fprintf(stderr, "removed %d unfinished temporary file(s) of an interrupted run in %s\n", stale,
                    impl->options.outDir.c_str());

@@ -188,9 +188,8 @@ int removeStaleTemporaries(const std::string &dir) {
   return removed;
 }
 
-void lockDirectory(const std::string &dir) {
+DirectoryLock::DirectoryLock(const std::string &dir) {
   const std::string path = joinPath(dir, ".lock");
-  // Kept open (and so locked) until the process exits; the kernel releases it even after SIGKILL.
   int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
   if (fd < 0)
     throw Error(path + ": cannot create the lock file: " + std::strerror(errno));
@@ -202,6 +201,12 @@ void lockDirectory(const std::string &dir) {
                   "); wait for it to end or choose another --out");
     throw Error(path + ": cannot lock: " + std::strerror(err));
   }
+  fd_ = fd;
+}
+
+DirectoryLock::~DirectoryLock() {
+  if (fd_ >= 0)
+    ::close(fd_);
 }
 
 } // namespace align::rt

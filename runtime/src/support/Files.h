@@ -39,8 +39,18 @@ void rotateDirectory(const std::string &staged, const std::string &target);
 /// staged state directories) and `*.tmp` directories (staged checkpoints). Only for a directory one process
 /// owns (the trainer's --out, under its lock); returns how many entries were removed.
 int removeStaleTemporaries(const std::string &dir);
-/// Takes an exclusive advisory lock on `dir`/.lock for the life of the process; throws naming the directory
-/// when another process holds it (two trainers writing one --out would overwrite each other's state).
-void lockDirectory(const std::string &dir);
+/// An exclusive advisory lock on `dir`/.lock, held until destruction (or the process's end: the kernel releases
+/// it even after SIGKILL). Taking it throws naming the directory when another holder has it — two trainers
+/// writing one --out would overwrite each other's state.
+class DirectoryLock {
+public:
+  explicit DirectoryLock(const std::string &dir);
+  ~DirectoryLock();
+  DirectoryLock(const DirectoryLock &) = delete;
+  DirectoryLock &operator=(const DirectoryLock &) = delete;
+
+private:
+  int fd_ = -1;
+};
 
 } // namespace align::rt

@@ -155,6 +155,11 @@ void loadStateDirectory(const std::string &found, torch::nn::Module &trained, to
 
 } // namespace
 
+void removeTrainState(const std::string &dir) {
+  for (const std::string &version : {dir, dir + ".prev", dir + ".old"})
+    removeTree(version);
+}
+
 bool loadTrainState(const std::string &dir, torch::nn::Module &trained, torch::optim::Optimizer &optimizer,
                     TrainPosition &position) {
   // Newest first: the current state, the one an interrupted swap left aside, the version before the current.

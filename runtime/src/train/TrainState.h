@@ -43,4 +43,8 @@ void saveTrainState(const std::string &dir, torch::nn::Module &trained, torch::o
 bool loadTrainState(const std::string &dir, torch::nn::Module &trained, torch::optim::Optimizer &optimizer,
                     TrainPosition &position);
 
+/// Removes the state in `dir` with its other versions (`.prev`, `.old`): a stage that starts over must not
+/// later fall back to a version of an earlier start.
+void removeTrainState(const std::string &dir);
+
 } // namespace align::rt

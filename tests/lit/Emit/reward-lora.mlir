@@ -164,7 +164,7 @@ train.program @personal {
 // INFO-NEXT:     "personal",
 // INFO-NEXT:     "{{.*}}reward-lora.mlir",
 // INFO-NEXT:     {
-// INFO-NEXT:         {"tk.path", "tok/tokenizer.json", "{{.*}}reward-lora.mlir:23:11"},
-// INFO:         {"judge.objective.rank_loss_2.weight", "0.5", "{{.*}}reward-lora.mlir:{{[0-9]+}}:13"},
+// INFO-NEXT:         {"tk.path", "tok/tokenizer.json", "{{.*}}reward-lora.mlir:23:11", align::rt::SettingKind::text},
+// INFO:         {"judge.objective.rank_loss_2.weight", "0.5", "{{.*}}reward-lora.mlir:{{[0-9]+}}:13", align::rt::SettingKind::number},
 // INFO:     {"tune", "judge"},
 // INFO-NEXT: };

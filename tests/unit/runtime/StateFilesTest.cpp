@@ -119,13 +119,16 @@ TEST(Files, RotateKeepsThePreviousVersionAndStaleTemporariesAreRemoved) {
 
 TEST(Files, OneLockPerDirectory) {
   const std::string dir = tempDir("lock");
-  lockDirectory(dir);
-  try {
-    lockDirectory(dir); // a second open file description conflicts, as another process's would
-    FAIL() << "expected an error";
-  } catch (const Error &e) {
-    EXPECT_TRUE(contains(e.what(), "another trainer is writing to this directory")) << e.what();
+  {
+    DirectoryLock lock(dir);
+    try {
+      DirectoryLock second(dir); // a second open file description conflicts, as another process's would
+      FAIL() << "expected an error";
+    } catch (const Error &e) {
+      EXPECT_TRUE(contains(e.what(), "another trainer is writing to this directory")) << e.what();
+    }
   }
+  DirectoryLock again(dir); // released with the first holder
 }
 
 TEST(Metrics, ATornLastLineIsDroppedATornMiddleLineIsAnError) {

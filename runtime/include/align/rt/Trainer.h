@@ -219,11 +219,17 @@ struct SettingRange {
   double min = 0, max = 0;
 };
 
+/// What the trainer reads a setting as (Trainer::number, integer, text, flag, choice): every `--set` is checked
+/// as such before stage 0, not when its stage reaches it.
+enum class SettingKind { text, number, integer, flag, choice };
+
 struct Setting {
-  std::string key;      ///< e.g. "align.schedule.lr", "hh.path"
-  std::string value;    ///< the recipe's value, as text
-  std::string location; ///< file:line:col in the recipe
-  SettingRange range{}; ///< numbers and integers: what --set must respect (none: any)
+  std::string key;                       ///< e.g. "align.schedule.lr", "hh.path"
+  std::string value;                     ///< the recipe's value, as text
+  std::string location;                  ///< file:line:col in the recipe
+  SettingKind kind = SettingKind::text;
+  std::string choices{};                 ///< a choice: its closed set's C++ type (registry Enums.def), e.g. "Preset"
+  SettingRange range{};                  ///< numbers and integers: what --set must respect (none: any)
 };
 
 /// A split of a data declaration: `hh.eval`.
