@@ -149,7 +149,10 @@ def main():
                 attempts += 1
                 if attempts > 4 * args.kills + 20:
                     raise AssertionError("the killed runs never finished")
-                cmd = run_args(trainer, data) + (["--out", run] if first else ["--resume", run])
+                # A kill during start-up can land before anything was saved; --resume of that is an error (there
+                # is nothing to continue), so the run starts again, as its user would.
+                saved = any(os.path.isdir(os.path.join(run, d)) for d in ("state", "checkpoints"))
+                cmd = run_args(trainer, data) + (["--out", run] if first or not saved else ["--resume", run])
                 first = False
                 mode = modes[kills % len(modes)]
                 log = os.path.join(work, f"run-{attempts}.log")
