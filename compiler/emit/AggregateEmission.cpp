@@ -11,6 +11,7 @@
 #include "CppText.h"
 #include "RuntimeSupport.h"
 #include "TrainerEmitter.h"
+#include "Schema.h"
 
 #include "llvm/ADT/TypeSwitch.h"
 
@@ -73,11 +74,11 @@ void TrainerEmitter::emitAggregate(train::AggregateOp aggregate) {
     w_.statement(spec + ".prompts = {" + cppString(*data) + ", " + cppString(*split) + "}", loc);
     const std::string key = name + ".";
     if (auto samples = params.getAs<IntegerAttr>("samples"))
-      w_.statement(spec + ".samples = " + w_.integer(key + "samples", samples.getInt(), loc), loc);
+      w_.statement(spec + ".samples = " + w_.integer(key + "samples", samples.getInt(), loc, schema::findParam("aggregate", "minmax_regret", "samples")), loc);
     if (auto answers = params.getAs<IntegerAttr>("answers"))
-      w_.statement(spec + ".answers = " + w_.integer(key + "answers", answers.getInt(), loc), loc);
+      w_.statement(spec + ".answers = " + w_.integer(key + "answers", answers.getInt(), loc, schema::findParam("aggregate", "minmax_regret", "answers")), loc);
     if (auto tokens = params.getAs<IntegerAttr>("max_new_tokens"))
-      w_.statement(spec + ".maxNewTokens = " + w_.integer(key + "max_new_tokens", tokens.getInt(), loc), loc);
+      w_.statement(spec + ".maxNewTokens = " + w_.integer(key + "max_new_tokens", tokens.getInt(), loc, schema::findParam("aggregate", "minmax_regret", "max_new_tokens")), loc);
     if (auto regret = params.getAs<StringAttr>("regret")) {
       if (!isExecutedMember("RegretEstimator", regret.getValue()))
         return reject(aggregate, "regret " + regret.getValue());
@@ -98,9 +99,9 @@ void TrainerEmitter::emitAggregate(train::AggregateOp aggregate) {
       if (!solverKind || solverKind.getValue() != "optimistic_hedge")
         return reject(aggregate, "solver " + (solverKind ? solverKind.getValue() : llvm::StringRef("?")));
       if (std::optional<double> steps = numericValue(solver.get("steps")))
-        w_.statement(spec + ".steps = " + w_.integer(key + "solver.steps", static_cast<int64_t>(*steps), loc), loc);
+        w_.statement(spec + ".steps = " + w_.integer(key + "solver.steps", static_cast<int64_t>(*steps), loc, schema::findParam("solver", "optimistic_hedge", "steps")), loc);
       if (std::optional<double> eta = numericValue(solver.get("eta")))
-        w_.statement(spec + ".eta = " + w_.number(key + "solver.eta", *eta, loc), loc);
+        w_.statement(spec + ".eta = " + w_.number(key + "solver.eta", *eta, loc, schema::findParam("solver", "optimistic_hedge", "eta")), loc);
     }
     if (auto baseline = params.getAs<FlatSymbolRefAttr>("baseline"))
       w_.statement(spec + ".baseline = " + cppString(baseline.getValue()), loc);

@@ -19,15 +19,6 @@ using mlir::Location;
 
 namespace {
 
-/// The schema's parameter `name` of `family`/`constructor`, whose range `--set` of its setting must respect.
-const schema::Param *schemaParam(const std::string &family, const std::string &constructor, llvm::StringRef name) {
-  if (const schema::Constructor *c = schema::find(family, constructor))
-    for (const schema::Param &p : c->params)
-      if (p.name == name)
-        return &p;
-  return nullptr;
-}
-
 std::string declarationName(mlir::Operation *op) {
   if (auto name = op->getAttrOfType<mlir::StringAttr>("name"))
     return name.getValue().str();
@@ -78,18 +69,18 @@ void TrainerEmitter::emitDirection(train::AttachOp attach) {
   w_.statement("align::rt::DirectionSpec " + spec, loc);
   w_.statement(spec + ".objectives = " + cppStringList(stringsOf(config.get("objectives"))), loc);
   w_.statement(spec + ".rewardObjectives = " + cppStringList(*objectives), loc);
-  w_.statement(spec + ".angleLow = " + w_.number(key + "angle.low", *numericValue(angle[0]), loc, schemaParam("preference", "direction", "angle")), loc);
-  w_.statement(spec + ".angleHigh = " + w_.number(key + "angle.high", *numericValue(angle[1]), loc, schemaParam("preference", "direction", "angle")), loc);
+  w_.statement(spec + ".angleLow = " + w_.number(key + "angle.low", *numericValue(angle[0]), loc, schema::findParam("preference", "direction", "angle")), loc);
+  w_.statement(spec + ".angleHigh = " + w_.number(key + "angle.high", *numericValue(angle[1]), loc, schema::findParam("preference", "direction", "angle")), loc);
   w_.statement(spec + ".sample = " +
                    w_.choice(key + "sample", enumMember("DirectionSampling", sample.getValue()), sample.getValue(), loc),
                loc);
   if (auto grid = config.get("grid"); grid && numericValue(grid))
     w_.statement(spec + ".grid = " + w_.integer(key + "grid", static_cast<int64_t>(*numericValue(grid)), loc,
-                                                    schemaParam("preference", "direction", "grid")), loc);
+                                                    schema::findParam("preference", "direction", "grid")), loc);
   w_.statement(spec + ".render = " + w_.text(key + "render", render.getValue(), loc), loc);
   if (auto scale = config.get("scale"); scale && numericValue(scale))
     w_.statement(spec + ".scale = " + w_.integer(key + "scale", static_cast<int64_t>(*numericValue(scale)), loc,
-                                                     schemaParam("preference", "direction", "scale")), loc);
+                                                     schema::findParam("preference", "direction", "scale")), loc);
   w_.statement("t.direction(" + cppString(name) + ", " + spec + ")", loc);
   w_.blankLine();
 }
@@ -126,7 +117,7 @@ void TrainerEmitter::emitRsfLoop(train::StageOp stage, train::RsfLoopOp rsf, con
     return;
   w_.statement(spec + ".train = {" + cppString(*data) + ", " + cppString(*split) + "}", prompts.getLoc());
   // The loop's settings keep the schema's ranges, so `--set STAGE.rsf.samples=0` is refused as the recipe value was.
-  auto rsfParam = [](llvm::StringRef field) { return schemaParam("loop", "rsf", field); };
+  auto rsfParam = [](llvm::StringRef field) { return schema::findParam("loop", "rsf", field.str()); };
   const std::string loop = ids_.make(name, "rsf");
   w_.statement("align::rt::RsfSpec " + loop, loc);
   w_.statement(loop + ".iterations = " + w_.integer(key + "iterations", static_cast<int64_t>(rsf.getIterations()), loc, rsfParam("iterations")),

@@ -68,7 +68,7 @@ void TrainerEmitter::emitEmLoop(train::StageOp stage, train::EmLoopOp em, const 
   std::string key = name + ".em.";
   std::string latent = ids_.make(name, "latent");
   w_.statement("align::rt::LatentSpec " + latent, loc);
-  w_.statement(latent + ".types = " + w_.integer(key + "types", em.getTypes(), loc), loc);
+  w_.statement(latent + ".types = " + w_.integer(key + "types", em.getTypes(), loc, schema::findParam("preference", "latent", "k")), loc);
   llvm::StringRef likelihood =
       train::stringifyRankingLikelihood(em.getLikelihood().value_or(train::RankingLikelihood::pairwise));
   w_.statement(latent + ".likelihood = " +
@@ -81,29 +81,30 @@ void TrainerEmitter::emitEmLoop(train::StageOp stage, train::EmLoopOp em, const 
     w_.statement(latent + ".init = " +
                      w_.choice(key + "init", enumMember("LatentInit", kind.getValue()), kind.getValue(), loc),
                  loc);
+    auto initParam = [&](const char *param) { return schema::findParam("latent_init", kind.getValue().str(), param); };
     if (std::optional<double> alpha = init.get("alpha") ? numericValue(init.get("alpha")) : std::nullopt)
-      w_.statement(latent + ".alpha = " + w_.number(key + "init.alpha", *alpha, loc), loc);
+      w_.statement(latent + ".alpha = " + w_.number(key + "init.alpha", *alpha, loc, initParam("alpha")), loc);
     if (auto column = init.getAs<mlir::StringAttr>("column"))
       w_.statement(latent + ".column = " + w_.text(key + "init.column", column.getValue(), loc), loc);
     if (std::optional<double> seed = init.get("seed") ? numericValue(init.get("seed")) : std::nullopt)
       w_.statement(latent + ".seed = static_cast<std::uint64_t>(" +
-                       w_.integer(key + "init.seed", static_cast<int64_t>(*seed), loc) + ")",
+                       w_.integer(key + "init.seed", static_cast<int64_t>(*seed), loc, initParam("seed")) + ")",
                    loc);
   }
-  w_.statement(latent + ".iterations = " + w_.integer(key + "iterations", em.getIterations(), loc), loc);
+  w_.statement(latent + ".iterations = " + w_.integer(key + "iterations", em.getIterations(), loc, schema::findParam("loop", "em", "iterations")), loc);
   w_.statement(latent + ".restart = " + w_.flag(key + "restart", em.getRestart(), loc), loc);
   llvm::StringRef eStep = train::stringifyEStepKind(em.getEStep());
   w_.statement(latent + ".eStep = " + w_.choice(key + "e_step", enumMember("EStepKind", eStep), eStep, loc), loc);
-  w_.statement(latent + ".folds = " + w_.integer(key + "folds", em.getFolds(), loc), loc);
+  w_.statement(latent + ".folds = " + w_.integer(key + "folds", em.getFolds(), loc, schema::findParam("loop", "em", "folds")), loc);
   llvm::StringRef policies = train::stringifyTypePolicies(em.getPolicies());
   w_.statement(latent + ".policies = " + w_.choice(key + "policies", enumMember("TypePolicies", policies), policies, loc),
                loc);
   if (!policyAdapter_) {
     // No adapter on the policy: with `policies: lora` each type's adapter has the `lora` adapter's defaults.
     w_.comment("each type's policy under `policies: lora`: an adapter with the `lora` adapter's defaults");
-    w_.statement(spec + ".lora.rank = " + w_.integer(key + "lora.r", std::stoll(loraDefault("r")), loc), loc);
-    w_.statement(spec + ".lora.alpha = " + w_.number(key + "lora.alpha", std::stod(loraDefault("alpha")), loc), loc);
-    w_.statement(spec + ".lora.dropout = " + w_.number(key + "lora.dropout", std::stod(loraDefault("dropout")), loc),
+    w_.statement(spec + ".lora.rank = " + w_.integer(key + "lora.r", std::stoll(loraDefault("r")), loc, schema::findParam("adapter", "lora", "r")), loc);
+    w_.statement(spec + ".lora.alpha = " + w_.number(key + "lora.alpha", std::stod(loraDefault("alpha")), loc, schema::findParam("adapter", "lora", "alpha")), loc);
+    w_.statement(spec + ".lora.dropout = " + w_.number(key + "lora.dropout", std::stod(loraDefault("dropout")), loc, schema::findParam("adapter", "lora", "dropout")),
                  loc);
     w_.statement(spec + ".lora.targets = " + cppStringList(quotedStrings(loraDefault("targets"))), loc);
   }
@@ -408,16 +409,19 @@ void TrainerEmitter::emitUserModel(train::AttachOp users, const std::string &spe
     name = declared.getValue().str();
   std::string field = spec + ".users.";
   auto setting = [&](llvm::StringRef key) { return name + "." + key.str(); };
+  // The schema's ranges of the users model's and its init's parameters, which --set of them must respect.
+  const std::string usersKind = users.getConstructor().str();
+  auto range = [&](llvm::StringRef param) { return schema::findParam("users", usersKind, param.str()); };
   mlir::DictionaryAttr config = users.getConfig();
   w_.statement(field + "enabled = true", loc);
   w_.statement(field + "name = " + cppString(name), loc);
   w_.statement(field + "kind = " + enumMember("UserModelKind", users.getConstructor()), loc);
   if (auto tokens = config.getAs<mlir::IntegerAttr>("tokens"))
-    w_.statement(field + "tokens = " + w_.integer(setting("tokens"), tokens.getInt(), loc), loc);
+    w_.statement(field + "tokens = " + w_.integer(setting("tokens"), tokens.getInt(), loc, range("tokens")), loc);
   if (auto generic = config.getAs<mlir::BoolAttr>("generic"))
     w_.statement(field + "generic = " + w_.flag(setting("generic"), generic.getValue(), loc), loc);
   if (auto k = config.getAs<mlir::IntegerAttr>("k"))
-    w_.statement(field + "clusters = " + w_.integer(setting("k"), k.getInt(), loc), loc);
+    w_.statement(field + "clusters = " + w_.integer(setting("k"), k.getInt(), loc, range("k")), loc);
   if (auto unseen = config.getAs<mlir::StringAttr>("unseen"))
     w_.statement(field + "unseen = " +
                      w_.choice(setting("unseen"), enumMember("Unseen", unseen.getValue()), unseen.getValue(), loc),
@@ -425,21 +429,23 @@ void TrainerEmitter::emitUserModel(train::AttachOp users, const std::string &spe
   if (auto text = config.getAs<mlir::StringAttr>("text"))
     w_.statement(field + "textColumn = " + w_.text(setting("text"), text.getValue(), loc), loc);
   if (std::optional<double> weightLr = numericValue(config.get("weight_lr")))
-    w_.statement(field + "weightLr = " + w_.number(setting("weight_lr"), *weightLr, loc), loc);
+    w_.statement(field + "weightLr = " + w_.number(setting("weight_lr"), *weightLr, loc, range("weight_lr")), loc);
   auto init = config.getAs<mlir::DictionaryAttr>("init");
   if (!init)
     return;
+  const std::string initKind = init.getAs<mlir::StringAttr>("kind") ? init.getAs<mlir::StringAttr>("kind").getValue().str() : "";
+  auto initRange = [&](const char *param) { return schema::findParam("users_init", initKind, param); };
   if (auto kind = init.getAs<mlir::StringAttr>("kind"))
     w_.statement(field + "init = " + w_.choice(setting("init"), enumMember("UsersInit", kind.getValue()), kind.getValue(), loc),
                  loc);
   if (auto seed = init.getAs<mlir::IntegerAttr>("seed"))
     w_.statement(field + "initSeed = static_cast<std::uint64_t>(" +
-                     w_.integer(setting("init_seed"), seed.getInt(), loc) + ")",
+                     w_.integer(setting("init_seed"), seed.getInt(), loc, initRange("seed")) + ")",
                  loc);
   if (auto common = init.getAs<mlir::IntegerAttr>("common"))
-    w_.statement(field + "initCommon = " + w_.integer(setting("init_common"), common.getInt(), loc), loc);
+    w_.statement(field + "initCommon = " + w_.integer(setting("init_common"), common.getInt(), loc, initRange("common")), loc);
   if (std::optional<double> range = numericValue(init.get("range")))
-    w_.statement(field + "initRange = " + w_.number(setting("init_range"), *range, loc), loc);
+    w_.statement(field + "initRange = " + w_.number(setting("init_range"), *range, loc, initRange("range")), loc);
 }
 
 void TrainerEmitter::emitObjective(train::StageOp stage, mlir::Value loss, const std::string &spec) {
@@ -479,13 +485,14 @@ void TrainerEmitter::emitTerm(train::StageOp stage, train::LossOp loss, std::opt
     if (!param)
       return false;
     std::string setting = key + "." + name.str();
+    const schema::Param *range = schema::findParam("objective", kind.str(), name.str());
     // BoolAttr first: it is also an IntegerAttr (of i1).
     if (auto flag = value.dyn_cast<mlir::BoolAttr>(); flag && param->type == registry::ParamType::Bool)
       fields.emplace_back(name, w_.flag(setting, flag.getValue(), loc));
     else if (std::optional<double> number = numericValue(value); number && param->type == registry::ParamType::Int)
-      fields.emplace_back(name, w_.integer(setting, static_cast<int64_t>(*number), loc));
+      fields.emplace_back(name, w_.integer(setting, static_cast<int64_t>(*number), loc, range));
     else if (number && param->type == registry::ParamType::Number)
-      fields.emplace_back(name, w_.number(setting, *number, loc));
+      fields.emplace_back(name, w_.number(setting, *number, loc, range));
     else
       return false;
     return true;
@@ -574,7 +581,9 @@ void TrainerEmitter::emitSchedule(train::StageOp stage, const std::string &sched
     }
   }
   set("lrSchedule", choice("lr_schedule", "LRScheduleKind", train::stringifyLRScheduleKind(stage.getLrSchedule())));
-  set("lrFinal", number("lr_final", stage.getLrFinalAttr().getValueAsDouble()));
+  set("lrFinal", w_.number(key + "lr_final", stage.getLrFinalAttr().getValueAsDouble(), loc,
+                           schema::findParam("lr_schedule", train::stringifyLRScheduleKind(stage.getLrSchedule()).str(),
+                                             "final")));
   set("warmup", integer("warmup", stage.getWarmupAttr().getInt()));
   set("batch", integer("batch", stage.getBatchAttr().getInt()));
   set("microBatch", integer("micro_batch", stage.getMicroBatchAttr().getInt()));

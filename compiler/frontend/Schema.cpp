@@ -342,6 +342,14 @@ const Constructor *find(const std::string &family, const std::string &name) {
   return nullptr;
 }
 
+const Param *findParam(const std::string &family, const std::string &name, const std::string &param) {
+  if (const Constructor *c = find(family, name))
+    for (const Param &p : c->params)
+      if (p.name == param)
+        return &p;
+  return nullptr;
+}
+
 std::vector<std::string> names(const std::string &family) {
   std::vector<std::string> out;
   for (const Constructor &c : constructors())

@@ -80,6 +80,8 @@ struct Constructor {
 const std::vector<Constructor> &constructors();
 /// Finds `name` in `family`, or null.
 const Constructor *find(const std::string &family, const std::string &name);
+/// The parameter `param` of `family`/`name`, or null: the range a trainer's `--set` of it must respect.
+const Param *findParam(const std::string &family, const std::string &name, const std::string &param);
 /// All constructor names of `family`, for "did you mean" hints and messages.
 std::vector<std::string> names(const std::string &family);
 /// "a model", "an adapter", "a users model", "an lr_schedule": a kind or family name with its article.
