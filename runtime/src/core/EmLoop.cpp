@@ -165,6 +165,7 @@ EmRun &Trainer::Impl::emRun(const std::string &stage) {
 }
 
 int64_t Trainer::emBegin(const StageSpec &spec, const LatentSpec &latent) {
+  impl_->loadAllData();
   Impl &impl = *impl_;
   if (spec.objective.size() != 1 || spec.objective[0].kind != LossKind::em_dpo)
     throw Error(spec.location + ": stage '" + spec.name + "': `loop em` trains exactly one em_dpo objective");

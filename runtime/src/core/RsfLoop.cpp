@@ -159,6 +159,7 @@ void Trainer::direction(const std::string &name, const DirectionSpec &spec) {
 }
 
 int64_t Trainer::rsfBegin(const StageSpec &spec, const RsfSpec &rsf) {
+  impl_->loadAllData();
   Impl &impl = *impl_;
   const std::string where = spec.location + ": stage '" + spec.name + "': loop rsf";
   if (spec.rewardModel || spec.objective.size() != 1 || spec.objective[0].kind != LossKind::nll)

@@ -122,6 +122,14 @@ const data::LoadedSource &Trainer::Impl::loadData(const std::string &name) {
   return loaded;
 }
 
+void Trainer::Impl::loadAllData() {
+  if (allDataLoaded)
+    return;
+  for (const auto &entry : data)
+    loadData(entry.first);
+  allDataLoaded = true;
+}
+
 const std::vector<data::Example> &Trainer::Impl::split(const std::string &dataName, const std::string &splitName) {
   const data::LoadedSource &loaded = loadData(dataName);
   auto it = loaded.splits.find(splitName.empty() ? "train" : splitName);
@@ -209,7 +217,10 @@ void Trainer::data(const std::string &name, const DataSpec &spec) {
   impl_->data[name] = std::move(entry);
 }
 
-void Trainer::stage(const StageSpec &spec) { impl_->runStage(spec); }
+void Trainer::stage(const StageSpec &spec) {
+  impl_->loadAllData();
+  impl_->runStage(spec);
+}
 
 void Trainer::evaluate(const EvalSpec &spec) {
   checkMetric(spec, spec.location);

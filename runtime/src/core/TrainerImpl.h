@@ -73,6 +73,10 @@ struct Trainer::Impl {
   /// The value given with --set for `key`, if any (and remembers that the recipe reads the key).
   const std::string *override(const std::string &key);
   const data::LoadedSource &loadData(const std::string &name);
+  /// Reads every declared data source (once): called before the first stage, so a malformed row of a source a
+  /// late stage reads stops the run before step 0 rather than after the early stages trained.
+  void loadAllData();
+  bool allDataLoaded = false;
   const std::vector<data::Example> &split(const std::string &data, const std::string &split);
   /// The first --eval-limit rows of a held-out split (all of them without the option).
   std::vector<data::Example> limitedForEval(const std::vector<data::Example> &rows) const;
