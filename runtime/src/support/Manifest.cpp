@@ -94,6 +94,40 @@ void writeManifest(const std::string &dir) {
   writeFileAtomically(joinPath(dir, kManifestFile), manifest.dump(1) + "\n");
 }
 
+std::vector<ManifestEntry> parseManifest(const std::string &text, const std::string &path) {
+  const nlohmann::json manifest = nlohmann::json::parse(text, nullptr, false);
+  if (manifest.is_discarded() || !manifest.is_object() || !manifest.contains("files") ||
+      !manifest["files"].is_array())
+    throw Error(path + ": damaged (not a manifest)");
+  std::vector<ManifestEntry> entries;
+  for (const nlohmann::json &item : manifest["files"]) {
+    if (!item.is_object() || !item.contains("path") || !item["path"].is_string() || !item.contains("size") ||
+        !item["size"].is_number_unsigned() || !item.contains("crc32") || !item["crc32"].is_string())
+      throw Error(path + ": damaged (an entry without path, size and crc32)");
+    ManifestEntry entry;
+    entry.path = item["path"].get<std::string>();
+    // Relative, inside the directory: no empty, absolute or parent components.
+    bool inside = !entry.path.empty() && entry.path[0] != '/';
+    for (size_t start = 0; inside && start <= entry.path.size();) {
+      size_t slash = entry.path.find('/', start);
+      if (slash == std::string::npos)
+        slash = entry.path.size();
+      const std::string part = entry.path.substr(start, slash - start);
+      inside = !part.empty() && part != "." && part != "..";
+      start = slash + 1;
+    }
+    if (!inside)
+      throw Error(path + ": damaged (entry '" + entry.path + "' is not a path inside the directory)");
+    entry.size = item["size"].get<uint64_t>();
+    const std::string crc = item["crc32"].get<std::string>();
+    if (crc.size() != 8 || crc.find_first_not_of("0123456789abcdef") != std::string::npos)
+      throw Error(path + ": damaged (entry '" + entry.path + "': crc32 '" + crc + "' is not 8 hexadecimal digits)");
+    entry.crc32 = static_cast<uint32_t>(std::stoul(crc, nullptr, 16));
+    entries.push_back(std::move(entry));
+  }
+  return entries;
+}
+
 bool hasManifest(const std::string &dir) { return pathExists(joinPath(dir, kManifestFile)); }
 
 std::string checkManifest(const std::string &dir) {
@@ -115,34 +149,29 @@ std::string checkManifest(const std::string &dir) {
     }
     ::close(fd);
   }
-  const nlohmann::json manifest = nlohmann::json::parse(text, nullptr, false);
-  if (manifest.is_discarded() || !manifest.is_object() || !manifest.contains("files") ||
-      !manifest["files"].is_array())
-    return manifestPath + ": damaged (not a manifest)";
-  for (const nlohmann::json &item : manifest["files"]) {
-    if (!item.is_object() || !item.contains("path") || !item["path"].is_string() || !item.contains("size") ||
-        !item["size"].is_number_unsigned() || !item.contains("crc32") || !item["crc32"].is_string())
-      return manifestPath + ": damaged (an entry without path, size and crc32)";
-    const std::string relative = item["path"].get<std::string>();
-    if (relative.empty() || relative[0] == '/' || relative.find("..") != std::string::npos)
-      return manifestPath + ": damaged (entry '" + relative + "' is not a path inside the directory)";
-    const std::string path = joinPath(dir, relative);
+  std::vector<ManifestEntry> entries;
+  try {
+    entries = parseManifest(text, manifestPath);
+  } catch (const Error &e) {
+    return e.what();
+  }
+  for (const ManifestEntry &listed : entries) {
+    const std::string path = joinPath(dir, listed.path);
     struct stat info;
     if (::stat(path.c_str(), &info) != 0 || !S_ISREG(info.st_mode))
       return path + ": missing (listed in " + kManifestFile + ")";
-    const uint64_t size = item["size"].get<uint64_t>();
-    if (static_cast<uint64_t>(info.st_size) != size)
+    if (static_cast<uint64_t>(info.st_size) != listed.size)
       return path + ": " + std::to_string(info.st_size) + " bytes, but " + kManifestFile + " says " +
-             std::to_string(size) + " (torn or replaced)";
+             std::to_string(listed.size) + " (torn or replaced)";
     ManifestEntry entry;
     try {
-      entry = checksumFile(dir, relative);
+      entry = checksumFile(dir, listed.path);
     } catch (const Error &e) {
       return e.what();
     }
-    if (hex(entry.crc32) != item["crc32"].get<std::string>())
-      return path + ": checksum " + hex(entry.crc32) + " differs from " + item["crc32"].get<std::string>() +
-             " in " + kManifestFile + " (the bytes are damaged)";
+    if (entry.crc32 != listed.crc32)
+      return path + ": checksum " + hex(entry.crc32) + " differs from " + hex(listed.crc32) + " in " +
+             kManifestFile + " (the bytes are damaged)";
   }
   return "";
 }

@@ -40,4 +40,8 @@ std::string checkManifest(const std::string &dir);
 
 bool hasManifest(const std::string &dir);
 
+/// The entries of manifest.json's text; an Error naming `path` when it is not a manifest, or an entry is not
+/// a relative path inside the directory with a size and an 8-digit hexadecimal CRC-32.
+std::vector<ManifestEntry> parseManifest(const std::string &text, const std::string &path);
+
 } // namespace align::rt

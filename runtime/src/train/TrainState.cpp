@@ -88,14 +88,7 @@ void saveTrainState(const std::string &dir, torch::nn::Module &trained, torch::o
       });
     });
     writeSafetensors(joinPath(staged, "rng.safetensors"), generatorStates());
-    nlohmann::json state = {{"stage", position.stage},
-                            {"step", position.step},
-                            {"total_steps", position.totalSteps},
-                            {"epoch", position.epoch},
-                            {"batch_in_epoch", position.batchInEpoch},
-                            {"elapsed_seconds", position.elapsedSeconds},
-                            {"fingerprint", position.fingerprint}};
-    writeFileAtomically(joinPath(staged, "trainer_state.json"), state.dump(2) + "\n");
+    writeFileAtomically(joinPath(staged, "trainer_state.json"), trainPositionJson(position));
     writeManifest(staged);
     syncPath(staged);
     rotateDirectory(staged, dir);
@@ -111,18 +104,8 @@ namespace {
 void loadStateDirectory(const std::string &found, torch::nn::Module &trained, torch::optim::Optimizer &optimizer,
                         TrainPosition &position) {
   const std::string stateFile = joinPath(found, "trainer_state.json");
-  nlohmann::json state = nlohmann::json::parse(readText(stateFile), nullptr, false);
-  if (state.is_discarded() || !state.is_object())
-    throw Error(stateFile + ": not valid JSON");
-  for (const char *field : {"stage", "step", "total_steps", "epoch", "batch_in_epoch", "fingerprint"})
-    if (!state.contains(field))
-      throw Error(stateFile + ": missing field '" + field + "'");
-  for (const char *field : {"step", "total_steps", "epoch", "batch_in_epoch"})
-    if (!state[field].is_number_integer() || state[field].get<int64_t>() < 0)
-      throw Error(stateFile + ": field '" + field + "' is not a count");
-  if (!state["stage"].is_string() || !state["fingerprint"].is_string())
-    throw Error(stateFile + ": fields 'stage' and 'fingerprint' must be strings");
-  const std::string fingerprint = state["fingerprint"].get<std::string>();
+  const TrainPosition saved = parseTrainPosition(readText(stateFile), stateFile);
+  const std::string &fingerprint = saved.fingerprint;
   if (fingerprint != position.fingerprint)
     throw Error(stateFile + ": this state was written by a run with different settings and cannot be resumed by "
                             "this one.\n  saved: " + fingerprint + "\n  now:   " + position.fingerprint);
@@ -145,12 +128,7 @@ void loadStateDirectory(const std::string &found, torch::nn::Module &trained, to
   }
   const std::string rngFile = joinPath(found, "rng.safetensors");
   restoreGenerators(readSafetensors(rngFile), rngFile);
-  position.stage = state["stage"].get<std::string>();
-  position.step = state["step"].get<int64_t>();
-  position.totalSteps = state["total_steps"].get<int64_t>();
-  position.epoch = state["epoch"].get<int64_t>();
-  position.batchInEpoch = state["batch_in_epoch"].get<int64_t>();
-  position.elapsedSeconds = state.value("elapsed_seconds", 0.0);
+  position = saved;
 }
 
 } // namespace

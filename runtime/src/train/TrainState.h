@@ -13,23 +13,13 @@
 //===----------------------------------------------------------------------===//
 #pragma once
 
+#include "train/TrainPosition.h"
+
 #include <torch/torch.h>
 
 #include <string>
 
 namespace align::rt {
-
-struct TrainPosition {
-  std::string stage;
-  int64_t step = 0;          ///< optimizer steps done
-  int64_t totalSteps = 0;
-  int64_t epoch = 0;         ///< the epoch in progress (0-based)
-  int64_t batchInEpoch = 0;  ///< batches of that epoch already consumed
-  double elapsedSeconds = 0; ///< training time before this process, for the time limit
-  /// The settings that must not change across a resume (batch, data, objective, seed…); a mismatch is an
-  /// error naming both.
-  std::string fingerprint;
-};
 
 /// Writes the state to `dir` (the state it replaces becomes `dir`.prev): model.safetensors, optimizer.pt,
 /// rng.safetensors, trainer_state.json, manifest.json. A failed write is an Error naming the file; `dir` and
