@@ -123,7 +123,12 @@ e = json.load(open(sys.argv[1]))
 for stage in ("vanilla", "personalized"):
     assert set(e[stage]["accuracy_by_group"]) == {"long", "short", "unseen"}, e[stage]
     assert set(e[stage]["generated_length_by_group"]) == {"long", "short"}, e[stage]
+# The learned user table, by user and by group (core/UserTables.h).
+t = e["personalized"]["user_tables"]
+assert t["model"] in ("individual", "cluster") and set(t["by_group"]) == {"long", "short"}, t
+assert len(t["by_user"]) == t["users"] > 0 and 0 <= t["with_group"] <= 1, t
 PY
+  test -s "$work/out/personalized_users.svg" || { echo "missing personalized_users.svg"; exit 1; }
 fi
 # P-RM: the user model is saved with the reward model; align-lm scores as a user, and score-pairs judges each
 # row as its own user (per-user accuracy), unknown users as the generic user.

@@ -9,7 +9,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "core/TrainerImpl.h"
-#include "core/UserClusters.h"
+#include "core/UserTables.h"
 
 #include "core/Contract.h"
 #include "support/Files.h"
@@ -228,9 +228,10 @@ void Trainer::Impl::runStage(const StageSpec &spec) {
                spec.model.c_str(), spec.rewardModel ? "reward model" : "policy", sources.c_str(), inputs.train.size(),
                static_cast<long long>(total), static_cast<long long>(spec.schedule.batch));
   StageResult result = align::rt::runStage(inputs, run, *metrics);
-  if (nlohmann::json clusters = userClusterSummary(inputs.users, inputs.train); !clusters.is_null()) {
-    std::fprintf(stderr, "[%s] user clusters: %s\n", spec.name.c_str(), userClusterLine(clusters).c_str());
-    extraEval[spec.name]["user_clusters"] = std::move(clusters);
+  if (nlohmann::json tables = userTableSummary(inputs.users, inputs.train); !tables.is_null()) {
+    std::fprintf(stderr, "[%s] users: %s\n", spec.name.c_str(), userTableLine(tables).c_str());
+    writeUserTableChart(joinPath(options.outDir, spec.name + "_users.svg"), spec.name, tables);
+    extraEval[spec.name]["user_tables"] = std::move(tables);
   }
   StageRecord record;
   record.spec = spec;

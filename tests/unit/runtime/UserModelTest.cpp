@@ -9,6 +9,7 @@
 #include "model/Generate.h"
 #include "model/RewardModel.h"
 #include "model/UserModel.h"
+#include "core/UserTables.h"
 #include "objectives/Losses.h"
 #include "objectives/ObjectiveTerms.h"
 
@@ -16,6 +17,9 @@
 #include "TestModels.h"
 
 #include <gtest/gtest.h>
+
+#include <cmath>
+#include <map>
 
 using namespace align::rt;
 using align::rt::testing::randomModel;
@@ -359,4 +363,68 @@ TEST(PersonalizedRewardModel, SoftTokensAfterBosAndTheSamePooledPosition) {
   EXPECT_TRUE(torch::allclose(rewards[0], reward->score(h[0][3]), 1e-5, 1e-5));
   EXPECT_TRUE(torch::allclose(rewards[1], reward->score(h[1][1]), 1e-5, 1e-5));
   EXPECT_FALSE(torch::allclose(rewards, reward->forward(ids, mask)));
+}
+
+namespace {
+
+/// One row per user of `groups` (user name → group), with ids as the user model gives them.
+std::vector<PreparedExample> groupRows(UserModel &users, const std::map<std::string, std::string> &groups) {
+  std::vector<PreparedExample> rows;
+  for (const auto &[name, group] : groups) {
+    PreparedExample row;
+    row.user = name;
+    row.group = group;
+    row.userId = users->idOf(name);
+    rows.push_back(row);
+  }
+  return rows;
+}
+
+} // namespace
+
+TEST(UserTables, ClusterWeightsByUserAndGroupAgainstHandValues) {
+  UserModelSpec s = settings(UserModelKind::cluster, 1);
+  s.clusters = 2;
+  UserModel users(s, names({"a", "b", "c"}), 4);
+  {
+    torch::NoGradGuard noGrad;
+    users->user_weight.copy_(torch::tensor({{0.0f, 0.0f}, {2.0f, 0.0f}, {0.0f, 1.0f}, {0.0f, 2.0f}}));
+  }
+  const auto rows = groupRows(users, {{"a", "long"}, {"b", "long"}, {"c", "short"}});
+  nlohmann::json summary = userTableSummary(users, rows);
+  ASSERT_FALSE(summary.is_null());
+  EXPECT_EQ(summary["model"], "cluster");
+  // a: softmax(2, 0) = (0.8808, 0.1192) → cluster 0; b → 1; c → 1. The long group's votes tie 1:1, so it leans
+  // to the lower cluster 0; short leans to 1; with_group = a and c of 3.
+  EXPECT_NEAR(summary["by_user"]["a"]["weights"][0].get<double>(), 1.0 / (1.0 + std::exp(-2.0)), 1e-12);
+  EXPECT_EQ(summary["by_user"]["b"]["cluster"], 1);
+  EXPECT_EQ(summary["by_group"]["long"]["cluster"], 0);
+  EXPECT_EQ(summary["by_group"]["short"]["cluster"], 1);
+  EXPECT_NEAR(summary["by_group"]["long"]["mean_weights"][1].get<double>(),
+              (1.0 / (1.0 + std::exp(2.0)) + 1.0 / (1.0 + std::exp(-1.0))) / 2, 1e-12);
+  EXPECT_NEAR(summary["with_group"].get<double>(), 2.0 / 3.0, 1e-12);
+  EXPECT_EQ(summary["generic_weights"], nlohmann::json::array({0.5, 0.5}));
+  EXPECT_NE(userTableLine(summary).find("67% of users with their group"), std::string::npos) << userTableLine(summary);
+  const std::string chart = align::rt::testing::scratchDir("users", "chart") + "/users.svg";
+  writeUserTableChart(chart, "personalized", summary);
+  EXPECT_TRUE(pathExists(chart));
+}
+
+TEST(UserTables, IndividualOffsetsCloserToTheirOwnGroup) {
+  UserModelSpec s = settings(UserModelKind::individual, 1);
+  UserModel users(s, names({"a", "b", "c", "d"}), 2);
+  {
+    torch::NoGradGuard noGrad;
+    users->user_embedding.copy_(torch::tensor({{0.0f, 0.0f}, {1.0f, 0.0f}, {1.0f, 0.1f}, {-1.0f, 0.0f}, {-1.0f, -0.1f}}));
+  }
+  const auto rows = groupRows(users, {{"a", "long"}, {"b", "long"}, {"c", "short"}, {"d", "short"}});
+  nlohmann::json summary = userTableSummary(users, rows);
+  ASSERT_FALSE(summary.is_null());
+  EXPECT_EQ(summary["model"], "individual");
+  EXPECT_EQ(summary["with_group"].get<double>(), 1.0);
+  // a = (1, 0): its own group without it is b = (1, 0.1); the other group's centroid is (-1, -0.05).
+  EXPECT_NEAR(summary["by_user"]["a"]["cosine_own_group"].get<double>(), 1.0 / std::sqrt(1.01), 1e-6);
+  EXPECT_NEAR(summary["by_user"]["a"]["cosine_other_group"].get<double>(), -1.0 / std::sqrt(1.0025), 1e-6);
+  EXPECT_NEAR(summary["by_user"]["b"]["offset_norm"].get<double>(), std::sqrt(1.01), 1e-6);
+  EXPECT_TRUE(userTableSummary(users, {}).is_null()); // no groups: nothing to say
 }
