@@ -89,9 +89,9 @@ std::string enumMember(llvm::StringRef set, llvm::StringRef spelling) {
 
 bool isExecutedUserModelParam(llvm::StringRef name) {
   // The fields of UserModelSpec: tokens, generic, clusters (`k`), unseen, init (+ its seed, common, range),
-  // textColumn (`text: "column"`), weightLr (`weight_lr`).
+  // textColumn (`text: "column"`), weightLr (`weight_lr`), weightStd (`weight_std`).
   return name == "tokens" || name == "generic" || name == "k" || name == "unseen" || name == "init" ||
-         name == "text" || name == "weight_lr";
+         name == "text" || name == "weight_lr" || name == "weight_std";
 }
 
 } // namespace align::emit

@@ -402,7 +402,7 @@ void TrainerEmitter::emitTrainedModel(const ResolvedModel &model, Location loc, 
 
 void TrainerEmitter::emitUserModel(train::AttachOp users, const std::string &spec) {
   // checkAttach has rejected what UserModelSpec cannot say (other init kinds); the settings use the recipe's
-  // words: <users>.tokens, .generic, .k, .unseen, .text, .weight_lr, .init, .init_seed, .init_common, .init_range.
+  // words: <users>.tokens, .generic, .k, .unseen, .text, .weight_lr, .weight_std, .init, .init_seed, .init_common, .init_range.
   Location loc = users.getLoc();
   std::string name = "users";
   if (auto declared = users->getAttrOfType<mlir::StringAttr>("name"))
@@ -430,6 +430,8 @@ void TrainerEmitter::emitUserModel(train::AttachOp users, const std::string &spe
     w_.statement(field + "textColumn = " + w_.text(setting("text"), text.getValue(), loc), loc);
   if (std::optional<double> weightLr = numericValue(config.get("weight_lr")))
     w_.statement(field + "weightLr = " + w_.number(setting("weight_lr"), *weightLr, loc, range("weight_lr")), loc);
+  if (std::optional<double> weightStd = numericValue(config.get("weight_std")))
+    w_.statement(field + "weightStd = " + w_.number(setting("weight_std"), *weightStd, loc, range("weight_std")), loc);
   auto init = config.getAs<mlir::DictionaryAttr>("init");
   if (!init)
     return;

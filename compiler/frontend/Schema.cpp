@@ -185,7 +185,9 @@ std::vector<Constructor> build() {
                 {P("k", Ty::Int).ge(1).def("5").d("number of clusters"),
                  P("tokens", Ty::Int).ge(1).def("1").d("T_u, soft tokens inserted after BOS"),
                  P("weight_lr", Ty::Number).gt(0)
-                     .d("peak lr of the per-user cluster weights W (logits, N(0, 1) at the start) on the stage's schedule; default: the stage's lr"),
+                     .d("peak lr of the per-user cluster weights W (logits, N(0, weight_std²) at the start) on the stage's schedule; default: the stage's lr"),
+                 P("weight_std", Ty::Number).gt(0)
+                     .d("standard deviation of W's normal start; default 1 (the authors' nn.Embedding); small: every user starts undecided between the clusters"),
                  P("unseen", Ty::Enum, registry::spellings("Unseen")).def("generic"),
                  P("init", Ty::Call, "users_init").def("vocab"),
                  P("text", Ty::String).d("column with explicit user information, added as text")}));

@@ -198,6 +198,8 @@ StageInputs Trainer::Impl::prepareStage(const StageSpec &spec, std::set<std::str
                 << (userText ? " user_text=" + spec.users.textColumn : "");
   if (spec.users.enabled && spec.users.weightLr > 0)
     fingerprint << " weight_lr=" << spec.users.weightLr;
+  if (spec.users.enabled && spec.users.weightStd != 1)
+    fingerprint << " weight_std=" << spec.users.weightStd;
   inputs.fingerprint = fingerprint.str();
   return inputs;
 }

@@ -76,7 +76,7 @@ void UserModelImpl::initialize(const torch::Tensor &tokenEmbedding) {
     table.copy_(at::empty(table.sizes(), torch::kFloat32).uniform_(-settings.initRange, settings.initRange, generator));
   }
   if (user_weight.defined())
-    user_weight.copy_(at::normal(0.0, 1.0, user_weight.sizes(), generator, user_weight.options()));
+    user_weight.copy_(at::normal(0.0, settings.weightStd, user_weight.sizes(), generator, user_weight.options()));
 }
 
 std::map<std::string, double> userModelDiagnostics(UserModel &users, const torch::Tensor &startWeights) {

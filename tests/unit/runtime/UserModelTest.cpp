@@ -428,3 +428,20 @@ TEST(UserTables, IndividualOffsetsCloserToTheirOwnGroup) {
   EXPECT_NEAR(summary["by_user"]["b"]["offset_norm"].get<double>(), std::sqrt(1.01), 1e-6);
   EXPECT_TRUE(userTableSummary(users, {}).is_null()); // no groups: nothing to say
 }
+
+TEST(UserModel, ClusterWeightsStartNormalWithTheRecipesSpread) {
+  std::vector<std::string> many;
+  for (int i = 0; i < 400; ++i)
+    many.push_back("u" + std::to_string(i));
+  for (double spread : {1.0, 0.01}) {
+    UserModelSpec s = settings(UserModelKind::cluster, 1);
+    s.clusters = 5;
+    s.init = UsersInit::uniform;
+    s.weightStd = spread;
+    UserModel users(s, many, 4);
+    users->initialize(torch::zeros({300, 4}));
+    // 401 × 5 draws of N(0, spread²): the sample deviation within 10%, the mean within 4 standard errors.
+    EXPECT_NEAR(users->user_weight.std().item<double>(), spread, 0.1 * spread);
+    EXPECT_NEAR(users->user_weight.mean().item<double>(), 0.0, 4 * spread / std::sqrt(2005.0));
+  }
+}

@@ -316,6 +316,7 @@ struct UserModelSpec {
   int64_t initCommon = 0;                    ///< vocab: draw only from the first N token ids (0: all)
   double initRange = 0.5;
   double weightLr = 0;                       ///< cluster: W's peak lr on the stage's schedule (0: the stage's)
+  double weightStd = 1;                      ///< cluster: W starts N(0, weightStd²) (1: the authors')
   Unseen unseen = Unseen::generic;           ///< error: a user not seen in training is an error
   /// `text: "column"`: the user's textual information, read after the soft tokens as
   /// "User textual information: TEXT\n" before the prompt — not on the generic duplicates. "" for none.
