@@ -12,6 +12,8 @@
 #include <algorithm>
 #include <cerrno>
 #include <cstring>
+#include <fstream>
+#include <sstream>
 
 #include <dirent.h>
 #include <fcntl.h>
@@ -132,23 +134,12 @@ bool hasManifest(const std::string &dir) { return pathExists(joinPath(dir, kMani
 
 std::string checkManifest(const std::string &dir) {
   const std::string manifestPath = joinPath(dir, kManifestFile);
-  std::string text;
-  {
-    int fd = ::open(manifestPath.c_str(), O_RDONLY | O_CLOEXEC);
-    if (fd < 0)
-      return manifestPath + ": missing (the directory was not completely written)";
-    char buffer[1 << 16];
-    for (ssize_t n; (n = ::read(fd, buffer, sizeof buffer)) != 0;) {
-      if (n < 0 && errno == EINTR)
-        continue;
-      if (n < 0) {
-        ::close(fd);
-        return manifestPath + ": cannot read: " + std::strerror(errno);
-      }
-      text.append(buffer, static_cast<size_t>(n));
-    }
-    ::close(fd);
-  }
+  std::ifstream in(manifestPath, std::ios::binary);
+  if (!in)
+    return manifestPath + ": missing (the directory was not completely written)";
+  std::ostringstream contents;
+  contents << in.rdbuf();
+  const std::string text = contents.str();
   std::vector<ManifestEntry> entries;
   try {
     entries = parseManifest(text, manifestPath);
