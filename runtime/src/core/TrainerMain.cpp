@@ -157,7 +157,9 @@ int trainerMain(int argc, char **argv, const RecipeInfo &recipe, void (*body)(Tr
     std::signal(SIGXFSZ, SIG_IGN);
     makeDirectories(impl->options.outDir);
     DirectoryLock lock(impl->options.outDir);
-    if (int stale = removeStaleTemporaries(impl->options.outDir))
+    const std::string &outDir = impl->options.outDir;
+    if (int stale = removeStaleTemporaries(outDir, false) + removeStaleTemporaries(joinPath(outDir, "state"), true) +
+                    removeStaleTemporaries(joinPath(outDir, "checkpoints"), true))
       std::fprintf(stderr, "removed %d unfinished temporary file(s) of an interrupted run in %s\n", stale,
                    impl->options.outDir.c_str());
     impl->metrics = std::make_unique<MetricsLog>(impl->options.outDir);

@@ -161,7 +161,7 @@ static bool isStaleTemporary(const std::string &name, bool directory) {
   return rest.find_first_not_of("0123456789", 1) == std::string::npos;
 }
 
-int removeStaleTemporaries(const std::string &dir) {
+int removeStaleTemporaries(const std::string &dir, bool recursive) {
   DIR *handle = ::opendir(dir.c_str());
   if (!handle)
     return 0;
@@ -178,11 +178,12 @@ int removeStaleTemporaries(const std::string &dir) {
   int removed = 0;
   for (const auto &[name, directory] : entries) {
     const std::string path = joinPath(dir, name);
-    if (isStaleTemporary(name, directory)) {
+    // A staged checkpoint (`<stage>.tmp`) lives in checkpoints/; elsewhere a `.tmp` directory may be a user's.
+    if (isStaleTemporary(name, directory && recursive)) {
       removeTree(path);
       ++removed;
-    } else if (directory) {
-      removed += removeStaleTemporaries(path);
+    } else if (directory && recursive) {
+      removed += removeStaleTemporaries(path, true);
     }
   }
   return removed;

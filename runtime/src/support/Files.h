@@ -35,10 +35,11 @@ std::string findDirectoryVersion(const std::string &target);
 /// a reader that finds `target` damaged can go back one version. A crash between the renames leaves only
 /// `target.prev`, which readers also accept.
 void rotateDirectory(const std::string &staged, const std::string &target);
-/// Removes what interrupted writes leave below `dir`: entries named `*.tmp-<digits>` (AtomicWrite's files,
-/// staged state directories) and `*.tmp` directories (staged checkpoints). Only for a directory one process
-/// owns (the trainer's --out, under its lock); returns how many entries were removed.
-int removeStaleTemporaries(const std::string &dir);
+/// Removes what interrupted writes leave in `dir`: entries named `*.tmp-<digits>` (AtomicWrite's files,
+/// staged state directories) and, when `recursive`, `*.tmp` directories (staged checkpoints) and all of it below. Only
+/// for directories one process owns (the trainer's state/ and checkpoints/, under its lock: an --out may also
+/// hold a user's own files, so its top level is cleaned without recursing). Returns how many were removed.
+int removeStaleTemporaries(const std::string &dir, bool recursive);
 /// An exclusive advisory lock on `dir`/.lock, held until destruction (or the process's end: the kernel releases
 /// it even after SIGKILL). Taking it throws naming the directory when another holder has it — two trainers
 /// writing one --out would overwrite each other's state.

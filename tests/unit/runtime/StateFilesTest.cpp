@@ -108,7 +108,12 @@ TEST(Files, RotateKeepsThePreviousVersionAndStaleTemporariesAreRemoved) {
   writeText(joinPath(dir, "metrics.jsonl.tmp-9"), "x");
   writeText(joinPath(dir, "notes.tmp"), "a user's file"); // a file named .tmp is not a staged directory
   writeText(joinPath(dir, "a.tmp-x1"), "not a pid");
-  EXPECT_EQ(removeStaleTemporaries(dir), 3);
+  makeDirectories(joinPath(dir, "mine/keep.tmp")); // not the trainer's: the top level is cleaned, not recursed
+  makeDirectories(joinPath(dir, "yours.tmp"));      // nor a .tmp directory at the top level
+  EXPECT_EQ(removeStaleTemporaries(dir, false), 1);
+  EXPECT_EQ(removeStaleTemporaries(joinPath(dir, "state"), true) + removeStaleTemporaries(joinPath(dir, "checkpoints"), true), 2);
+  EXPECT_TRUE(pathExists(joinPath(dir, "mine/keep.tmp")));
+  EXPECT_TRUE(pathExists(joinPath(dir, "yours.tmp")));
   EXPECT_FALSE(pathExists(joinPath(dir, "state/x.tmp-77")));
   EXPECT_FALSE(pathExists(joinPath(dir, "checkpoints/sft.tmp")));
   EXPECT_FALSE(pathExists(joinPath(dir, "metrics.jsonl.tmp-9")));
