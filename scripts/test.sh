@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Every test: set-up and build, then CTest over lit, GoogleTest, pytest and a 60 s fuzzing run. CTest's
+# Every test: set-up and build, then CTest over lit, GoogleTest, pytest and a 90 s fuzzing run. CTest's
 # closing summary line ("100% tests passed, 0 tests failed out of N") is the last thing printed.
 set -euo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)

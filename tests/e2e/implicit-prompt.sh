@@ -24,7 +24,7 @@ with open(f"{out}/messages.jsonl", "w") as f:
 PY
 "$build/bin/alignc" build "$src/tests/e2e/Inputs/implicit-prompt.align" -o "$work/trainer"
 "$work/trainer" --help | grep -q "strings.prompt" && { echo "an undeclared prompt column must not be a setting"; exit 1; }
-"$work/trainer" --out "$work/out" --data-root "$work" --threads 2 > "$work/log" 2>&1 || { cat "$work/log"; exit 1; }
+"$work/trainer" --out "$work/out" --data-root "$work" --threads 1 > "$work/log" 2>&1 || { cat "$work/log"; exit 1; }
 for source in strings messages; do
   grep -q "\[data\] $source: 16 rows" "$work/log" || { cat "$work/log"; echo "$source: not every row was read"; exit 1; }
 done

@@ -30,7 +30,7 @@ if [ "$name" = dpa_directions ]; then
          --set rsf.rsf.prompts_per_iteration=8 --eval-limit 4)
 fi
 "$build/bin/alignc" build "$recipe" -o "$work/trainer"
-"$work/trainer" --out "$work/out" --data-root "$data_root" --steps "$steps" --threads 2 ${extra[@]+"${extra[@]}"} "$@"
+"$work/trainer" --out "$work/out" --data-root "$data_root" --steps "$steps" --threads 1 ${extra[@]+"${extra[@]}"} "$@"
 # What every run must leave: a checkpoint per stage, metrics as JSON lines and CSV, the curves, eval.json.
 for stage in $("$work/trainer" --help | sed -n 's/^stages: //p'); do
   dir="$work/out/checkpoints/$stage"
@@ -140,7 +140,7 @@ if [ "$name" = prm_length ]; then
   g=$("$build/bin/align-lm" score --model "$prm" --input "$work/one.jsonl" --tokenizer bytes)
   [ "$a" != "$g" ] || { echo "a seen user's reward equals the generic user's: $a"; exit 1; }
   "$build/bin/align-lm" score-pairs --model "$prm" --data "$data_root/length/prefs.jsonl" --format pairwise \
-    --user-column user_id --max-length 96 --max-prompt-length 48 --threads 2 > "$work/prm-pairs.json"
+    --user-column user_id --max-length 96 --max-prompt-length 48 --threads 1 > "$work/prm-pairs.json"
   python3 - "$work/prm-pairs.json" "$work/out/eval.json" <<'PY'
 import json, sys
 s, e = json.load(open(sys.argv[1])), json.load(open(sys.argv[2]))
@@ -167,7 +167,7 @@ if [ "${name#dsp_}" != "$name" ]; then
   # The stage's own domain: the group of its accuracy that is not helpful/harmless/WebGPT.
   domain=$(python3 -c 'import json,sys; e=json.load(open(sys.argv[1]))[sys.argv[2]]; print(*{g for k, v in e.items() if k.startswith("accuracy_by_") for g in v} - {"helpful", "harmless", "webgpt"})' "$work/out/eval.json" "$stage")
   "$build/bin/align-lm" score-pairs --model "$work/out/checkpoints/$stage" --data "$data_root/dsp/domain_specific_preference.json" \
-    --domain "$domain" --split eval=20% --limit "$limit" --batch 32 --max-length 512 --threads 2 > "$work/score-pairs.json"
+    --domain "$domain" --split eval=20% --limit "$limit" --batch 32 --max-length 512 --threads 1 > "$work/score-pairs.json"
   python3 - "$work/out/eval.json" "$stage" "$work/score-pairs.json" <<'PY'
 import json, sys
 e = json.load(open(sys.argv[1]))[sys.argv[2]]

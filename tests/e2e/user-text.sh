@@ -20,13 +20,13 @@ sed 's/users people = individual(tokens: 10,/users people = individual(tokens: 1
 grep -q 'text: "bio"' "$work/recipe.align" || { echo "could not add text: to the recipe"; exit 1; }
 "$build/bin/alignc" build "$work/recipe.align" -o "$work/trainer"
 "$work/trainer" --help > "$work/help" && grep -q "people.text" "$work/help" || { echo "people.text is not a --set key"; exit 1; }
-"$work/trainer" --out "$work/out" --data-root "$work/data" --steps 2 --threads 2 > "$work/log" 2>&1 ||
+"$work/trainer" --out "$work/out" --data-root "$work/data" --steps 2 --threads 1 > "$work/log" 2>&1 ||
   { cat "$work/log"; exit 1; }
 # 2 of every 3 training rows have a bio.
 grep -E "\[personalized\] [0-9]+ of [0-9]+ training rows read their user's text \(column 'bio'\)" "$work/log" ||
   { cat "$work/log"; echo "the user text was not read"; exit 1; }
 # Without the column in the data, no row has text (and nothing fails).
-"$work/trainer" --out "$work/out2" --data-root "$work/data" --steps 1 --threads 2 --set people.text=nothing \
+"$work/trainer" --out "$work/out2" --data-root "$work/data" --steps 1 --threads 1 --set people.text=nothing \
   > "$work/log2" 2>&1 || { cat "$work/log2"; exit 1; }
 grep -q "\[personalized\] 0 of [0-9]* training rows read their user's text (column 'nothing')" "$work/log2" ||
   { cat "$work/log2"; echo "a missing text column must give rows without text"; exit 1; }
