@@ -24,6 +24,7 @@
 
 #include <cerrno>
 #include <chrono>
+#include <cstdlib>
 #include <cstring>
 #include <unistd.h>
 
@@ -56,6 +57,13 @@ cl::opt<DiagnosticFormat> buildDiagnostics(
     cl::values(clEnumValN(DiagnosticFormat::Text, "text", "file:line:col with source and caret"),
                clEnumValN(DiagnosticFormat::Json, "json", "one JSON object per diagnostic (on stdout)")),
     cl::init(DiagnosticFormat::Text), cl::sub(buildCommand), cl::sub(runCommand), cl::cat(buildCategory));
+cl::opt<unsigned> runProcesses("nproc",
+                                cl::desc("Processes to train on, data-parallel (> 1: started by torchrun "
+                                         "--standalone --nproc-per-node N; default 1)"),
+                                cl::value_desc("N"), cl::init(1), cl::sub(runCommand), cl::cat(buildCategory));
+cl::opt<std::string> torchrunPath("torchrun", cl::desc("The torchrun that --nproc starts (default: the one beside "
+                                                       "the Python that provides LibTorch, or $ALIGN_TORCHRUN)"),
+                                  cl::value_desc("PATH"), cl::init(""), cl::sub(runCommand), cl::cat(buildCategory));
 cl::opt<bool> verbose("v", cl::desc("Print the C++ compiler command and how long each part took"),
                       cl::sub(buildCommand), cl::sub(runCommand), cl::cat(buildCategory));
 
@@ -217,6 +225,24 @@ int runMain(bool color) {
   }
 
   std::vector<std::string> args = {trainer.str().str()};
+  if (runProcesses == 0) {
+    llvm::errs() << "alignc: error: --nproc must be at least 1\n";
+    return 1;
+  }
+  if (runProcesses > 1) {
+    // One machine, P processes: torchrun's standalone rendezvous picks a free port and serves the store the
+    // trainers meet at (runtime/src/dist/World.h). Many machines: run torchrun on each (docs/distributed.md).
+    std::string torchrun = torchrunPath;
+    if (torchrun.empty())
+      torchrun = std::getenv("ALIGN_TORCHRUN") ? std::getenv("ALIGN_TORCHRUN") : ALIGN_TORCHRUN;
+    if (!llvm::sys::fs::can_execute(torchrun)) {
+      llvm::errs() << "alignc: error: --nproc " << runProcesses << " needs torchrun, not found at " << torchrun
+                   << " (give --torchrun PATH)\n";
+      return 1;
+    }
+    args = {torchrun, "--no-python", "--standalone", "--nproc-per-node", std::to_string(runProcesses),
+            trainer.str().str()};
+  }
   args.insert(args.end(), runInputs.begin() + 1, runInputs.end());
   std::vector<char *> argv;
   for (std::string &arg : args)
@@ -225,7 +251,7 @@ int runMain(bool color) {
   llvm::outs().flush();
   llvm::errs().flush();
   ::execv(argv.front(), argv.data());
-  llvm::errs() << "alignc: error: cannot run " << trainer << ": " << std::strerror(errno) << "\n";
+  llvm::errs() << "alignc: error: cannot run " << args.front() << ": " << std::strerror(errno) << "\n";
   return 1;
 }
 

@@ -211,6 +211,7 @@ RunOptions Trainer::Impl::runOptions() const {
   run.stepsOverride = options.steps;
   run.resume = options.resume;
   run.interactive = ProgressLine::stderrIsInteractive();
+  run.world = world.get();
   return run;
 }
 

@@ -20,6 +20,7 @@
 #include "train/StageRunner.h"
 #include "core/EmRun.h"
 #include "core/RsfRun.h"
+#include "dist/World.h"
 
 #include <nlohmann/json.hpp>
 
@@ -49,6 +50,9 @@ struct Trainer::Impl {
   const RecipeInfo *recipe = nullptr;
   torch::Device device = torch::kCPU;
   std::unique_ptr<MetricsLog> metrics;
+  /// The processes of a torchrun launch (one process: a World of size 1). Rank 0 writes options.outDir; the
+  /// others' outDir is their scratch directory (dist/RankOutput.h).
+  std::shared_ptr<dist::World> world = dist::World::single();
 
   std::map<std::string, std::unique_ptr<Tokenizer>> tokenizers;
   std::map<std::string, std::string> tokenizerFiles; ///< tokenizer name → its tokenizer.json (none for bytes)

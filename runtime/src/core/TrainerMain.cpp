@@ -17,6 +17,7 @@
 #include "support/AtomicWrite.h"
 #include "report/EvalReport.h"
 #include "support/Files.h"
+#include "dist/RankOutput.h"
 
 #include <nlohmann/json.hpp>
 
@@ -128,13 +129,15 @@ TrainerOptions parseOptions(int argc, char **argv, const RecipeInfo &recipe, boo
   return options;
 }
 
-/// Torchrun's variables: read so a launch under torchrun fails clearly rather than training N copies.
-void checkWorldSize() {
-  if (const char *world = std::getenv("WORLD_SIZE")) {
-    if (std::atoi(world) > 1)
-      throw Error("WORLD_SIZE=" + std::string(world) +
-                  ": distributed training is not implemented yet; run one process (unset WORLD_SIZE)");
-  }
+/// How long a collective (and the first meeting of the processes) may wait for a slow or lost rank.
+constexpr std::chrono::minutes kCollectiveTimeout{30};
+
+/// "rank R: " in the errors of a process of a many-process launch.
+std::string rankPrefix() {
+  const char *world = std::getenv("WORLD_SIZE"), *rank = std::getenv("RANK");
+  if (!world || !rank || std::string(world) == "1")
+    return "";
+  return "rank " + std::string(rank) + ": ";
 }
 
 } // namespace
@@ -149,10 +152,13 @@ int trainerMain(int argc, char **argv, const RecipeInfo &recipe, void (*body)(Tr
       return 0;
     }
     checkOverrides(recipe, impl->options.sets);
-    checkWorldSize();
+    const dist::LaunchEnvironment launch = dist::readLaunchEnvironment();
     impl->recipe = &recipe;
-    impl->device = parseDevice(impl->options.device) == Device::CUDA ? torch::Device(torch::kCUDA) : torch::Device(torch::kCPU);
+    impl->device = parseDevice(impl->options.device) == Device::CUDA ? torch::Device(torch::kCUDA, launch.localRank)
+                                                                     : torch::Device(torch::kCPU);
     setThreads(impl->options.threads);
+    impl->world = dist::World::join(launch, impl->device, kCollectiveTimeout);
+    dist::RankOutput rankOutput(*impl->world, impl->options.outDir, impl->options.resume);
     // A write past RLIMIT_FSIZE then fails with EFBIG, an Error naming the file, instead of killing the process.
     std::signal(SIGXFSZ, SIG_IGN);
     makeDirectories(impl->options.outDir);
@@ -202,11 +208,11 @@ int trainerMain(int argc, char **argv, const RecipeInfo &recipe, void (*body)(Tr
     // LibTorch's own checks (an optimizer refusing a negative learning rate, say): the message, not its
     // C++ stack of frames.
     std::fflush(stdout);
-    std::fprintf(stderr, "error: %s\n", e.what_without_backtrace());
+    std::fprintf(dist::RankOutput::errorStream(), "error: %s%s\n", rankPrefix().c_str(), e.what_without_backtrace());
     return 1;
   } catch (const std::exception &e) {
     std::fflush(stdout);
-    std::fprintf(stderr, "error: %s\n", e.what());
+    std::fprintf(dist::RankOutput::errorStream(), "error: %s%s\n", rankPrefix().c_str(), e.what());
     return 1;
   }
 }

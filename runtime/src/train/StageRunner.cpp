@@ -9,6 +9,7 @@
 #include "train/StageRunner.h"
 
 #include "align/rt/Error.h"
+#include "dist/GradientSync.h"
 #include "support/Files.h"
 #include "support/Manifest.h"
 #include "model/Checkpoint.h"
@@ -71,6 +72,32 @@ void saveFinalCheckpoint(StageInputs &inputs, const std::string &dir) {
   writeManifest(staged);
   syncPath(staged);
   replaceDirectory(staged, dir);
+}
+
+/// The examples of a global batch that this rank trains on: its contiguous slice (dist::sliceOf).
+std::vector<const PreparedExample *> rankSlice(const std::vector<const PreparedExample *> &batch,
+                                               const dist::World *world) {
+  if (!world || !world->distributed())
+    return batch;
+  const auto [begin, end] = dist::sliceOf(static_cast<int64_t>(batch.size()), world->rank(), world->size());
+  return {batch.begin() + begin, batch.begin() + end};
+}
+
+/// The step's loss, tokens and metric sums added over ranks: every rank logs and guards the same numbers, those one
+/// process would have computed (its keys can differ: a rank's slice may lack a group, so the maps are
+/// gathered as JSON text rather than summed position by position).
+void addOverRanks(const dist::World *world, double &loss, int64_t &tokens, std::map<std::string, double> &sums) {
+  if (!world || !world->distributed())
+    return;
+  std::vector<double> total{loss, static_cast<double>(tokens)};
+  world->allReduceSum(total);
+  loss = total[0];
+  tokens = static_cast<int64_t>(total[1]);
+  std::map<std::string, double> merged;
+  for (const auto &rankSums : world->allGatherMaps(sums))
+    for (const auto &[key, value] : rankSums)
+      merged[key] += value;
+  sums = std::move(merged);
 }
 
 std::string formatMetric(double v) {
@@ -161,6 +188,9 @@ StageResult runStage(StageInputs &inputs, const RunOptions &options, MetricsLog 
   for (const auto &p : unit->parameters())
     if (p.requires_grad())
       trainable.push_back(p);
+  // Many processes: rank 0's parameters everywhere, then DDP's reducer over the trained ones.
+  const dist::World *world = options.world && options.world->distributed() ? options.world : nullptr;
+  std::unique_ptr<dist::GradientSync> sync = world ? std::make_unique<dist::GradientSync>(*world, trainable) : nullptr;
 
   const int64_t total = plannedSteps(schedule, static_cast<int64_t>(inputs.train.size()), options.stepsOverride);
   TrainPosition position;
@@ -238,18 +268,33 @@ StageResult runStage(StageInputs &inputs, const RunOptions &options, MetricsLog 
       std::vector<const PreparedExample *> batch;
       for (int64_t i : order[position.batchInEpoch])
         batch.push_back(&inputs.train[i]);
+      // The units (each term's normaliser) are the whole global batch's, on every rank: the ranks' losses
+      // then add up to the one-process loss, as micro-batches do.
       const std::vector<double> units = countUnits(inputs.terms, batch);
       optimizer->zero_grad();
       double loss = 0;
+      int64_t stepTokens = 0;
       std::map<std::string, double> sums;
-      for (const auto &part : chunks(batch, micro)) {
-        TermContribution c = microBatchLoss(inputs, part, units, device, &windowTokens);
+      const auto parts = chunks(rankSlice(batch, world), micro);
+      for (size_t i = 0; i < parts.size(); ++i) {
+        const bool last = i + 1 == parts.size();
+        if (sync && last)
+          sync->beforeLastForward();
+        TermContribution c = microBatchLoss(inputs, parts[i], units, device, &stepTokens);
         loss += c.loss.item<double>();
         for (const auto &[key, value] : c.sums)
           sums[key] += value;
-        if (c.loss.requires_grad())
+        if (sync) // every rank's last backward must reach the reducer, gradient or not
+          sync->beforeBackward(c.loss.requires_grad() ? c.loss : sync->zeroLoss(), last).backward();
+        else if (c.loss.requires_grad())
           c.loss.backward();
       }
+      if (sync && parts.empty()) { // more ranks than examples in this batch
+        sync->beforeLastForward();
+        sync->beforeBackward(sync->zeroLoss(), true).backward();
+      }
+      addOverRanks(world, loss, stepTokens, sums);
+      windowTokens += stepTokens; // tokens/s counts every rank's tokens
       // The norm before clipping (what is logged); infinite max_norm when clipping is off.
       const double gradNorm = std::isfinite(loss)
                                   ? torch::nn::utils::clip_grad_norm_(
@@ -291,7 +336,12 @@ StageResult runStage(StageInputs &inputs, const RunOptions &options, MetricsLog 
         windowStart = Clock::now();
         windowTokens = 0;
       }
-      const double now = elapsed();
+      double now = elapsed();
+      if (world) { // rank 0's clock decides the time-based cadences, so every rank takes the same branches
+        std::vector<double> clock{world->isWriter() ? now : 0.0};
+        world->allReduceSum(clock);
+        now = clock[0];
+      }
       if ((schedule.evalEverySteps > 0 && position.step % schedule.evalEverySteps == 0 && position.step < total) ||
           (schedule.evalEverySeconds > 0 && now - lastEval >= schedule.evalEverySeconds)) {
         runEvaluation(position.step);

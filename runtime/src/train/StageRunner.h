@@ -32,6 +32,10 @@
 
 namespace align::rt {
 
+namespace dist {
+class World;
+}
+
 /// The stage's schedule as the generated trainer wrote it (the compiler's decisions included), plus two knobs
 /// of the runtime's own for benchmarks that compare step by step with a peer.
 struct StageSchedule : ScheduleSpec {
@@ -73,6 +77,9 @@ struct RunOptions {
   bool resume = false;       ///< continue from OUT/state/<stage> when it exists
   bool interactive = false;  ///< redraw the progress line in place
   int64_t stopAtStep = 0;    ///< > 0: stop there as a time limit would (state saved), leaving the plan unchanged
+  /// The processes of a torchrun launch (null or one process: train alone). Each takes its slice of every
+  /// global batch; gradients and the logged sums are added over ranks (docs/distributed.md).
+  const dist::World *world = nullptr;
 };
 
 struct StageResult {

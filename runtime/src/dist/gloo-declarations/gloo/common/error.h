@@ -1,0 +1,2 @@
+// Stand-in for <gloo/common/error.h>: ProcessGroupGloo.hpp includes it and uses nothing from it (runtime/src/dist/gloo-declarations/README.md).
+#pragma once
