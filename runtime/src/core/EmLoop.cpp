@@ -243,7 +243,7 @@ int64_t Trainer::emBegin(const StageSpec &spec, const LatentSpec &latent) {
   }
 
   // The frozen reference scores every row once; every M-step and E-step reads these.
-  precomputeReference(run->base, run->base.train, impl.device, nullptr);
+  precomputeReference(run->base, run->base.train, impl.device, nullptr, impl.world.get());
   run->base.schedule.reference = ReferenceStrategy::precompute;
   // Each M-step loads its own start and each E-step one type's policy at a time, so memory holds one policy
   // (and the reference) whatever K is: the prepared copy is not kept.
@@ -341,7 +341,7 @@ void Trainer::emExpect(const std::string &stage, int64_t iteration) {
     std::vector<PreparedExample> rows;
     for (size_t i : scored)
       rows.push_back(run.base.train[i]);
-    precomputeReference(scorer, rows, impl.device, nullptr);
+    precomputeReference(scorer, rows, impl.device, nullptr, impl.world.get()); // the E-step, sharded over ranks
     for (size_t r = 0; r < rows.size(); ++r) {
       const PreparedExample &mine = rows[r], &base = run.base.train[scored[r]];
       const size_t n = mine.sequences.size();

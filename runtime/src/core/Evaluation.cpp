@@ -140,7 +140,7 @@ std::map<std::string, std::map<std::string, std::map<std::string, double>>> Trai
         if (targets != ratingTargetsOf.end())
           applyRatingTargets(targets->second, examples);
         if (!examples.empty())
-          store({{"", evaluateStageLoss(inputs, examples, device)["loss"]}});
+          store({{"", evaluateStageLoss(inputs, examples, device, world.get())["loss"]}});
         // A regression reward: each objective's fit on the held-out rows (MSE, Pearson, Spearman).
         if (reward && targets != ratingTargetsOf.end() && !examples.empty()) {
           std::vector<std::vector<double>> ratings;

@@ -119,12 +119,14 @@ int64_t plannedSteps(const StageSchedule &schedule, int64_t examples, int64_t st
 }
 
 std::map<std::string, double> evaluateStageLoss(StageInputs &inputs, const std::vector<PreparedExample> &examples,
-                                                torch::Device device) {
+                                                torch::Device device, const dist::World *world) {
   torch::NoGradGuard noGrad;
   std::vector<const PreparedExample *> all;
   for (const PreparedExample &e : examples)
     all.push_back(&e);
+  // Units over every example; with many processes each evaluates its share and the sums are added.
   const std::vector<double> units = countUnits(inputs.terms, all);
+  all = rankSlice(all, world);
   const int64_t micro = inputs.schedule.microBatch > 0 ? inputs.schedule.microBatch : inputs.schedule.batch;
   std::map<std::string, double> totals;
   double loss = 0;
@@ -139,6 +141,8 @@ std::map<std::string, double> evaluateStageLoss(StageInputs &inputs, const std::
       totals[key] += value;
   }
   model.train(wasTraining);
+  int64_t noTokens = 0;
+  addOverRanks(world, loss, noTokens, totals);
   totals["loss"] = loss;
   foldGroupCounts(totals);
   return totals;
@@ -227,9 +231,9 @@ StageResult runStage(StageInputs &inputs, const RunOptions &options, MetricsLog 
       ++walk.epoch;
       walk.batchInEpoch = 0;
     }
-    precomputeReference(inputs, inputs.train, device, &visited);
+    precomputeReference(inputs, inputs.train, device, &visited, world);
     for (auto &[name, examples] : inputs.evalSets)
-      precomputeReference(inputs, examples, device, nullptr);
+      precomputeReference(inputs, examples, device, nullptr, world);
   }
 
   ProgressLine progress(inputs.name, total, position.step, schedule.logEvery, options.interactive);
@@ -241,7 +245,7 @@ StageResult runStage(StageInputs &inputs, const RunOptions &options, MetricsLog 
     for (auto &[name, examples] : inputs.evalSets) {
       if (examples.empty())
         continue;
-      std::map<std::string, double> values = evaluateStageLoss(inputs, examples, device);
+      std::map<std::string, double> values = evaluateStageLoss(inputs, examples, device, world);
       metrics.record({inputs.name, name, step, values});
       result.evaluation[name] = values;
       std::string line = "eval " + name + " at step " + std::to_string(step) + ":";

@@ -95,8 +95,9 @@ struct StageResult {
 StageResult runStage(StageInputs &inputs, const RunOptions &options, MetricsLog &metrics);
 
 /// The stage's loss and pair metrics on `examples` without gradients (loss, loss/<term>, accuracy, margin…).
+/// With many processes (`world`), each evaluates a contiguous share and the sums are added over ranks.
 std::map<std::string, double> evaluateStageLoss(StageInputs &inputs, const std::vector<PreparedExample> &examples,
-                                                torch::Device device);
+                                                torch::Device device, const dist::World *world = nullptr);
 
 /// The optimizer steps a stage takes: `steps`, else ceil(epochs × ceil(examples / batch)).
 int64_t plannedSteps(const StageSchedule &schedule, int64_t examples, int64_t stepsOverride);

@@ -19,6 +19,7 @@
 
 #include "align/rt/Error.h"
 #include "data/Collate.h"
+#include "dist/World.h"
 #include "objectives/ChunkedLogprobs.h"
 #include "objectives/Losses.h"
 
@@ -123,12 +124,34 @@ bool anyReferenceTerm(const std::vector<ObjectiveTerm> &terms) {
 }
 
 void precomputeReference(StageInputs &inputs, std::vector<PreparedExample> &examples, torch::Device device,
-                         const std::vector<char> *only) {
+                         const std::vector<char> *only, const dist::World *world) {
   const int64_t micro = inputs.schedule.microBatch > 0 ? inputs.schedule.microBatch : inputs.schedule.batch;
   std::vector<PreparedExample *> selected;
   for (size_t i = 0; i < examples.size(); ++i)
     if (!only || (*only)[i])
       selected.push_back(&examples[i]);
+  if (world && world->distributed()) {
+    // Each rank scores its contiguous share, then every rank gathers all values in example order.
+    const auto [begin, end] = dist::sliceOf(static_cast<int64_t>(selected.size()), world->rank(), world->size());
+    std::vector<PreparedExample *> mine(selected.begin() + begin, selected.begin() + end);
+    std::vector<PreparedExample> local;
+    for (PreparedExample *e : mine)
+      local.push_back(*e);
+    precomputeReference(inputs, local, device, nullptr, nullptr);
+    std::vector<double> values;
+    for (const PreparedExample &e : local)
+      values.insert(values.end(), e.referenceLogps.begin(), e.referenceLogps.end());
+    const std::vector<double> all = world->allGather(values);
+    size_t next = 0;
+    for (PreparedExample *e : selected) {
+      const size_t n = e->sequences.size();
+      if (next + n > all.size())
+        throw Error("precomputeReference: the ranks gathered " + std::to_string(all.size()) + " values, too few");
+      e->referenceLogps.assign(all.begin() + static_cast<int64_t>(next), all.begin() + static_cast<int64_t>(next + n));
+      next += n;
+    }
+    return;
+  }
   for (size_t start = 0; start < selected.size(); start += static_cast<size_t>(micro)) {
     const size_t end = std::min(selected.size(), start + static_cast<size_t>(micro));
     const std::vector<const PreparedExample *> part(selected.begin() + start, selected.begin() + end);

@@ -22,9 +22,10 @@ TermContribution microBatchLoss(StageInputs &inputs, const std::vector<const Pre
                                 const std::vector<double> &units, torch::Device device, int64_t *tokens);
 
 /// Scores every sequence of `examples` (those marked in `only`, when given) with the frozen reference once,
-/// storing the summed response log-probs in the examples (the `cached` reference of the step program).
+/// storing the summed response log-probs in the examples (the `cached` reference of the step program). With
+/// many processes (`world`), each scores a contiguous share and all gather every value.
 void precomputeReference(StageInputs &inputs, std::vector<PreparedExample> &examples, torch::Device device,
-                         const std::vector<char> *only);
+                         const std::vector<char> *only, const dist::World *world = nullptr);
 
 /// Whether a term of the objective reads the frozen reference.
 bool anyReferenceTerm(const std::vector<ObjectiveTerm> &terms);
