@@ -6,8 +6,11 @@
 #include "support/Files.h"
 
 #include <fcntl.h>
+#include <signal.h>
 #include <unistd.h>
 
+#include <cerrno>
+#include <cstdio>
 #include <cstdlib>
 #include <filesystem>
 
@@ -26,13 +29,36 @@ void copyTreeIfPresent(const std::string &from, const std::string &to) {
     throw Error("copying " + from + " to " + to + " for this rank's resume: " + ec.message());
 }
 
+/// Scratch directories of killed ranks (align-rank<R>-<PID>-XXXXXX whose process is gone): a SIGKILL leaves
+/// them behind, the next launch on this machine removes them.
+void removeDeadScratch(const std::string &tmp) {
+  std::error_code ec;
+  for (const auto &entry : std::filesystem::directory_iterator(tmp, ec)) {
+    const std::string name = entry.path().filename().string();
+    long rank = 0, pid = 0;
+    int consumed = 0;
+    if (std::sscanf(name.c_str(), "align-rank%ld-%ld-%n", &rank, &pid, &consumed) != 2 || consumed == 0 || pid <= 0)
+      continue;
+    if (::kill(static_cast<pid_t>(pid), 0) != 0 && errno == ESRCH) {
+      try {
+        removeTree(entry.path().string());
+      } catch (...) {
+        // Another user's directory, say: not ours to insist on.
+      }
+    }
+  }
+}
+
 } // namespace
 
 RankOutput::RankOutput(const World &world, std::string &outDir, bool resume) {
   if (world.isWriter())
     return;
-  const char *tmp = std::getenv("TMPDIR");
-  std::string pattern = std::string(tmp && *tmp ? tmp : "/tmp") + "/align-rank" + std::to_string(world.rank()) + "-XXXXXX";
+  const char *tmpVariable = std::getenv("TMPDIR");
+  const std::string tmp = tmpVariable && *tmpVariable ? tmpVariable : "/tmp";
+  removeDeadScratch(tmp);
+  std::string pattern =
+      tmp + "/align-rank" + std::to_string(world.rank()) + "-" + std::to_string(::getpid()) + "-XXXXXX";
   if (!::mkdtemp(pattern.data()))
     throw Error("rank " + std::to_string(world.rank()) + ": cannot make a scratch directory " + pattern);
   scratch_ = pattern;

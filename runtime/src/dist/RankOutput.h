@@ -5,7 +5,8 @@
 // directory under TMPDIR, removed when the trainer exits, so no rank ever reads a file another is writing
 // and nodes need no shared file system. Its stdout and stderr go to /dev/null; its errors still reach the
 // terminal through errorStream(). A --resume gives each rank > 0 a copy of OUT's state and checkpoints
-// (so a resume across nodes needs OUT on each of them, as torchrun users arrange).
+// (so a resume across nodes needs OUT on each of them, as torchrun users arrange). A killed rank's scratch
+// directory is removed by the next launch on the machine (its name carries the dead process id).
 //
 //===----------------------------------------------------------------------===//
 #pragma once
