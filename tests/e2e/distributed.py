@@ -66,25 +66,26 @@ with tempfile.TemporaryDirectory() as work:
          "--master-addr", "127.0.0.1", "--master-port", str(free_port()), trainer, "--out", two, *args], env=env)
 
     failures = []
-    a, b = train_records(one, "loss"), train_records(two, "loss")
+
+    def compare_curves(key, tolerance):
+        """Every logged train step's `key` on one and two processes; returns the one-process records and the
+        largest relative difference."""
+        a, b = train_records(one, key), train_records(two, key)
+        if sorted(a) != sorted(b):
+            failures.append(f"{key}: logged steps differ: {sorted(set(a) ^ set(b))[:8]}")
+        worst = 0.0
+        for step in sorted(set(a) & set(b)):
+            rel = abs(a[step] - b[step]) / max(abs(a[step]), 1e-12)
+            worst = max(worst, rel)
+            if rel > tolerance:
+                failures.append(f"{step}: {key} {a[step]!r} on one process, {b[step]!r} on two ({rel:.2e} relative)")
+        return a, worst
+
+    a, worst_loss = compare_curves("loss", 1e-5)
     # The gradient norm (before clipping) is what would show a gradient summed wrongly over ranks (an Adam
     # step barely depends on the gradient's scale, so the losses alone would not).
-    ga, gb = train_records(one, "grad_norm"), train_records(two, "grad_norm")
-    worst_grad = 0.0
-    for key in sorted(set(ga) & set(gb)):
-        rel = abs(ga[key] - gb[key]) / max(abs(ga[key]), 1e-12)
-        worst_grad = max(worst_grad, rel)
-        if rel > 1e-4:
-            failures.append(f"{key}: gradient norm {ga[key]!r} on one process, {gb[key]!r} on two ({rel:.2e})")
-    if sorted(a) != sorted(b):
-        failures.append(f"logged steps differ: {sorted(set(a) ^ set(b))[:8]}")
+    _, worst_grad = compare_curves("grad_norm", 1e-4)
     stages = sorted({s for s, _ in a})
-    worst_loss = 0.0
-    for key in sorted(set(a) & set(b)):
-        rel = abs(a[key] - b[key]) / max(abs(a[key]), 1e-12)
-        worst_loss = max(worst_loss, rel)
-        if rel > 1e-5:
-            failures.append(f"{key}: loss {a[key]!r} on one process, {b[key]!r} on two ({rel:.2e} relative)")
     worst = 0.0
     for stage in stages:
         wa = load_file(os.path.join(one, "checkpoints", stage, "model.safetensors"))

@@ -158,10 +158,11 @@ std::vector<double> World::allGather(const std::vector<double> &local) const {
   return out;
 }
 
-std::vector<std::map<std::string, double>> World::allGatherMaps(const std::map<std::string, double> &local) const {
+std::map<std::string, double> World::sumMaps(const std::map<std::string, double> &local) const {
   if (!group_)
-    return {local};
-  // Keys as their bytes, one '\n' after each (metric keys hold no newline), then the values in key order.
+    return local;
+  // Every rank's keys as bytes with a '\n' after each (metric keys hold none), and its values in the same
+  // order: gathered in rank order, the i-th key of the gathered text goes with the i-th gathered value.
   std::vector<double> keys, values;
   for (const auto &[key, value] : local) {
     for (unsigned char c : key)
@@ -170,30 +171,18 @@ std::vector<std::map<std::string, double>> World::allGatherMaps(const std::map<s
     values.push_back(value);
   }
   const std::vector<double> allKeys = allGather(keys), allValues = allGather(values);
-  std::vector<std::map<std::string, double>> out;
-  size_t nextValue = 0;
+  std::map<std::string, double> sums;
   std::string key;
-  // Ranks are told apart by counts: rank r's map has as many values as keys it sent.
-  std::vector<double> counts(static_cast<size_t>(size_), 0.0);
-  counts[static_cast<size_t>(rank_)] = static_cast<double>(local.size());
-  allReduceSum(counts);
-  size_t rank = 0, inRank = 0;
-  out.emplace_back();
+  size_t next = 0;
   for (double c : allKeys) {
-    while (rank < counts.size() && inRank == static_cast<size_t>(counts[rank])) {
-      ++rank, inRank = 0;
-      out.emplace_back();
-    }
     if (c != '\n') {
       key += static_cast<char>(static_cast<unsigned char>(c));
       continue;
     }
-    out.back()[key] = allValues.at(nextValue++);
+    sums[key] += allValues.at(next++);
     key.clear();
-    ++inRank;
   }
-  out.resize(static_cast<size_t>(size_));
-  return out;
+  return sums;
 }
 
 void World::barrier() const {

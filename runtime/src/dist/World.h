@@ -62,8 +62,9 @@ public:
   void broadcastFromWriter(std::vector<torch::Tensor> &tensors) const;
   /// Every rank's `local` values, concatenated in rank order (each rank may hold a different count).
   std::vector<double> allGather(const std::vector<double> &local) const;
-  /// Every rank's map, in rank order (the keys may differ between ranks).
-  std::vector<std::map<std::string, double>> allGatherMaps(const std::map<std::string, double> &local) const;
+  /// The sum over ranks of each key's value; a key missing on a rank counts as 0 there (ranks' keys differ
+  /// when a rank's slice of a batch lacks a group).
+  std::map<std::string, double> sumMaps(const std::map<std::string, double> &local) const;
   void barrier() const;
 
 private:

@@ -84,8 +84,7 @@ std::vector<const PreparedExample *> rankSlice(const std::vector<const PreparedE
 }
 
 /// The step's loss, tokens and metric sums added over ranks: every rank logs and guards the same numbers, those one
-/// process would have computed (its keys can differ: a rank's slice may lack a group, so the maps are
-/// gathered as JSON text rather than summed position by position).
+/// process would have computed.
 void addOverRanks(const dist::World *world, double &loss, int64_t &tokens, std::map<std::string, double> &sums) {
   if (!world || !world->distributed())
     return;
@@ -93,11 +92,7 @@ void addOverRanks(const dist::World *world, double &loss, int64_t &tokens, std::
   world->allReduceSum(total);
   loss = total[0];
   tokens = static_cast<int64_t>(total[1]);
-  std::map<std::string, double> merged;
-  for (const auto &rankSums : world->allGatherMaps(sums))
-    for (const auto &[key, value] : rankSums)
-      merged[key] += value;
-  sums = std::move(merged);
+  sums = world->sumMaps(sums);
 }
 
 std::string formatMetric(double v) {
