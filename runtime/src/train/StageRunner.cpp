@@ -95,6 +95,23 @@ void addOverRanks(const dist::World *world, double &loss, int64_t &tokens, std::
   sums = world->sumMaps(sums);
 }
 
+/// Every rank's CPU generator state, as "cpu.rank<R>" for R > 0: rank 0 records them in the training state so
+/// a resume restores each rank's dropout stream (every rank calls this at the same points: a collective).
+std::map<std::string, torch::Tensor> otherRanksGenerators(const dist::World *world) {
+  std::map<std::string, torch::Tensor> states;
+  if (!world)
+    return states;
+  torch::Tensor mine = cpuGeneratorState().to(torch::kFloat64); // bytes, exact as doubles
+  std::vector<double> local(mine.data_ptr<double>(), mine.data_ptr<double>() + mine.numel());
+  const std::vector<double> all = world->allGather(local);
+  const int64_t size = mine.numel();
+  for (int r = 1; r < world->size(); ++r) {
+    std::vector<double> bytes(all.begin() + r * size, all.begin() + (r + 1) * size);
+    states["cpu.rank" + std::to_string(r)] = torch::tensor(bytes, torch::kFloat64).to(torch::kUInt8);
+  }
+  return states;
+}
+
 std::string formatMetric(double v) {
   std::ostringstream s;
   s.precision(4);
@@ -190,13 +207,16 @@ StageResult runStage(StageInputs &inputs, const RunOptions &options, MetricsLog 
   // Many processes: rank 0's parameters everywhere, then DDP's reducer over the trained ones.
   const dist::World *world = options.world && options.world->distributed() ? options.world : nullptr;
   std::unique_ptr<dist::GradientSync> sync = world ? std::make_unique<dist::GradientSync>(*world, trainable) : nullptr;
+  // Each rank its own dropout stream (LoRA's dropout is a step's only random op); rank 0 keeps the seed.
+  if (world)
+    torch::manual_seed(schedule.seed + 1000003ULL * static_cast<uint64_t>(world->rank()));
 
   const int64_t total = plannedSteps(schedule, static_cast<int64_t>(inputs.train.size()), options.stepsOverride);
   TrainPosition position;
   position.stage = inputs.name;
   position.totalSteps = total;
   position.fingerprint = inputs.fingerprint + " steps=" + std::to_string(total);
-  if (options.resume && loadTrainState(stateDir, *unit, *optimizer, position)) {
+  if (options.resume && loadTrainState(stateDir, *unit, *optimizer, position, world ? world->rank() : 0)) {
     if (position.stage != inputs.name)
       throw Error(stateDir + ": holds the state of stage '" + position.stage + "', not '" + inputs.name + "'");
   }
@@ -250,7 +270,7 @@ StageResult runStage(StageInputs &inputs, const RunOptions &options, MetricsLog 
       progress.note(line);
     }
   };
-  auto saveState = [&]() { saveTrainState(stateDir, *unit, *optimizer, position); };
+  auto saveState = [&]() { saveTrainState(stateDir, *unit, *optimizer, position, otherRanksGenerators(world)); };
 
   const Clock::time_point start = Clock::now();
   const double elapsedBefore = position.elapsedSeconds;

@@ -40,7 +40,16 @@ std::map<std::string, torch::Tensor> generatorStates() {
   return states;
 }
 
-void restoreGenerators(const std::map<std::string, torch::Tensor> &states, const std::string &file) {
+void restoreGenerators(const std::map<std::string, torch::Tensor> &states, const std::string &file, int rank) {
+  if (rank > 0) {
+    auto own = states.find("cpu.rank" + std::to_string(rank));
+    if (own == states.end())
+      return; // saved by fewer processes: keep the stream this rank was seeded with
+    at::Generator gen = cpuGenerator();
+    std::lock_guard<std::mutex> lock(gen.mutex());
+    gen.set_state(own->second);
+    return;
+  }
   auto cpu = states.find("cpu");
   if (cpu == states.end())
     throw Error(file + ": missing tensor 'cpu' (the CPU generator state)");
@@ -69,7 +78,7 @@ std::string readText(const std::string &path) {
 } // namespace
 
 void saveTrainState(const std::string &dir, torch::nn::Module &trained, torch::optim::Optimizer &optimizer,
-                    const TrainPosition &position) {
+                    const TrainPosition &position, const std::map<std::string, torch::Tensor> &rankGenerators) {
   const std::string staged = dir + ".tmp-" + std::to_string(::getpid());
   removeTree(staged);
   // At most two complete versions on disk at any moment (the current and the one being written): the version
@@ -87,7 +96,9 @@ void saveTrainState(const std::string &dir, torch::nn::Module &trained, torch::o
         return size;
       });
     });
-    writeSafetensors(joinPath(staged, "rng.safetensors"), generatorStates());
+    std::map<std::string, torch::Tensor> generators = generatorStates();
+    generators.insert(rankGenerators.begin(), rankGenerators.end());
+    writeSafetensors(joinPath(staged, "rng.safetensors"), generators);
     writeFileAtomically(joinPath(staged, "trainer_state.json"), trainPositionJson(position));
     writeManifest(staged);
     syncPath(staged);
@@ -102,7 +113,7 @@ namespace {
 
 /// Restores one state directory whose manifest has been checked.
 void loadStateDirectory(const std::string &found, torch::nn::Module &trained, torch::optim::Optimizer &optimizer,
-                        TrainPosition &position) {
+                        TrainPosition &position, int rank) {
   const std::string stateFile = joinPath(found, "trainer_state.json");
   const TrainPosition saved = parseTrainPosition(readText(stateFile), stateFile);
   const std::string &fingerprint = saved.fingerprint;
@@ -127,7 +138,7 @@ void loadStateDirectory(const std::string &found, torch::nn::Module &trained, to
     throw Error(optimizerFile + ": cannot be read as the optimizer's state: " + e.what_without_backtrace());
   }
   const std::string rngFile = joinPath(found, "rng.safetensors");
-  restoreGenerators(readSafetensors(rngFile), rngFile);
+  restoreGenerators(readSafetensors(rngFile), rngFile, rank);
   position = saved;
 }
 
@@ -139,7 +150,7 @@ void removeTrainState(const std::string &dir) {
 }
 
 bool loadTrainState(const std::string &dir, torch::nn::Module &trained, torch::optim::Optimizer &optimizer,
-                    TrainPosition &position) {
+                    TrainPosition &position, int rank) {
   // Newest first: the current state, the one an interrupted swap left aside, the version before the current.
   std::vector<std::string> versions;
   for (const std::string &candidate : {dir, dir + ".old", dir + ".prev"})
@@ -159,11 +170,17 @@ bool loadTrainState(const std::string &dir, torch::nn::Module &trained, torch::o
     if (!problems.empty())
       std::fprintf(stderr, "warning: the newest training state is damaged:%s\n  resuming from the previous one, %s\n",
                    problems.c_str(), version.c_str());
-    loadStateDirectory(version, trained, optimizer, position);
+    loadStateDirectory(version, trained, optimizer, position, rank);
     return true;
   }
   throw Error(dir + ": no usable training state; every version is damaged:" + problems +
               "\n  remove the state directory to start this stage again");
+}
+
+torch::Tensor cpuGeneratorState() {
+  at::Generator gen = cpuGenerator();
+  std::lock_guard<std::mutex> lock(gen.mutex());
+  return gen.get_state();
 }
 
 } // namespace align::rt

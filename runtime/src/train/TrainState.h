@@ -17,21 +17,29 @@
 
 #include <torch/torch.h>
 
+#include <map>
 #include <string>
 
 namespace align::rt {
 
 /// Writes the state to `dir` (the state it replaces becomes `dir`.prev): model.safetensors, optimizer.pt,
 /// rng.safetensors, trainer_state.json, manifest.json. A failed write is an Error naming the file; `dir` and
-/// `dir`.prev are then as they were.
+/// `dir`.prev are then as they were. `rankGenerators` (many processes: the other ranks' CPU generator
+/// states, "cpu.rank<R>") are recorded in rng.safetensors beside this process's "cpu".
 void saveTrainState(const std::string &dir, torch::nn::Module &trained, torch::optim::Optimizer &optimizer,
-                    const TrainPosition &position);
+                    const TrainPosition &position, const std::map<std::string, torch::Tensor> &rankGenerators = {});
 
 /// True if `dir` (or `dir`.old, `dir`.prev) holds a state: then the parameters, the optimizer and the random
 /// generators are restored and `position` filled in. The newest version whose manifest checks out is used
-/// (a warning on stderr names what was skipped); none usable, or settings that differ, is an Error.
+/// (a warning on stderr names what was skipped); none usable, or settings that differ, is an Error. A rank
+/// R > 0 restores its own CPU generator ("cpu.rank<R>"); a state saved by fewer processes has none for it,
+/// and the rank keeps the stream it was seeded with.
 bool loadTrainState(const std::string &dir, torch::nn::Module &trained, torch::optim::Optimizer &optimizer,
-                    TrainPosition &position);
+                    TrainPosition &position, int rank = 0);
+
+/// This process's CPU generator state (a byte tensor), and setting it: what ranks exchange so rank 0 records
+/// every rank's dropout stream.
+torch::Tensor cpuGeneratorState();
 
 /// Removes the state in `dir` with its other versions (`.prev`, `.old`): a stage that starts over must not
 /// later fall back to a version of an earlier start.

@@ -252,3 +252,35 @@ TEST(TrainState, EveryVersionDamagedIsAnErrorNamingEach) {
     EXPECT_TRUE(contains(message, "state/dpo.prev/rng.safetensors: checksum")) << message;
   }
 }
+
+// Many processes: rank 0's state records the other ranks' dropout streams ("cpu.rank<R>"); a rank R restores
+// its own, and a state saved by fewer processes leaves rank R's seeded stream alone.
+TEST(TrainState, EachRankRestoresItsOwnGenerator) {
+  const std::string dir = align::rt::testing::scratchDir("state", "rank-generators");
+  removeTrainState(dir);
+  torch::nn::Linear unit(2, 2);
+  torch::optim::SGD optimizer(unit->parameters(), 0.1);
+  TrainPosition position;
+  position.stage = "s";
+  position.fingerprint = "f";
+  torch::manual_seed(11);
+  const torch::Tensor rankOneState = cpuGeneratorState();
+  const torch::Tensor rankOneDraw = torch::rand({4});
+  torch::manual_seed(5);
+  saveTrainState(dir, *unit, optimizer, position, {{"cpu.rank1", rankOneState}});
+  const torch::Tensor rankZeroDraw = torch::rand({4});
+
+  torch::manual_seed(99);
+  TrainPosition loaded;
+  loaded.fingerprint = "f";
+  ASSERT_TRUE(loadTrainState(dir, *unit, optimizer, loaded, 1));
+  EXPECT_TRUE(torch::equal(torch::rand({4}), rankOneDraw));
+  ASSERT_TRUE(loadTrainState(dir, *unit, optimizer, loaded, 0));
+  EXPECT_TRUE(torch::equal(torch::rand({4}), rankZeroDraw));
+  torch::manual_seed(99);
+  const torch::Tensor seeded = torch::rand({4});
+  torch::manual_seed(99);
+  ASSERT_TRUE(loadTrainState(dir, *unit, optimizer, loaded, 2)); // no "cpu.rank2": the seeded stream stays
+  EXPECT_TRUE(torch::equal(torch::rand({4}), seeded));
+  removeTrainState(dir);
+}
