@@ -198,6 +198,23 @@ int runMain(bool color) {
     llvm::errs() << "alignc: error: usage: alignc run FILE [-- TRAINER ARGS...]\n";
     return 1;
   }
+  // Many processes: one machine, P processes, through torchrun's standalone rendezvous (a free port, the store
+  // the trainers meet at: runtime/src/dist/World.h). Checked before building. Many machines: docs/distributed.md.
+  std::string torchrun;
+  if (runProcesses == 0) {
+    llvm::errs() << "alignc: error: --nproc must be at least 1\n";
+    return 1;
+  }
+  if (runProcesses > 1) {
+    torchrun = torchrunPath;
+    if (torchrun.empty())
+      torchrun = std::getenv("ALIGN_TORCHRUN") ? std::getenv("ALIGN_TORCHRUN") : ALIGN_TORCHRUN;
+    if (!llvm::sys::fs::can_execute(torchrun)) {
+      llvm::errs() << "alignc: error: --nproc " << runProcesses << " needs torchrun, not found at " << torchrun
+                   << " (give --torchrun PATH)\n";
+      return 1;
+    }
+  }
   const std::string &recipePath = runInputs.front();
   std::optional<std::string> cpp = trainerSource(recipePath, {/*fuseLogprobs=*/!buildNoFuse, color, buildDiagnostics});
   if (!cpp)
@@ -225,24 +242,9 @@ int runMain(bool color) {
   }
 
   std::vector<std::string> args = {trainer.str().str()};
-  if (runProcesses == 0) {
-    llvm::errs() << "alignc: error: --nproc must be at least 1\n";
-    return 1;
-  }
-  if (runProcesses > 1) {
-    // One machine, P processes: torchrun's standalone rendezvous picks a free port and serves the store the
-    // trainers meet at (runtime/src/dist/World.h). Many machines: run torchrun on each (docs/distributed.md).
-    std::string torchrun = torchrunPath;
-    if (torchrun.empty())
-      torchrun = std::getenv("ALIGN_TORCHRUN") ? std::getenv("ALIGN_TORCHRUN") : ALIGN_TORCHRUN;
-    if (!llvm::sys::fs::can_execute(torchrun)) {
-      llvm::errs() << "alignc: error: --nproc " << runProcesses << " needs torchrun, not found at " << torchrun
-                   << " (give --torchrun PATH)\n";
-      return 1;
-    }
+  if (runProcesses > 1)
     args = {torchrun, "--no-python", "--standalone", "--nproc-per-node", std::to_string(runProcesses),
             trainer.str().str()};
-  }
   args.insert(args.end(), runInputs.begin() + 1, runInputs.end());
   std::vector<char *> argv;
   for (std::string &arg : args)
