@@ -123,38 +123,14 @@ bool anyReferenceTerm(const std::vector<ObjectiveTerm> &terms) {
   return false;
 }
 
-void precomputeReference(StageInputs &inputs, std::vector<PreparedExample> &examples, torch::Device device,
-                         const std::vector<char> *only, const dist::World *world) {
+namespace {
+
+/// Scores `examples` with the frozen reference in micro-batches, storing each one's summed response log-probs.
+void scoreWithReference(StageInputs &inputs, const std::vector<PreparedExample *> &examples, torch::Device device) {
   const int64_t micro = inputs.schedule.microBatch > 0 ? inputs.schedule.microBatch : inputs.schedule.batch;
-  std::vector<PreparedExample *> selected;
-  for (size_t i = 0; i < examples.size(); ++i)
-    if (!only || (*only)[i])
-      selected.push_back(&examples[i]);
-  if (world && world->distributed()) {
-    // Each rank scores its contiguous share, then every rank gathers all values in example order.
-    const auto [begin, end] = dist::sliceOf(static_cast<int64_t>(selected.size()), world->rank(), world->size());
-    std::vector<PreparedExample *> mine(selected.begin() + begin, selected.begin() + end);
-    std::vector<PreparedExample> local;
-    for (PreparedExample *e : mine)
-      local.push_back(*e);
-    precomputeReference(inputs, local, device, nullptr, nullptr);
-    std::vector<double> values;
-    for (const PreparedExample &e : local)
-      values.insert(values.end(), e.referenceLogps.begin(), e.referenceLogps.end());
-    const std::vector<double> all = world->allGather(values);
-    size_t next = 0;
-    for (PreparedExample *e : selected) {
-      const size_t n = e->sequences.size();
-      if (next + n > all.size())
-        throw Error("precomputeReference: the ranks gathered " + std::to_string(all.size()) + " values, too few");
-      e->referenceLogps.assign(all.begin() + static_cast<int64_t>(next), all.begin() + static_cast<int64_t>(next + n));
-      next += n;
-    }
-    return;
-  }
-  for (size_t start = 0; start < selected.size(); start += static_cast<size_t>(micro)) {
-    const size_t end = std::min(selected.size(), start + static_cast<size_t>(micro));
-    const std::vector<const PreparedExample *> part(selected.begin() + start, selected.begin() + end);
+  for (size_t start = 0; start < examples.size(); start += static_cast<size_t>(micro)) {
+    const size_t end = std::min(examples.size(), start + static_cast<size_t>(micro));
+    const std::vector<const PreparedExample *> part(examples.begin() + start, examples.begin() + end);
     MicroBatch batch = collateSequences(part, inputs.padId);
     torch::Tensor sums = referenceSequenceLogps(inputs, batch.tokens.ids.to(device), batch.responseTargets.to(device))
                              .to(torch::kCPU)
@@ -162,10 +138,40 @@ void precomputeReference(StageInputs &inputs, std::vector<PreparedExample> &exam
                              .contiguous();
     const double *value = sums.data_ptr<double>();
     for (size_t i = start; i < end; ++i) {
-      const size_t n = selected[i]->sequences.size();
-      selected[i]->referenceLogps.assign(value, value + n);
+      const size_t n = examples[i]->sequences.size();
+      examples[i]->referenceLogps.assign(value, value + n);
       value += n;
     }
+  }
+}
+
+} // namespace
+
+void precomputeReference(StageInputs &inputs, std::vector<PreparedExample> &examples, torch::Device device,
+                         const std::vector<char> *only, const dist::World *world) {
+  std::vector<PreparedExample *> selected;
+  for (size_t i = 0; i < examples.size(); ++i)
+    if (!only || (*only)[i])
+      selected.push_back(&examples[i]);
+  if (!world || !world->distributed()) {
+    scoreWithReference(inputs, selected, device);
+    return;
+  }
+  // Each rank scores its contiguous share, then every rank gathers all values in example order.
+  const auto [begin, end] = dist::sliceOf(static_cast<int64_t>(selected.size()), world->rank(), world->size());
+  const std::vector<PreparedExample *> mine(selected.begin() + begin, selected.begin() + end);
+  scoreWithReference(inputs, mine, device);
+  std::vector<double> values;
+  for (const PreparedExample *e : mine)
+    values.insert(values.end(), e->referenceLogps.begin(), e->referenceLogps.end());
+  const std::vector<double> all = world->allGather(values);
+  size_t next = 0;
+  for (PreparedExample *e : selected) {
+    const size_t n = e->sequences.size();
+    if (next + n > all.size())
+      throw Error("precomputeReference: the ranks gathered " + std::to_string(all.size()) + " values, too few");
+    e->referenceLogps.assign(all.begin() + static_cast<int64_t>(next), all.begin() + static_cast<int64_t>(next + n));
+    next += n;
   }
 }
 
