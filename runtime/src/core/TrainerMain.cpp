@@ -1,7 +1,7 @@
 //===- TrainerMain.cpp - The command line of a generated trainer ----------===//
 //
 //   TRAINER [--out DIR] [--data-root DIR] [--set KEY=VALUE]... [--steps N] [--eval-limit N] [--resume DIR]
-//           [--device cpu|cuda] [--threads N] [--help]
+//           [--device cpu|cuda] [--threads N] [--collective-timeout SECONDS] [--help]
 //
 // Runs the recipe's body, then computes the eval block for every stage into OUT/eval.json and prints a
 // table and where everything is. Errors are printed as `error: ...` with exit code 1; nothing is thrown
@@ -21,6 +21,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include <chrono>
 #include <csignal>
 #include <cstdio>
 #include <cstdlib>
@@ -41,7 +42,10 @@ void printHelp(const RecipeInfo &recipe, const char *program) {
   std::printf("  --eval-limit N     evaluate on at most the first N rows of each held-out split (quick runs)\n");
   std::printf("  --resume DIR       continue an interrupted run in DIR\n");
   std::printf("  --device cpu|cuda  (default: cpu)\n");
-  std::printf("  --threads N        CPU threads (default: all)\n\n");
+  std::printf("  --threads N        CPU threads (default: all)\n");
+  std::printf("  --collective-timeout SECONDS\n"
+              "                     under torchrun: how long a rank waits for a lost or stalled one before\n"
+              "                     every rank stops with an error (default: 1800)\n\n");
   std::printf("stages:");
   for (const std::string &s : recipe.stages)
     std::printf(" %s", s.c_str());
@@ -57,7 +61,19 @@ std::string validKeys(const RecipeInfo &recipe) {
   return out;
 }
 
-TrainerOptions parseOptions(int argc, char **argv, const RecipeInfo &recipe, bool &help) {
+/// Whether OUT holds what --resume continues from.
+bool holdsTrainingState(const std::string &outDir) {
+  return isDirectory(joinPath(outDir, "state")) || isDirectory(joinPath(outDir, "checkpoints"));
+}
+
+/// What the command line says about the launch rather than the training: help, and the processes' patience.
+struct LaunchOptions {
+  bool help = false;
+  /// How long a collective (and the first meeting of the processes) may wait for a slow or lost rank.
+  std::chrono::milliseconds collectiveTimeout = std::chrono::minutes(30);
+};
+
+TrainerOptions parseOptions(int argc, char **argv, const RecipeInfo &recipe, LaunchOptions &launch) {
   TrainerOptions options;
   std::string resumeDir;
   auto value = [&](int &i, const std::string &flag) -> std::string {
@@ -81,7 +97,9 @@ TrainerOptions parseOptions(int argc, char **argv, const RecipeInfo &recipe, boo
     }
     auto next = [&](const std::string &flag) { return inlineValue.empty() ? value(i, flag) : inlineValue; };
     if (arg == "--help" || arg == "-h")
-      help = true;
+      launch.help = true;
+    else if (arg == "--collective-timeout")
+      launch.collectiveTimeout = std::chrono::seconds(integer(arg, next(arg)));
     else if (arg == "--out")
       options.outDir = next(arg);
     else if (arg == "--data-root")
@@ -118,7 +136,7 @@ TrainerOptions parseOptions(int argc, char **argv, const RecipeInfo &recipe, boo
     if (!isDirectory(resumeDir))
       throw Error("--resume " + resumeDir + ": no such directory");
     // Resuming from nothing would silently train from scratch into DIR: refuse it.
-    if (!isDirectory(joinPath(resumeDir, "state")) && !isDirectory(joinPath(resumeDir, "checkpoints")))
+    if (!holdsTrainingState(resumeDir))
       throw Error("--resume " + resumeDir + ": the directory holds no training state to continue (no state/ or " +
                   "checkpoints/); start a run there with --out " + resumeDir);
     options.outDir = resumeDir;
@@ -129,9 +147,6 @@ TrainerOptions parseOptions(int argc, char **argv, const RecipeInfo &recipe, boo
   return options;
 }
 
-/// How long a collective (and the first meeting of the processes) may wait for a slow or lost rank.
-constexpr std::chrono::minutes kCollectiveTimeout{30};
-
 /// "rank R: " in the errors of a process of a many-process launch.
 std::string rankPrefix() {
   const char *world = std::getenv("WORLD_SIZE"), *rank = std::getenv("RANK");
@@ -140,24 +155,47 @@ std::string rankPrefix() {
   return "rank " + std::string(rank) + ": ";
 }
 
+/// Prints `error: [rank R: ]MESSAGE` where errors go (rank 0's stderr; see RankOutput) and returns exit code 1.
+int reportError(const std::exception &e, const char *message, const LaunchOptions &launch) {
+  std::fflush(stdout);
+  // A collective failed: another rank died or stalled, and this one saw its connection go or waited out the
+  // timeout. Say so, since Gloo's own message names neither.
+  std::string hint;
+  if (dist::isCollectiveFailure(e))
+    hint = "a collective among the processes failed (another rank died or stalled; each waits "
+           "--collective-timeout, " +
+           std::to_string(std::chrono::duration_cast<std::chrono::seconds>(launch.collectiveTimeout).count()) +
+           " s): ";
+  std::fprintf(dist::RankOutput::errorStream(), "error: %s%s%s\n", rankPrefix().c_str(), hint.c_str(), message);
+  return 1;
+}
+
 } // namespace
 
 int trainerMain(int argc, char **argv, const RecipeInfo &recipe, void (*body)(Trainer &)) {
+  LaunchOptions launchOptions;
   try {
-    bool help = false;
     auto impl = std::make_unique<Trainer::Impl>();
-    impl->options = parseOptions(argc, argv, recipe, help);
-    if (help) {
+    impl->options = parseOptions(argc, argv, recipe, launchOptions);
+    if (launchOptions.help) {
       printHelp(recipe, argv[0]);
       return 0;
     }
     checkOverrides(recipe, impl->options.sets);
     const dist::LaunchEnvironment launch = dist::readLaunchEnvironment();
+    // torchrun's restart (--max-restarts) runs the same command line again after a rank failed: continue
+    // from the training state the failed attempt left, as --resume would, instead of starting over.
+    if (!impl->options.resume && launch.restartCount != "0" && holdsTrainingState(impl->options.outDir)) {
+      impl->options.resume = true;
+      if (launch.rank == 0)
+        std::fprintf(stderr, "torchrun restart %s: continuing from the training state in %s\n",
+                     launch.restartCount.c_str(), impl->options.outDir.c_str());
+    }
     impl->recipe = &recipe;
     impl->device = parseDevice(impl->options.device) == Device::CUDA ? torch::Device(torch::kCUDA, launch.localRank)
                                                                      : torch::Device(torch::kCPU);
     setThreads(impl->options.threads);
-    impl->world = dist::World::join(launch, impl->device, kCollectiveTimeout);
+    impl->world = dist::World::join(launch, impl->device, launchOptions.collectiveTimeout);
     dist::RankOutput rankOutput(*impl->world, impl->options.outDir, impl->options.resume);
     // A write past RLIMIT_FSIZE then fails with EFBIG, an Error naming the file, instead of killing the process.
     std::signal(SIGXFSZ, SIG_IGN);
@@ -207,13 +245,9 @@ int trainerMain(int argc, char **argv, const RecipeInfo &recipe, void (*body)(Tr
   } catch (const c10::Error &e) {
     // LibTorch's own checks (an optimizer refusing a negative learning rate, say): the message, not its
     // C++ stack of frames.
-    std::fflush(stdout);
-    std::fprintf(dist::RankOutput::errorStream(), "error: %s%s\n", rankPrefix().c_str(), e.what_without_backtrace());
-    return 1;
+    return reportError(e, e.what_without_backtrace(), launchOptions);
   } catch (const std::exception &e) {
-    std::fflush(stdout);
-    std::fprintf(dist::RankOutput::errorStream(), "error: %s%s\n", rankPrefix().c_str(), e.what());
-    return 1;
+    return reportError(e, e.what(), launchOptions);
   }
 }
 

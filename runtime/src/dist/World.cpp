@@ -62,6 +62,14 @@ LaunchEnvironment readLaunchEnvironment() {
   return env;
 }
 
+bool isCollectiveFailure(const std::exception &e) {
+  if (dynamic_cast<const c10::DistError *>(&e))
+    return true;
+  // gloo::Exception and its subclasses cannot be named without Gloo's headers (GlooBackend.h says why the
+  // runtime has none); their mangled names all start with Gloo's namespace.
+  return std::string(typeid(e).name()).rfind("N4gloo", 0) == 0;
+}
+
 std::shared_ptr<World> World::single() { return std::make_shared<World>(); }
 
 std::shared_ptr<World> World::join(const LaunchEnvironment &env, torch::Device device,

@@ -73,6 +73,10 @@ private:
   c10::intrusive_ptr<c10d::ProcessGroup> group_;
 };
 
+/// Whether `e` is a failed collective: c10d's DistError (NCCL, the store) or an exception of Gloo's
+/// own (a peer's connection closed, a timeout), which reaches the trainer raw from inside backward.
+bool isCollectiveFailure(const std::exception &e);
+
 /// The contiguous slice [begin, end) of `count` items that `rank` of `size` takes: the first count % size
 /// ranks take one more, so slices differ by at most one and cover every item once, in order.
 std::pair<int64_t, int64_t> sliceOf(int64_t count, int rank, int size);

@@ -177,6 +177,10 @@ TEST_F(TrainerApi, CommandLineErrors) {
   testing::internal::CaptureStderr();
   EXPECT_EQ(runTrainer({"--steps", "0"}), 1);
   EXPECT_NE(testing::internal::GetCapturedStderr().find("expected a positive integer"), std::string::npos);
+  testing::internal::CaptureStderr();
+  EXPECT_EQ(runTrainer({"--collective-timeout", "5s"}), 1);
+  EXPECT_NE(testing::internal::GetCapturedStderr().find("--collective-timeout 5s: expected a positive integer"),
+            std::string::npos);
 
   testing::internal::CaptureStderr();
   EXPECT_EQ(runTrainer({"--out", g_dir + "/missing", "--data-root", g_dir + "/nowhere"}), 1);

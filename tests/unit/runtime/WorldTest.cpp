@@ -103,3 +103,11 @@ TEST(World, OneProcessCollectivesAreTheIdentity) {
   EXPECT_EQ(world->sumMaps({{"loss", 0.5}}).at("loss"), 0.5);
   world->barrier();
 }
+
+TEST(World, CollectiveFailuresAreTold) {
+  // c10d's own (NCCL, the store) by type; Gloo's by its namespace (e2e.distributed_failure stalls a rank for it).
+  const c10::DistBackendError lost({__func__, __FILE__, __LINE__}, "lost a peer");
+  EXPECT_TRUE(align::rt::dist::isCollectiveFailure(lost));
+  EXPECT_FALSE(align::rt::dist::isCollectiveFailure(std::runtime_error("disk full")));
+  EXPECT_FALSE(align::rt::dist::isCollectiveFailure(align::rt::Error("bad row")));
+}
