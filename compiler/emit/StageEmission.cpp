@@ -599,6 +599,8 @@ void TrainerEmitter::emitSchedule(train::StageOp stage, const std::string &sched
   set("truncation", choice("truncation", "Truncation", train::stringifyTruncation(stage.getTruncation())));
   set("clip", number("clip", stage.getClipAttr().getValueAsDouble()));
   set("seed", "static_cast<std::uint64_t>(" + integer("seed", stage.getSeedAttr().getInt()) + ")");
+  if (auto shard = stage.getShard())
+    set("shard", choice("shard", "ShardStrategy", train::stringifyShardStrategy(*shard)));
   set("logEvery", integer("log_every", stage.getLogEveryAttr().getInt()));
   if (auto steps = stage.getEvalEveryStepsAttr())
     set("evalEverySteps", integer("eval_every_steps", steps.getInt()));

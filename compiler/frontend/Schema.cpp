@@ -287,6 +287,8 @@ std::vector<Constructor> build() {
                  P("max_prompt_length", Ty::Int).ge(1).d("tokens kept of the prompt; default: half of max_length"),
                  P("truncation", Ty::Enum, registry::spellings("Truncation")).def("right").d("which end of the prompt is cut"),
                  P("reference", Ty::Enum, registry::spellings("ReferenceStrategy", "none")).def("auto").d("reference log-prob strategy"),
+                 P("shard", Ty::Enum, registry::spellings("ShardStrategy")).def("none")
+                     .d("optimizer: under torchrun each process keeps the optimizer state of its share (ZeRO-1)"),
                  P("clip", Ty::Number).gt(0).def("1").d("max gradient norm"),
                  P("seed", Ty::Int).ge(0).def("42"),
                  P("log_every", Ty::Int).ge(1).def("10").d("steps between metric lines"),

@@ -109,6 +109,13 @@ FailureOr<DictionaryAttr> RecipeLowering::scheduleAttributes(recipe::StageOp sta
       return unsupported("reference");
     set("reference", train::ReferenceStrategyAttr::get(context_, *requested));
   }
+  // Absent is `none`: only a stage that shards says so.
+  if (text("shard") && text("shard").getValue() != "none") {
+    std::optional<train::ShardStrategy> shard = train::symbolizeShardStrategy(text("shard").getValue());
+    if (!shard)
+      return unsupported("shard");
+    set("shard", train::ShardStrategyAttr::get(context_, *shard));
+  }
   set("log_every", integer("log_every"));
   if (Attribute limit = schedule.get("time_limit"))
     set("time_limit", plainValue(stage, limit));

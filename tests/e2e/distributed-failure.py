@@ -6,8 +6,10 @@ with the losses of every logged step (1e-5 relative, each logged once) and the f
 uninterrupted one-process run:
   restart  torchrun --max-restarts 1 on 2 processes; rank 1 is SIGKILLed in the DPO stage; torchrun stops
            rank 0, starts both again, and the trainers continue from the state the first attempt left.
-  2 -> 1   2 processes (both ranks, then torchrun) SIGKILLed in the P-DPO stage; `--resume` on one process.
+  2 -> 1   2 processes (both ranks, then torchrun) SIGKILLed in the DPO stage; `--resume` on one process.
   1 -> 2   one process SIGKILLed in the ranking stage; `--resume` under torchrun on 2 processes.
+The DPO and ranking stages shard the optimizer state (ZeRO-1): a sharded state resumes on 2 processes and on
+1, and a one-process state on 2 sharded ones.
   stall    rank 1 is stopped (SIGSTOP) in the DPO stage: rank 0's collective times out (--collective-timeout),
            it exits 1 with an error saying a collective failed, torchrun stops rank 1 and exits non-zero, and
            no staged (half-written) state or checkpoint is left in OUT.
@@ -128,7 +130,7 @@ with tempfile.TemporaryDirectory() as work:
     print(f"restart: rank 1 killed at dpo step >= 8; restarted and finished {time.monotonic() - killed_at:.1f} s later")
 
     # 2 -> 1 and 1 -> 2: a state saved by P processes continues on Q
-    for name, first, second, stage in (("2 -> 1", 2, 1, "pdpo"), ("1 -> 2", 1, 2, "ranking")):
+    for name, first, second, stage in (("2 -> 1", 2, 1, "dpo"), ("1 -> 2", 1, 2, "ranking")):
         out, log = os.path.join(work, f"{first}to{second}"), os.path.join(work, f"{first}to{second}.log")
         cmd = lambda n, extra: ([trainer, *extra, *args] if n == 1 else torchrun_command(n, trainer, [*extra, *args]))
         tag = f"{first}to{second}"

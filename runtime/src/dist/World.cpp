@@ -133,17 +133,39 @@ void World::allReduceSum(std::vector<double> &values) const {
   std::copy(t.data_ptr<double>(), t.data_ptr<double>() + t.numel(), values.begin());
 }
 
-void World::broadcastFromWriter(std::vector<torch::Tensor> &tensors) const {
+void World::broadcastFrom(int root, std::vector<torch::Tensor> &tensors) const {
   if (!group_ || tensors.empty())
     return;
   // One flat buffer: a c10d collective's tensor list means one tensor per device, not many of one.
   std::vector<torch::Tensor> flat{torch::utils::flatten_dense_tensors(tensors)};
   c10d::BroadcastOptions options;
-  options.rootRank = 0;
+  options.rootRank = root;
   group_->broadcast(flat, options)->wait();
   std::vector<torch::Tensor> values = torch::utils::unflatten_dense_tensors(flat[0], tensors);
   for (size_t i = 0; i < tensors.size(); ++i)
     tensors[i].copy_(values[i]);
+}
+
+std::vector<std::string> World::allGatherBytes(const std::string &local) const {
+  if (!group_)
+    return {local};
+  std::vector<double> sizes(static_cast<size_t>(size_), 0.0);
+  sizes[static_cast<size_t>(rank_)] = static_cast<double>(local.size());
+  allReduceSum(sizes);
+  std::vector<std::string> out(static_cast<size_t>(size_));
+  for (int r = 0; r < size_; ++r) {
+    const auto n = static_cast<int64_t>(sizes[static_cast<size_t>(r)]);
+    std::vector<torch::Tensor> buffer{torch::empty({n}, torch::TensorOptions().dtype(torch::kUInt8).device(device_))};
+    if (r == rank_ && n > 0)
+      buffer[0].copy_(torch::from_blob(const_cast<char *>(local.data()), {n}, torch::kUInt8));
+    c10d::BroadcastOptions options;
+    options.rootRank = r;
+    if (n > 0)
+      group_->broadcast(buffer, options)->wait();
+    const torch::Tensor bytes = buffer[0].cpu().contiguous();
+    out[static_cast<size_t>(r)].assign(reinterpret_cast<const char *>(bytes.data_ptr<uint8_t>()), static_cast<size_t>(n));
+  }
+  return out;
 }
 
 std::vector<double> World::allGather(const std::vector<double> &local) const {

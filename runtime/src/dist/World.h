@@ -59,7 +59,11 @@ public:
   /// In place: the sum over ranks (a tensor on the group's device).
   void allReduceSum(torch::Tensor &tensor) const;
   /// In place: every rank's tensors become rank 0's.
-  void broadcastFromWriter(std::vector<torch::Tensor> &tensors) const;
+  void broadcastFromWriter(std::vector<torch::Tensor> &tensors) const { broadcastFrom(0, tensors); }
+  /// In place: every rank's tensors become rank `root`'s (the same shapes and dtype on every rank).
+  void broadcastFrom(int root, std::vector<torch::Tensor> &tensors) const;
+  /// Every rank's bytes, in rank order, on every rank (sizes may differ).
+  std::vector<std::string> allGatherBytes(const std::string &local) const;
   /// Every rank's `local` values, concatenated in rank order (each rank may hold a different count).
   std::vector<double> allGather(const std::vector<double> &local) const;
   /// The sum over ranks of each key's value; a key missing on a rank counts as 0 there (ranks' keys differ

@@ -10,6 +10,7 @@
 
 #include "align/rt/Error.h"
 #include "dist/GradientSync.h"
+#include "dist/OptimizerShard.h"
 #include "support/Files.h"
 #include "support/Manifest.h"
 #include "model/Checkpoint.h"
@@ -207,6 +208,10 @@ StageResult runStage(StageInputs &inputs, const RunOptions &options, MetricsLog 
   // Many processes: rank 0's parameters everywhere, then DDP's reducer over the trained ones.
   const dist::World *world = options.world && options.world->distributed() ? options.world : nullptr;
   std::unique_ptr<dist::GradientSync> sync = world ? std::make_unique<dist::GradientSync>(*world, trainable) : nullptr;
+  // shard: optimizer (ZeRO-1): each rank steps, and keeps optimizer state for, its share of the parameters.
+  std::unique_ptr<dist::OptimizerShard> shard = world && schedule.shard == ShardStrategy::optimizer
+                                                    ? std::make_unique<dist::OptimizerShard>(*world, trainable)
+                                                    : nullptr;
   // Each rank its own dropout stream (LoRA's dropout is a step's only random op); rank 0 keeps the seed.
   if (world)
     torch::manual_seed(schedule.seed + 1000003ULL * static_cast<uint64_t>(world->rank()));
@@ -219,6 +224,8 @@ StageResult runStage(StageInputs &inputs, const RunOptions &options, MetricsLog 
   if (options.resume && loadTrainState(stateDir, *unit, *optimizer, position, world ? world->rank() : 0)) {
     if (position.stage != inputs.name)
       throw Error(stateDir + ": holds the state of stage '" + position.stage + "', not '" + inputs.name + "'");
+    if (shard) // the state holds every share (at any world size): keep this rank's
+      shard->dropOthersState(*optimizer);
   }
   metrics.dropAfter(inputs.name, position.step);
 
@@ -254,6 +261,14 @@ StageResult runStage(StageInputs &inputs, const RunOptions &options, MetricsLog 
   ProgressLine progress(inputs.name, total, position.step, schedule.logEvery, options.interactive);
   if (position.step > 0)
     progress.note("resuming at step " + std::to_string(position.step) + " of " + std::to_string(total));
+  if (shard) {
+    char line[160];
+    std::snprintf(line, sizeof line, "optimizer state sharded over %d processes: rank 0 steps %.1f%% of %lld trained values",
+                  world->size(), 100.0 * static_cast<double>(shard->ownedElements()) /
+                                     static_cast<double>(std::max<int64_t>(1, shard->totalElements())),
+                  static_cast<long long>(shard->totalElements()));
+    progress.note(line);
+  }
   const int64_t micro = schedule.microBatch > 0 ? schedule.microBatch : schedule.batch;
 
   auto runEvaluation = [&](int64_t step) {
@@ -270,7 +285,14 @@ StageResult runStage(StageInputs &inputs, const RunOptions &options, MetricsLog 
       progress.note(line);
     }
   };
-  auto saveState = [&]() { saveTrainState(stateDir, *unit, *optimizer, position, otherRanksGenerators(world)); };
+  auto saveState = [&]() {
+    std::vector<std::string> rankOptimizers;
+    if (shard) { // ranks 1.. send their shares' state to rank 0, which writes them beside its own
+      rankOptimizers = shard->gatherStates(*optimizer);
+      rankOptimizers.erase(rankOptimizers.begin());
+    }
+    saveTrainState(stateDir, *unit, *optimizer, position, otherRanksGenerators(world), rankOptimizers);
+  };
 
   const Clock::time_point start = Clock::now();
   const double elapsedBefore = position.elapsedSeconds;
@@ -333,7 +355,11 @@ StageResult runStage(StageInputs &inputs, const RunOptions &options, MetricsLog 
       }
       const double lr = learningRateAt(schedule, position.step, total);
       setLearningRate(*optimizer, lr, lrScales);
+      if (shard)
+        shard->keepOwnGradients();
       optimizer->step();
+      if (shard)
+        shard->broadcastFromOwners();
       ++position.step;
 
       const double seconds = std::chrono::duration<double>(Clock::now() - windowStart).count();

@@ -78,7 +78,8 @@ std::string readText(const std::string &path) {
 } // namespace
 
 void saveTrainState(const std::string &dir, torch::nn::Module &trained, torch::optim::Optimizer &optimizer,
-                    const TrainPosition &position, const std::map<std::string, torch::Tensor> &rankGenerators) {
+                    const TrainPosition &position, const std::map<std::string, torch::Tensor> &rankGenerators,
+                    const std::vector<std::string> &rankOptimizers) {
   const std::string staged = dir + ".tmp-" + std::to_string(::getpid());
   removeTree(staged);
   // At most two complete versions on disk at any moment (the current and the one being written): the version
@@ -96,6 +97,8 @@ void saveTrainState(const std::string &dir, torch::nn::Module &trained, torch::o
         return size;
       });
     });
+    for (size_t r = 0; r < rankOptimizers.size(); ++r)
+      writeFileAtomically(joinPath(staged, "optimizer.rank" + std::to_string(r + 1) + ".pt"), rankOptimizers[r]);
     std::map<std::string, torch::Tensor> generators = generatorStates();
     generators.insert(rankGenerators.begin(), rankGenerators.end());
     writeSafetensors(joinPath(staged, "rng.safetensors"), generators);
@@ -122,7 +125,6 @@ void loadStateDirectory(const std::string &found, torch::nn::Module &trained, to
                             "this one.\n  saved: " + fingerprint + "\n  now:   " + position.fingerprint);
   const std::string weights = joinPath(found, "model.safetensors");
   loadParametersStrict(trained, readSafetensors(weights), weights, [](const std::string &) { return false; });
-  torch::serialize::InputArchive archive;
   const std::string optimizerFile = joinPath(found, "optimizer.pt");
   if (!pathExists(optimizerFile))
     throw Error(optimizerFile + ": missing (the optimizer state of the checkpoint)");
@@ -131,11 +133,19 @@ void loadStateDirectory(const std::string &found, torch::nn::Module &trained, to
     device = p.device();
     break;
   }
-  try {
-    archive.load_from(optimizerFile, device);
-    optimizer.load(archive);
-  } catch (const c10::Error &e) {
-    throw Error(optimizerFile + ": cannot be read as the optimizer's state: " + e.what_without_backtrace());
+  // A sharded run's other ranks' shares follow optimizer.pt; each file maps its own parameter order, and a
+  // load adds the states it holds.
+  for (int r = 0;; ++r) {
+    const std::string file = r == 0 ? optimizerFile : joinPath(found, "optimizer.rank" + std::to_string(r) + ".pt");
+    if (r > 0 && !pathExists(file))
+      break;
+    try {
+      torch::serialize::InputArchive archive;
+      archive.load_from(file, device);
+      optimizer.load(archive);
+    } catch (const c10::Error &e) {
+      throw Error(file + ": cannot be read as the optimizer's state: " + e.what_without_backtrace());
+    }
   }
   const std::string rngFile = joinPath(found, "rng.safetensors");
   restoreGenerators(readSafetensors(rngFile), rngFile, rank);

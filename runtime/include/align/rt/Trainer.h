@@ -37,7 +37,7 @@ namespace align::rt {
 #define ALIGN_RT_FIELD(type, name, def) ALIGN_RT_TYPE_##type name = def;
 
 //===----------------------------------------------------------------------===//
-// Closed sets (registry Enums.def): OptimizerKind, LRScheduleKind, Precision, Truncation, ReferenceStrategy,
+// Closed sets (registry Enums.def): OptimizerKind, LRScheduleKind, Precision, Truncation, ReferenceStrategy, ShardStrategy,
 // SplitKind, Pooling, By, DataKind, ModelFamily, Preset, UserModelKind, UsersInit, Unseen, OnError,
 // WeightNorm, RankingLikelihood, EStepKind, TypePolicies, DirectionSampling, LatentInit, AggregateKind, RegretEstimator.
 //===----------------------------------------------------------------------===//
@@ -283,6 +283,7 @@ struct ScheduleSpec {
   int64_t maxLength = 512, maxPromptLength = 0; ///< 0: half of maxLength
   Truncation truncation = Truncation::right;    ///< which end of the prompt is cut
   ReferenceStrategy reference = ReferenceStrategy::none;
+  ShardStrategy shard = ShardStrategy::none; ///< optimizer: ZeRO-1 under torchrun (dist/OptimizerShard.h)
   double clip = 1;
   uint64_t seed = 42;
   int64_t logEvery = 10, evalEverySteps = 0, checkpointEverySteps = 0;

@@ -29,6 +29,7 @@ def Train_LRScheduleKindAttr : Train_EnumAttr<Train_LRScheduleKind, "lr_schedule
 def Train_PrecisionAttr : Train_EnumAttr<Train_Precision, "precision">;
 def Train_TruncationAttr : Train_EnumAttr<Train_Truncation, "truncation">;
 def Train_ReferenceStrategyAttr : Train_EnumAttr<Train_ReferenceStrategy, "reference">;
+def Train_ShardStrategyAttr : Train_EnumAttr<Train_ShardStrategy, "shard">;
 def Train_WeightNormAttr : Train_EnumAttr<Train_WeightNorm, "weight_norm">;
 def Train_RankingLikelihoodAttr : Train_EnumAttr<Train_RankingLikelihood, "likelihood">;
 def Train_EStepKindAttr : Train_EnumAttr<Train_EStepKind, "e_step">;

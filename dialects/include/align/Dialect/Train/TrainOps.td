@@ -142,6 +142,7 @@ def Train_StageOp : Train_Op<"stage", [Symbol, SingleBlock, NoTerminator, HasPar
     F64Attr:$clip,
     I64Attr:$seed,
     OptionalAttr<Train_ReferenceStrategyAttr>:$reference,
+    OptionalAttr<Train_ShardStrategyAttr>:$shard,
     I64Attr:$log_every,
     OptionalAttr<F64Attr>:$time_limit,
     OptionalAttr<I64Attr>:$eval_every_steps,
