@@ -44,14 +44,23 @@ void OptimizerShard::dropOthersState(torch::optim::Optimizer &optimizer) const {
 }
 
 std::vector<std::string> OptimizerShard::gatherStates(torch::optim::Optimizer &optimizer) const {
-  torch::serialize::OutputArchive archive;
-  optimizer.save(archive);
-  std::string bytes;
-  archive.save_to([&](const void *data, size_t size) {
-    bytes.append(static_cast<const char *>(data), size);
-    return size;
-  });
-  return world_.allGatherBytes(bytes);
+  // One rank after another streams its serialized optimizer to rank 0 as torch::optim writes it, so a
+  // sender never holds a serialized copy of its share besides the share itself.
+  std::vector<std::string> states(world_.rank() == 0 ? static_cast<size_t>(world_.size()) : 0);
+  for (int r = 1; r < world_.size(); ++r) {
+    std::string received =
+        world_.streamToWriter(r, [&](const std::function<void(const void *, size_t)> &write) {
+          torch::serialize::OutputArchive archive;
+          optimizer.save(archive);
+          archive.save_to([&](const void *data, size_t size) {
+            write(data, size);
+            return size;
+          });
+        });
+    if (world_.rank() == 0)
+      states[static_cast<size_t>(r)] = std::move(received);
+  }
+  return states;
 }
 
 } // namespace align::rt::dist

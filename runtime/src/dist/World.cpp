@@ -146,26 +146,45 @@ void World::broadcastFrom(int root, std::vector<torch::Tensor> &tensors) const {
     tensors[i].copy_(values[i]);
 }
 
-std::vector<std::string> World::allGatherBytes(const std::string &local) const {
-  if (!group_)
-    return {local};
-  std::vector<double> sizes(static_cast<size_t>(size_), 0.0);
-  sizes[static_cast<size_t>(rank_)] = static_cast<double>(local.size());
-  allReduceSum(sizes);
-  std::vector<std::string> out(static_cast<size_t>(size_));
-  for (int r = 0; r < size_; ++r) {
-    const auto n = static_cast<int64_t>(sizes[static_cast<size_t>(r)]);
-    std::vector<torch::Tensor> buffer{torch::empty({n}, torch::TensorOptions().dtype(torch::kUInt8).device(device_))};
-    if (r == rank_ && n > 0)
-      buffer[0].copy_(torch::from_blob(const_cast<char *>(local.data()), {n}, torch::kUInt8));
-    c10d::BroadcastOptions options;
-    options.rootRank = r;
-    if (n > 0)
-      group_->broadcast(buffer, options)->wait();
-    const torch::Tensor bytes = buffer[0].cpu().contiguous();
-    out[static_cast<size_t>(r)].assign(reinterpret_cast<const char *>(bytes.data_ptr<uint8_t>()), static_cast<size_t>(n));
+std::string World::streamToWriter(
+    int from, const std::function<void(const std::function<void(const void *, size_t)> &)> &produce) const {
+  std::string received;
+  if (!group_ || (rank_ != from && rank_ != 0) || from == 0)
+    return received;
+  // Each chunk is its length (an int64; -1 ends the stream), then its bytes; a CUDA group (NCCL) moves
+  // device copies.
+  const int tag = from;
+  auto onWire = [&](const torch::Tensor &host) { return device_.is_cpu() ? host : host.to(device_); };
+  if (rank_ == from) {
+    auto sendLength = [&](int64_t n) {
+      std::vector<torch::Tensor> wire{onWire(torch::full({1}, n, torch::kInt64))};
+      group_->send(wire, 0, tag)->wait();
+    };
+    produce([&](const void *data, size_t size) {
+      if (size == 0)
+        return;
+      sendLength(static_cast<int64_t>(size));
+      std::vector<torch::Tensor> wire{onWire(
+          torch::from_blob(const_cast<void *>(data), {static_cast<int64_t>(size)}, torch::kUInt8))};
+      group_->send(wire, 0, tag)->wait();
+    });
+    sendLength(-1);
+    return received;
   }
-  return out;
+  for (;;) {
+    std::vector<torch::Tensor> length{onWire(torch::zeros({1}, torch::kInt64))};
+    group_->recv(length, from, tag)->wait();
+    const int64_t n = length[0].cpu().item<int64_t>();
+    if (n < 0)
+      return received;
+    const size_t at = received.size();
+    received.resize(at + static_cast<size_t>(n));
+    torch::Tensor view = torch::from_blob(received.data() + at, {n}, torch::kUInt8);
+    std::vector<torch::Tensor> wire{onWire(view)};
+    group_->recv(wire, from, tag)->wait();
+    if (!device_.is_cpu())
+      view.copy_(wire[0].cpu());
+  }
 }
 
 std::vector<double> World::allGather(const std::vector<double> &local) const {

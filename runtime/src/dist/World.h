@@ -14,6 +14,7 @@
 #include <torch/csrc/distributed/c10d/ProcessGroup.hpp>
 
 #include <chrono>
+#include <functional>
 #include <map>
 #include <memory>
 #include <string>
@@ -62,8 +63,11 @@ public:
   void broadcastFromWriter(std::vector<torch::Tensor> &tensors) const { broadcastFrom(0, tensors); }
   /// In place: every rank's tensors become rank `root`'s (the same shapes and dtype on every rank).
   void broadcastFrom(int root, std::vector<torch::Tensor> &tensors) const;
-  /// Every rank's bytes, in rank order, on every rank (sizes may differ).
-  std::vector<std::string> allGatherBytes(const std::string &local) const;
+  /// Point to point from rank `from` (> 0) to rank 0, a stream of byte chunks: the sender calls `produce`
+  /// with a sink it writes any number of chunks to (each goes out as it is written, so the sender never
+  /// holds the whole), rank 0 gets the concatenation, the other ranks return at once with nothing.
+  std::string streamToWriter(int from,
+                             const std::function<void(const std::function<void(const void *, size_t)> &)> &produce) const;
   /// Every rank's `local` values, concatenated in rank order (each rank may hold a different count).
   std::vector<double> allGather(const std::vector<double> &local) const;
   /// The sum over ranks of each key's value; a key missing on a rank counts as 0 there (ranks' keys differ

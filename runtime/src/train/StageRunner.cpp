@@ -289,7 +289,8 @@ StageResult runStage(StageInputs &inputs, const RunOptions &options, MetricsLog 
     std::vector<std::string> rankOptimizers;
     if (shard) { // ranks 1.. send their shares' state to rank 0, which writes them beside its own
       rankOptimizers = shard->gatherStates(*optimizer);
-      rankOptimizers.erase(rankOptimizers.begin());
+      if (!rankOptimizers.empty())
+        rankOptimizers.erase(rankOptimizers.begin());
     }
     saveTrainState(stateDir, *unit, *optimizer, position, otherRanksGenerators(world), rankOptimizers);
   };
