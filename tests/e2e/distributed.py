@@ -2,8 +2,10 @@
 """Data parallelism changes nothing but speed: tests/e2e/Inputs/distributed.align (SFT, DPO with micro-batches,
 P-DPO with a users model, a DSP ranking-loss reward stage) trained for 20 steps per stage on one process and
 under torchrun on two (Gloo, CPU) at the same global batch gives the same loss at every step (1e-5 relative)
-and the same final weights (fp32 tolerance). Only rank 0 writes the output directory, and the other rank's
+and the same final weights (fp32 tolerance), and eval.json's numbers agree (the eval block's pair metrics are
+scored over the ranks). Only rank 0 writes the output directory, and the other rank's
 scratch directory is gone at the end. Usage: distributed.py BUILD_DIR SOURCE_DIR SHARED_DATA_DIR"""
+import json
 import os
 import sys
 import tempfile
@@ -35,6 +37,21 @@ with tempfile.TemporaryDirectory() as work:
     _, worst_grad = compare_curves(one, two, "grad_norm", 1e-4, failures)
     stages = sorted({s for s, _ in a})
     worst = compare_weights(one, two, stages, failures)
+    # The eval block's pair metrics are scored over the ranks and gathered: every number as on one process.
+    def leaves(tree, prefix=""):
+        if isinstance(tree, dict):
+            for k, v in tree.items():
+                yield from leaves(v, f"{prefix}/{k}")
+        elif isinstance(tree, (int, float)):
+            yield prefix, float(tree)
+    ea, eb = (dict(leaves(json.load(open(os.path.join(d, "eval.json"))))) for d in (one, two))
+    if sorted(ea) != sorted(eb):
+        failures.append(f"eval.json: keys differ: {sorted(set(ea) ^ set(eb))[:8]}")
+    for k in sorted(set(ea) & set(eb)):
+        if abs(ea[k] - eb[k]) > 1e-4 * max(1.0, abs(ea[k])):
+            failures.append(f"eval.json {k}: {ea[k]!r} on one process, {eb[k]!r} on two")
+    if not any("accuracy" in k for k in ea):
+        failures.append("eval.json holds no accuracy: the eval block was not computed")
     for name in ("eval.json", "metrics.csv", "curves.svg"):
         if not os.path.exists(os.path.join(two, name)):
             failures.append(f"rank 0 did not write {name}")

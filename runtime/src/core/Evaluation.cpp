@@ -118,7 +118,7 @@ std::map<std::string, std::map<std::string, std::map<std::string, double>>> Trai
         if (users)
           assignUserIds(examples, users);
         auto rewards = sequenceRewards(examples, policy, reference, reward, data::padIdOf(tokenizer),
-                                       std::max<int64_t>(1, stage.spec.schedule.batch), device, users);
+                                       std::max<int64_t>(1, stage.spec.schedule.batch), device, users, world.get());
         auto judged = judgePairs(examples, rewards);
         judgedPairs[cacheKey] = judged;
         storeJudged(judged, eval.metric == MetricKind::accuracy ? &PairJudgement::correct : &PairJudgement::margin);

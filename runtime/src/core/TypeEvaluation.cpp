@@ -70,7 +70,8 @@ void Trainer::Impl::evaluateTypeStages(Evaluation &out) {
           policy->to(device), policy->eval();
           s.rewards.push_back(sequenceRewards(s.examples, policy, reference, RewardModel{nullptr},
                                               data::padIdOf(tokenizer),
-                                              std::max<int64_t>(1, types.spec.schedule.batch), device));
+                                              std::max<int64_t>(1, types.spec.schedule.batch), device,
+                                              UserModel{nullptr}, world.get()));
         }
         // Unseen annotators: one E-step on their votes with the final η.
         std::map<std::string, std::vector<double>> evidence;

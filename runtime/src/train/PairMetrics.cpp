@@ -9,12 +9,18 @@ namespace align::rt {
 
 std::vector<std::vector<double>> sequenceRewards(const std::vector<PreparedExample> &examples, CausalLM policy,
                                                  CausalLM reference, RewardModel reward, int64_t padId,
-                                                 int64_t batchSize, torch::Device device, UserModel users) {
+                                                 int64_t batchSize, torch::Device device, UserModel users,
+                                                 const dist::World *world) {
   torch::NoGradGuard noGrad;
+  // Many processes: this rank's contiguous share [first, last), then a gather of every share's values.
+  const bool sharded = world && world->distributed();
+  const auto [first, last] = sharded ? dist::sliceOf(static_cast<int64_t>(examples.size()), world->rank(), world->size())
+                                     : std::pair<int64_t, int64_t>{0, static_cast<int64_t>(examples.size())};
   std::vector<std::vector<double>> out;
-  for (size_t start = 0; start < examples.size(); start += static_cast<size_t>(batchSize)) {
+  for (size_t start = static_cast<size_t>(first); start < static_cast<size_t>(last);
+       start += static_cast<size_t>(batchSize)) {
     std::vector<const PreparedExample *> part;
-    for (size_t i = start; i < std::min(examples.size(), start + static_cast<size_t>(batchSize)); ++i)
+    for (size_t i = start; i < std::min(static_cast<size_t>(last), start + static_cast<size_t>(batchSize)); ++i)
       part.push_back(&examples[i]);
     MicroBatch micro = collateSequences(part, padId);
     torch::Tensor ids = micro.tokens.ids.to(device);
@@ -42,6 +48,18 @@ std::vector<std::vector<double>> sequenceRewards(const std::vector<PreparedExamp
       out.emplace_back(v, v + e->sequences.size());
       v += e->sequences.size();
     }
+  }
+  if (!sharded)
+    return out;
+  std::vector<double> local;
+  for (const std::vector<double> &values : out)
+    local.insert(local.end(), values.begin(), values.end());
+  const std::vector<double> all = world->allGather(local); // rank order is example order
+  out.clear();
+  size_t at = 0;
+  for (const PreparedExample &e : examples) {
+    out.emplace_back(all.begin() + static_cast<int64_t>(at), all.begin() + static_cast<int64_t>(at + e.sequences.size()));
+    at += e.sequences.size();
   }
   return out;
 }

@@ -13,6 +13,7 @@
 #include "model/RewardModel.h"
 #include "model/UserModel.h"
 #include "data/PreparedData.h"
+#include "dist/World.h"
 
 #include <map>
 #include <string>
@@ -29,11 +30,13 @@ struct PairJudgement {
 
 /// The reward of every sequence of `examples` (one vector per example), from a policy (with an optional
 /// reference) or a reward model; batched by `batchSize`. With `users`, the policy reads each example's user
-/// tokens (PreparedExample::userId); the reference never does.
+/// tokens (PreparedExample::userId); the reference never does. With a many-process `world`, each rank scores
+/// its contiguous share and every rank gets all the values, in example order.
 std::vector<std::vector<double>> sequenceRewards(const std::vector<PreparedExample> &examples, CausalLM policy,
                                                  CausalLM reference, RewardModel reward, int64_t padId,
                                                  int64_t batchSize, torch::Device device,
-                                                 UserModel users = UserModel{nullptr});
+                                                 UserModel users = UserModel{nullptr},
+                                                 const dist::World *world = nullptr);
 
 std::vector<PairJudgement> judgePairs(const std::vector<PreparedExample> &examples,
                                       const std::vector<std::vector<double>> &rewards);
