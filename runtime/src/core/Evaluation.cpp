@@ -176,7 +176,8 @@ std::map<std::string, std::map<std::string, std::map<std::string, double>>> Trai
           return byDataset ? eval.on.data : "";
         };
         GeneratedLengths lengths = generatedLengthBy(policy, users, rows, groupOf, tokenizer,
-                                                     tokenizeOptions(stage.spec.schedule), settings, device);
+                                                     tokenizeOptions(stage.spec.schedule), settings, device,
+                                                     world.get());
         for (const auto &[group, sample] : lengths.example)
           std::fprintf(stderr, "[eval] %s, %s%s: \"%s\"\n", stage.spec.name.c_str(), by.c_str(),
                        group.empty() ? "" : (" " + group).c_str(), sample.c_str());

@@ -13,6 +13,7 @@
 
 #include "data/Collate.h"
 #include "data/Examples.h"
+#include "dist/World.h"
 #include "model/Llama.h"
 #include "model/UserModel.h"
 #include "tokenizer/Tokenizer.h"
@@ -39,9 +40,12 @@ struct GeneratedLengths {
 };
 
 /// Mean generated length of `policy` on the prompts of `rows`, grouped by `groupOf` (key "" for all rows).
+/// With a many-process `world`, each rank samples a contiguous share of the chosen prompts and every rank
+/// gets the whole result (the same numbers: a prompt's seed is its row number, not its rank).
 GeneratedLengths generatedLengthBy(CausalLM &policy, UserModel users, const std::vector<data::Example> &rows,
                                    const std::function<std::string(const data::Example &)> &groupOf,
                                    const Tokenizer &tokenizer, const data::TokenizeOptions &tokenize,
-                                   const GenerationSettings &settings, torch::Device device);
+                                   const GenerationSettings &settings, torch::Device device,
+                                   const dist::World *world = nullptr);
 
 } // namespace align::rt
