@@ -70,7 +70,7 @@ GeneratedLengths generatedLengthBy(CausalLM &policy, UserModel users, const std:
     at += 2;
     if (count >= 0) {
       std::vector<int64_t> ids(records.begin() + static_cast<int64_t>(at), records.begin() + static_cast<int64_t>(at) + count);
-      out.example[groups[c]] = tokenizer.decode(ids);
+      out.example[groups[c]] = bytelevel::utf8Lossy(tokenizer.decode(ids)); // printed: a byte model may end mid-character
       at += static_cast<size_t>(count);
     }
   }

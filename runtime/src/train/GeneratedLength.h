@@ -36,7 +36,7 @@ struct GeneratedLengths {
   std::map<std::string, double> mean;    ///< group → mean generated tokens
   std::map<std::string, int64_t> prompts; ///< group → prompts sampled
   /// group → one sample's text, for the report.
-  std::map<std::string, std::string> example;
+  std::map<std::string, std::string> example; ///< (valid UTF-8: ill-formed bytes become U+FFFD)
 };
 
 /// Mean generated length of `policy` on the prompts of `rows`, grouped by `groupOf` (key "" for all rows).
