@@ -3,7 +3,8 @@
 P-DPO with a users model, a DSP ranking-loss reward stage) trained for 20 steps per stage on one process and
 under torchrun on two (Gloo, CPU) at the same global batch gives the same loss at every step (1e-5 relative)
 and the same final weights (fp32 tolerance), and eval.json's numbers agree (the eval block's pair metrics are
-scored over the ranks). Only rank 0 writes the output directory, and the other rank's
+scored over the ranks). An RSF run (recipes/dpa_directions.align, short) samples and scores over the ranks
+and must give every sample's tokens and rewards of one process. Only rank 0 writes the output directory, and the other rank's
 scratch directory is gone at the end. Usage: distributed.py BUILD_DIR SOURCE_DIR SHARED_DATA_DIR"""
 import json
 import os
@@ -52,6 +53,29 @@ with tempfile.TemporaryDirectory() as work:
             failures.append(f"eval.json {k}: {ea[k]!r} on one process, {eb[k]!r} on two")
     if not any("accuracy" in k for k in ea):
         failures.append("eval.json holds no accuracy: the eval block was not computed")
+    # RSF (recipes/dpa_directions.align, a short run): its generation and scoring are split over the ranks
+    # by sampling block and scoring batch, so each sample is the one process's: the same tokens (sampling is
+    # seeded per block) and rewards within fp32 tolerance (the scorer was trained on 2 processes).
+    dpa_data = os.path.join(work, "dpa-data")
+    run([os.path.join(build, "bin", "align-data"), "dpa-task", "--out", dpa_data, "--prompts", "60", "--sft-rows",
+         "100", "--rated-rows", "100"])
+    dpa = os.path.join(work, "dpa-trainer")
+    run([os.path.join(build, "bin", "alignc"), "build", os.path.join(source, "recipes", "dpa_directions.align"),
+         "-o", dpa])
+    dpa_args = ["--data-root", dpa_data, "--steps", "2", "--threads", "1", "--set", "rsf.rsf.iterations=1",
+                "--set", "rsf.rsf.samples=2", "--set", "rsf.rsf.max_new_tokens=16", "--set",
+                "rsf.rsf.prompts_per_iteration=8", "--eval-limit", "4"]
+    run([dpa, "--out", os.path.join(work, "dpa-one"), *dpa_args])
+    run(torchrun_command(2, dpa, ["--out", os.path.join(work, "dpa-two"), *dpa_args]), env=torchrun_env(scratch))
+    samples = [[json.loads(line) for line in open(os.path.join(work, d, "state", "rsf", "samples_1.jsonl"))]
+               for d in ("dpa-one", "dpa-two")]
+    if len(samples[0]) != len(samples[1]) or not samples[0]:
+        failures.append(f"RSF: {len(samples[0])} samples on one process, {len(samples[1])} on two")
+    for x, y in zip(*samples):
+        if x["ids"] != y["ids"] or x["prompt_index"] != y["prompt_index"]:
+            failures.append(f"RSF sample {x['prompt_index']}.{x['sample']}: other tokens on two processes")
+        elif any(abs(u - v) > 1e-4 * max(1.0, abs(u)) for u, v in zip(x["rewards"], y["rewards"])):
+            failures.append(f"RSF sample {x['prompt_index']}.{x['sample']}: rewards {x['rewards']} vs {y['rewards']}")
     for name in ("eval.json", "metrics.csv", "curves.svg"):
         if not os.path.exists(os.path.join(two, name)):
             failures.append(f"rank 0 did not write {name}")
@@ -62,5 +86,5 @@ with tempfile.TemporaryDirectory() as work:
         failures.append(f"expected {4 * int(steps)} logged train steps, got {len(a)}")
     if failures:
         sys.exit("\n".join(failures[:20]))
-    print(f"{len(a)} steps over {len(stages)} stages agree: largest relative loss difference {worst_loss:.2e}, "
+    print(f"{len(samples[0])} RSF samples agree; {len(a)} steps over {len(stages)} stages agree: largest relative loss difference {worst_loss:.2e}, "
           f"gradient norm {worst_grad:.2e}, weight difference {worst:.2e} (relative to the tensor's largest value)")

@@ -93,10 +93,12 @@ void Trainer::Impl::evaluateDirections(const StageRecord &stage, const EvalSpec 
     CausalLM policy = loadCausalLM(policies[t]);
     policy->to(device);
     std::vector<DirectedSample> answered =
-        sampleUnderDirections(policy, tokenizer, direction, prompts, 1, sampling, tokenizeOptions(stage.spec.schedule));
+        sampleUnderDirections(policy, tokenizer, direction, prompts, 1, sampling, tokenizeOptions(stage.spec.schedule),
+                              kSampleRowsPerBlock, world.get());
     if (pareto)
       scoreSamples(reward, tokenizerOf(scorer->spec.model), prompts, answered, rsf.scorerOutputs,
-                   tokenizeOptions(scorer->spec.schedule), std::max<int64_t>(1, scorer->spec.schedule.batch));
+                   tokenizeOptions(scorer->spec.schedule), std::max<int64_t>(1, scorer->spec.schedule.batch),
+                   world.get());
     ParetoFront front{iteration == 0 ? "start (iteration 0)" : "iteration " + std::to_string(iteration), {}};
     for (size_t a = 0; a < angles.size(); ++a) {
       double length = 0, value = 0;

@@ -261,7 +261,8 @@ void Trainer::rsfGenerate(const std::string &stage, int64_t iteration) {
   std::fprintf(stderr, "[%s] RSF iteration %lld: %lld samples for each of %zu prompts\n", stage.c_str(),
                static_cast<long long>(iteration), static_cast<long long>(run.rsf.samples), run.directed.size());
   run.samples = sampleUnderDirections(policy, tokenizer, d, run.directed, run.rsf.samples, sampling,
-                                      tokenizeOptions(run.spec.schedule));
+                                      tokenizeOptions(run.spec.schedule), kSampleRowsPerBlock,
+                                      impl.world.get());
   writeSamples(run, iteration);
   run.phase = "generated";
   writeProgress(run);
@@ -279,7 +280,7 @@ void Trainer::rsfScore(const std::string &stage, int64_t iteration) {
   reward->to(impl.device);
   Tokenizer &tokenizer = impl.tokenizerOf(scorer->spec.model);
   scoreSamples(reward, tokenizer, run.directed, run.samples, run.scorerOutputs, tokenizeOptions(scorer->spec.schedule),
-               std::max<int64_t>(1, scorer->spec.schedule.batch));
+               std::max<int64_t>(1, scorer->spec.schedule.batch), impl.world.get());
   writeSamples(run, iteration);
   run.phase = "scored";
   writeProgress(run);

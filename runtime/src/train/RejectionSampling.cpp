@@ -8,11 +8,23 @@
 
 namespace align::rt {
 
+namespace {
+
+/// The contiguous share [first, last) of `count` work units this rank does (all of them on one process).
+std::pair<size_t, size_t> shareOf(size_t count, const dist::World *world) {
+  if (!world || !world->distributed())
+    return {0, count};
+  const auto [first, last] = dist::sliceOf(static_cast<int64_t>(count), world->rank(), world->size());
+  return {static_cast<size_t>(first), static_cast<size_t>(last)};
+}
+
+} // namespace
+
 std::vector<DirectedSample> sampleUnderDirections(CausalLM &policy, const Tokenizer &tokenizer,
                                                   const DirectionSpec &direction,
                                                   const std::vector<DirectedPrompt> &prompts, int64_t samples,
                                                   const SamplingOptions &options, const data::TokenizeOptions &tokenize,
-                                                  int64_t rowsPerBlock) {
+                                                  int64_t rowsPerBlock, const dist::World *world) {
   if (samples < 1 || rowsPerBlock < 1)
     throw Error("sampling under directions needs samples >= 1 and a block of at least one row");
   data::TokenizeOptions promptOnly = tokenize;
@@ -33,7 +45,10 @@ std::vector<DirectedSample> sampleUnderDirections(CausalLM &policy, const Tokeni
       sample.sample = s;
       out.push_back(std::move(sample));
     }
-  for (size_t from = 0, block = 0; from < out.size(); from += static_cast<size_t>(rowsPerBlock), ++block) {
+  const size_t blocks = (out.size() + static_cast<size_t>(rowsPerBlock) - 1) / static_cast<size_t>(rowsPerBlock);
+  const auto [firstBlock, lastBlock] = shareOf(blocks, world);
+  for (size_t block = firstBlock; block < lastBlock; ++block) {
+    const size_t from = block * static_cast<size_t>(rowsPerBlock);
     const size_t to = std::min(out.size(), from + static_cast<size_t>(rowsPerBlock));
     std::vector<std::vector<int64_t>> rows;
     for (size_t r = from; r < to; ++r)
@@ -45,16 +60,32 @@ std::vector<DirectedSample> sampleUnderDirections(CausalLM &policy, const Tokeni
       std::vector<int64_t> &ids = answers[r - from];
       if (options.eosId && !ids.empty() && ids.back() == *options.eosId)
         ids.pop_back();
-      out[r].text = tokenizer.decode(ids, /*skipSpecial=*/true);
       out[r].ids = std::move(ids);
     }
   }
+  if (world && world->distributed()) { // every rank's answers: each a length, then its tokens, in row order
+    std::vector<double> local;
+    for (size_t r = firstBlock * static_cast<size_t>(rowsPerBlock);
+         r < std::min(out.size(), lastBlock * static_cast<size_t>(rowsPerBlock)); ++r) {
+      local.push_back(static_cast<double>(out[r].ids.size()));
+      local.insert(local.end(), out[r].ids.begin(), out[r].ids.end());
+    }
+    const std::vector<double> all = world->allGather(local);
+    size_t at = 0;
+    for (DirectedSample &sample : out) {
+      const auto n = static_cast<int64_t>(all.at(at++));
+      sample.ids.assign(all.begin() + static_cast<int64_t>(at), all.begin() + static_cast<int64_t>(at) + n);
+      at += static_cast<size_t>(n);
+    }
+  }
+  for (DirectedSample &sample : out)
+    sample.text = tokenizer.decode(sample.ids, /*skipSpecial=*/true);
   return out;
 }
 
 void scoreSamples(RewardModel &reward, const Tokenizer &tokenizer, const std::vector<DirectedPrompt> &prompts,
                   std::vector<DirectedSample> &samples, const std::vector<int64_t> &outputs,
-                  const data::TokenizeOptions &tokenize, int64_t batch) {
+                  const data::TokenizeOptions &tokenize, int64_t batch, const dist::World *world) {
   if (batch < 1)
     throw Error("scoring samples needs a batch of at least one");
   for (int64_t o : outputs)
@@ -65,7 +96,10 @@ void scoreSamples(RewardModel &reward, const Tokenizer &tokenizer, const std::ve
   reward->eval();
   torch::Device device = reward->score->weight.device();
   const int64_t padId = data::padIdOf(tokenizer);
-  for (size_t from = 0; from < samples.size(); from += static_cast<size_t>(batch)) {
+  const size_t batches = (samples.size() + static_cast<size_t>(batch) - 1) / static_cast<size_t>(batch);
+  const auto [firstBatch, lastBatch] = shareOf(batches, world);
+  for (size_t b = firstBatch; b < lastBatch; ++b) {
+    const size_t from = b * static_cast<size_t>(batch);
     const size_t to = std::min(samples.size(), from + static_cast<size_t>(batch));
     std::vector<data::TokenizedText> rows;
     for (size_t r = from; r < to; ++r)
@@ -80,6 +114,16 @@ void scoreSamples(RewardModel &reward, const Tokenizer &tokenizer, const std::ve
       for (int64_t o : outputs)
         samples[r].rewards.push_back(v[static_cast<int64_t>(r - from)][o]);
     }
+  }
+  if (world && world->distributed()) { // every rank's values, in sample order (each has outputs.size())
+    std::vector<double> local;
+    for (size_t r = firstBatch * static_cast<size_t>(batch);
+         r < std::min(samples.size(), lastBatch * static_cast<size_t>(batch)); ++r)
+      local.insert(local.end(), samples[r].rewards.begin(), samples[r].rewards.end());
+    const std::vector<double> all = world->allGather(local);
+    for (size_t r = 0; r < samples.size(); ++r)
+      samples[r].rewards.assign(all.begin() + static_cast<int64_t>(r * outputs.size()),
+                                all.begin() + static_cast<int64_t>((r + 1) * outputs.size()));
   }
 }
 

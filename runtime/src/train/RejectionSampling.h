@@ -12,6 +12,7 @@
 
 #include "align/rt/Trainer.h"
 #include "data/Collate.h"
+#include "dist/World.h"
 #include "model/Generate.h"
 #include "model/RewardModel.h"
 #include "tokenizer/Tokenizer.h"
@@ -35,20 +36,26 @@ struct DirectedSample {
   std::vector<double> rewards; ///< the scorer's value of each of the direction's objectives (after scoreSamples)
 };
 
+/// Rows sampled together (one generateBatch call, one seed) unless a caller says otherwise.
+constexpr int64_t kSampleRowsPerBlock = 64;
+
 /// `samples` answers of `policy` to each prompt, conditioned on its direction, in blocks of at most
 /// `rowsPerBlock` rows (prompt-major: prompt 0's samples first). Block b is sampled with seed
-/// options.seed + b, so the answers depend on the seed, the prompts and rowsPerBlock only.
+/// options.seed + b, so the answers depend on the seed, the prompts and rowsPerBlock only — not on a
+/// many-process `world`, whose ranks each sample a contiguous share of the blocks and all get every answer.
 std::vector<DirectedSample> sampleUnderDirections(CausalLM &policy, const Tokenizer &tokenizer,
                                                   const DirectionSpec &direction,
                                                   const std::vector<DirectedPrompt> &prompts, int64_t samples,
                                                   const SamplingOptions &options, const data::TokenizeOptions &tokenize,
-                                                  int64_t rowsPerBlock = 64);
+                                                  int64_t rowsPerBlock = kSampleRowsPerBlock,
+                                                  const dist::World *world = nullptr);
 
 /// Fills each sample's `rewards` with the outputs of `reward` at `outputs` (one index per objective of the
-/// direction), scoring (prompt, text) in batches of `batch`.
+/// direction), scoring (prompt, text) in batches of `batch`; with a many-process `world`, each rank scores a
+/// contiguous share of the batches (the same batches as one process) and all get every value.
 void scoreSamples(RewardModel &reward, const Tokenizer &tokenizer, const std::vector<DirectedPrompt> &prompts,
                   std::vector<DirectedSample> &samples, const std::vector<int64_t> &outputs,
-                  const data::TokenizeOptions &tokenize, int64_t batch = 32);
+                  const data::TokenizeOptions &tokenize, int64_t batch = 32, const dist::World *world = nullptr);
 
 /// vᵀ r of a sample under its prompt's direction.
 double scalarized(const DirectedSample &sample, double angleDeg);
