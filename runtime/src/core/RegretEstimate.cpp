@@ -80,16 +80,16 @@ Trainer::Impl::RegretEstimate Trainer::Impl::estimateRegrets(const TypePolicies 
   for (size_t j = 0; j < answering.size(); ++j) {
     CausalLM policy = onDevice(loadCausalLM(answering[j]), device);
     sampling.seed = stage.schedule.seed + 1000003ull * (j + 1);
-    answers.push_back(sampleAnswers(policy, prompts, sampling, padId));
+    answers.push_back(sampleAnswers(policy, prompts, sampling, padId, kAnswerBatch, world.get()));
     if (kl && j >= k) // while it is loaded; the types' own scores come with the scoring below
-      selfLogprob[j] = mean(answerLogprobs(policy, prompts, answers.back(), padId));
+      selfLogprob[j] = mean(answerLogprobs(policy, prompts, answers.back(), padId, kAnswerBatch, world.get()));
   }
 
   // Scores: logp[i][j] = each answer of policy j under model i (the K types, then the reference).
   auto scoreAll = [&](CausalLM model) {
     std::vector<std::vector<double>> row;
     for (const TokenRows &a : answers)
-      row.push_back(answerLogprobs(model, prompts, a, padId));
+      row.push_back(answerLogprobs(model, prompts, a, padId, kAnswerBatch, world.get()));
     return row;
   };
   std::vector<std::vector<std::vector<double>>> logp;
