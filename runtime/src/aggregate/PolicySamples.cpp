@@ -2,33 +2,20 @@
 
 #include "aggregate/PolicySamples.h"
 
+#include "dist/Shares.h"
+
 #include "align/rt/Error.h"
 
 #include <algorithm>
 
 namespace align::rt {
 
-namespace {
-
-/// The rows [first, last) of this rank's contiguous share of the batches of `count` rows (all of them on
-/// one process): every batch is the one a single process forms.
-std::pair<size_t, size_t> shareOfBatches(size_t count, int64_t batch, const dist::World *world) {
-  if (!world || !world->distributed())
-    return {0, count};
-  const size_t batches = (count + static_cast<size_t>(batch) - 1) / static_cast<size_t>(batch);
-  const auto [first, last] = dist::sliceOf(static_cast<int64_t>(batches), world->rank(), world->size());
-  return {std::min(count, static_cast<size_t>(first) * static_cast<size_t>(batch)),
-          std::min(count, static_cast<size_t>(last) * static_cast<size_t>(batch))};
-}
-
-} // namespace
-
 TokenRows sampleAnswers(CausalLM &policy, const TokenRows &prompts, const SamplingOptions &options, int64_t padId,
                         int64_t batch, const dist::World *world) {
   if (batch < 1)
     throw Error("sampling needs a batch of at least one prompt");
   policy->eval();
-  const auto [first, last] = shareOfBatches(prompts.size(), batch, world);
+  const auto [first, last] = dist::shareOfBatches(prompts.size(), static_cast<size_t>(batch), world);
   TokenRows answers;
   answers.reserve(prompts.size());
   for (size_t from = first; from < last; from += static_cast<size_t>(batch)) {
@@ -39,21 +26,7 @@ TokenRows sampleAnswers(CausalLM &policy, const TokenRows &prompts, const Sampli
     for (auto &answer : generateBatch(policy, block, mine, padId))
       answers.push_back(std::move(answer));
   }
-  if (!world || !world->distributed())
-    return answers;
-  std::vector<double> local; // each answer's length, then its tokens; the ranks' shares come back in order
-  for (const auto &answer : answers) {
-    local.push_back(static_cast<double>(answer.size()));
-    local.insert(local.end(), answer.begin(), answer.end());
-  }
-  const std::vector<double> all = world->allGather(local);
-  TokenRows every;
-  for (size_t at = 0; every.size() < prompts.size();) {
-    const auto n = static_cast<int64_t>(all.at(at++));
-    every.emplace_back(all.begin() + static_cast<std::ptrdiff_t>(at), all.begin() + static_cast<std::ptrdiff_t>(at) + n);
-    at += static_cast<size_t>(n);
-  }
-  return every;
+  return dist::allGatherRows(answers, world); // every rank's share, in prompt order
 }
 
 std::vector<double> answerLogprobs(CausalLM &model, const TokenRows &prompts, const TokenRows &answers, int64_t padId,
@@ -67,7 +40,7 @@ std::vector<double> answerLogprobs(CausalLM &model, const TokenRows &prompts, co
   model->eval();
   torch::Device device = model->headWeight().device();
   std::vector<double> out(prompts.size(), 0.0);
-  const auto [first, last] = shareOfBatches(prompts.size(), batch, world);
+  const auto [first, last] = dist::shareOfBatches(prompts.size(), static_cast<size_t>(batch), world);
   for (size_t from = first; from < last; from += static_cast<size_t>(batch)) {
     const size_t to = std::min(last, from + static_cast<size_t>(batch));
     int64_t width = 0;

@@ -46,7 +46,7 @@ void OptimizerShard::dropOthersState(torch::optim::Optimizer &optimizer) const {
 std::vector<std::string> OptimizerShard::gatherStates(torch::optim::Optimizer &optimizer) const {
   // One rank after another streams its serialized optimizer to rank 0 as torch::optim writes it, so a
   // sender never holds a serialized copy of its share besides the share itself.
-  std::vector<std::string> states(world_.rank() == 0 ? static_cast<size_t>(world_.size()) : 0);
+  std::vector<std::string> states;
   for (int r = 1; r < world_.size(); ++r) {
     std::string received =
         world_.streamToWriter(r, [&](const std::function<void(const void *, size_t)> &write) {
@@ -58,7 +58,7 @@ std::vector<std::string> OptimizerShard::gatherStates(torch::optim::Optimizer &o
           });
         });
     if (world_.rank() == 0)
-      states[static_cast<size_t>(r)] = std::move(received);
+      states.push_back(std::move(received));
   }
   return states;
 }

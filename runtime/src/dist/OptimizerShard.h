@@ -32,8 +32,8 @@ public:
   /// Drops the state of parameters other ranks own (a resume loads the whole state on every rank).
   void dropOthersState(torch::optim::Optimizer &optimizer) const;
   /// On rank 0, ranks 1..P-1's optimizers serialized as torch::optim saves them (each holds its share's
-  /// state) after an empty entry for its own: what rank 0 writes into the training state beside its own
-  /// optimizer. The other ranks get nothing back.
+  /// state): what rank 0 writes into the training state beside its own optimizer. The other ranks get
+  /// nothing back.
   std::vector<std::string> gatherStates(torch::optim::Optimizer &optimizer) const;
 
   /// This rank's share of the trained elements, and all of them (for the log line).

@@ -2,6 +2,8 @@
 
 #include "train/PairMetrics.h"
 
+#include "dist/Shares.h"
+
 #include "align/rt/Error.h"
 #include "objectives/Losses.h"
 
@@ -13,14 +15,11 @@ std::vector<std::vector<double>> sequenceRewards(const std::vector<PreparedExamp
                                                  const dist::World *world) {
   torch::NoGradGuard noGrad;
   // Many processes: this rank's contiguous share [first, last), then a gather of every share's values.
-  const bool sharded = world && world->distributed();
-  const auto [first, last] = sharded ? dist::sliceOf(static_cast<int64_t>(examples.size()), world->rank(), world->size())
-                                     : std::pair<int64_t, int64_t>{0, static_cast<int64_t>(examples.size())};
+  const auto [first, last] = dist::shareOf(examples.size(), world);
   std::vector<std::vector<double>> out;
-  for (size_t start = static_cast<size_t>(first); start < static_cast<size_t>(last);
-       start += static_cast<size_t>(batchSize)) {
+  for (size_t start = first; start < last; start += static_cast<size_t>(batchSize)) {
     std::vector<const PreparedExample *> part;
-    for (size_t i = start; i < std::min(static_cast<size_t>(last), start + static_cast<size_t>(batchSize)); ++i)
+    for (size_t i = start; i < std::min(last, start + static_cast<size_t>(batchSize)); ++i)
       part.push_back(&examples[i]);
     MicroBatch micro = collateSequences(part, padId);
     torch::Tensor ids = micro.tokens.ids.to(device);
@@ -49,7 +48,7 @@ std::vector<std::vector<double>> sequenceRewards(const std::vector<PreparedExamp
       v += e->sequences.size();
     }
   }
-  if (!sharded)
+  if (!world || !world->distributed())
     return out;
   std::vector<double> local;
   for (const std::vector<double> &values : out)

@@ -2,23 +2,13 @@
 
 #include "train/RejectionSampling.h"
 
+#include "dist/Shares.h"
+
 #include "data/Direction.h"
 
 #include <algorithm>
 
 namespace align::rt {
-
-namespace {
-
-/// The contiguous share [first, last) of `count` work units this rank does (all of them on one process).
-std::pair<size_t, size_t> shareOf(size_t count, const dist::World *world) {
-  if (!world || !world->distributed())
-    return {0, count};
-  const auto [first, last] = dist::sliceOf(static_cast<int64_t>(count), world->rank(), world->size());
-  return {static_cast<size_t>(first), static_cast<size_t>(last)};
-}
-
-} // namespace
 
 std::vector<DirectedSample> sampleUnderDirections(CausalLM &policy, const Tokenizer &tokenizer,
                                                   const DirectionSpec &direction,
@@ -45,41 +35,28 @@ std::vector<DirectedSample> sampleUnderDirections(CausalLM &policy, const Tokeni
       sample.sample = s;
       out.push_back(std::move(sample));
     }
-  const size_t blocks = (out.size() + static_cast<size_t>(rowsPerBlock) - 1) / static_cast<size_t>(rowsPerBlock);
-  const auto [firstBlock, lastBlock] = shareOf(blocks, world);
-  for (size_t block = firstBlock; block < lastBlock; ++block) {
-    const size_t from = block * static_cast<size_t>(rowsPerBlock);
-    const size_t to = std::min(out.size(), from + static_cast<size_t>(rowsPerBlock));
+  const auto [first, last] = dist::shareOfBatches(out.size(), static_cast<size_t>(rowsPerBlock), world);
+  std::vector<std::vector<int64_t>> answered; // this rank's share of the rows
+  for (size_t from = first; from < last; from += static_cast<size_t>(rowsPerBlock)) {
+    const size_t block = from / static_cast<size_t>(rowsPerBlock);
+    const size_t to = std::min(last, from + static_cast<size_t>(rowsPerBlock));
     std::vector<std::vector<int64_t>> rows;
     for (size_t r = from; r < to; ++r)
       rows.push_back(promptIds[static_cast<size_t>(out[r].prompt)]);
     SamplingOptions mine = options;
     mine.seed = options.seed + block;
     std::vector<std::vector<int64_t>> answers = generateBatch(policy, rows, mine, padId);
-    for (size_t r = from; r < to; ++r) {
-      std::vector<int64_t> &ids = answers[r - from];
+    for (std::vector<int64_t> &ids : answers) {
       if (options.eosId && !ids.empty() && ids.back() == *options.eosId)
         ids.pop_back();
-      out[r].ids = std::move(ids);
+      answered.push_back(std::move(ids));
     }
   }
-  if (world && world->distributed()) { // every rank's answers: each a length, then its tokens, in row order
-    std::vector<double> local;
-    for (size_t r = firstBlock * static_cast<size_t>(rowsPerBlock);
-         r < std::min(out.size(), lastBlock * static_cast<size_t>(rowsPerBlock)); ++r) {
-      local.push_back(static_cast<double>(out[r].ids.size()));
-      local.insert(local.end(), out[r].ids.begin(), out[r].ids.end());
-    }
-    const std::vector<double> all = world->allGather(local);
-    size_t at = 0;
-    for (DirectedSample &sample : out) {
-      const auto n = static_cast<int64_t>(all.at(at++));
-      sample.ids.assign(all.begin() + static_cast<int64_t>(at), all.begin() + static_cast<int64_t>(at) + n);
-      at += static_cast<size_t>(n);
-    }
+  answered = dist::allGatherRows(answered, world); // every rank's share, in row order
+  for (size_t r = 0; r < out.size(); ++r) {
+    out[r].ids = std::move(answered.at(r));
+    out[r].text = tokenizer.decode(out[r].ids, /*skipSpecial=*/true);
   }
-  for (DirectedSample &sample : out)
-    sample.text = tokenizer.decode(sample.ids, /*skipSpecial=*/true);
   return out;
 }
 
@@ -96,11 +73,9 @@ void scoreSamples(RewardModel &reward, const Tokenizer &tokenizer, const std::ve
   reward->eval();
   torch::Device device = reward->score->weight.device();
   const int64_t padId = data::padIdOf(tokenizer);
-  const size_t batches = (samples.size() + static_cast<size_t>(batch) - 1) / static_cast<size_t>(batch);
-  const auto [firstBatch, lastBatch] = shareOf(batches, world);
-  for (size_t b = firstBatch; b < lastBatch; ++b) {
-    const size_t from = b * static_cast<size_t>(batch);
-    const size_t to = std::min(samples.size(), from + static_cast<size_t>(batch));
+  const auto [first, last] = dist::shareOfBatches(samples.size(), static_cast<size_t>(batch), world);
+  for (size_t from = first; from < last; from += static_cast<size_t>(batch)) {
+    const size_t to = std::min(last, from + static_cast<size_t>(batch));
     std::vector<data::TokenizedText> rows;
     for (size_t r = from; r < to; ++r)
       rows.push_back(data::tokenizePromptResponse(tokenizer, prompts.at(static_cast<size_t>(samples[r].prompt)).prompt,
@@ -117,8 +92,7 @@ void scoreSamples(RewardModel &reward, const Tokenizer &tokenizer, const std::ve
   }
   if (world && world->distributed()) { // every rank's values, in sample order (each has outputs.size())
     std::vector<double> local;
-    for (size_t r = firstBatch * static_cast<size_t>(batch);
-         r < std::min(samples.size(), lastBatch * static_cast<size_t>(batch)); ++r)
+    for (size_t r = first; r < last; ++r)
       local.insert(local.end(), samples[r].rewards.begin(), samples[r].rewards.end());
     const std::vector<double> all = world->allGather(local);
     for (size_t r = 0; r < samples.size(); ++r)

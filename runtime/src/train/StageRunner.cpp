@@ -286,12 +286,8 @@ StageResult runStage(StageInputs &inputs, const RunOptions &options, MetricsLog 
     }
   };
   auto saveState = [&]() {
-    std::vector<std::string> rankOptimizers;
-    if (shard) { // ranks 1.. send their shares' state to rank 0, which writes them beside its own
-      rankOptimizers = shard->gatherStates(*optimizer);
-      if (!rankOptimizers.empty())
-        rankOptimizers.erase(rankOptimizers.begin());
-    }
+    // Sharded: ranks 1.. send their shares' state to rank 0, which writes them beside its own.
+    const std::vector<std::string> rankOptimizers = shard ? shard->gatherStates(*optimizer) : std::vector<std::string>{};
     saveTrainState(stateDir, *unit, *optimizer, position, otherRanksGenerators(world), rankOptimizers);
   };
 
