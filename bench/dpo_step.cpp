@@ -60,13 +60,14 @@ void usage() {
                "usage: bench_dpo_step --model DIR --tokenizer tokenizer.json --data pairs.jsonl [--steps 50]\n"
                "       [--batch 8] [--micro-batch 0] [--max-length 256] [--max-prompt-length L] [--beta 0.1]\n"
                "       [--lr 5e-5] [--beta1 0.9] [--beta2 0.999] [--eps 1e-8] [--weight-decay 0] [--clip 1]\n"
-               "       [--fused 1|0] [--chunk-rows 1024] [--threads N] [--seed 42] [--out-dir DIR]\n");
+               "       [--fused 1|0] [--chunk-rows 1024] [--precision fp32|bf16] [--threads N] [--seed 42]\n"
+               "       [--out-dir DIR]\n");
 }
 
 } // namespace
 
 int main(int argc, char **argv) {
-  std::string modelDir, tokenizerPath, dataPath, outDir;
+  std::string modelDir, tokenizerPath, dataPath, outDir, precision = "fp32";
   int64_t steps = 50, batch = 8, microBatch = 0, maxLength = 256, maxPromptLength = -1, chunkRows = 1024;
   double beta = 0.1, lr = 5e-5, beta1 = 0.9, beta2 = 0.999, eps = 1e-8, weightDecay = 0.0, clip = 1.0;
   int threads = 0;
@@ -102,6 +103,7 @@ int main(int argc, char **argv) {
     else if (flag == "--clip") clip = std::stod(value);
     else if (flag == "--threads") threads = std::stoi(value);
     else if (flag == "--fused") fused = value != "0" && value != "false";
+    else if (flag == "--precision") precision = value;
     else if (flag == "--seed") seed = std::stoull(value);
     else {
       std::fprintf(stderr, "unknown flag %s\n", flag.c_str());
@@ -162,7 +164,7 @@ int main(int argc, char **argv) {
     s.batch = batch;
     s.microBatch = microBatch;
     s.steps = steps;
-    s.precision = Precision::fp32;
+    s.precision = precision == "bf16" ? Precision::bf16 : Precision::fp32;
     s.clip = clip;
     s.seed = seed;
     s.logEvery = 1;

@@ -95,7 +95,8 @@ args = DPOConfig(
     gradient_accumulation_steps=accum, learning_rate=cfg["lr"], adam_beta1=cfg["beta1"], adam_beta2=cfg["beta2"],
     adam_epsilon=cfg["eps"], weight_decay=cfg["weight_decay"], lr_scheduler_type="constant", warmup_steps=0,
     max_grad_norm=cfg["clip"], beta=cfg["beta"], loss_type=["sigmoid"], max_length=cfg["max_length"],
-    truncation_mode="keep_start", precompute_ref_log_probs=True, disable_dropout=True, bf16=False, fp16=False,
+    truncation_mode="keep_start", precompute_ref_log_probs=True, disable_dropout=True,
+    bf16=cfg["precision"] == "bf16", fp16=False,
     use_cpu=True, report_to="none", logging_steps=1, save_strategy="no", eval_strategy="no", seed=cfg["seed"],
     dataloader_num_workers=0, disable_tqdm=True, remove_unused_columns=False)
 rss_before_trainer = vm_kib("VmRSS") * 1024
@@ -238,6 +239,8 @@ def main():
     parser.add_argument("--intermediate", type=int, default=688)
     parser.add_argument("--beta", type=float, default=0.1)
     parser.add_argument("--lr", type=float, default=5e-5)
+    parser.add_argument("--precision", choices=("fp32", "bf16"), default="fp32",
+                        help="bf16: autocast with fp32 master weights on both sides (TRL's bf16=True)")
     parser.add_argument("--small", action="store_true", help="5 steps of batch 4: a quick smoke run")
     parser.add_argument("--sides", default="fused,unfused,trl", help="which runs to do (comma-separated)")
     parser.add_argument("--build", default=os.path.join(ROOT, "build"))
@@ -259,7 +262,8 @@ def main():
            "micro_batch": micro, "max_length": args.max_length, "beta": args.beta, "lr": args.lr, "beta1": 0.9,
            "beta2": 0.999, "eps": 1e-8, "weight_decay": 0.0, "clip": 1.0, "lr_schedule": "constant", "warmup": 0,
            "threads": args.threads, "seed": 42, "loss_type": "sigmoid", "truncation": "keep_start",
-           "reference": "precomputed before training (excluded from loop time on both sides)"}
+           "reference": "precomputed before training (excluded from loop time on both sides)",
+           "precision": args.precision}
     binary = os.path.join(args.build, "bin", "bench_dpo_step")
     sides = args.sides.split(",")
     if any(s in ("fused", "unfused") for s in sides) and not os.path.exists(binary):
@@ -283,7 +287,7 @@ def main():
               "--steps", str(args.steps), "--batch", str(args.batch), "--micro-batch", str(micro),
               "--max-length", str(args.max_length), "--beta", str(args.beta), "--lr", str(args.lr),
               "--beta1", "0.9", "--beta2", "0.999", "--eps", "1e-8", "--weight-decay", "0", "--clip", "1",
-              "--threads", str(args.threads), "--seed", "42"]
+              "--threads", str(args.threads), "--seed", "42", "--precision", args.precision]
     for side in sides:
         if side in ("fused", "unfused"):
             results[side] = run_json([binary, *common, "--fused", "1" if side == "fused" else "0"], env,
@@ -339,7 +343,7 @@ def main():
         json.dump(report, fh, indent=2)
 
     print(f"DPO, {args.steps} steps of {args.batch} pairs (micro-batch {micro}), max_length {args.max_length}, "
-          f"Llama {args.layers}x{args.hidden}, vocab 32000, {args.threads} threads; left out: {skipped}")
+          f"Llama {args.layers}x{args.hidden}, vocab 32000, {args.precision}, {args.threads} threads; left out: {skipped}")
     print(f"{'impl':18} {'loop s':>8} {'tokens':>8} {'tok/s':>8} {'peak RSS MiB':>13} {'tok/s x':>8} {'RSS x':>6} "
           f"{'step0 |d|':>10} {'max rel dev':>11} {'same tokens':>11}")
     for name, r in results.items():

@@ -11,6 +11,7 @@
 #include "model/Llama.h"
 #include "objectives/ChunkedLogprobs.h"
 
+#include <ATen/autocast_mode.h>
 #include <nlohmann/json.hpp>
 #include <torch/torch.h>
 
@@ -39,7 +40,7 @@ int64_t peakRssBytes() {
 int main(int argc, char **argv) {
   int64_t layers = 4, hidden = 256, heads = 4, kvHeads = 4, intermediate = 688, vocab = 32000, seq = 512, batch = 8;
   int runs = 3, threads = 0;
-  std::string path = "unfused";
+  std::string path = "unfused", precision = "fp32";
   for (int i = 1; i + 1 < argc; i += 2) {
     std::string flag = argv[i], value = argv[i + 1];
     if (flag == "--layers") layers = std::stoll(value);
@@ -53,6 +54,7 @@ int main(int argc, char **argv) {
     else if (flag == "--runs") runs = std::stoi(value);
     else if (flag == "--threads") threads = std::stoi(value);
     else if (flag == "--path") path = value;
+    else if (flag == "--precision") precision = value;
     else {
       std::fprintf(stderr, "unknown flag %s\n", flag.c_str());
       return 2;
@@ -73,9 +75,13 @@ int main(int argc, char **argv) {
   model->train();
   torch::manual_seed(0);
   torch::Tensor ids = torch::randint(0, vocab, {batch, seq}, torch::kInt64);
+  if (precision == "bf16") { // autocast, as the trainer's `precision: bf16` (train/TrainingStep.cpp)
+    at::autocast::set_autocast_dtype(at::kCPU, at::kBFloat16);
+    at::autocast::set_autocast_enabled(at::kCPU, true);
+  }
   auto step = [&] {
     model->zero_grad();
-    torch::Tensor logps = path == "fused" ? chunkedSequenceTokenLogprobs(model->hidden(ids), model->headWeight(), ids, 1024)
+    torch::Tensor logps = path == "fused" ? chunkedSequenceTokenLogprobs(model->hidden(ids), model->headWeight().to(precision == "bf16" ? torch::kBFloat16 : torch::kFloat32), ids, 1024)
                                           : tokenLogprobs(model, ids);
     (-logps.mean()).backward();
   };
@@ -87,7 +93,7 @@ int main(int argc, char **argv) {
     times.push_back(std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
   }
   std::sort(times.begin(), times.end());
-  nlohmann::json out = {{"impl", std::string("alignc-") + path},
+  nlohmann::json out = {{"impl", std::string("alignc-") + path}, {"precision", precision},
                         {"median_step_s", times[times.size() / 2]},
                         {"steps_s", times},
                         {"peak_rss_bytes", peakRssBytes()},

@@ -66,6 +66,33 @@ static torch::Tensor rotateHalf(const torch::Tensor &x) {
   return torch::cat({-x.slice(-1, half), x.slice(-1, 0, half)}, -1);
 }
 
+PackedTokens packTokens(const torch::Tensor &lengths, int64_t length) {
+  torch::Tensor n = lengths.to(torch::kCPU).to(torch::kInt64).contiguous();
+  PackedTokens packed;
+  packed.rows = n.size(0);
+  packed.length = length;
+  const int64_t *len = n.data_ptr<int64_t>();
+  std::vector<int64_t> index, positions;
+  for (int64_t row = 0; row < packed.rows; ++row) {
+    if (len[row] < 0 || len[row] > length)
+      throw Error("packed decoding: row " + std::to_string(row) + " has " + std::to_string(len[row]) +
+                  " tokens, outside [0, " + std::to_string(length) + "]");
+    for (int64_t position = 0; position < len[row]; ++position) {
+      index.push_back(row * length + position);
+      positions.push_back(position);
+    }
+  }
+  packed.index = torch::tensor(index, torch::kInt64).to(lengths.device());
+  packed.positions = torch::tensor(positions, torch::kInt64).to(lengths.device());
+  return packed;
+}
+
+bool worthPacking(const torch::Tensor &lengths, int64_t length, double minPadding) {
+  const double positions = static_cast<double>(lengths.size(0) * length);
+  const double tokens = lengths.sum().item<double>();
+  return positions > 0 && (positions - tokens) >= minPadding * positions;
+}
+
 AttentionImpl::AttentionImpl(const ModelConfig &config)
     : heads(config.numAttentionHeads), kvHeads(config.numKeyValueHeads), headDim(config.headDim) {
   if (heads % kvHeads != 0)
@@ -81,7 +108,7 @@ AttentionImpl::AttentionImpl(const ModelConfig &config)
 }
 
 torch::Tensor AttentionImpl::forward(const torch::Tensor &x, const torch::Tensor &cos, const torch::Tensor &sin,
-                                     KVCache *cache, size_t layer) {
+                                     KVCache *cache, size_t layer, const PackedTokens *packed) {
   int64_t batch = x.size(0), seq = x.size(1);
   auto split = [&](const torch::Tensor &t, int64_t n) { return t.view({batch, seq, n, headDim}).transpose(1, 2); };
   torch::Tensor q = split(project(q_proj, q_adapter, x), heads), k = split(project(k_proj, k_adapter, x), kvHeads),
@@ -89,6 +116,29 @@ torch::Tensor AttentionImpl::forward(const torch::Tensor &x, const torch::Tensor
   torch::Tensor c = cos.unsqueeze(1), s = sin.unsqueeze(1);
   q = q * c + rotateHalf(q) * s;
   k = k * c + rotateHalf(k) * s;
+  if (packed) {
+    if (cache)
+      throw Error("packed decoding does not use a KV cache");
+    // Each sequence's tokens back into its row [rows, n, length, d] (zeros at the padding), causal attention
+    // per row, then the real tokens' outputs end to end again.
+    auto intoRows = [&](const torch::Tensor &t, int64_t n) {
+      return torch::zeros({packed->rows * packed->length, n, headDim}, t.options())
+          .index_copy(0, packed->index, t.squeeze(0).transpose(0, 1))
+          .view({packed->rows, packed->length, n, headDim})
+          .transpose(1, 2);
+    };
+    q = intoRows(q, heads);
+    k = intoRows(k, kvHeads);
+    v = intoRows(v, kvHeads);
+    if (kvHeads != heads) {
+      k = k.repeat_interleave(heads / kvHeads, 1);
+      v = v.repeat_interleave(heads / kvHeads, 1);
+    }
+    torch::Tensor out = at::scaled_dot_product_attention(q, k, v, /*attn_mask=*/{}, /*dropout_p=*/0.0,
+                                                         /*is_causal=*/true, /*scale=*/1.0 / std::sqrt(double(headDim)));
+    out = out.transpose(1, 2).reshape({packed->rows * packed->length, heads * headDim}).index_select(0, packed->index);
+    return project(o_proj, o_adapter, out.unsqueeze(0));
+  }
   bool causal = true, grouped = false;
   if (cache) {
     if (cache->keys.size() <= layer) {
@@ -164,8 +214,8 @@ DecoderLayerImpl::DecoderLayerImpl(const ModelConfig &config) {
 }
 
 torch::Tensor DecoderLayerImpl::forward(const torch::Tensor &x, const torch::Tensor &cos, const torch::Tensor &sin,
-                                        KVCache *cache, size_t layer) {
-  torch::Tensor h = x + self_attn(input_layernorm(x), cos, sin, cache, layer);
+                                        KVCache *cache, size_t layer, const PackedTokens *packed) {
+  torch::Tensor h = x + self_attn(input_layernorm(x), cos, sin, cache, layer, packed);
   return h + mlp(post_attention_layernorm(h));
 }
 
@@ -190,6 +240,31 @@ torch::Tensor DecoderImpl::forward(const torch::Tensor &embeddings, const torch:
   return norm(h);
 }
 
+torch::Tensor DecoderImpl::forwardPacked(const torch::Tensor &embeddings, const PackedTokens &packed) {
+  const int64_t hiddenSize = embeddings.size(2);
+  if (embeddings.size(0) != packed.rows || embeddings.size(1) != packed.length)
+    throw Error("packed decoding: the layout is for " + std::to_string(packed.rows) + " rows of " +
+                std::to_string(packed.length) + " positions, the embeddings are not");
+  torch::Tensor h =
+      embeddings.reshape({packed.rows * packed.length, hiddenSize}).index_select(0, packed.index).unsqueeze(0);
+  auto [cos, sin] = rotary(packed.positions.unsqueeze(0), embeddings.scalar_type());
+  for (size_t i = 0; i < layers->size(); ++i)
+    h = layers[i]->as<DecoderLayer>()->forward(h, cos, sin, nullptr, i, &packed);
+  h = norm(h).squeeze(0);
+  return torch::zeros({packed.rows * packed.length, hiddenSize}, h.options())
+      .index_copy(0, packed.index, h)
+      .view({packed.rows, packed.length, hiddenSize});
+}
+
+torch::Tensor runDecoder(DecoderImpl &decoder, const torch::Tensor &embeddings, const torch::Tensor &lengths) {
+  const int64_t length = embeddings.size(1);
+  if (lengths.defined() && worthPacking(lengths, length))
+    return decoder.forwardPacked(embeddings, packTokens(lengths, length));
+  torch::Tensor positions =
+      torch::arange(length, embeddings.options().dtype(torch::kInt64)).unsqueeze(0).expand({embeddings.size(0), -1});
+  return decoder.forward(embeddings, positions);
+}
+
 torch::Tensor embedWithSoftTokens(CausalLMImpl &model, const torch::Tensor &inputIds, const torch::Tensor &softTokens);
 
 CausalLMImpl::CausalLMImpl(const ModelConfig &config) : config(config) {
@@ -202,16 +277,15 @@ torch::Tensor CausalLMImpl::headWeight() const {
   return config.tieWordEmbeddings ? model->embed_tokens->weight : lm_head->weight;
 }
 
-torch::Tensor CausalLMImpl::hidden(const torch::Tensor &inputIds, const torch::Tensor &softTokens) {
+torch::Tensor CausalLMImpl::hidden(const torch::Tensor &inputIds, const torch::Tensor &softTokens,
+                                   const torch::Tensor &lengths) {
   if (inputIds.dim() != 2)
     throw Error("input ids must be [batch, sequence], got " + std::to_string(inputIds.dim()) + " dimensions");
   if (inputIds.numel() > 0 && (inputIds.min().item<int64_t>() < 0 || inputIds.max().item<int64_t>() >= config.vocabSize))
     throw Error("token id out of range [0, " + std::to_string(config.vocabSize) + ")");
   const int64_t t = softTokens.defined() ? softTokens.size(1) : 0;
   torch::Tensor embeddings = t > 0 ? embedWithSoftTokens(*this, inputIds, softTokens) : model->embed_tokens(inputIds);
-  torch::Tensor positions =
-      torch::arange(embeddings.size(1), inputIds.options()).unsqueeze(0).expand({inputIds.size(0), -1});
-  torch::Tensor h = model->forward(embeddings, positions);
+  torch::Tensor h = runDecoder(*model, embeddings, lengths.defined() && t > 0 ? lengths + t : lengths);
   return t > 0 ? h.slice(1, t) : h;
 }
 

@@ -51,13 +51,12 @@ RewardModelImpl::RewardModelImpl(const ModelConfig &config, int64_t outputs, Poo
         "lm_head", torch::nn::Linear(torch::nn::LinearOptions(config.hiddenSize, config.vocabSize).bias(false)));
 }
 
-torch::Tensor RewardModelImpl::hidden(const torch::Tensor &inputIds, const torch::Tensor &softTokens) {
+torch::Tensor RewardModelImpl::hidden(const torch::Tensor &inputIds, const torch::Tensor &softTokens,
+                                      const torch::Tensor &lengths) {
   const int64_t t = softTokens.defined() ? softTokens.size(1) : 0;
   torch::Tensor embeddings = t > 0 ? spliceSoftTokens(model->embed_tokens(inputIds), softTokens)
                                    : model->embed_tokens(inputIds);
-  torch::Tensor positions =
-      torch::arange(embeddings.size(1), inputIds.options()).unsqueeze(0).expand({inputIds.size(0), -1});
-  torch::Tensor h = model->forward(embeddings, positions);
+  torch::Tensor h = runDecoder(*model, embeddings, lengths.defined() && t > 0 ? lengths + t : lengths);
   return t > 0 ? h.slice(1, t) : h;
 }
 
@@ -67,7 +66,7 @@ torch::Tensor RewardModelImpl::rewardsOf(const torch::Tensor &hidden, const torc
 
 torch::Tensor RewardModelImpl::forward(const torch::Tensor &inputIds, const torch::Tensor &mask,
                                        const torch::Tensor &softTokens) {
-  return rewardsOf(hidden(inputIds, softTokens), mask);
+  return rewardsOf(hidden(inputIds, softTokens, mask.sum(1)), mask);
 }
 
 torch::Tensor RewardModelImpl::headWeight() const {

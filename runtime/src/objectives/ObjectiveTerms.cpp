@@ -221,6 +221,14 @@ std::vector<ObjectiveTerm> expandTerm(const TermSpec &spec) {
 
 bool isPairTerm(LossKind kind) { return objectiveOf(kind).has(registry::Pairwise); }
 bool needsReference(LossKind kind) { return objectiveOf(kind).has(registry::NeedsReference); }
+
+// Mirrors the masks policyContribution and rewardContribution hand to each kind below.
+bool readsPromptTokens(const std::vector<ObjectiveTerm> &terms) {
+  for (const ObjectiveTerm &term : terms)
+    if (term.kind() == LossKind::imitation || (term.kind() == LossKind::nll && term.spec.as<NllParams>().prompt_loss))
+      return true;
+  return false;
+}
 bool trainsRewardModel(LossKind kind) { return objectiveOf(kind).target == registry::Target::Reward; }
 
 std::vector<double> countUnits(const std::vector<ObjectiveTerm> &terms,

@@ -63,6 +63,10 @@ bool isPairTerm(LossKind kind);        ///< compares better and worse responses
 bool needsReference(LossKind kind);    ///< reads a frozen reference
 bool trainsRewardModel(LossKind kind); ///< trains a reward head
 
+/// Whether some term reads the log-probs of prompt tokens too (`allTargets`: nll with prompt_loss, imitation),
+/// not only of the responses; the LM head is evaluated only at the positions the terms read.
+bool readsPromptTokens(const std::vector<ObjectiveTerm> &terms);
+
 /// The number of units (see the file comment) of each term over a set of examples.
 std::vector<double> countUnits(const std::vector<ObjectiveTerm> &terms, const std::vector<const PreparedExample *> &batch);
 

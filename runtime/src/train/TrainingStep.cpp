@@ -82,24 +82,34 @@ torch::Tensor decoderHidden(const DecoderPass &pass, const std::vector<const Pre
   return torch::zeros(shape, a.options()).index_copy(0, firstRows, a).index_copy(0, otherRows, b);
 }
 
-/// train.sequence_logprobs: log p(ids[:, t+1] | ids[:, ≤t]) from hidden [N, T, H] and the head [V, H] → [N, T-1].
+/// train.sequence_logprobs: log p(ids[:, t+1] | ids[:, ≤t]) from hidden [N, T, H] and the head [V, H] → [N, T-1],
+/// computed only where `targets` [N, T-1] (the positions some loss reads) is true; 0 elsewhere. The head is the
+/// largest single product of a small model, and padding and prompt tokens are often most of the positions.
 torch::Tensor headTokenLogps(const torch::Tensor &hidden, torch::Tensor weight, const torch::Tensor &ids,
-                             const StageSchedule &schedule) {
+                             const torch::Tensor &targets, const StageSchedule &schedule) {
+  const int64_t n = hidden.size(0), positions = hidden.size(1) - 1, size = hidden.size(2);
+  torch::Tensor where = targets.reshape({-1}).nonzero().squeeze(1); // [M] into the [N * (T-1)] positions
+  torch::Tensor states = hidden.slice(1, 0, positions).reshape({-1, size}).index_select(0, where); // [M, H]
+  torch::Tensor next = ids.slice(1, 1).reshape({-1}).index_select(0, where);                       // [M]
+  torch::Tensor logps;
   if (schedule.fusedLogprobs) {
-    if (weight.scalar_type() != hidden.scalar_type())
-      weight = weight.to(hidden.scalar_type()); // autocast gives bf16 hidden states over fp32 weights
-    return chunkedSequenceTokenLogprobs(hidden, weight, ids, schedule.logprobChunk);
+    if (weight.scalar_type() != states.scalar_type())
+      weight = weight.to(states.scalar_type()); // autocast gives bf16 hidden states over fp32 weights
+    logps = chunkedTokenLogprobs(states, weight, next, schedule.logprobChunk);
+  } else {
+    torch::Tensor logits = torch::nn::functional::linear(states, weight).to(torch::kFloat32); // [M, V]
+    logps = torch::log_softmax(logits, -1).gather(-1, next.unsqueeze(-1)).squeeze(-1);
   }
-  torch::Tensor logits = torch::nn::functional::linear(hidden, weight).to(torch::kFloat32); // [N, T, V]
-  torch::Tensor logp = torch::log_softmax(logits.slice(1, 0, -1), -1);
-  return logp.gather(-1, ids.slice(1, 1).unsqueeze(-1)).squeeze(-1);
+  return torch::zeros({n * positions}, logps.options()).index_copy(0, where, logps).view({n, positions});
 }
 
-/// The frozen reference's summed response log-probs [N] for collated ids [N, T] (no gradient).
-torch::Tensor referenceSequenceLogps(StageInputs &inputs, const torch::Tensor &ids, const torch::Tensor &responseTargets) {
+/// The frozen reference's summed response log-probs [N] for collated ids [N, T] of `lengths` [N] (no gradient).
+torch::Tensor referenceSequenceLogps(StageInputs &inputs, const torch::Tensor &ids, const torch::Tensor &lengths,
+                                     const torch::Tensor &responseTargets) {
   torch::NoGradGuard noGrad;
-  torch::Tensor hidden = inputs.reference->hidden(ids);
-  return sequenceLogprobs(headTokenLogps(hidden, inputs.reference->headWeight(), ids, inputs.schedule), responseTargets);
+  torch::Tensor hidden = inputs.reference->hidden(ids, {}, lengths);
+  return sequenceLogprobs(headTokenLogps(hidden, inputs.reference->headWeight(), ids, responseTargets, inputs.schedule),
+                          responseTargets);
 }
 
 /// The user id of each sequence of the micro-batch (example after example), [N].
@@ -132,7 +142,8 @@ void scoreWithReference(StageInputs &inputs, const std::vector<PreparedExample *
     const size_t end = std::min(examples.size(), start + static_cast<size_t>(micro));
     const std::vector<const PreparedExample *> part(examples.begin() + start, examples.begin() + end);
     MicroBatch batch = collateSequences(part, inputs.padId);
-    torch::Tensor sums = referenceSequenceLogps(inputs, batch.tokens.ids.to(device), batch.responseTargets.to(device))
+    torch::Tensor sums = referenceSequenceLogps(inputs, batch.tokens.ids.to(device), batch.tokens.lengths.to(device),
+                                                batch.responseTargets.to(device))
                              .to(torch::kCPU)
                              .to(torch::kFloat64)
                              .contiguous();
@@ -182,7 +193,7 @@ TermContribution microBatchLoss(StageInputs &inputs, const std::vector<const Pre
   MicroBatch micro = collateSequences(part, inputs.padId);
   if (tokens)
     *tokens += micro.tokenCount;
-  torch::Tensor ids = micro.tokens.ids.to(device);
+  torch::Tensor ids = micro.tokens.ids.to(device), lengths = micro.tokens.lengths.to(device);
   PolicyOutputs outputs;
   outputs.responseTargets = micro.responseTargets.to(device);
   outputs.allTargets = micro.allTargets.to(device);
@@ -202,14 +213,14 @@ TermContribution microBatchLoss(StageInputs &inputs, const std::vector<const Pre
     // train.score (and train.forward for DSP's imitation term): one decoder pass gives the rewards [N, K] and
     // the LM head's token log-probs.
     torch::Tensor hidden = decoderHidden(
-        [&](const torch::Tensor &rows) { return inputs.reward->hidden(rowsOf(ids, rows), withUsers(rows)); }, part,
+        [&](const torch::Tensor &rows) { return inputs.reward->hidden(rowsOf(ids, rows), withUsers(rows), rowsOf(lengths, rows)); }, part,
         separatePairs, device); // [N, T, H]
     torch::Tensor rewards = inputs.reward->rewardsOf(hidden, micro.tokens.attention.to(device)).to(torch::kFloat32);
     bool imitation = false;
     for (const ObjectiveTerm &t : inputs.terms)
       imitation = imitation || t.kind() == LossKind::imitation;
     if (imitation)
-      outputs.tokenLogps = headTokenLogps(hidden, inputs.reward->headWeight(), ids, schedule); // [N, T-1]
+      outputs.tokenLogps = headTokenLogps(hidden, inputs.reward->headWeight(), ids, outputs.allTargets, schedule);
     else
       outputs = PolicyOutputs{};
     return rewardContribution(inputs.terms, units, part, rewards, outputs);
@@ -217,9 +228,11 @@ TermContribution microBatchLoss(StageInputs &inputs, const std::vector<const Pre
 
   // train.forward with the user tokens, then train.sequence_logprobs.
   torch::Tensor hidden = decoderHidden(
-      [&](const torch::Tensor &rows) { return inputs.policy->hidden(rowsOf(ids, rows), withUsers(rows)); }, part,
+      [&](const torch::Tensor &rows) { return inputs.policy->hidden(rowsOf(ids, rows), withUsers(rows), rowsOf(lengths, rows)); }, part,
       separatePairs, device); // [N, T, H]
-  outputs.tokenLogps = headTokenLogps(hidden, inputs.policy->headWeight(), ids, schedule); // [N, T-1]
+  outputs.tokenLogps = headTokenLogps(hidden, inputs.policy->headWeight(), ids,
+                                      readsPromptTokens(inputs.terms) ? outputs.allTargets : outputs.responseTargets,
+                                      schedule); // [N, T-1]
 
   // train.reference_logprobs: [N], cached per example or computed now.
   if (anyReferenceTerm(inputs.terms)) {
@@ -235,7 +248,7 @@ TermContribution microBatchLoss(StageInputs &inputs, const std::vector<const Pre
       if (!inputs.reference)
         throw Error("stage '" + inputs.name + "': the objective needs a reference model");
       outputs.referenceLogps =
-          referenceSequenceLogps(inputs, ids, outputs.responseTargets).to(outputs.tokenLogps.scalar_type());
+          referenceSequenceLogps(inputs, ids, lengths, outputs.responseTargets).to(outputs.tokenLogps.scalar_type());
     }
   }
   // train.loss / loss_sum.
