@@ -3,6 +3,7 @@
 #include "train/Optimizer.h"
 
 #include "align/rt/Error.h"
+#include "train/FusedAdamW.h"
 
 #include <algorithm>
 #include <cmath>
@@ -30,7 +31,7 @@ std::unique_ptr<torch::optim::Optimizer> makeOptimizer(const ScheduleSpec &s, co
   std::unique_ptr<torch::optim::Optimizer> optimizer;
   switch (s.optimizer) {
   case OptimizerKind::adamw:
-    optimizer = std::make_unique<torch::optim::AdamW>(
+    optimizer = std::make_unique<FusedAdamW>(
         trainable,
         torch::optim::AdamWOptions(s.lr).betas({s.beta1, s.beta2}).eps(s.eps).weight_decay(s.weightDecay));
     break;

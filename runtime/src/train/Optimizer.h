@@ -1,7 +1,8 @@
 //===- Optimizer.h - Optimizers and learning-rate schedules ----*- C++ -*-===//
 //
 // The schedule block's `optimizer:` and `lr_schedule:` as LibTorch objects. The optimizers are LibTorch's own
-// (AdamW, RMSprop, SGD: the same update rules as torch.optim in Python); the schedules are the formulas of
+// (AdamW, RMSprop, SGD: the same update rules as torch.optim in Python; AdamW steps through ATen's fused kernel,
+// train/FusedAdamW.h); the schedules are the formulas of
 // transformers' get_{constant,linear,cosine}_schedule_with_warmup with a floor `final` (a fraction of the peak
 // lr), evaluated from the step number alone so that a resumed run needs no scheduler state beyond the step.
 //

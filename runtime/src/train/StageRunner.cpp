@@ -256,6 +256,9 @@ StageResult runStage(StageInputs &inputs, const RunOptions &options, MetricsLog 
     precomputeReference(inputs, inputs.train, device, &visited, world);
     for (auto &[name, examples] : inputs.evalSets)
       precomputeReference(inputs, examples, device, nullptr, world);
+    // Every example this stage reads now carries its reference log-probs, so the frozen weights are let go
+    // (freed unless a caller still holds them, as EM's iterations do) before the optimizer's state grows.
+    inputs.reference = CausalLM{nullptr};
   }
 
   ProgressLine progress(inputs.name, total, position.step, schedule.logEvery, options.interactive);

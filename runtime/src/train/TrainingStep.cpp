@@ -31,7 +31,8 @@ namespace align::rt {
 
 namespace {
 
-/// Autocast for the forward passes: bf16 where the schedule asks for it (auto: on the GPU).
+/// Autocast for the forward passes: bf16 where the schedule asks for it (auto: on the GPU). Scopes nest (the
+/// online reference pass runs inside the policy's): the outermost one clears the cast-weight cache.
 class PrecisionScope {
 public:
   PrecisionScope(Precision precision, torch::Device device) {
@@ -41,6 +42,8 @@ public:
     if (!bf16)
       return;
     type_ = device.type();
+    wasEnabled_ = at::autocast::is_autocast_enabled(type_);
+    wasType_ = at::autocast::get_autocast_dtype(type_);
     at::autocast::set_autocast_dtype(type_, at::kBFloat16);
     at::autocast::set_autocast_enabled(type_, true);
     active_ = true;
@@ -48,13 +51,16 @@ public:
   ~PrecisionScope() {
     if (!active_)
       return;
-    at::autocast::set_autocast_enabled(type_, false);
-    at::autocast::clear_cache();
+    at::autocast::set_autocast_dtype(type_, wasType_);
+    at::autocast::set_autocast_enabled(type_, wasEnabled_);
+    if (!wasEnabled_)
+      at::autocast::clear_cache();
   }
 
 private:
-  bool active_ = false;
+  bool active_ = false, wasEnabled_ = false;
   at::DeviceType type_ = at::kCPU;
+  at::ScalarType wasType_ = at::kBFloat16;
 };
 
 /// A decoder pass over some rows of the micro-batch: `rows` [n] indexes ids [N, T] (undefined: all rows).
@@ -137,6 +143,9 @@ namespace {
 
 /// Scores `examples` with the frozen reference in micro-batches, storing each one's summed response log-probs.
 void scoreWithReference(StageInputs &inputs, const std::vector<PreparedExample *> &examples, torch::Device device) {
+  // The stage's precision, so that a policy equal to its reference scores exactly what was cached (DPO's
+  // first loss is then ln 2 in bf16 as in fp32).
+  PrecisionScope precision(inputs.schedule.precision, device);
   const int64_t micro = inputs.schedule.microBatch > 0 ? inputs.schedule.microBatch : inputs.schedule.batch;
   for (size_t start = 0; start < examples.size(); start += static_cast<size_t>(micro)) {
     const size_t end = std::min(examples.size(), start + static_cast<size_t>(micro));
