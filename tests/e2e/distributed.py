@@ -60,8 +60,13 @@ with tempfile.TemporaryDirectory() as work:
     run([os.path.join(build, "bin", "align-data"), "dpa-task", "--out", dpa_data, "--prompts", "60", "--sft-rows",
          "100", "--rated-rows", "100"])
     dpa = os.path.join(work, "dpa-trainer")
-    run([os.path.join(build, "bin", "alignc"), "build", os.path.join(source, "recipes", "dpa_directions.align"),
-         "-o", dpa])
+    # In float32 (the recipe says auto, bf16 on a CPU that has it): samples must match to the token.
+    with open(os.path.join(source, "recipes", "dpa_directions.align")) as fh:
+        recipe = fh.read().replace("schedule { max_length:", "schedule { precision: fp32; max_length:", 1)
+    dpa_recipe = os.path.join(work, "dpa_directions_fp32.align")
+    with open(dpa_recipe, "w") as fh:
+        fh.write(recipe)
+    run([os.path.join(build, "bin", "alignc"), "build", dpa_recipe, "-o", dpa])
     dpa_args = ["--data-root", dpa_data, "--steps", "2", "--threads", "1", "--set", "rsf.rsf.iterations=1",
                 "--set", "rsf.rsf.samples=2", "--set", "rsf.rsf.max_new_tokens=16", "--set",
                 "rsf.rsf.prompts_per_iteration=8", "--eval-limit", "4"]

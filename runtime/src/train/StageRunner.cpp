@@ -14,6 +14,7 @@
 #include "support/Files.h"
 #include "support/Manifest.h"
 #include "model/Checkpoint.h"
+#include "train/Precision.h"
 #include "train/Progress.h"
 #include "train/TrainState.h"
 #include "train/TrainingStep.h"
@@ -262,6 +263,7 @@ StageResult runStage(StageInputs &inputs, const RunOptions &options, MetricsLog 
   }
 
   ProgressLine progress(inputs.name, total, position.step, schedule.logEvery, options.interactive);
+  progress.note(choosePrecision(schedule.precision, device).reason);
   if (position.step > 0)
     progress.note("resuming at step " + std::to_string(position.step) + " of " + std::to_string(total));
   if (shard) {

@@ -22,46 +22,13 @@
 #include "dist/World.h"
 #include "objectives/ChunkedLogprobs.h"
 #include "objectives/Losses.h"
-
-#include <ATen/autocast_mode.h>
+#include "train/Precision.h"
 
 #include <functional>
 
 namespace align::rt {
 
 namespace {
-
-/// Autocast for the forward passes: bf16 where the schedule asks for it (auto: on the GPU). Scopes nest (the
-/// online reference pass runs inside the policy's): the outermost one clears the cast-weight cache.
-class PrecisionScope {
-public:
-  PrecisionScope(Precision precision, torch::Device device) {
-    bool bf16 = precision == Precision::bf16 || (precision == Precision::automatic && device.is_cuda());
-    if (precision == Precision::fp16)
-      throw Error("precision fp16 needs loss scaling, which the runtime does not implement yet; use bf16");
-    if (!bf16)
-      return;
-    type_ = device.type();
-    wasEnabled_ = at::autocast::is_autocast_enabled(type_);
-    wasType_ = at::autocast::get_autocast_dtype(type_);
-    at::autocast::set_autocast_dtype(type_, at::kBFloat16);
-    at::autocast::set_autocast_enabled(type_, true);
-    active_ = true;
-  }
-  ~PrecisionScope() {
-    if (!active_)
-      return;
-    at::autocast::set_autocast_dtype(type_, wasType_);
-    at::autocast::set_autocast_enabled(type_, wasEnabled_);
-    if (!wasEnabled_)
-      at::autocast::clear_cache();
-  }
-
-private:
-  bool active_ = false, wasEnabled_ = false;
-  at::DeviceType type_ = at::kCPU;
-  at::ScalarType wasType_ = at::kBFloat16;
-};
 
 /// A decoder pass over some rows of the micro-batch: `rows` [n] indexes ids [N, T] (undefined: all rows).
 using DecoderPass = std::function<torch::Tensor(const torch::Tensor &rows)>;
