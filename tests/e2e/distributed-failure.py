@@ -96,7 +96,7 @@ def staged(out):
 
 with tempfile.TemporaryDirectory() as work:
     text = open(os.path.join(source, "tests", "e2e", "Inputs", "distributed.align")).read()
-    base = "schedule { max_length: 96; max_prompt_length: 48; seed: 7; }"
+    base = "schedule { max_length: 96; max_prompt_length: 48; seed: 7; precision: fp32; }"
     assert base in text, "distributed.align's recipe-wide schedule changed: update distributed-failure.py"
     trainer, data = prepare(build, source, shared, work, text.replace(base, base[:-1] + " checkpoint_every: 2; }"))
     args = ["--data-root", data, "--steps", "20", "--threads", "1"]
