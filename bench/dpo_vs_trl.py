@@ -213,7 +213,75 @@ def make_model(cfg, tok, out_dir):
     model.save_pretrained(out_dir, safe_serialization=True)
 
 
-def run_json(cmd, env, label):
+def model_flops(cfg, tok, path):
+    """Floating-point operations of the training loop's forward and backward passes (no optimizer), counted
+    from the pairs as both sides tokenize them: every matrix product of the decoder (6 per parameter and token:
+    forward, and backward's two), attention's two products (causal: half of L² per layer, times 3), and the LM
+    head at the response tokens (the positions the loss reads; TRL's and the runtime's chunked heads both
+    skip the rest). A chunked head recomputes its logits in backward: `head_recompute` is that extra product."""
+    h, layers, inter, vocab = cfg["hidden"], cfg["layers"], cfg["intermediate"], cfg["vocab"]
+    decoder_params = layers * (4 * h * h + 3 * h * inter)
+    bos, eos = tok.token_to_id(BOS), tok.token_to_id(EOS)
+    tokens = response = square = 0
+    with open(path) as f:
+        for line in f:
+            pair = json.loads(line)
+            prompt = 1 + len(tok.encode(pair["prompt"], add_special_tokens=False).ids)
+            for key in ("chosen", "rejected"):
+                length = min(prompt + len(tok.encode(pair[key], add_special_tokens=False).ids) + 1, cfg["max_length"])
+                tokens += length
+                response += max(0, length - prompt)
+                square += length * length
+    flops = {"decoder": 6 * decoder_params * tokens, "attention": 3 * layers * 2 * square * h,
+             "head": 6 * vocab * h * response}
+    flops["total"] = sum(flops.values())
+    flops["head_recompute"] = 2 * vocab * h * response
+    flops.update(tokens=tokens, response_tokens=response, bos=bos, eos=eos)
+    return flops
+
+
+MATMUL_CHILD = r"""
+import json, sys, time, torch
+cfg = json.loads(sys.argv[1])
+torch.set_num_threads(cfg["threads"])
+dtype = torch.bfloat16 if cfg["precision"] == "bf16" else torch.float32
+rows, h, inter, vocab = 1024, cfg["hidden"], cfg["intermediate"], cfg["vocab"]
+total_flops = total_s = 0.0
+shapes = {}
+for k, n in ((h, h), (h, inter), (inter, h), (h, vocab)):
+    a, b = torch.randn(rows, k, dtype=dtype), torch.randn(k, n, dtype=dtype)
+    for _ in range(2):
+        a @ b
+    times = []
+    for _ in range(5):
+        t = time.perf_counter(); a @ b; times.append(time.perf_counter() - t)
+    s = sorted(times)[2]
+    shapes[f"{rows}x{k}x{n}"] = 2 * rows * k * n / s / 1e9
+    total_flops += 2 * rows * k * n; total_s += s
+print(json.dumps({"gflops_per_s": total_flops / total_s / 1e9, "by_shape": shapes, "dtype": str(dtype)}))
+"""
+
+
+def machine_facts(threads):
+    facts = {"nproc": os.cpu_count(), "threads": threads, "cpu": platform.processor() or platform.machine()}
+    try:
+        with open("/proc/cpuinfo") as f:
+            for line in f:
+                if line.startswith("model name") and "model" not in facts:
+                    facts["model"] = line.split(":", 1)[1].strip()
+                if line.startswith("flags"):
+                    flags = set(line.split(":", 1)[1].split())
+                    facts["isa"] = sorted(flags & {"avx2", "fma", "avx512f", "avx512_bf16", "amx_bf16", "amx_tile",
+                                                   "avx512_vnni", "amx_int8"})
+                    break
+    except OSError:
+        pass
+    import importlib.metadata as md
+    facts["versions"] = {name: md.version(name) for name in ("torch", "transformers", "trl")}
+    return facts
+
+
+def run_json(cmd, env, label, quiet=False):
     start = time.perf_counter()
     proc = subprocess.run(cmd, capture_output=True, text=True, env=env)
     if proc.returncode != 0:
@@ -221,6 +289,8 @@ def run_json(cmd, env, label):
         sys.exit(f"{label} failed with exit status {proc.returncode}")
     result = json.loads(proc.stdout.strip().splitlines()[-1])
     result["process_s"] = time.perf_counter() - start
+    if quiet:
+        return result
     print(f"  {label}: {result['steps']} steps, loop {result['loop_s']:.1f} s, process {result['process_s']:.1f} s",
           file=sys.stderr)
     return result
@@ -242,7 +312,8 @@ def main():
     parser.add_argument("--precision", choices=("fp32", "bf16"), default="fp32",
                         help="bf16: autocast with fp32 master weights on both sides (TRL's bf16=True)")
     parser.add_argument("--small", action="store_true", help="5 steps of batch 4: a quick smoke run")
-    parser.add_argument("--sides", default="fused,unfused,trl", help="which runs to do (comma-separated)")
+    parser.add_argument("--sides", default="fused,unfused,trl",
+                        help="which runs to do (comma-separated; none: recompute --reuse's report, FLOPs included)")
     parser.add_argument("--build", default=os.path.join(ROOT, "build"))
     parser.add_argument("--work", default=None, help="directory for the generated inputs (default: a temp dir)")
     parser.add_argument("--reuse", default=None,
@@ -265,7 +336,7 @@ def main():
            "reference": "precomputed before training (excluded from loop time on both sides)",
            "precision": args.precision}
     binary = os.path.join(args.build, "bin", "bench_dpo_step")
-    sides = args.sides.split(",")
+    sides = [] if args.sides == "none" else args.sides.split(",")  # none: only rebuild the report of --reuse
     if any(s in ("fused", "unfused") for s in sides) and not os.path.exists(binary):
         sys.exit(f"{binary} is missing: run `ninja -C {args.build} bench_dpo_step`")
 
@@ -283,6 +354,9 @@ def main():
     make_model(cfg, tok, model_dir)
 
     results = {}
+    flops = model_flops(cfg, tok, data_path)
+    limit = run_json([sys.executable, "-c", MATMUL_CHILD, json.dumps(dict(cfg, precision=args.precision))], env,
+                     "matmul limit", quiet=True)
     common = ["--model", model_dir, "--tokenizer", os.path.join(tok_dir, "tokenizer.json"), "--data", data_path,
               "--steps", str(args.steps), "--batch", str(args.batch), "--micro-batch", str(micro),
               "--max-length", str(args.max_length), "--beta", str(args.beta), "--lr", str(args.lr),
@@ -311,8 +385,13 @@ def main():
                 reused[name] = earlier.get("reused", {}).get(name, earlier["measured_at"])
         results = {k: results[k] for k in ("fused", "unfused", "trl") if k in results}
     report = {"config": cfg, "skipped_rows": skipped, "reused": reused, "measured_at": time.strftime("%Y-%m-%d %H:%M:%S"),
-              "machine": {"nproc": os.cpu_count(), "cpu": platform.processor() or platform.machine()},
+              "machine": machine_facts(args.threads), "flops": flops, "matmul_limit": limit,
               "results": results}
+    # Achieved FLOP/s of each loop against this machine's matrix-product rate at the same precision and threads.
+    for name, r in results.items():
+        work = flops["total"] + (flops["head_recompute"] if name == "fused" else 0)  # TRL: counted without one
+        r["achieved_gflops_per_s"] = work / r["loop_s"] / 1e9
+        r["fraction_of_matmul_limit"] = r["achieved_gflops_per_s"] / limit["gflops_per_s"]
     peer = results.get("trl")
     checks = {}
     if peer:
@@ -352,6 +431,11 @@ def main():
                  f"{c['max_curve_rel_dev']:11.2%} {str(c['same_step_tokens']):>11}") if c else f"{1.0:8.2f} {1.0:6.2f}"
         print(f"{r['impl']:18} {r['loop_s']:8.1f} {r['tokens']:8d} {r['tokens_per_s']:8.0f} "
               f"{r['peak_rss_bytes'] / 2**20:13.0f} {extra}")
+    print(f"model FLOPs per token {flops['total'] / flops['tokens'] / 1e6:.0f} M (decoder, attention, head at "
+          f"{flops['response_tokens']} response tokens); matmul limit {limit['gflops_per_s']:.0f} GFLOP/s "
+          f"({args.precision}, {args.threads} threads)")
+    for name, r in results.items():
+        print(f"  {r['impl']:18} {r['achieved_gflops_per_s']:7.1f} GFLOP/s = {r['fraction_of_matmul_limit']:.0%} of the limit")
     if "fused_vs_unfused" in report:
         fu = report["fused_vs_unfused"]
         print(f"fused / unfused: tok/s x{fu['tokens_per_s_ratio']:.2f}, peak RSS x{fu['peak_rss_ratio']:.2f}, "
