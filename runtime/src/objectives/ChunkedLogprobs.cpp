@@ -7,7 +7,8 @@
 // so with the upstream gradient g (one scalar per row) the logit gradient is G = (onehot − softmax) · g,
 // and grad_h = G W, grad_W = Gᵀ h, grad_b = Σ_rows G. Forward keeps only logsumexp(z) per row; backward
 // recomputes the logits (one extra matrix product, the price of never storing rows × vocab), turns them
-// into softmax with the saved normaliser and forms G.
+// into softmax with the saved normaliser and forms G. The exception is a single small block (keepsBlock):
+// forward keeps its softmax, and backward does no product it would not do unfused.
 //
 // Both passes walk the logits in blocks of about chunkRows × V entries: row chunks over the whole
 // vocabulary, or vocabulary slices over all rows. The arithmetic is the same; what differs is what every
@@ -73,6 +74,17 @@ std::vector<Block> blocksOf(int64_t rows, int64_t vocab, int64_t chunkRows) {
   return blocks;
 }
 
+/// Whether forward keeps the softmax for backward. With a single block of at most kKeptBlockBytes, keeping it
+/// costs less memory than the same rows' activations in the decoder (hidden × layers × a dozen values each) and
+/// saves backward's fourth matrix product — which made the chunked path 10–13% slower than the unfused one
+/// on a 134M model's DPO step, where the head ran on ~400 rows (bench/README.md). Many blocks, or a large one,
+/// are recomputed: that is what bounds the chunked path's memory.
+constexpr int64_t kKeptBlockBytes = int64_t(64) << 20;
+
+bool keepsBlock(const std::vector<Block> &blocks, int64_t rows, int64_t vocab, torch::ScalarType dtype) {
+  return blocks.size() == 1 && rows * vocab * static_cast<int64_t>(c10::elementSize(dtype)) <= kKeptBlockBytes;
+}
+
 /// The block's logits in the softmax dtype. The matrix product runs in the input dtype, as the unfused
 /// path's F::linear does; the result never aliases an input (mm/addmm allocate it, a promotion copies),
 /// so callers may overwrite it.
@@ -121,7 +133,12 @@ public:
     // logit once its column has been seen.
     torch::Tensor runningMax = torch::full({rows}, -std::numeric_limits<double>::infinity(), options);
     torch::Tensor runningSum = torch::zeros({rows}, options), targetLogit = torch::zeros({rows}, options);
-    for (const Block &b : blocksOf(rows, weight.size(0), chunkRows)) {
+    const std::vector<Block> blocks = blocksOf(rows, weight.size(0), chunkRows);
+    // One small block: keep its exp(z − max) for backward instead of recomputing the logits (see keepsBlock).
+    const bool keep = keepsBlock(blocks, rows, weight.size(0), softmaxDtype(hidden.scalar_type())) &&
+                      (hidden.requires_grad() || weight.requires_grad() || (bias.defined() && bias.requires_grad()));
+    torch::Tensor kept;
+    for (const Block &b : blocks) {
       torch::Tensor logits = blockLogits(hidden, weight, bias, b);
       auto [inBlock, column] = targetColumns(targets, b);
       torch::Tensor target = targetLogit.narrow(0, b.row, b.rows);
@@ -133,7 +150,11 @@ public:
           .mul_((maxSoFar - newMax).exp_())
           .add_(logits.sub_(newMax.unsqueeze(1)).exp_().sum(1));
       maxSoFar.copy_(newMax);
+      if (keep)
+        kept = logits; // exp(z − max) of every row and column
     }
+    if (keep) // softmax = exp(z − max) / Σ exp(z − max): normalised now, once
+      kept.div_(runningSum.unsqueeze(1));
     // log_softmax's order of operations, (z_t − max) − log Σ exp(z − max), so float32 results match the
     // unfused path to rounding.
     torch::Tensor logSum = runningSum.log_();
@@ -141,6 +162,8 @@ public:
     torch::Tensor logNormalizers = runningMax.add_(logSum); // logsumexp of each row's logits
     ctx->save_for_backward({hidden, weight, bias, targets, logNormalizers});
     ctx->saved_data["chunkRows"] = chunkRows;
+    if (keep)
+      ctx->saved_data["softmax"] = kept;
     return logprobs;
   }
 
@@ -178,11 +201,19 @@ public:
       blocks.clear();
     torch::Tensor upstream = gradOutputs[0].to(accumulateDtype);
 
+    const bool kept = ctx->saved_data.count("softmax") > 0;
     for (const Block &b : blocks) {
       torch::Tensor rowGrad = upstream.narrow(0, b.row, b.rows).unsqueeze(1); // [rows, 1]
-      // G = (onehot − softmax) · g, in place on the fresh logits: softmax = exp(z − logsumexp).
-      torch::Tensor gradLogits = blockLogits(hidden, weight, bias, b);
-      gradLogits.sub_(logNormalizers.narrow(0, b.row, b.rows).unsqueeze(1)).exp_().mul_(rowGrad.neg());
+      // G = (onehot − softmax) · g: on the kept softmax, or in place on recomputed logits (softmax =
+      // exp(z − logsumexp)).
+      torch::Tensor gradLogits;
+      if (kept) {
+        gradLogits = ctx->saved_data["softmax"].toTensor().mul_(rowGrad.neg());
+        ctx->saved_data.erase("softmax"); // used up in place: a second backward (retain_graph) recomputes
+      } else {
+        gradLogits = blockLogits(hidden, weight, bias, b);
+        gradLogits.sub_(logNormalizers.narrow(0, b.row, b.rows).unsqueeze(1)).exp_().mul_(rowGrad.neg());
+      }
       auto [inBlock, column] = targetColumns(targets, b);
       gradLogits.scatter_add_(1, column, rowGrad * inBlock.unsqueeze(1));
 

@@ -426,3 +426,22 @@ TEST(ChunkedLogprobs, EqualsUnfusedOnCuda) {
     EXPECT_LE(diff, 4.0 / 128) << where << ", bfloat16, vocab " << vocab;
   }
 }
+
+TEST(ChunkedLogprobs, KeptSoftmaxServesOneBackwardAndASecondRecomputes) {
+  // One block of 8 × 50 logits is kept from forward (keepsBlock); a second backward through the same graph
+  // (retain_graph) finds it used up and recomputes: both must give the same gradients.
+  torch::manual_seed(21);
+  Problem p = randomProblem(8, 16, 50, torch::kFloat32, /*withBias=*/false);
+  torch::Tensor h = p.hidden.clone().requires_grad_(), w = p.weight.clone().requires_grad_();
+  torch::Tensor loss = (chunkedTokenLogprobs(h, w, p.targets, 64) * p.upstream).sum();
+  loss.backward({}, /*retain_graph=*/true);
+  torch::Tensor firstH = h.grad().clone(), firstW = w.grad().clone();
+  loss.backward();
+  EXPECT_TRUE(torch::allclose(h.grad(), 2 * firstH, 1e-6, 1e-7));
+  EXPECT_TRUE(torch::allclose(w.grad(), 2 * firstW, 1e-6, 1e-7));
+  torch::Tensor hu = p.hidden.clone().requires_grad_(), wu = p.weight.clone().requires_grad_();
+  torch::Tensor logits = torch::log_softmax(torch::mm(hu, wu.t()), -1);
+  (logits.gather(1, p.targets.unsqueeze(1)).squeeze(1) * p.upstream).sum().backward();
+  EXPECT_TRUE(torch::allclose(firstH, hu.grad(), 1e-5, 1e-6));
+  EXPECT_TRUE(torch::allclose(firstW, wu.grad(), 1e-5, 1e-6));
+}
