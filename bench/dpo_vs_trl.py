@@ -218,24 +218,32 @@ def model_flops(cfg, tok, path):
     from the pairs as both sides tokenize them: every matrix product of the decoder (6 per parameter and token:
     forward, and backward's two), attention's two products (causal: half of L² per layer, times 3), and the LM
     head at the response tokens (the positions the loss reads; TRL's and the runtime's chunked heads both
-    skip the rest). A chunked head recomputes its logits in backward: `head_recompute` is that extra product."""
+    skip the rest). The runtime's chunked head recomputes large blocks' logits in backward: `head_recompute` is
+    that extra product."""
     h, layers, inter, vocab = cfg["hidden"], cfg["layers"], cfg["intermediate"], cfg["vocab"]
     decoder_params = layers * (4 * h * h + 3 * h * inter)
     bos, eos = tok.token_to_id(BOS), tok.token_to_id(EOS)
     tokens = response = square = 0
+    micro_rows = []  # response rows of each micro-batch (pairs in file order, as both sides read them)
     with open(path) as f:
-        for line in f:
+        for index, line in enumerate(f):
             pair = json.loads(line)
+            if index % cfg["micro_batch"] == 0:
+                micro_rows.append(0)
             prompt = 1 + len(tok.encode(pair["prompt"], add_special_tokens=False).ids)
             for key in ("chosen", "rejected"):
                 length = min(prompt + len(tok.encode(pair[key], add_special_tokens=False).ids) + 1, cfg["max_length"])
                 tokens += length
                 response += max(0, length - prompt)
+                micro_rows[-1] += max(0, length - prompt)
                 square += length * length
     flops = {"decoder": 6 * decoder_params * tokens, "attention": 3 * layers * 2 * square * h,
              "head": 6 * vocab * h * response}
     flops["total"] = sum(flops.values())
-    flops["head_recompute"] = 2 * vocab * h * response
+    # The runtime's chunked head keeps one block of at most 64 MiB of float32 softmax for backward
+    # (runtime/src/objectives/ChunkedLogprobs.cpp, keepsBlock; chunk 1024 rows) and recomputes the rest.
+    kept = min(1024, (64 << 20) // (4 * vocab))
+    flops["head_recompute"] = 2 * vocab * h * sum(m for m in micro_rows if m > kept)
     flops.update(tokens=tokens, response_tokens=response, bos=bos, eos=eos)
     return flops
 
