@@ -246,11 +246,15 @@ TrainerEmitter::StepDecisions TrainerEmitter::emitStepLoop(train::StageOp stage,
           computed.push_back({forward, forward.getModel()});
           decide(decisions.concatPairs, forward.getConcatPairs(), decisions.concatLoc, forward,
                  "a step with concatenated and separate forwards");
+          decide(decisions.sharedPrefix, forward.getSharedPrefix(), decisions.concatLoc, forward,
+                 "a step with shared and unshared prefixes");
         })
         .Case([&](train::ScoreOp score) {
           computed.push_back({score, score.getModel()});
           decide(decisions.concatPairs, score.getConcatPairs(), decisions.concatLoc, score,
                  "a step with concatenated and separate forwards");
+          decide(decisions.sharedPrefix, score.getSharedPrefix(), decisions.concatLoc, score,
+                 "a step with shared and unshared prefixes");
         })
         .Case([&](train::SequenceLogprobsOp logprobs) {
           computed.push_back({logprobs, logprobs.getModel()});
@@ -311,9 +315,12 @@ TrainerEmitter::StepDecisions TrainerEmitter::emitStepLoop(train::StageOp stage,
 
 void TrainerEmitter::emitDecisions(train::StageOp stage, const StepDecisions &decisions, const std::string &schedule) {
   std::string key = stage.getSymName().str() + ".schedule.";
-  w_.comment("the step's decisions, as its ops record them (concat-pairs, fuse-logprobs, hoist-reference-logprobs)");
+  w_.comment("the step's decisions, as its ops record them (concat-pairs, share-prefix, fuse-logprobs, "
+             "hoist-reference-logprobs)");
   if (decisions.concatPairs)
     w_.statement(schedule + ".concatPairs = " + (*decisions.concatPairs ? "true" : "false"), decisions.concatLoc);
+  if (decisions.sharedPrefix)
+    w_.statement(schedule + ".sharedPrefix = " + (*decisions.sharedPrefix ? "true" : "false"), decisions.concatLoc);
   if (decisions.logprobs) {
     w_.statement(schedule + ".fusedLogprobs = " + (decisions.logprobs->has_value() ? "true" : "false"),
                  decisions.logprobsLoc);

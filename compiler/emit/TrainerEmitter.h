@@ -69,6 +69,7 @@ private:
   /// What the passes decided for a step, read from its ops (each decision is recorded on the op it concerns).
   struct StepDecisions {
     std::optional<bool> concatPairs;                   ///< train.forward / train.score concat_pairs
+    std::optional<bool> sharedPrefix;                  ///< train.forward / train.score shared_prefix
     std::optional<std::optional<int64_t>> logprobs;    ///< train.sequence_logprobs: fused chunk, or unfused
     std::optional<bool> cachedReference;               ///< train.reference_logprobs cached
     mlir::Location concatLoc, logprobsLoc, referenceLoc;

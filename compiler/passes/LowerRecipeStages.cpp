@@ -180,7 +180,8 @@ LogicalResult RecipeLowering::buildStepLoop(OpBuilder &builder, Location loc, Va
   if (needScores)
     scores = builder.create<train::ScoreOp>(loc, train::ScoresType::get(context_), model, batch);
   if (needLogprobs) {
-    auto hidden = builder.create<train::ForwardOp>(loc, train::HiddenType::get(context_), model, batch, UnitAttr());
+    auto hidden = builder.create<train::ForwardOp>(loc, train::HiddenType::get(context_), model, batch, UnitAttr(),
+                                                   UnitAttr());
     logprobs = builder.create<train::SequenceLogprobsOp>(loc, train::LogprobsType::get(context_), model, hidden,
                                                          batch, UnitAttr(), IntegerAttr());
   }

@@ -111,6 +111,25 @@ def ConcatPairsPass : Pass<"concat-pairs", "mlir::ModuleOp"> {
   }];
 }
 
+def SharePrefixPass : Pass<"share-prefix", "mlir::ModuleOp"> {
+  let summary = "Decode the prompt an example's responses share once";
+  let description = [{
+    In a step whose forwards and scores decode all responses of an example in one pass — a pairwise loss
+    with `concat_pairs`, or a listwise loss (the registry's `Listwise` trait, e.g. `rank_loss`) — the
+    tokens the responses begin with (their prompt) give the same hidden states in every row, so the pass
+    marks those ops `shared_prefix`: the runtime decodes the prefix once and each response attends to it
+    and to its own earlier tokens (runtime/src/model/PackedLayout.h). The numbers are those of the
+    unshared pass; the prompt's tokens are decoded once instead of once per response.
+    `alignc --no-share-prefix` leaves this pass out.
+
+    ```mlir
+    %h = train.forward %policy, %b concat_pairs
+    // becomes
+    %h = train.forward %policy, %b concat_pairs shared_prefix
+    ```
+  }];
+}
+
 def FuseLogprobsPass : Pass<"fuse-logprobs", "mlir::ModuleOp"> {
   let summary = "Fuse LM head, log-softmax and gather into one vocabulary-chunked op";
   let description = [{

@@ -23,6 +23,8 @@ void buildRecipeToTrainPipeline(mlir::OpPassManager &pm, const RecipeToTrainOpti
   pm.addPass(createDuplicateGenericRowsPass());
   pm.addPass(createHoistReferenceLogprobsPass());
   pm.addPass(createConcatPairsPass());
+  if (options.sharePrefix)
+    pm.addPass(createSharePrefixPass());
   if (options.fuseLogprobs) {
     FuseLogprobsPassOptions fuse;
     fuse.chunk = options.logprobChunk;

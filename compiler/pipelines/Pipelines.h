@@ -14,10 +14,11 @@ namespace align {
 struct RecipeToTrainOptions {
   bool fuseLogprobs = true;   ///< run fuse-logprobs
   int64_t logprobChunk = 1024; ///< its vocabulary chunk
+  bool sharePrefix = true;     ///< run share-prefix
 };
 
 /// recipe → train: lower-recipe-to-train, expand-stages, hoist-reference-logprobs, concat-pairs,
-/// fuse-logprobs (unless disabled), canonicalize, cse, eliminate-dead-declarations.
+/// share-prefix and fuse-logprobs (unless disabled), canonicalize, cse, eliminate-dead-declarations.
 void buildRecipeToTrainPipeline(mlir::OpPassManager &pm, const RecipeToTrainOptions &options = {});
 
 /// Registers the pipelines `recipe-to-train` and `recipe-to-train-unfused` and every pass they use.

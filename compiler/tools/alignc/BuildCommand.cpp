@@ -48,6 +48,17 @@ cl::opt<bool> compileOnly("c", cl::desc("Compile to an object file only (no runt
                           cl::sub(buildCommand), cl::cat(buildCategory));
 cl::opt<bool> buildNoFuse("no-fuse", cl::desc("Leave log-probs unfused (no fuse-logprobs pass)"),
                           cl::sub(buildCommand), cl::sub(runCommand), cl::cat(buildCategory));
+cl::opt<bool> buildNoSharePrefix("no-share-prefix",
+                                 cl::desc("Decode each response's prompt in its own row (no share-prefix pass)"),
+                                 cl::sub(buildCommand), cl::sub(runCommand), cl::cat(buildCategory));
+
+/// The pipeline the build and run flags ask for.
+RecipeToTrainOptions buildPipeline() {
+  RecipeToTrainOptions pipeline;
+  pipeline.fuseLogprobs = !buildNoFuse;
+  pipeline.sharePrefix = !buildNoSharePrefix;
+  return pipeline;
+}
 cl::opt<std::string> runtimeDir("runtime-dir", cl::desc("Directory holding libalign_rt.so (default: this build's)"),
                                 cl::value_desc("DIR"),
                                 cl::init(ALIGN_RUNTIME_LIBRARY_DIR), cl::sub(buildCommand), cl::sub(runCommand),
@@ -158,7 +169,7 @@ int buildMain(bool color) {
     return 1;
   }
   auto start = Clock::now();
-  std::optional<std::string> cpp = trainerSource(buildInput, {/*fuseLogprobs=*/!buildNoFuse, color, buildDiagnostics});
+  std::optional<std::string> cpp = trainerSource(buildInput, {buildPipeline(), color, buildDiagnostics});
   if (!cpp)
     return 1;
   if (verbose)
@@ -216,7 +227,7 @@ int runMain(bool color) {
     }
   }
   const std::string &recipePath = runInputs.front();
-  std::optional<std::string> cpp = trainerSource(recipePath, {/*fuseLogprobs=*/!buildNoFuse, color, buildDiagnostics});
+  std::optional<std::string> cpp = trainerSource(recipePath, {buildPipeline(), color, buildDiagnostics});
   if (!cpp)
     return 1;
 

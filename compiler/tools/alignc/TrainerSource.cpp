@@ -30,14 +30,15 @@ namespace {
 /// The train program of a checked recipe: MLIRGen, then the recipe-to-train pipeline. Null when either
 /// failed; every error is in `diags` at its recipe position.
 mlir::OwningOpRef<mlir::ModuleOp> lowerRecipe(mlir::MLIRContext &context, const FrontendResult &result,
-                                              CompilerDiagnostics &diags, bool fuseLogprobs) {
+                                              CompilerDiagnostics &diags,
+                                              const RecipeToTrainOptions &pipeline) {
   mlir::OwningOpRef<mlir::ModuleOp> module = mlirGen(context, *result.ast);
   if (mlir::failed(mlir::verify(*module))) {
     diags.error("internal error: the recipe dialect built for " + result.source->path() + " does not verify");
     return nullptr;
   }
   mlir::PassManager pm(&context);
-  buildRecipeToTrainPipeline(pm, RecipeToTrainOptions{fuseLogprobs});
+  buildRecipeToTrainPipeline(pm, pipeline);
   const unsigned before = diags.engine().errorCount();
   if (mlir::failed(pm.run(*module))) {
     if (diags.engine().errorCount() == before) // a pass that failed without saying where
@@ -86,7 +87,7 @@ std::optional<std::string> trainerSource(const std::string &path, const TrainerS
     return std::nullopt;
   }
   CompilerDiagnostics diags(context, result);
-  if (mlir::OwningOpRef<mlir::ModuleOp> module = lowerRecipe(context, result, diags, options.fuseLogprobs))
+  if (mlir::OwningOpRef<mlir::ModuleOp> module = lowerRecipe(context, result, diags, options.pipeline))
     cpp = emitCpp(*module, path, diags);
   diags.print(options.format, std::cout, std::cerr, options.color);
   return cpp;

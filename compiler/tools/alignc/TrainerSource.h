@@ -12,6 +12,7 @@
 #pragma once
 
 #include "CompilerDiagnostics.h"
+#include "Pipelines.h"
 
 #include <optional>
 #include <string>
@@ -20,8 +21,8 @@
 namespace align::driver {
 
 struct TrainerSourceOptions {
-  bool fuseLogprobs = true; ///< false: --no-fuse
-  bool color = false;       ///< colored text diagnostics
+  RecipeToTrainOptions pipeline; ///< the passes --no-fuse and --no-share-prefix leave out
+  bool color = false;            ///< colored text diagnostics
   DiagnosticFormat format = DiagnosticFormat::Text; ///< --diagnostics=text|json
 };
 

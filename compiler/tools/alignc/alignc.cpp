@@ -3,8 +3,8 @@
 //   alignc check [--diagnostics=text|json] FILE...   parse and check recipes; exit 1 on any error
 //   alignc --emit=ast FILE                          print the checked AST
 //   alignc --emit=recipe FILE                       print the recipe dialect (MLIRGen), verified
-//   alignc --emit=train [--no-fuse] FILE            print the train program (the recipe-to-train pipeline)
-//   alignc --emit=cpp [--no-fuse] FILE              print the trainer's C++ (FILE may be train IR, .mlir)
+//   alignc --emit=train [--no-fuse] [--no-share-prefix] FILE   print the train program (the recipe-to-train pipeline)
+//   alignc --emit=cpp [--no-fuse] [--no-share-prefix] FILE     print the trainer's C++ (FILE may be train IR, .mlir)
 //   alignc build FILE -o TRAINER / alignc run FILE -- ARGS   compile (and run) the trainer: BuildCommand.h
 //   alignc --verify-diagnostics FILE                compare diagnostics with `expected-*` comments (lit)
 //   alignc --print-schema                           the constructor/defaults table as Markdown
@@ -75,6 +75,18 @@ cl::opt<Emit> emitAction("emit", cl::desc("What to print"),
 
 cl::opt<bool> noFuse("no-fuse", cl::desc("With --emit=train: leave log-probs unfused (no fuse-logprobs pass)"),
                      cl::init(false), cl::cat(alignCategory));
+cl::opt<bool> noSharePrefix("no-share-prefix",
+                            cl::desc("With --emit=train|cpp: decode each response's prompt in its own row (no "
+                                     "share-prefix pass)"),
+                            cl::init(false), cl::cat(alignCategory));
+
+/// The pipeline the flags ask for.
+align::RecipeToTrainOptions pipelineOptions() {
+  align::RecipeToTrainOptions pipeline;
+  pipeline.fuseLogprobs = !noFuse;
+  pipeline.sharePrefix = !noSharePrefix;
+  return pipeline;
+}
 
 cl::opt<bool> verifyMode("verify-diagnostics", cl::desc("Check diagnostics against expected-* comments"),
                          cl::init(false), cl::cat(alignCategory));
@@ -123,7 +135,7 @@ bool emitMLIR(align::FrontendResult &result, bool train) {
     ok = false;
   } else if (train) {
     mlir::PassManager pm(&context);
-    align::buildRecipeToTrainPipeline(pm, align::RecipeToTrainOptions{/*fuseLogprobs=*/!noFuse});
+    align::buildRecipeToTrainPipeline(pm, pipelineOptions());
     if (mlir::failed(pm.run(*module))) {
       if (diags.engine().errorCount() == 0)
         diags.error(result.source->path() + " cannot be lowered to the train dialect");
@@ -161,7 +173,7 @@ int main(int argc, char **argv) {
     return 1;
   }
   if (emitAction == Emit::Cpp && !verifyMode)
-    return align::driver::emitCppCommand(inputFiles, {/*fuseLogprobs=*/!noFuse, useColor(), driverFormat()});
+    return align::driver::emitCppCommand(inputFiles, {pipelineOptions(), useColor(), driverFormat()});
   bool checkMode = static_cast<bool>(checkCommand);
   if (verifyMode && inputFiles.size() != 1) {
     std::cerr << "alignc: error: --verify-diagnostics takes exactly one file\n";

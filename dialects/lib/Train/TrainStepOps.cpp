@@ -127,6 +127,8 @@ bool LossOp::mixesUsers(LossKind kind) { return objectiveOf(kind).has(align::reg
 
 bool LossOp::isPairwise(LossKind kind) { return objectiveOf(kind).has(align::registry::Pairwise); }
 
+bool LossOp::isListwise(LossKind kind) { return objectiveOf(kind).has(align::registry::Listwise); }
+
 bool LossOp::typeWeighted(LossKind kind) { return objectiveOf(kind).has(align::registry::TypeWeighted); }
 
 LogicalResult LossOp::verify() {

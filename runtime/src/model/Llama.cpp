@@ -66,33 +66,6 @@ static torch::Tensor rotateHalf(const torch::Tensor &x) {
   return torch::cat({-x.slice(-1, half), x.slice(-1, 0, half)}, -1);
 }
 
-PackedTokens packTokens(const torch::Tensor &lengths, int64_t length) {
-  torch::Tensor n = lengths.to(torch::kCPU).to(torch::kInt64).contiguous();
-  PackedTokens packed;
-  packed.rows = n.size(0);
-  packed.length = length;
-  const int64_t *len = n.data_ptr<int64_t>();
-  std::vector<int64_t> index, positions;
-  for (int64_t row = 0; row < packed.rows; ++row) {
-    if (len[row] < 0 || len[row] > length)
-      throw Error("packed decoding: row " + std::to_string(row) + " has " + std::to_string(len[row]) +
-                  " tokens, outside [0, " + std::to_string(length) + "]");
-    for (int64_t position = 0; position < len[row]; ++position) {
-      index.push_back(row * length + position);
-      positions.push_back(position);
-    }
-  }
-  packed.index = torch::tensor(index, torch::kInt64).to(lengths.device());
-  packed.positions = torch::tensor(positions, torch::kInt64).to(lengths.device());
-  return packed;
-}
-
-bool worthPacking(const torch::Tensor &lengths, int64_t length, double minPadding) {
-  const double positions = static_cast<double>(lengths.size(0) * length);
-  const double tokens = lengths.sum().item<double>();
-  return positions > 0 && (positions - tokens) >= minPadding * positions;
-}
-
 AttentionImpl::AttentionImpl(const ModelConfig &config)
     : heads(config.numAttentionHeads), kvHeads(config.numKeyValueHeads), headDim(config.headDim) {
   if (heads % kvHeads != 0)
@@ -119,12 +92,13 @@ torch::Tensor AttentionImpl::forward(const torch::Tensor &x, const torch::Tensor
   if (packed) {
     if (cache)
       throw Error("packed decoding does not use a KV cache");
-    // Each sequence's tokens back into its row [rows, n, length, d] (zeros at the padding), causal attention
-    // per row, then the real tokens' outputs end to end again.
+    // The packed tokens into their attention rows [rows, n, length, d] (zeros elsewhere): each sequence's own
+    // row, or its group's (shared prefix, then each sequence's own tokens) under the group's mask.
+    const int64_t slots = packed->attentionRows * packed->attentionLength;
     auto intoRows = [&](const torch::Tensor &t, int64_t n) {
-      return torch::zeros({packed->rows * packed->length, n, headDim}, t.options())
-          .index_copy(0, packed->index, t.squeeze(0).transpose(0, 1))
-          .view({packed->rows, packed->length, n, headDim})
+      return torch::zeros({slots, n, headDim}, t.options())
+          .index_copy(0, packed->slot, t.squeeze(0).transpose(0, 1))
+          .view({packed->attentionRows, packed->attentionLength, n, headDim})
           .transpose(1, 2);
     };
     q = intoRows(q, heads);
@@ -134,9 +108,12 @@ torch::Tensor AttentionImpl::forward(const torch::Tensor &x, const torch::Tensor
       k = k.repeat_interleave(heads / kvHeads, 1);
       v = v.repeat_interleave(heads / kvHeads, 1);
     }
-    torch::Tensor out = at::scaled_dot_product_attention(q, k, v, /*attn_mask=*/{}, /*dropout_p=*/0.0,
-                                                         /*is_causal=*/true, /*scale=*/1.0 / std::sqrt(double(headDim)));
-    out = out.transpose(1, 2).reshape({packed->rows * packed->length, heads * headDim}).index_select(0, packed->index);
+    std::optional<torch::Tensor> mask;
+    if (packed->mask.defined())
+      mask = packed->mask;
+    torch::Tensor out = at::scaled_dot_product_attention(q, k, v, /*attn_mask=*/mask, /*dropout_p=*/0.0,
+                                                         /*is_causal=*/!mask, /*scale=*/1.0 / std::sqrt(double(headDim)));
+    out = out.transpose(1, 2).reshape({slots, heads * headDim}).index_select(0, packed->slot);
     return project(o_proj, o_adapter, out.unsqueeze(0));
   }
   bool causal = true, grouped = false;
@@ -251,15 +228,17 @@ torch::Tensor DecoderImpl::forwardPacked(const torch::Tensor &embeddings, const 
   for (size_t i = 0; i < layers->size(); ++i)
     h = layers[i]->as<DecoderLayer>()->forward(h, cos, sin, nullptr, i, &packed);
   h = norm(h).squeeze(0);
+  if (packed.outputSource.defined()) // a shared prefix's states serve each sequence of its group
+    h = h.index_select(0, packed.outputSource);
   return torch::zeros({packed.rows * packed.length, hiddenSize}, h.options())
-      .index_copy(0, packed.index, h)
+      .index_copy(0, packed.outputIndex, h)
       .view({packed.rows, packed.length, hiddenSize});
 }
 
-torch::Tensor runDecoder(DecoderImpl &decoder, const torch::Tensor &embeddings, const torch::Tensor &lengths) {
+torch::Tensor runDecoder(DecoderImpl &decoder, const torch::Tensor &embeddings, const RowLayout &layout) {
   const int64_t length = embeddings.size(1);
-  if (lengths.defined() && worthPacking(lengths, length))
-    return decoder.forwardPacked(embeddings, packTokens(lengths, length));
+  if (worthPacking(layout, length))
+    return decoder.forwardPacked(embeddings, packTokens(layout, length));
   torch::Tensor positions =
       torch::arange(length, embeddings.options().dtype(torch::kInt64)).unsqueeze(0).expand({embeddings.size(0), -1});
   return decoder.forward(embeddings, positions);
@@ -278,14 +257,14 @@ torch::Tensor CausalLMImpl::headWeight() const {
 }
 
 torch::Tensor CausalLMImpl::hidden(const torch::Tensor &inputIds, const torch::Tensor &softTokens,
-                                   const torch::Tensor &lengths) {
+                                   const RowLayout &layout) {
   if (inputIds.dim() != 2)
     throw Error("input ids must be [batch, sequence], got " + std::to_string(inputIds.dim()) + " dimensions");
   if (inputIds.numel() > 0 && (inputIds.min().item<int64_t>() < 0 || inputIds.max().item<int64_t>() >= config.vocabSize))
     throw Error("token id out of range [0, " + std::to_string(config.vocabSize) + ")");
   const int64_t t = softTokens.defined() ? softTokens.size(1) : 0;
   torch::Tensor embeddings = t > 0 ? embedWithSoftTokens(*this, inputIds, softTokens) : model->embed_tokens(inputIds);
-  torch::Tensor h = runDecoder(*model, embeddings, lengths.defined() && t > 0 ? lengths + t : lengths);
+  torch::Tensor h = runDecoder(*model, embeddings, layout.shifted(t));
   return t > 0 ? h.slice(1, t) : h;
 }
 

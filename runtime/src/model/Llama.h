@@ -9,6 +9,7 @@
 #pragma once
 
 #include "model/ModelConfig.h"
+#include "model/PackedLayout.h"
 
 #include <torch/torch.h>
 
@@ -59,30 +60,11 @@ struct KVCache {
   torch::Tensor keyMask;
 };
 
-/// The real tokens of a right-padded batch [rows, length], for a decoder pass without the padding: every
-/// projection, norm and MLP runs on the real tokens laid end to end ([1, S, hidden]), and attention puts each
-/// sequence's queries, keys and values back into its own row and attends causally there — so no sequence sees
-/// another, and no work is spent on padding but the attention's (a small part at these lengths).
-struct PackedTokens {
-  torch::Tensor index;     ///< [S] int64: row * length + position of each real token, row after row
-  torch::Tensor positions; ///< [S] int64: each token's position in its own sequence
-  int64_t rows = 0, length = 0;
-  int64_t tokens() const { return index.size(0); }
-};
-
-/// The layout of a right-padded batch whose rows hold `lengths` [rows] real tokens of `length` positions.
-PackedTokens packTokens(const torch::Tensor &lengths, int64_t length);
-
-/// Whether a decoder pass over `lengths` in rows of `length` positions should run packed: when padding would be
-/// at least `minPadding` of the positions. Packing costs copies around each attention; below a few per cent of
-/// padding they outweigh what it saves.
-bool worthPacking(const torch::Tensor &lengths, int64_t length, double minPadding = 0.0625);
-
 struct AttentionImpl : torch::nn::Module {
   explicit AttentionImpl(const ModelConfig &config);
   /// With `cache`, the keys and values of `x` are appended to the layer's entries and the queries attend to
   /// all cached positions (x holds only new positions: the whole prompt first, then one token at a time).
-  /// With `packed`, x is [1, S, hidden]: the real tokens of `packed`'s rows, end to end.
+  /// With `packed`, x is [1, S, hidden]: the packed tokens of model/PackedLayout.h, end to end.
   torch::Tensor forward(const torch::Tensor &x, const torch::Tensor &cos, const torch::Tensor &sin,
                         KVCache *cache = nullptr, size_t layer = 0, const PackedTokens *packed = nullptr);
   torch::nn::Linear q_proj{nullptr}, k_proj{nullptr}, v_proj{nullptr}, o_proj{nullptr};
@@ -114,8 +96,8 @@ struct DecoderImpl : torch::nn::Module {
   explicit DecoderImpl(const ModelConfig &config);
   /// embeddings [batch, seq, hidden] (token embeddings, possibly with soft tokens spliced in) → final hidden.
   torch::Tensor forward(const torch::Tensor &embeddings, const torch::Tensor &positions, KVCache *cache = nullptr);
-  /// The same for right-padded embeddings whose real tokens `packed` lists, computed without the padding; the
-  /// result is [batch, seq, hidden] again, zero at padded positions.
+  /// The same for right-padded embeddings laid out as `packed` says (model/PackedLayout.h): without the
+  /// padding, shared prefixes once; the result is [batch, seq, hidden] again, zero at padded positions.
   torch::Tensor forwardPacked(const torch::Tensor &embeddings, const PackedTokens &packed);
   torch::nn::Embedding embed_tokens{nullptr};
   torch::nn::ModuleList layers{nullptr};
@@ -133,10 +115,11 @@ struct CausalLMImpl : torch::nn::Module {
   /// then the rest of the ids, and the result drops the first T positions: row i is then the state that
   /// predicts ids[i + 1] — for i = 0 the last soft token — so shapes and label positions do not change.
   ///
-  /// With `lengths` [batch] (the real tokens of each right-padded row), the pass skips the padding when that
-  /// is worth it (worthPacking) and the padded positions' states are zero; without, every position is computed.
+  /// With a `layout` (the real tokens of each right-padded row, and which rows share a prefix), the pass skips
+  /// the padding and decodes shared prefixes once when that is worth it (worthPacking); the padded positions'
+  /// states are zero. Without, every position is computed.
   torch::Tensor hidden(const torch::Tensor &inputIds, const torch::Tensor &softTokens = {},
-                       const torch::Tensor &lengths = {});
+                       const RowLayout &layout = {});
   /// LM-head weight [vocab, hidden]: the embedding matrix when tied.
   torch::Tensor headWeight() const;
   torch::Tensor logits(const torch::Tensor &inputIds, const torch::Tensor &softTokens = {}) {
@@ -160,8 +143,8 @@ torch::Tensor embedWithSoftTokens(CausalLM &model, const torch::Tensor &inputIds
 /// Token embeddings [batch, seq, hidden] with `softTokens` [batch, T, hidden] inserted after the first (BOS).
 torch::Tensor spliceSoftTokens(const torch::Tensor &embedded, const torch::Tensor &softTokens);
 
-/// The decoder's final hidden states for `embeddings` [batch, seq, hidden] at positions 0..seq-1, skipping the
-/// padding when `lengths` [batch] (defined) says it is worth it; shared by CausalLM and RewardModel.
-torch::Tensor runDecoder(DecoderImpl &decoder, const torch::Tensor &embeddings, const torch::Tensor &lengths);
+/// The decoder's final hidden states for `embeddings` [batch, seq, hidden] at positions 0..seq-1, packed as
+/// `layout` allows when that is worth it (worthPacking); shared by CausalLM and RewardModel.
+torch::Tensor runDecoder(DecoderImpl &decoder, const torch::Tensor &embeddings, const RowLayout &layout);
 
 } // namespace align::rt

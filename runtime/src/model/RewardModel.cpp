@@ -52,11 +52,11 @@ RewardModelImpl::RewardModelImpl(const ModelConfig &config, int64_t outputs, Poo
 }
 
 torch::Tensor RewardModelImpl::hidden(const torch::Tensor &inputIds, const torch::Tensor &softTokens,
-                                      const torch::Tensor &lengths) {
+                                      const RowLayout &layout) {
   const int64_t t = softTokens.defined() ? softTokens.size(1) : 0;
   torch::Tensor embeddings = t > 0 ? spliceSoftTokens(model->embed_tokens(inputIds), softTokens)
                                    : model->embed_tokens(inputIds);
-  torch::Tensor h = runDecoder(*model, embeddings, lengths.defined() && t > 0 ? lengths + t : lengths);
+  torch::Tensor h = runDecoder(*model, embeddings, layout.shifted(t));
   return t > 0 ? h.slice(1, t) : h;
 }
 

@@ -38,9 +38,10 @@ struct RewardModelImpl : torch::nn::Module {
   /// Final hidden states [B, T, H] (right padding; positions 0..T-1). With `softTokens` [B, T_u, H] (a P-RM's
   /// user tokens) the decoder reads BOS, the soft tokens, then the rest, and their positions are dropped from
   /// the output, as CausalLMImpl::hidden does — so pooling reads the same positions as without users.
-  /// `lengths` [B]: the real tokens of each row, to skip the padding (see CausalLMImpl::hidden).
+  /// `layout`: the real tokens of each row and the prefixes rows share, to skip the padding and decode a
+  /// shared prefix once (see CausalLMImpl::hidden).
   torch::Tensor hidden(const torch::Tensor &inputIds, const torch::Tensor &softTokens = {},
-                       const torch::Tensor &lengths = {});
+                       const RowLayout &layout = {});
   /// The score head on hidden states pooled with `mask`: [B, outputs].
   torch::Tensor rewardsOf(const torch::Tensor &hidden, const torch::Tensor &mask);
   bool hasLmHead() const { return hasHead; }

@@ -6,7 +6,9 @@
 //   train.batch_fetch          the micro-batch's examples, collated: ids [N, T] (N sequences, example after
 //                              example), masks [N, T-1]
 //   train.forward / score      one decoder pass over the N sequences (concat_pairs), or two: each example's
-//                              first response, then its others -> hidden [N, T, H]
+//                              first response, then its others -> hidden [N, T, H]; shared_prefix: in one
+//                              pass, the start an example's sequences share is decoded once
+//                              (model/PackedLayout.h)
 //   train.sequence_logprobs    the LM head's log-prob of every next token [N, T-1], fused in vocabulary chunks
 //                              (fused chunk C) or through the full logits [N, T-1, V]
 //   train.reference_logprobs   the frozen reference's summed response log-probs [N]: cached (precomputed
@@ -76,11 +78,27 @@ torch::Tensor headTokenLogps(const torch::Tensor &hidden, torch::Tensor weight, 
   return torch::zeros({n * positions}, logps.options()).index_copy(0, where, logps).view({n, positions});
 }
 
-/// The frozen reference's summed response log-probs [N] for collated ids [N, T] of `lengths` [N] (no gradient).
-torch::Tensor referenceSequenceLogps(StageInputs &inputs, const torch::Tensor &ids, const torch::Tensor &lengths,
+/// The decoder's layout of a micro-batch's rows [N]: their `lengths`, and with `sharePrefixes` (the step's
+/// shared_prefix decision) each example's sequences as a group that shares its common prefix.
+RowLayout rowLayout(const std::vector<const PreparedExample *> &part, const torch::Tensor &lengths, bool sharePrefixes) {
+  RowLayout layout(lengths);
+  if (!sharePrefixes)
+    return layout;
+  std::vector<const std::vector<int64_t> *> sequences;
+  for (const PreparedExample *e : part) {
+    layout.groupSizes.push_back(static_cast<int64_t>(e->sequences.size()));
+    for (const data::TokenizedText &sequence : e->sequences)
+      sequences.push_back(&sequence.ids);
+  }
+  layout.sharedPrefixes = commonPrefixes(sequences, layout.groupSizes);
+  return layout;
+}
+
+/// The frozen reference's summed response log-probs [N] for collated ids [N, T] laid out as `layout` (no gradient).
+torch::Tensor referenceSequenceLogps(StageInputs &inputs, const torch::Tensor &ids, const RowLayout &layout,
                                      const torch::Tensor &responseTargets) {
   torch::NoGradGuard noGrad;
-  torch::Tensor hidden = inputs.reference->hidden(ids, {}, lengths);
+  torch::Tensor hidden = inputs.reference->hidden(ids, {}, layout);
   return sequenceLogprobs(headTokenLogps(hidden, inputs.reference->headWeight(), ids, responseTargets, inputs.schedule),
                           responseTargets);
 }
@@ -118,7 +136,8 @@ void scoreWithReference(StageInputs &inputs, const std::vector<PreparedExample *
     const size_t end = std::min(examples.size(), start + static_cast<size_t>(micro));
     const std::vector<const PreparedExample *> part(examples.begin() + start, examples.begin() + end);
     MicroBatch batch = collateSequences(part, inputs.padId);
-    torch::Tensor sums = referenceSequenceLogps(inputs, batch.tokens.ids.to(device), batch.tokens.lengths.to(device),
+    torch::Tensor sums = referenceSequenceLogps(inputs, batch.tokens.ids.to(device),
+                                                rowLayout(part, batch.tokens.lengths.to(device), inputs.schedule.sharedPrefix),
                                                 batch.responseTargets.to(device))
                              .to(torch::kCPU)
                              .to(torch::kFloat64)
@@ -178,6 +197,9 @@ TermContribution microBatchLoss(StageInputs &inputs, const std::vector<const Pre
   for (const ObjectiveTerm &t : inputs.terms)
     pairwise = pairwise || isPairTerm(t.kind());
   const bool separatePairs = pairwise && !schedule.concatPairs;
+  // One pass over all rows may decode each example's shared prefix once; a pass over some rows does not.
+  const RowLayout layout = rowLayout(part, lengths, schedule.sharedPrefix && !separatePairs);
+  auto layoutOf = [&](const torch::Tensor &rows) { return rows.defined() ? RowLayout(rowsOf(lengths, rows)) : layout; };
 
   // The P-RLHF user tokens [N, T_u, H] after BOS (a personalized policy, or a P-RM).
   torch::Tensor softTokens;
@@ -189,7 +211,7 @@ TermContribution microBatchLoss(StageInputs &inputs, const std::vector<const Pre
     // train.score (and train.forward for DSP's imitation term): one decoder pass gives the rewards [N, K] and
     // the LM head's token log-probs.
     torch::Tensor hidden = decoderHidden(
-        [&](const torch::Tensor &rows) { return inputs.reward->hidden(rowsOf(ids, rows), withUsers(rows), rowsOf(lengths, rows)); }, part,
+        [&](const torch::Tensor &rows) { return inputs.reward->hidden(rowsOf(ids, rows), withUsers(rows), layoutOf(rows)); }, part,
         separatePairs, device); // [N, T, H]
     torch::Tensor rewards = inputs.reward->rewardsOf(hidden, micro.tokens.attention.to(device)).to(torch::kFloat32);
     bool imitation = false;
@@ -204,7 +226,7 @@ TermContribution microBatchLoss(StageInputs &inputs, const std::vector<const Pre
 
   // train.forward with the user tokens, then train.sequence_logprobs.
   torch::Tensor hidden = decoderHidden(
-      [&](const torch::Tensor &rows) { return inputs.policy->hidden(rowsOf(ids, rows), withUsers(rows), rowsOf(lengths, rows)); }, part,
+      [&](const torch::Tensor &rows) { return inputs.policy->hidden(rowsOf(ids, rows), withUsers(rows), layoutOf(rows)); }, part,
       separatePairs, device); // [N, T, H]
   outputs.tokenLogps = headTokenLogps(hidden, inputs.policy->headWeight(), ids,
                                       readsPromptTokens(inputs.terms) ? outputs.allTargets : outputs.responseTargets,
@@ -224,7 +246,7 @@ TermContribution microBatchLoss(StageInputs &inputs, const std::vector<const Pre
       if (!inputs.reference)
         throw Error("stage '" + inputs.name + "': the objective needs a reference model");
       outputs.referenceLogps =
-          referenceSequenceLogps(inputs, ids, lengths, outputs.responseTargets).to(outputs.tokenLogps.scalar_type());
+          referenceSequenceLogps(inputs, ids, layout, outputs.responseTargets).to(outputs.tokenLogps.scalar_type());
     }
   }
   // train.loss / loss_sum.

@@ -94,8 +94,9 @@ train.program @personal {
   // CHECK-NEXT: tune_schedule.steps = t.integer("tune.schedule.steps", 300);
   // CHECK-NEXT: tune_schedule.precision = t.choice("tune.schedule.precision", align::rt::Precision::bf16);
   // CHECK: tune_schedule.evalEverySeconds = t.number("tune.schedule.eval_every_seconds", 90.0);
-  // CHECK-NEXT: // the step's decisions, as its ops record them (concat-pairs, fuse-logprobs, hoist-reference-logprobs)
+  // CHECK-NEXT: // the step's decisions, as its ops record them (concat-pairs, share-prefix, fuse-logprobs, hoist-reference-logprobs)
   // CHECK-NEXT: tune_schedule.concatPairs = false;
+  // CHECK-NEXT: tune_schedule.sharedPrefix = false;
   // CHECK-NEXT: tune_schedule.fusedLogprobs = false;
   // CHECK-NEXT: // reference log-probs: online (the recipe asked for online)
   // CHECK-NEXT: tune_schedule.reference = t.choice("tune.schedule.reference", align::rt::ReferenceStrategy::online);
@@ -144,8 +145,9 @@ train.program @personal {
   // CHECK-NEXT: judge_schedule.lrFinal = t.number("judge.schedule.lr_final", 0.5);
   // CHECK: judge_schedule.epochs = t.number("judge.schedule.epochs", 0.5);
   // CHECK: judge_schedule.timeLimitSeconds = t.number("judge.schedule.time_limit", 60.0);
-  // CHECK-NEXT: // the step's decisions, as its ops record them (concat-pairs, fuse-logprobs, hoist-reference-logprobs)
+  // CHECK-NEXT: // the step's decisions, as its ops record them (concat-pairs, share-prefix, fuse-logprobs, hoist-reference-logprobs)
   // CHECK-NEXT: judge_schedule.concatPairs = false;
+  // CHECK-NEXT: judge_schedule.sharedPrefix = false;
   // CHECK-NEXT: judge_schedule.fusedLogprobs = true;
   // CHECK-NEXT: judge_schedule.logprobChunk = 256;
   // CHECK-NEXT: judge_schedule.checkpointEverySteps = t.integer("judge.schedule.checkpoint_every_steps", 50);

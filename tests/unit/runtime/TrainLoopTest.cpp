@@ -210,20 +210,23 @@ TEST(StageRunner, PrecomputedReferenceEqualsOnline) {
 }
 
 TEST(StageRunner, StepDecisionsLeaveTheStepUnchanged) {
-  // The compiler's decisions (concat-pairs, fuse-logprobs and its chunk) choose how the step is computed,
-  // never what it computes: every combination trains to the same weights.
+  // The compiler's decisions (concat-pairs, share-prefix, fuse-logprobs and its chunk) choose how the step is
+  // computed, never what it computes: every combination trains to the same weights. Each pair's prompt is
+  // shared by its two responses (and by the reference precompute's pass).
   Fixture f;
   struct Decisions {
-    bool concat, fused;
+    bool concat, shared, fused;
     int64_t chunk;
   };
   std::vector<std::vector<torch::Tensor>> results;
-  for (Decisions d : {Decisions{true, true, 1024}, Decisions{false, true, 7}, Decisions{true, false, 1},
-                      Decisions{false, false, 1}}) {
+  for (Decisions d : {Decisions{true, true, true, 1024}, Decisions{true, false, true, 1024},
+                      Decisions{false, false, true, 7}, Decisions{true, true, false, 1},
+                      Decisions{false, true, false, 1}}) {
     StageInputs in = f.dpoStage("decide");
     in.terms.push_back(termOf(NllParams{}, 0.3));
     in.train = f.prepare(pairExamples(16), true, true);
     in.schedule.concatPairs = d.concat;
+    in.schedule.sharedPrefix = d.shared;
     in.schedule.fusedLogprobs = d.fused;
     in.schedule.logprobChunk = d.chunk;
     in.schedule.steps = 3;

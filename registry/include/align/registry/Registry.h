@@ -29,6 +29,7 @@ enum Trait : unsigned {
   NeedsGeneration = 1u << 7,     ///< samples from the model
   LengthNormalised = 1u << 8,    ///< reads token counts or average log-probs
   TypeWeighted = 1u << 9,        ///< weights each example by its annotator's posterior γ[k, h] over latent types (EM)
+  Listwise = 1u << 10,           ///< reads all of an example's responses to one prompt together (a ranking)
 };
 
 enum class Target { LanguageModel, Reward, Any };

@@ -293,6 +293,8 @@ struct ScheduleSpec {
   int64_t logprobChunk = 1024; ///< its chunk
   bool concatPairs = true;    ///< train.forward concat_pairs; false: a pairwise objective's chosen and
                               ///< rejected responses go through two decoder passes
+  bool sharedPrefix = true;   ///< train.forward shared_prefix: in a pass over all of an example's sequences,
+                              ///< the tokens they begin with (the prompt) are decoded once
 };
 
 struct LoraSpec {

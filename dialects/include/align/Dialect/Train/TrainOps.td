@@ -114,7 +114,7 @@ def Train_StageOp : Train_Op<"stage", [Symbol, SingleBlock, NoTerminator, HasPar
     without a reference model).
 
     The decisions of the compiler's passes are not attributes of the stage: each is recorded once, on the
-    step op it concerns (`train.forward concat_pairs`, `train.sequence_logprobs fused chunk N`,
+    step op it concerns (`train.forward concat_pairs shared_prefix`, `train.sequence_logprobs fused chunk N`,
     `train.reference_logprobs cached`), and the emitter reads them there.
 
     Models are declarations: a stage trains its own copy of the model its step loop optimizes, starting
@@ -230,11 +230,16 @@ def Train_ForwardOp : Train_Op<"forward", [Pure]> {
     With `concat_pairs` (the `concat-pairs` pass's decision), all responses of each example in the
     micro-batch, chosen and rejected, go through one decoder pass; without it, each example's first
     response and its other responses go through two. A step's forwards and scores agree on it (one
-    decoder pass per micro-batch serves both).
+    decoder pass per micro-batch serves both). With `shared_prefix` (the `share-prefix` pass's decision),
+    that one pass decodes the tokens an example's responses begin with — their prompt — once, and each
+    response attends to it (a shared-prefix mask).
   }];
-  let arguments = (ins Train_ModelType:$model, Train_BatchType:$batch, UnitAttr:$concat_pairs);
+  let arguments = (ins Train_ModelType:$model, Train_BatchType:$batch, UnitAttr:$concat_pairs,
+                       UnitAttr:$shared_prefix);
   let results = (outs Train_HiddenType:$hidden);
-  let assemblyFormat = "$model `,` $batch (`concat_pairs` $concat_pairs^)? attr-dict";
+  let assemblyFormat = [{
+    $model `,` $batch (`concat_pairs` $concat_pairs^)? (`shared_prefix` $shared_prefix^)? attr-dict
+  }];
   let hasVerifier = 1;
 }
 
@@ -270,12 +275,15 @@ def Train_ReferenceLogprobsOp : Train_Op<"reference_logprobs"> {
 def Train_ScoreOp : Train_Op<"score", [Pure]> {
   let summary = "reward-model scores of a batch or of generated samples";
   let description = [{
-    `concat_pairs` as on `train.forward`: the responses of each example are scored in one decoder pass.
+    `concat_pairs` and `shared_prefix` as on `train.forward`: the responses of each example are scored in
+    one decoder pass, their shared prompt decoded once.
   }];
   let arguments = (ins Train_ModelType:$model, AnyTypeOf<[Train_BatchType, Train_SamplesType]>:$input,
-                       UnitAttr:$concat_pairs);
+                       UnitAttr:$concat_pairs, UnitAttr:$shared_prefix);
   let results = (outs Train_ScoresType:$scores);
-  let assemblyFormat = "$model `,` $input (`concat_pairs` $concat_pairs^)? attr-dict `:` type($input)";
+  let assemblyFormat = [{
+    $model `,` $input (`concat_pairs` $concat_pairs^)? (`shared_prefix` $shared_prefix^)? attr-dict `:` type($input)
+  }];
 }
 
 def Train_LossOp : Train_Op<"loss", [Pure]> {
@@ -312,6 +320,7 @@ def Train_LossOp : Train_Op<"loss", [Pure]> {
     static bool takesScores(LossKind kind);
     static bool mixesUsers(LossKind kind);
     static bool isPairwise(LossKind kind);
+    static bool isListwise(LossKind kind);
     static bool typeWeighted(LossKind kind);
   }];
 }
