@@ -1,8 +1,10 @@
 #!/usr/bin/env python3
-"""DPO training: the runtime's stage runner against TRL's DPOTrainer, side by side, from one command.
+"""DPO training: the trainer alignc emits for recipes/dpo_pairs.align against TRL's DPOTrainer, side by side.
 
-Builds the shared inputs once, then trains the same tiny Llama on the same pairs with each implementation, each in
-its own process, and compares throughput, peak memory and the per-step loss curves:
+Builds the shared inputs once, then trains the same Llama on the same pairs with each implementation, each in its
+own process, and compares throughput, peak memory and the per-step loss curves. The alignc sides are the shipped
+recipe's trainer (`alignc build recipes/dpo_pairs.align`; `unfused`: with --no-fuse, `unshared`: with
+--no-share-prefix), pointed at the generated files with --set and run as a user runs it:
 
   * tokenizer: a byte-level BPE tokenizer.json trained with `tokenizers` on the HH texts of
     ../shared/data/dsp (or --data; helpful + harmless, in file order; deterministic), vocabulary 32000, with <pad>, <s>
@@ -24,12 +26,14 @@ its own process, and compares throughput, peak memory and the per-step loss curv
     dropout, fp32, the same number of torch threads (and OMP/MKL threads) in every process.
 
 Measured per process: per-step loss (before each optimizer step), wall time of the training loop (the reference
-precompute excluded on both sides: TRL precomputes in DPOTrainer.__init__, the runtime before its loop),
-non-pad tokens of the chosen + rejected sequences per step, peak RSS (VmHWM / ru_maxrss of the whole process).
-Writes bench/results/dpo_vs_trl.json and prints a table with the ratios runtime / TRL.
+precompute excluded on both sides: TRL precomputes in DPOTrainer.__init__, the trainer before its loop; the
+trainer's metrics.jsonl gives each step's `seconds` and non-pad `tokens` with log_every 1), non-pad tokens of the
+chosen + rejected sequences per step, peak RSS (ru_maxrss of the whole process: loading, precompute, loop, the
+final checkpoint). Writes bench/results/dpo_vs_trl.json and prints a table with the ratios runtime / TRL.
 
-    ninja -C build bench_dpo_step
     .venv/bin/python bench/dpo_vs_trl.py [--threads 2] [--steps 50] [--build build] [--small]
+    .venv/bin/python bench/dpo_vs_trl.py --threads 2 --steps 10 --batch 4 --layers 12 --hidden 768 --heads 12 \
+        --intermediate 2048 --precision bf16          # the ~134M shape
 """
 import argparse
 import json
@@ -219,11 +223,13 @@ def model_flops(cfg, tok, path):
     forward, and backward's two), attention's two products (causal: half of L² per layer, times 3), and the LM
     head at the response tokens (the positions the loss reads; TRL's and the runtime's chunked heads both
     skip the rest). The runtime's chunked head recomputes large blocks' logits in backward: `head_recompute` is
-    that extra product."""
+    that extra product. The runtime decodes the tokens chosen and rejected share (the prompt, and any common start
+    of the responses) once (share-prefix): `decoder_shared` is the decoder work that saves (attention counted
+    unshared, an overestimate of a few per cent of its 2%)."""
     h, layers, inter, vocab = cfg["hidden"], cfg["layers"], cfg["intermediate"], cfg["vocab"]
     decoder_params = layers * (4 * h * h + 3 * h * inter)
     bos, eos = tok.token_to_id(BOS), tok.token_to_id(EOS)
-    tokens = response = square = 0
+    tokens = response = square = shared = 0
     micro_rows = []  # response rows of each micro-batch (pairs in file order, as both sides read them)
     with open(path) as f:
         for index, line in enumerate(f):
@@ -231,6 +237,9 @@ def model_flops(cfg, tok, path):
             if index % cfg["micro_batch"] == 0:
                 micro_rows.append(0)
             prompt = 1 + len(tok.encode(pair["prompt"], add_special_tokens=False).ids)
+            answers = [tok.encode(pair[key], add_special_tokens=False).ids + [eos] for key in ("chosen", "rejected")]
+            common = next((i for i, (a, b) in enumerate(zip(*answers)) if a != b), min(map(len, answers)))
+            shared += min(prompt + common, cfg["max_length"])
             for key in ("chosen", "rejected"):
                 length = min(prompt + len(tok.encode(pair[key], add_special_tokens=False).ids) + 1, cfg["max_length"])
                 tokens += length
@@ -244,7 +253,8 @@ def model_flops(cfg, tok, path):
     # (runtime/src/objectives/ChunkedLogprobs.cpp, keepsBlock; chunk 1024 rows) and recomputes the rest.
     kept = min(1024, (64 << 20) // (4 * vocab))
     flops["head_recompute"] = 2 * vocab * h * sum(m for m in micro_rows if m > kept)
-    flops.update(tokens=tokens, response_tokens=response, bos=bos, eos=eos)
+    flops["decoder_shared"] = 6 * decoder_params * shared
+    flops.update(tokens=tokens, response_tokens=response, shared_tokens=shared, bos=bos, eos=eos)
     return flops
 
 
@@ -289,6 +299,58 @@ def machine_facts(threads):
     return facts
 
 
+RECIPE = os.path.join(ROOT, "recipes", "dpo_pairs.align")
+TRAINER_FLAGS = {"fused": [], "unfused": ["--no-fuse"], "unshared": ["--no-share-prefix"]}
+
+
+def build_trainer(build, side, work):
+    path = os.path.join(work, f"trainer-{side}")
+    cmd = [os.path.join(build, "bin", "alignc"), "build", RECIPE, "-o", path, *TRAINER_FLAGS[side]]
+    proc = subprocess.run(cmd, capture_output=True, text=True)
+    if proc.returncode != 0:
+        sys.exit(f"{' '.join(cmd)} failed:\n{proc.stdout}{proc.stderr}")
+    return path
+
+
+def run_trainer(trainer, side, cfg, work, model_dir, tok_path, data_path, env):
+    """One run of the recipe's trainer with the bench's settings; its metrics give the loop's steps."""
+    out = tempfile.mkdtemp(prefix=f"out-{side}.", dir=work)
+    settings = {"lm.path": model_dir, "ref.path": model_dir, "tok.path": tok_path,
+                "prefs.path": os.path.basename(data_path), "dpo.objective.dpo.beta": cfg["beta"],
+                "dpo.schedule.lr": cfg["lr"], "dpo.schedule.beta1": cfg["beta1"], "dpo.schedule.beta2": cfg["beta2"],
+                "dpo.schedule.eps": cfg["eps"], "dpo.schedule.weight_decay": cfg["weight_decay"],
+                "dpo.schedule.clip": cfg["clip"], "dpo.schedule.batch": cfg["batch"],
+                "dpo.schedule.micro_batch": cfg["micro_batch"], "dpo.schedule.max_length": cfg["max_length"],
+                "dpo.schedule.max_prompt_length": cfg["max_length"] - 1, "dpo.schedule.seed": cfg["seed"],
+                "dpo.schedule.precision": cfg["precision"]}
+    cmd = [trainer, "--out", out, "--data-root", os.path.dirname(data_path), "--steps", str(cfg["steps"]),
+           "--threads", str(cfg["threads"])]
+    for key, value in settings.items():
+        cmd += ["--set", f"{key}={value}"]
+    start = time.perf_counter()
+    log_path = os.path.join(out, "trainer.log")
+    with open(log_path, "w") as log:  # the trainer's own peak RSS: wait4 on its pid
+        proc = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT, env=env)
+        _, status, usage = os.wait4(proc.pid, 0)
+    process_s = time.perf_counter() - start
+    log = open(log_path).read()
+    code = os.waitstatus_to_exitcode(status)
+    if code != 0:
+        sys.stderr.write(log[-8000:])
+        sys.exit(f"alignc {side} failed with exit status {code}")
+    steps = [json.loads(line) for line in open(os.path.join(out, "metrics.jsonl"))]
+    steps = [r for r in steps if r.get("stage") == "dpo" and r.get("split") == "train"]
+    steps.sort(key=lambda r: r["step"])
+    loop_s = sum(r["seconds"] for r in steps)
+    tokens = sum(int(r["tokens"]) for r in steps)
+    result = {"impl": f"alignc-{side}", "steps": len(steps), "losses": [r["loss"] for r in steps],
+              "step_tokens": [int(r["tokens"]) for r in steps], "tokens": tokens, "loop_s": loop_s,
+              "tokens_per_s": tokens / loop_s, "peak_rss_bytes": usage.ru_maxrss * 1024, "process_s": process_s,
+              "precision_line": next((l.strip() for l in log.splitlines() if "precision" in l), "")}
+    print(f"  alignc {side}: {len(steps)} steps, loop {loop_s:.1f} s, process {process_s:.1f} s", file=sys.stderr)
+    return result
+
+
 def run_json(cmd, env, label, quiet=False):
     start = time.perf_counter()
     proc = subprocess.run(cmd, capture_output=True, text=True, env=env)
@@ -320,7 +382,7 @@ def main():
     parser.add_argument("--precision", choices=("fp32", "bf16"), default="fp32",
                         help="bf16: autocast with fp32 master weights on both sides (TRL's bf16=True)")
     parser.add_argument("--small", action="store_true", help="5 steps of batch 4: a quick smoke run")
-    parser.add_argument("--sides", default="fused,unfused,trl",
+    parser.add_argument("--sides", default="fused,unfused,unshared,trl",
                         help="which runs to do (comma-separated; none: recompute --reuse's report, FLOPs included)")
     parser.add_argument("--build", default=os.path.join(ROOT, "build"))
     parser.add_argument("--work", default=None, help="directory for the generated inputs (default: a temp dir)")
@@ -343,10 +405,9 @@ def main():
            "threads": args.threads, "seed": 42, "loss_type": "sigmoid", "truncation": "keep_start",
            "reference": "precomputed before training (excluded from loop time on both sides)",
            "precision": args.precision}
-    binary = os.path.join(args.build, "bin", "bench_dpo_step")
     sides = [] if args.sides == "none" else args.sides.split(",")  # none: only rebuild the report of --reuse
-    if any(s in ("fused", "unfused") for s in sides) and not os.path.exists(binary):
-        sys.exit(f"{binary} is missing: run `ninja -C {args.build} bench_dpo_step`")
+    if any(s in TRAINER_FLAGS for s in sides) and not os.path.exists(os.path.join(args.build, "bin", "alignc")):
+        sys.exit(f"{args.build}/bin/alignc is missing: build the project first (bash scripts/test.sh or ninja)")
 
     work = args.work or tempfile.mkdtemp(prefix="dpo_vs_trl.")
     os.makedirs(work, exist_ok=True)
@@ -365,15 +426,11 @@ def main():
     flops = model_flops(cfg, tok, data_path)
     limit = run_json([sys.executable, "-c", MATMUL_CHILD, json.dumps(dict(cfg, precision=args.precision))], env,
                      "matmul limit", quiet=True)
-    common = ["--model", model_dir, "--tokenizer", os.path.join(tok_dir, "tokenizer.json"), "--data", data_path,
-              "--steps", str(args.steps), "--batch", str(args.batch), "--micro-batch", str(micro),
-              "--max-length", str(args.max_length), "--beta", str(args.beta), "--lr", str(args.lr),
-              "--beta1", "0.9", "--beta2", "0.999", "--eps", "1e-8", "--weight-decay", "0", "--clip", "1",
-              "--threads", str(args.threads), "--seed", "42", "--precision", args.precision]
     for side in sides:
-        if side in ("fused", "unfused"):
-            results[side] = run_json([binary, *common, "--fused", "1" if side == "fused" else "0"], env,
-                                     f"alignc {side}")
+        if side in TRAINER_FLAGS:  # unshared: fused, each response decoded with its own copy of the prompt
+            trainer = build_trainer(args.build, side, work)
+            results[side] = run_trainer(trainer, side, cfg, work, model_dir, os.path.join(tok_dir, "tokenizer.json"),
+                                        data_path, env)
         elif side == "trl":
             child = dict(cfg, tokenizer_dir=tok_dir, model_dir=model_dir, data=data_path,
                          out_dir=os.path.join(work, "trl_out"))
@@ -391,19 +448,20 @@ def main():
             if name not in results:
                 results[name] = r
                 reused[name] = earlier.get("reused", {}).get(name, earlier["measured_at"])
-        results = {k: results[k] for k in ("fused", "unfused", "trl") if k in results}
+        results = {k: results[k] for k in ("fused", "unfused", "unshared", "trl") if k in results}
     report = {"config": cfg, "skipped_rows": skipped, "reused": reused, "measured_at": time.strftime("%Y-%m-%d %H:%M:%S"),
               "machine": machine_facts(args.threads), "flops": flops, "matmul_limit": limit,
               "results": results}
     # Achieved FLOP/s of each loop against this machine's matrix-product rate at the same precision and threads.
     for name, r in results.items():
-        work = flops["total"] + (flops["head_recompute"] if name == "fused" else 0)  # TRL: counted without one
+        work = flops["total"] + (flops["head_recompute"] if name in ("fused", "unshared") else 0)  # TRL: none
+        work -= flops["decoder_shared"] if name in ("fused", "unfused") else 0  # the prompt decoded once
         r["achieved_gflops_per_s"] = work / r["loop_s"] / 1e9
         r["fraction_of_matmul_limit"] = r["achieved_gflops_per_s"] / limit["gflops_per_s"]
     peer = results.get("trl")
     checks = {}
     if peer:
-        for name in ("fused", "unfused"):
+        for name in ("fused", "unfused", "unshared"):
             if name not in results:
                 continue
             ours = results[name]
@@ -420,6 +478,11 @@ def main():
                 "same_step_tokens": ours["step_tokens"] == peer["step_tokens"],
             }
         report["vs_trl"] = checks
+    if "fused" in results and "unshared" in results:
+        f, u = results["fused"], results["unshared"]
+        report["shared_vs_unshared"] = {"tokens_per_s_ratio": f["tokens_per_s"] / u["tokens_per_s"],
+                                        "peak_rss_ratio": f["peak_rss_bytes"] / u["peak_rss_bytes"],
+                                        "max_loss_abs_diff": max(abs(a - b) for a, b in zip(f["losses"], u["losses"]))}
     if "fused" in results and "unfused" in results:
         f, u = results["fused"], results["unfused"]
         report["fused_vs_unfused"] = {"tokens_per_s_ratio": f["tokens_per_s"] / u["tokens_per_s"],
@@ -444,6 +507,10 @@ def main():
           f"({args.precision}, {args.threads} threads)")
     for name, r in results.items():
         print(f"  {r['impl']:18} {r['achieved_gflops_per_s']:7.1f} GFLOP/s = {r['fraction_of_matmul_limit']:.0%} of the limit")
+    if "shared_vs_unshared" in report:
+        su = report["shared_vs_unshared"]
+        print(f"shared / unshared prompt: tok/s x{su['tokens_per_s_ratio']:.2f}, peak RSS x{su['peak_rss_ratio']:.2f}, "
+              f"max loss |d| {su['max_loss_abs_diff']:.2e} ({flops['shared_tokens']} of {flops['tokens']} tokens shared)")
     if "fused_vs_unfused" in report:
         fu = report["fused_vs_unfused"]
         print(f"fused / unfused: tok/s x{fu['tokens_per_s_ratio']:.2f}, peak RSS x{fu['peak_rss_ratio']:.2f}, "

@@ -608,6 +608,8 @@ void TrainerEmitter::emitSchedule(train::StageOp stage, const std::string &sched
   set("seed", "static_cast<std::uint64_t>(" + integer("seed", stage.getSeedAttr().getInt()) + ")");
   if (auto shard = stage.getShard())
     set("shard", choice("shard", "ShardStrategy", train::stringifyShardStrategy(*shard)));
+  if (auto shuffle = stage.getShuffleAttr())
+    set("shuffle", w_.flag(key + "shuffle", shuffle.getValue(), loc));
   set("logEvery", integer("log_every", stage.getLogEveryAttr().getInt()));
   if (auto steps = stage.getEvalEveryStepsAttr())
     set("evalEverySteps", integer("eval_every_steps", steps.getInt()));

@@ -290,6 +290,8 @@ std::vector<Constructor> build() {
                  P("shard", Ty::Enum, registry::spellings("ShardStrategy")).def("none")
                      .d("optimizer: under torchrun each process keeps the optimizer state of its share (ZeRO-1)"),
                  P("clip", Ty::Number).gt(0).def("1").d("max gradient norm"),
+                 P("shuffle", Ty::Bool).def("true")
+                     .d("reshuffle the training rows every epoch (a function of seed and epoch); false: data order"),
                  P("seed", Ty::Int).ge(0).def("42"),
                  P("log_every", Ty::Int).ge(1).def("10").d("steps between metric lines"),
                  P("eval_every", Ty::Interval).ge(0).def("0").d("steps or time between evaluations; 0: at the end"),

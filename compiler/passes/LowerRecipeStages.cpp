@@ -116,6 +116,8 @@ FailureOr<DictionaryAttr> RecipeLowering::scheduleAttributes(recipe::StageOp sta
       return unsupported("shard");
     set("shard", train::ShardStrategyAttr::get(context_, *shard));
   }
+  if (auto shuffle = schedule.getAs<BoolAttr>("shuffle"))
+    set("shuffle", shuffle);
   set("log_every", integer("log_every"));
   if (Attribute limit = schedule.get("time_limit"))
     set("time_limit", plainValue(stage, limit));

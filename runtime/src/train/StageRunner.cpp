@@ -374,6 +374,8 @@ StageResult runStage(StageInputs &inputs, const RunOptions &options, MetricsLog 
         values["lr"] = lr;
         values["grad_norm"] = gradNorm;
         values["tokens_per_s"] = tokensPerSecond;
+        values["tokens"] = static_cast<double>(windowTokens); // non-pad tokens since the last record
+        values["seconds"] = seconds;                          // and the wall time they took
         if (inputs.users)
           for (const auto &[key, value] : userModelDiagnostics(inputs.users, startWeights))
             values[key] = value;

@@ -40,7 +40,6 @@ class World;
 /// of the runtime's own for benchmarks that compare step by step with a peer.
 struct StageSchedule : ScheduleSpec {
   bool lengthBuckets = false; ///< group similar lengths into batches (less padding)
-  bool shuffle = true;        ///< false: batches in data order
 };
 
 /// What one stage trains; exactly one of `policy` and `reward` is set.

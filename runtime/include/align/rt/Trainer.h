@@ -286,6 +286,7 @@ struct ScheduleSpec {
   ShardStrategy shard = ShardStrategy::none; ///< optimizer: ZeRO-1 under torchrun (dist/OptimizerShard.h)
   double clip = 1;
   uint64_t seed = 42;
+  bool shuffle = true; ///< reshuffle the training rows every epoch; false: batches in data order
   int64_t logEvery = 10, evalEverySteps = 0, checkpointEverySteps = 0;
   double evalEverySeconds = 0, checkpointEverySeconds = 0, timeLimitSeconds = 0;
   // The step's decisions, as the passes record them on its ops (compiler/emit/StageEmission.cpp).

@@ -108,7 +108,7 @@ def Train_StageOp : Train_Op<"stage", [Symbol, SingleBlock, NoTerminator, HasPar
     optimizer and its parameters, the lr schedule with `warmup` steps and `lr_final` (a fraction of `lr`),
     `batch` examples per optimizer step in micro-batches of `micro_batch` (accumulation = batch /
     micro_batch), `steps` or `epochs`, `precision`, `max_length`/`max_prompt_length` and `truncation`,
-    gradient `clip`, `seed`, `log_every`, `time_limit` (seconds) and the `eval_every_*` cadence at which
+    gradient `clip`, `seed`, `shuffle` (absent: true), `log_every`, `time_limit` (seconds) and the `eval_every_*` cadence at which
     the recipe-level evaluations (program-level `train.evaluate`) also run during this stage (absent: at
     the end only). `reference` is what the recipe asked for (`auto`, `precompute`, `online`; absent
     without a reference model).
@@ -143,6 +143,7 @@ def Train_StageOp : Train_Op<"stage", [Symbol, SingleBlock, NoTerminator, HasPar
     I64Attr:$seed,
     OptionalAttr<Train_ReferenceStrategyAttr>:$reference,
     OptionalAttr<Train_ShardStrategyAttr>:$shard,
+    OptionalAttr<BoolAttr>:$shuffle,
     I64Attr:$log_every,
     OptionalAttr<F64Attr>:$time_limit,
     OptionalAttr<I64Attr>:$eval_every_steps,
