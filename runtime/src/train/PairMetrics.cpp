@@ -6,6 +6,7 @@
 
 #include "align/rt/Error.h"
 #include "objectives/Losses.h"
+#include "train/TrainingStep.h"
 
 namespace align::rt {
 
@@ -23,6 +24,9 @@ std::vector<std::vector<double>> sequenceRewards(const std::vector<PreparedExamp
       part.push_back(&examples[i]);
     MicroBatch micro = collateSequences(part, padId);
     torch::Tensor ids = micro.tokens.ids.to(device);
+    // As a training step decodes: without the padding, each example's shared prompt once, the LM head only at
+    // the response tokens in vocabulary chunks (train/TrainingStep.h).
+    const RowLayout layout = rowLayout(part, micro.tokens.lengths.to(device), /*sharePrefixes=*/true);
     torch::Tensor values;
     torch::Tensor softTokens; // each row's user's soft tokens (a personalized policy, or a P-RM)
     if (users) {
@@ -32,12 +36,15 @@ std::vector<std::vector<double>> sequenceRewards(const std::vector<PreparedExamp
       softTokens = users->forward(torch::tensor(userIds, torch::kInt64).to(device));
     }
     if (reward) {
-      values = reward->forward(ids, micro.tokens.attention.to(device), softTokens).select(1, 0);
+      values = reward->rewardsOf(reward->hidden(ids, softTokens, layout), micro.tokens.attention.to(device)).select(1, 0);
     } else {
       torch::Tensor targets = micro.responseTargets.to(device);
-      torch::Tensor logps = tokenLogprobs(policy, ids, softTokens);
+      auto responseLogps = [&](CausalLM &model, const torch::Tensor &soft) {
+        return headTokenLogps(model->hidden(ids, soft, layout), model->headWeight(), ids, targets, /*chunk=*/1024);
+      };
+      torch::Tensor logps = responseLogps(policy, softTokens);
       if (reference)
-        values = sequenceLogprobs(logps, targets) - sequenceLogprobs(tokenLogprobs(reference, ids), targets);
+        values = sequenceLogprobs(logps, targets) - sequenceLogprobs(responseLogps(reference, {}), targets);
       else
         values = meanTokenLogprobs(logps, targets);
     }

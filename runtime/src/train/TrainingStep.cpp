@@ -57,49 +57,15 @@ torch::Tensor decoderHidden(const DecoderPass &pass, const std::vector<const Pre
   return torch::zeros(shape, a.options()).index_copy(0, firstRows, a).index_copy(0, otherRows, b);
 }
 
-/// train.sequence_logprobs: log p(ids[:, t+1] | ids[:, ≤t]) from hidden [N, T, H] and the head [V, H] → [N, T-1],
-/// computed only where `targets` [N, T-1] (the positions some loss reads) is true; 0 elsewhere. The head is the
-/// largest single product of a small model, and padding and prompt tokens are often most of the positions.
-torch::Tensor headTokenLogps(const torch::Tensor &hidden, torch::Tensor weight, const torch::Tensor &ids,
-                             const torch::Tensor &targets, const StageSchedule &schedule) {
-  const int64_t n = hidden.size(0), positions = hidden.size(1) - 1, size = hidden.size(2);
-  torch::Tensor where = targets.reshape({-1}).nonzero().squeeze(1); // [M] into the [N * (T-1)] positions
-  torch::Tensor states = hidden.slice(1, 0, positions).reshape({-1, size}).index_select(0, where); // [M, H]
-  torch::Tensor next = ids.slice(1, 1).reshape({-1}).index_select(0, where);                       // [M]
-  torch::Tensor logps;
-  if (schedule.fusedLogprobs) {
-    if (weight.scalar_type() != states.scalar_type())
-      weight = weight.to(states.scalar_type()); // autocast gives bf16 hidden states over fp32 weights
-    logps = chunkedTokenLogprobs(states, weight, next, schedule.logprobChunk);
-  } else {
-    torch::Tensor logits = torch::nn::functional::linear(states, weight).to(torch::kFloat32); // [M, V]
-    logps = torch::log_softmax(logits, -1).gather(-1, next.unsqueeze(-1)).squeeze(-1);
-  }
-  return torch::zeros({n * positions}, logps.options()).index_copy(0, where, logps).view({n, positions});
-}
-
-/// The decoder's layout of a micro-batch's rows [N]: their `lengths`, and with `sharePrefixes` (the step's
-/// shared_prefix decision) each example's sequences as a group that shares its common prefix.
-RowLayout rowLayout(const std::vector<const PreparedExample *> &part, const torch::Tensor &lengths, bool sharePrefixes) {
-  RowLayout layout(lengths);
-  if (!sharePrefixes)
-    return layout;
-  std::vector<const std::vector<int64_t> *> sequences;
-  for (const PreparedExample *e : part) {
-    layout.groupSizes.push_back(static_cast<int64_t>(e->sequences.size()));
-    for (const data::TokenizedText &sequence : e->sequences)
-      sequences.push_back(&sequence.ids);
-  }
-  layout.sharedPrefixes = commonPrefixes(sequences, layout.groupSizes);
-  return layout;
-}
+/// The step's log-prob decision as headTokenLogps takes it: the fused chunk, or 0 for unfused.
+int64_t logprobChunk(const StageSchedule &schedule) { return schedule.fusedLogprobs ? schedule.logprobChunk : 0; }
 
 /// The frozen reference's summed response log-probs [N] for collated ids [N, T] laid out as `layout` (no gradient).
 torch::Tensor referenceSequenceLogps(StageInputs &inputs, const torch::Tensor &ids, const RowLayout &layout,
                                      const torch::Tensor &responseTargets) {
   torch::NoGradGuard noGrad;
   torch::Tensor hidden = inputs.reference->hidden(ids, {}, layout);
-  return sequenceLogprobs(headTokenLogps(hidden, inputs.reference->headWeight(), ids, responseTargets, inputs.schedule),
+  return sequenceLogprobs(headTokenLogps(hidden, inputs.reference->headWeight(), ids, responseTargets, logprobChunk(inputs.schedule)),
                           responseTargets);
 }
 
@@ -116,6 +82,40 @@ torch::Tensor rowsOf(const torch::Tensor &x, const torch::Tensor &rows) {
 }
 
 } // namespace
+
+RowLayout rowLayout(const std::vector<const PreparedExample *> &part, const torch::Tensor &lengths, bool sharePrefixes) {
+  RowLayout layout(lengths);
+  if (!sharePrefixes)
+    return layout;
+  std::vector<const std::vector<int64_t> *> sequences;
+  for (const PreparedExample *e : part) {
+    layout.groupSizes.push_back(static_cast<int64_t>(e->sequences.size()));
+    for (const data::TokenizedText &sequence : e->sequences)
+      sequences.push_back(&sequence.ids);
+  }
+  layout.sharedPrefixes = commonPrefixes(sequences, layout.groupSizes);
+  return layout;
+}
+
+// train.sequence_logprobs. The head is the largest single product of a small model, and padding and prompt
+// tokens are often most of the positions: only the read ones go through it.
+torch::Tensor headTokenLogps(const torch::Tensor &hidden, torch::Tensor weight, const torch::Tensor &ids,
+                             const torch::Tensor &targets, int64_t chunk) {
+  const int64_t n = hidden.size(0), positions = hidden.size(1) - 1, size = hidden.size(2);
+  torch::Tensor where = targets.reshape({-1}).nonzero().squeeze(1); // [M] into the [N * (T-1)] positions
+  torch::Tensor states = hidden.slice(1, 0, positions).reshape({-1, size}).index_select(0, where); // [M, H]
+  torch::Tensor next = ids.slice(1, 1).reshape({-1}).index_select(0, where);                       // [M]
+  torch::Tensor logps;
+  if (chunk > 0) {
+    if (weight.scalar_type() != states.scalar_type())
+      weight = weight.to(states.scalar_type()); // autocast gives bf16 hidden states over fp32 weights
+    logps = chunkedTokenLogprobs(states, weight, next, chunk);
+  } else {
+    torch::Tensor logits = torch::nn::functional::linear(states, weight).to(torch::kFloat32); // [M, V]
+    logps = torch::log_softmax(logits, -1).gather(-1, next.unsqueeze(-1)).squeeze(-1);
+  }
+  return torch::zeros({n * positions}, logps.options()).index_copy(0, where, logps).view({n, positions});
+}
 
 bool anyReferenceTerm(const std::vector<ObjectiveTerm> &terms) {
   for (const ObjectiveTerm &t : terms)
@@ -218,7 +218,7 @@ TermContribution microBatchLoss(StageInputs &inputs, const std::vector<const Pre
     for (const ObjectiveTerm &t : inputs.terms)
       imitation = imitation || t.kind() == LossKind::imitation;
     if (imitation)
-      outputs.tokenLogps = headTokenLogps(hidden, inputs.reward->headWeight(), ids, outputs.allTargets, schedule);
+      outputs.tokenLogps = headTokenLogps(hidden, inputs.reward->headWeight(), ids, outputs.allTargets, logprobChunk(schedule));
     else
       outputs = PolicyOutputs{};
     return rewardContribution(inputs.terms, units, part, rewards, outputs);
@@ -230,7 +230,7 @@ TermContribution microBatchLoss(StageInputs &inputs, const std::vector<const Pre
       separatePairs, device); // [N, T, H]
   outputs.tokenLogps = headTokenLogps(hidden, inputs.policy->headWeight(), ids,
                                       readsPromptTokens(inputs.terms) ? outputs.allTargets : outputs.responseTargets,
-                                      schedule); // [N, T-1]
+                                      logprobChunk(schedule)); // [N, T-1]
 
   // train.reference_logprobs: [N], cached per example or computed now.
   if (anyReferenceTerm(inputs.terms)) {

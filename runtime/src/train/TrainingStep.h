@@ -27,6 +27,17 @@ TermContribution microBatchLoss(StageInputs &inputs, const std::vector<const Pre
 void precomputeReference(StageInputs &inputs, std::vector<PreparedExample> &examples, torch::Device device,
                          const std::vector<char> *only, const dist::World *world = nullptr);
 
+/// The decoder's layout of a micro-batch's rows [N] (`part`'s sequences, example after example): their
+/// `lengths`, and with `sharePrefixes` (the step's shared_prefix decision) each example's sequences as a group
+/// that shares its common prefix (model/PackedLayout.h).
+RowLayout rowLayout(const std::vector<const PreparedExample *> &part, const torch::Tensor &lengths, bool sharePrefixes);
+
+/// log p(ids[:, t+1] | ids[:, ≤t]) from hidden [N, T, H] and the head [V, H] → [N, T-1], computed only where
+/// `targets` [N, T-1] (the positions some loss reads) is true; 0 elsewhere. `chunk` > 0: the head, log-softmax
+/// and gather in vocabulary chunks of `chunk` (fused); 0: through the logits of the read positions.
+torch::Tensor headTokenLogps(const torch::Tensor &hidden, torch::Tensor weight, const torch::Tensor &ids,
+                             const torch::Tensor &targets, int64_t chunk);
+
 /// Whether a term of the objective reads the frozen reference.
 bool anyReferenceTerm(const std::vector<ObjectiveTerm> &terms);
 
