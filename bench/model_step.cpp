@@ -81,8 +81,13 @@ int main(int argc, char **argv) {
   }
   auto step = [&] {
     model->zero_grad();
-    torch::Tensor logps = path == "fused" ? chunkedSequenceTokenLogprobs(model->hidden(ids), model->headWeight().to(precision == "bf16" ? torch::kBFloat16 : torch::kFloat32), ids, 1024)
-                                          : tokenLogprobs(model, ids);
+    torch::Tensor logps;
+    if (path == "fused") {
+      torch::Tensor hidden = model->hidden(ids);
+      logps = chunkedSequenceTokenLogprobs(hidden, model->headWeight().to(hidden.scalar_type()), ids, 1024);
+    } else {
+      logps = tokenLogprobs(model, ids);
+    }
     (-logps.mean()).backward();
   };
   step(); // warm-up

@@ -600,7 +600,16 @@ void TrainerEmitter::emitSchedule(train::StageOp stage, const std::string &sched
     set("steps", integer("steps", steps.getInt()));
   if (auto epochs = stage.getEpochsAttr())
     set("epochs", number("epochs", epochs.getValueAsDouble()));
-  set("precision", choice("precision", "Precision", train::stringifyPrecision(stage.getPrecision())));
+  // The cost model's choice for `precision: auto` (plan-precision) is the setting's default, and its reason
+  // goes to the trainer, which prints it when the stage starts.
+  const train::Precision precision = stage.getPlannedPrecision().value_or(stage.getPrecision());
+  if (auto reason = stage.getPrecisionReasonAttr())
+    w_.comment(("precision " + train::stringifyPrecision(precision) + " (alignc's cost model): " + reason.getValue()).str());
+  set("precision", choice("precision", "Precision", train::stringifyPrecision(precision)));
+  if (auto reason = stage.getPrecisionReasonAttr())
+    w_.statement(schedule + ".plan.push_back({" + cppString(key + "precision") + ", " +
+                     cppString(train::stringifyPrecision(precision)) + ", " + cppString(reason.getValue()) + "})",
+                 loc);
   set("maxLength", integer("max_length", stage.getMaxLengthAttr().getInt()));
   set("maxPromptLength", integer("max_prompt_length", stage.getMaxPromptLengthAttr().getInt()));
   set("truncation", choice("truncation", "Truncation", train::stringifyTruncation(stage.getTruncation())));

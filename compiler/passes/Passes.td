@@ -111,6 +111,26 @@ def ConcatPairsPass : Pass<"concat-pairs", "mlir::ModuleOp"> {
   }];
 }
 
+def PlanPrecisionPass : Pass<"plan-precision", "mlir::ModuleOp"> {
+  let summary = "Choose the precision of stages whose recipe says `auto` (the cost model)";
+  let description = [{
+    From the shape of the model a stage trains (a preset, or a checkpoint's config.json when it exists at
+    compile time), the cost model (compiler/passes/CostModel.h) chooses: below hidden size 256, `fp32` (bf16
+    is slower there and costs small models accuracy); otherwise `auto` stays — bf16 where the device has
+    native bf16 matrix instructions, decided when the trainer starts. The choice and its reason are recorded
+    on the stage (`planned_precision`, `precision_reason`), beside the recipe's `precision`; a recipe that
+    names a precision is left alone. The trainer prints the reason, and the choice stays the
+    `--set <stage>.schedule.precision` setting.
+
+    ```mlir
+    train.stage @sft attributes {precision = #train.precision<auto>, ...}
+    // becomes, for a tiny preset
+    train.stage @sft attributes {precision = #train.precision<auto>, planned_precision = #train.precision<fp32>,
+                                 precision_reason = "hidden size 64 (preset tiny) is below 256: ...", ...}
+    ```
+  }];
+}
+
 def SharePrefixPass : Pass<"share-prefix", "mlir::ModuleOp"> {
   let summary = "Decode the prompt an example's responses share once";
   let description = [{

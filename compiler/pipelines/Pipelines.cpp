@@ -22,6 +22,7 @@ void buildRecipeToTrainPipeline(mlir::OpPassManager &pm, const RecipeToTrainOpti
   pm.addPass(createExpandStagesPass());
   pm.addPass(createDuplicateGenericRowsPass());
   pm.addPass(createHoistReferenceLogprobsPass());
+  pm.addPass(createPlanPrecisionPass());
   pm.addPass(createConcatPairsPass());
   if (options.sharePrefix)
     pm.addPass(createSharePrefixPass());

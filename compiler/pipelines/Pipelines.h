@@ -17,7 +17,7 @@ struct RecipeToTrainOptions {
   bool sharePrefix = true;     ///< run share-prefix
 };
 
-/// recipe → train: lower-recipe-to-train, expand-stages, hoist-reference-logprobs, concat-pairs,
+/// recipe → train: lower-recipe-to-train, expand-stages, hoist-reference-logprobs, plan-precision, concat-pairs,
 /// share-prefix and fuse-logprobs (unless disabled), canonicalize, cse, eliminate-dead-declarations.
 void buildRecipeToTrainPipeline(mlir::OpPassManager &pm, const RecipeToTrainOptions &options = {});
 

@@ -59,6 +59,10 @@ StageInputs Trainer::Impl::prepareStage(const StageSpec &spec, std::set<std::str
   inputs.name = spec.name;
   inputs.terms = stageTerms(spec);
   static_cast<ScheduleSpec &>(inputs.schedule) = spec.schedule;
+  for (const PlanDecision &d : spec.schedule.plan) // the first lines of the stage's log
+    inputs.notes.push_back("alignc chose " + d.setting + " = " + d.value +
+                           (options.sets.count(d.setting) ? " (replaced by --set " + d.setting + "=" + options.sets.at(d.setting) + ")" : "") +
+                           ": " + d.reason);
   inputs.padId = data::padIdOf(tokenizer);
   if (!data.count(spec.train.data))
     throw Error(spec.location + ": stage '" + spec.name + "' trains on undeclared data '" + spec.train.data + "'");

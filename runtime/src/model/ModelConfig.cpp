@@ -12,6 +12,7 @@
 #include "support/AtomicWrite.h"
 
 #include "align/rt/Error.h"
+#include "align/registry/Registry.h"
 
 #include <nlohmann/json.hpp>
 
@@ -337,16 +338,9 @@ void writeModelConfig(const ModelConfig &config, const std::string &path) {
 }
 
 ModelConfig presetConfig(const std::string &preset, int64_t vocabSize) {
-  struct Preset {
-    const char *name;
-    int64_t hidden, layers, heads, kvHeads, intermediate, maxPositions;
-  };
-  // Intermediate sizes are ~8/3 × hidden rounded up to a multiple of 16, as in Llama.
-  static const Preset presets[] = {
-      {"tiny", 64, 2, 4, 2, 176, 512}, {"small", 256, 4, 8, 4, 688, 1024}, {"medium", 512, 8, 8, 4, 1376, 2048}};
-  for (const Preset &p : presets) {
-    if (preset != p.name)
-      continue;
+  // The sizes are the registry's (registry/include/align/registry/Presets.def).
+  if (const registry::PresetShape *found = registry::findPreset(preset)) {
+    const registry::PresetShape &p = *found;
     if (vocabSize <= 0)
       throw Error("model preset '" + preset + "': vocabulary size must be positive, got " + std::to_string(vocabSize));
     ModelConfig c;
@@ -364,7 +358,10 @@ ModelConfig presetConfig(const std::string &preset, int64_t vocabSize) {
     c.tieWordEmbeddings = false;
     return c;
   }
-  throw Error("unknown model preset '" + preset + "' (presets: tiny, small, medium)");
+  std::string names;
+  for (const registry::PresetShape &p : registry::presets())
+    names += (names.empty() ? "" : ", ") + std::string(p.name);
+  throw Error("unknown model preset '" + preset + "' (presets: " + names + ")");
 }
 
 } // namespace align::rt

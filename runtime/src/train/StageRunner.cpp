@@ -263,6 +263,8 @@ StageResult runStage(StageInputs &inputs, const RunOptions &options, MetricsLog 
   }
 
   ProgressLine progress(inputs.name, total, position.step, schedule.logEvery, options.interactive);
+  for (const std::string &note : inputs.notes)
+    progress.note(note);
   progress.note(choosePrecision(schedule.precision, device).reason);
   if (position.step > 0)
     progress.note("resuming at step " + std::to_string(position.step) + " of " + std::to_string(total));

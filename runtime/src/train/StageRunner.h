@@ -67,6 +67,8 @@ struct StageInputs {
   std::string startCheckpoint;
   /// A fingerprint of everything that must not change across a resume (set by the caller; data and settings).
   std::string fingerprint;
+  /// Lines the stage's log starts with (the compiler's plan for its schedule, core/StageSetup.cpp).
+  std::vector<std::string> notes;
 };
 
 struct RunOptions {

@@ -10,6 +10,7 @@
 //===----------------------------------------------------------------------===//
 #pragma once
 
+#include <cstdint>
 #include <cstring>
 #include <limits>
 #include <string>
@@ -98,6 +99,12 @@ struct Enum {
   const char *key;  ///< the recipe's word for the set
   const char *doc;
   std::vector<Case> cases;
+};
+
+/// A built-in model size (Presets.def).
+struct PresetShape {
+  const char *name;
+  int64_t hidden, layers, heads, kvHeads, intermediate, maxPositions;
 };
 
 /// A field of a data kind that names a column of the file (DataColumns.def).
@@ -203,6 +210,25 @@ inline const std::vector<Column> &commonColumns() {
 #undef ALIGN_COMMON_COLUMN
   };
   return table;
+}
+
+/// Every built-in model size, in Preset order.
+inline const std::vector<PresetShape> &presets() {
+  static const std::vector<PresetShape> table = {
+#define ALIGN_PRESET(name, hidden, layers, heads, kvHeads, intermediate, maxPositions)                            \
+  PresetShape{#name, hidden, layers, heads, kvHeads, intermediate, maxPositions},
+#include "align/registry/Presets.def"
+#undef ALIGN_PRESET
+  };
+  return table;
+}
+
+/// The size `name` names; null for none.
+inline const PresetShape *findPreset(const std::string &name) {
+  for (const PresetShape &p : presets())
+    if (name == p.name)
+      return &p;
+  return nullptr;
 }
 
 /// Whether `field` is a data parameter naming a column (of some kind, or common to all).

@@ -272,6 +272,14 @@ struct DataSpec {
   std::vector<SplitRule> splits;
 };
 
+/// A choice alignc's cost model made for a schedule value the recipe left to it (compiler/passes/CostModel.h),
+/// printed when the stage starts: the value's `--set` key, what was chosen, and why.
+struct PlanDecision {
+  std::string setting; ///< e.g. "sft.schedule.precision"
+  std::string value;   ///< the recipe's spelling of the choice
+  std::string reason;
+};
+
 struct ScheduleSpec {
   OptimizerKind optimizer = OptimizerKind::adamw;
   double lr = 1e-5, beta1 = 0.9, beta2 = 0.999, eps = 1e-8, weightDecay = 0, alpha = 0.99, momentum = 0;
@@ -287,6 +295,7 @@ struct ScheduleSpec {
   double clip = 1;
   uint64_t seed = 42;
   bool shuffle = true; ///< reshuffle the training rows every epoch; false: batches in data order
+  std::vector<PlanDecision> plan; ///< the cost model's choices for this schedule, with their reasons
   int64_t logEvery = 10, evalEverySteps = 0, checkpointEverySteps = 0;
   double evalEverySeconds = 0, checkpointEverySeconds = 0, timeLimitSeconds = 0;
   // The step's decisions, as the passes record them on its ops (compiler/emit/StageEmission.cpp).

@@ -113,7 +113,10 @@ def Train_StageOp : Train_Op<"stage", [Symbol, SingleBlock, NoTerminator, HasPar
     the end only). `reference` is what the recipe asked for (`auto`, `precompute`, `online`; absent
     without a reference model).
 
-    The decisions of the compiler's passes are not attributes of the stage: each is recorded once, on the
+    `planned_precision` and `precision_reason` are the cost model's choice for a recipe's `precision: auto`
+    (the `plan-precision` pass); the recipe's `precision` stays what it asked.
+
+    The other decisions of the compiler's passes are not attributes of the stage: each is recorded once, on the
     step op it concerns (`train.forward concat_pairs shared_prefix`, `train.sequence_logprobs fused chunk N`,
     `train.reference_logprobs cached`), and the emitter reads them there.
 
@@ -136,6 +139,8 @@ def Train_StageOp : Train_Op<"stage", [Symbol, SingleBlock, NoTerminator, HasPar
     OptionalAttr<I64Attr>:$steps,
     OptionalAttr<F64Attr>:$epochs,
     Train_PrecisionAttr:$precision,
+    OptionalAttr<Train_PrecisionAttr>:$planned_precision,
+    OptionalAttr<StrAttr>:$precision_reason,
     I64Attr:$max_length,
     I64Attr:$max_prompt_length,
     Train_TruncationAttr:$truncation,
