@@ -282,7 +282,7 @@ std::vector<Constructor> build() {
                  P("micro_batch", Ty::Int).ge(1).d("examples per forward; accumulation = batch / micro_batch"),
                  P("epochs", Ty::Number).gt(0).def("1"),
                  P("steps", Ty::Int).ge(1).d("optimizer steps; replaces epochs"),
-                 P("precision", Ty::Enum, registry::spellings("Precision")).def("auto").d("auto: bf16 on a GPU or a CPU with native bf16 (AMX-BF16, AVX512-BF16), else fp32"),
+                 P("precision", Ty::Enum, registry::spellings("Precision")).def("auto").d("auto: alignc's cost model: fp32 below hidden size 256, else bf16 on a GPU or a CPU with native bf16 (AMX-BF16, AVX512-BF16), else fp32"),
                  P("max_length", Ty::Int).ge(1).def("512").d("tokens per sequence"),
                  P("max_prompt_length", Ty::Int).ge(1).d("tokens kept of the prompt; default: half of max_length"),
                  P("truncation", Ty::Enum, registry::spellings("Truncation")).def("right").d("which end of the prompt is cut"),
