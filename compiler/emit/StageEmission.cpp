@@ -608,7 +608,8 @@ void TrainerEmitter::emitSchedule(train::StageOp stage, const std::string &sched
   set("precision", choice("precision", "Precision", train::stringifyPrecision(precision)));
   if (auto reason = stage.getPrecisionReasonAttr())
     w_.statement(schedule + ".plan.push_back({" + cppString(key + "precision") + ", " +
-                     cppString(train::stringifyPrecision(precision)) + ", " + cppString(reason.getValue()) + "})",
+                     cppString(train::stringifyPrecision(precision)) + ", " + cppString(reason.getValue()) + ", " +
+                     cppInteger(stage.getPlannedForHidden().value_or(0)) + "})",
                  loc);
   set("maxLength", integer("max_length", stage.getMaxLengthAttr().getInt()));
   set("maxPromptLength", integer("max_prompt_length", stage.getMaxPromptLengthAttr().getInt()));

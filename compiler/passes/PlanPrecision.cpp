@@ -34,6 +34,8 @@ struct PlanPrecisionPass : impl::PlanPrecisionPassBase<PlanPrecisionPass> {
       Builder builder(stage.getContext());
       stage.setPlannedPrecisionAttr(PrecisionAttr::get(stage.getContext(), plan.precision));
       stage.setPrecisionReasonAttr(builder.getStringAttr(plan.reason));
+      if (shape) // the trainer checks that the model it builds still has this size (a --set can change it)
+        stage.setPlannedForHiddenAttr(builder.getI64IntegerAttr(shape->hidden));
     });
   }
 };

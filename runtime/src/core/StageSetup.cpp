@@ -59,10 +59,6 @@ StageInputs Trainer::Impl::prepareStage(const StageSpec &spec, std::set<std::str
   inputs.name = spec.name;
   inputs.terms = stageTerms(spec);
   static_cast<ScheduleSpec &>(inputs.schedule) = spec.schedule;
-  for (const PlanDecision &d : spec.schedule.plan) // the first lines of the stage's log
-    inputs.notes.push_back("alignc chose " + d.setting + " = " + d.value +
-                           (options.sets.count(d.setting) ? " (replaced by --set " + d.setting + "=" + options.sets.at(d.setting) + ")" : "") +
-                           ": " + d.reason);
   inputs.padId = data::padIdOf(tokenizer);
   if (!data.count(spec.train.data))
     throw Error(spec.location + ": stage '" + spec.name + "' trains on undeclared data '" + spec.train.data + "'");
@@ -136,6 +132,18 @@ StageInputs Trainer::Impl::prepareStage(const StageSpec &spec, std::set<std::str
                   spec.initFrom + "'");
     inputs.policy = buildModel(modelSpec, tokenizer, from ? from->checkpointDir : declared);
   }
+  // The compiler's plan, the first lines of the stage's log; a plan made for another model size (a --set
+  // changed the preset or checkpoint) says so.
+  const int64_t hidden = inputs.policy ? inputs.policy->config.hiddenSize : inputs.reward->config.hiddenSize;
+  for (const PlanDecision &d : spec.schedule.plan)
+    inputs.notes.push_back(
+        "alignc chose " + d.setting + " = " + d.value +
+        (options.sets.count(d.setting) ? " (replaced by --set " + d.setting + "=" + options.sets.at(d.setting) + ")" : "") +
+        ": " + d.reason +
+        (d.hidden > 0 && d.hidden != hidden && !options.sets.count(d.setting)
+             ? " — but this model's hidden size is " + std::to_string(hidden) +
+                   " (a --set changed the model): the choice may not hold; set " + d.setting + " to decide"
+             : ""));
   if (!spec.reference.empty())
     inputs.reference = referenceModel(spec.reference, spec.location);
   if (auto file = tokenizerFiles.find(modelSpec.tokenizer); file != tokenizerFiles.end())

@@ -15,7 +15,7 @@ train.program @p {
   %d = train.load_data "d" from "sft" {} splits ["train"]
 
   // CHECK-LABEL: train.stage @on_tiny attributes
-  // CHECK-SAME: planned_precision = #train.precision<fp32>, precision = #train.precision<auto>, precision_reason = "hidden size 64 (preset tiny) is below 256: {{[^"]*}}"
+  // CHECK-SAME: planned_for_hidden = 64 : i64, planned_precision = #train.precision<fp32>, precision = #train.precision<auto>, precision_reason = "hidden size 64 (preset tiny) is below 256: {{[^"]*}}"
   train.stage @on_tiny attributes {optimizer = #train.optimizer<adamw>, lr = 1.0e-4, optimizer_params = {}, lr_schedule = #train.lr_schedule<constant>, lr_final = 0.0, warmup = 0 : i64, batch = 8 : i64, micro_batch = 8 : i64, epochs = 1.0, precision = #train.precision<auto>, max_length = 64 : i64, max_prompt_length = 32 : i64, truncation = #train.truncation<right>, clip = 1.0, seed = 0 : i64, log_every = 10 : i64} {
     train.step_loop {
       %b = train.batch_fetch %d split "train"

@@ -278,6 +278,7 @@ struct PlanDecision {
   std::string setting; ///< e.g. "sft.schedule.precision"
   std::string value;   ///< the recipe's spelling of the choice
   std::string reason;
+  int64_t hidden = 0;  ///< the model's hidden size the choice was made for (0: unknown to the compiler)
 };
 
 struct ScheduleSpec {

@@ -114,7 +114,8 @@ def Train_StageOp : Train_Op<"stage", [Symbol, SingleBlock, NoTerminator, HasPar
     without a reference model).
 
     `planned_precision` and `precision_reason` are the cost model's choice for a recipe's `precision: auto`
-    (the `plan-precision` pass); the recipe's `precision` stays what it asked.
+    (the `plan-precision` pass), `planned_for_hidden` the hidden size it assumed (absent: unknown); the
+    recipe's `precision` stays what it asked.
 
     The other decisions of the compiler's passes are not attributes of the stage: each is recorded once, on the
     step op it concerns (`train.forward concat_pairs shared_prefix`, `train.sequence_logprobs fused chunk N`,
@@ -141,6 +142,7 @@ def Train_StageOp : Train_Op<"stage", [Symbol, SingleBlock, NoTerminator, HasPar
     Train_PrecisionAttr:$precision,
     OptionalAttr<Train_PrecisionAttr>:$planned_precision,
     OptionalAttr<StrAttr>:$precision_reason,
+    OptionalAttr<I64Attr>:$planned_for_hidden,
     I64Attr:$max_length,
     I64Attr:$max_prompt_length,
     Train_TruncationAttr:$truncation,
