@@ -4,7 +4,9 @@
 // configuration in the same session and prints the ratios. Builds a randomly initialised Llama with the
 // given shape, feeds a fixed random batch, and times loss = −mean log p(next token) forward and backward
 // (no optimizer): `--path unfused` computes the logits (what transformers does), `--path fused` the
-// chunked LM-head path the compiler selects. Prints one JSON object: median step seconds and peak RSS.
+// chunked LM-head path (`--chunk`, default 1024); `--activations recompute` recomputes each layer in backward
+// (model/ActivationRecompute.h). Prints one JSON object: median step seconds and peak RSS. The cost model's
+// calibration (docs/performance.md, "The cost model") comes from this binary.
 //
 //===----------------------------------------------------------------------===//
 
@@ -40,7 +42,8 @@ int64_t peakRssBytes() {
 int main(int argc, char **argv) {
   int64_t layers = 4, hidden = 256, heads = 4, kvHeads = 4, intermediate = 688, vocab = 32000, seq = 512, batch = 8;
   int runs = 3, threads = 0;
-  std::string path = "unfused", precision = "fp32";
+  std::string path = "unfused", precision = "fp32", activations = "keep";
+  int64_t chunk = 1024;
   for (int i = 1; i + 1 < argc; i += 2) {
     std::string flag = argv[i], value = argv[i + 1];
     if (flag == "--layers") layers = std::stoll(value);
@@ -55,6 +58,8 @@ int main(int argc, char **argv) {
     else if (flag == "--threads") threads = std::stoi(value);
     else if (flag == "--path") path = value;
     else if (flag == "--precision") precision = value;
+    else if (flag == "--chunk") chunk = std::stoll(value);
+    else if (flag == "--activations") activations = value;
     else {
       std::fprintf(stderr, "unknown flag %s\n", flag.c_str());
       return 2;
@@ -73,6 +78,7 @@ int main(int argc, char **argv) {
   CausalLM model(config);
   model->initialize(0);
   model->train();
+  model->model->recomputeLayers = activations == "recompute";
   torch::manual_seed(0);
   torch::Tensor ids = torch::randint(0, vocab, {batch, seq}, torch::kInt64);
   if (precision == "bf16") { // autocast, as the trainer's `precision: bf16` (train/TrainingStep.cpp)
@@ -84,7 +90,7 @@ int main(int argc, char **argv) {
     torch::Tensor logps;
     if (path == "fused") {
       torch::Tensor hidden = model->hidden(ids);
-      logps = chunkedSequenceTokenLogprobs(hidden, model->headWeight().to(hidden.scalar_type()), ids, 1024);
+      logps = chunkedSequenceTokenLogprobs(hidden, model->headWeight().to(hidden.scalar_type()), ids, chunk);
     } else {
       logps = tokenLogprobs(model, ids);
     }
@@ -99,6 +105,8 @@ int main(int argc, char **argv) {
   }
   std::sort(times.begin(), times.end());
   nlohmann::json out = {{"impl", std::string("alignc-") + path}, {"precision", precision},
+                        {"chunk", path == "fused" ? chunk : 0},
+                        {"activations", activations},
                         {"median_step_s", times[times.size() / 2]},
                         {"steps_s", times},
                         {"peak_rss_bytes", peakRssBytes()},

@@ -116,7 +116,7 @@ path
     ;
 
 literal
-    : NUMBER | PERCENT | ANGLE | DURATION | STRING | TRUE | FALSE
+    : NUMBER | PERCENT | ANGLE | DURATION | SIZE | STRING | TRUE | FALSE
     ;
 
 // Field and argument keys may be spelled like keywords (`reference: precompute;`, `data: prefs`).
@@ -173,10 +173,12 @@ MINUS  : '-';
 STAR   : '*';
 SLASH  : '/';
 
-// Unit literals come before NUMBER so that `10%`, `45deg` and `30min` are single tokens (longest match).
+// Unit literals come before NUMBER so that `10%`, `45deg`, `30min` and `8GiB` are single tokens (longest match).
 PERCENT  : DECIMAL '%';
 ANGLE    : DECIMAL 'deg';
 DURATION : DECIMAL ('ms' | 's' | 'min' | 'h');
+// Bytes: binary (KiB = 1024) or decimal (KB = 1000) multiples.
+SIZE     : DECIMAL ('KiB' | 'MiB' | 'GiB' | 'TiB' | 'KB' | 'MB' | 'GB' | 'TB');
 NUMBER   : DECIMAL;
 // A number run into letters (`10sec`, `0x10`) is one bad token, so the error names all of it.
 BAD_NUMBER : DECIMAL [a-zA-Z_0-9]+;

@@ -322,8 +322,18 @@ void TrainerEmitter::emitDecisions(train::StageOp stage, const StepDecisions &de
   if (decisions.sharedPrefix)
     w_.statement(schedule + ".sharedPrefix = " + (*decisions.sharedPrefix ? "true" : "false"), decisions.concatLoc);
   if (decisions.logprobs) {
-    w_.statement(schedule + ".fusedLogprobs = " + (decisions.logprobs->has_value() ? "true" : "false"),
-                 decisions.logprobsLoc);
+    const bool fused = decisions.logprobs->has_value();
+    if (auto reason = stage.getLogprobsReasonAttr()) {
+      // The cost model's choice (fuse-logprobs): a setting, with its reason printed when the stage starts.
+      w_.statement(schedule + ".fusedLogprobs = " + w_.flag(key + "fused_logprobs", fused, decisions.logprobsLoc),
+                   decisions.logprobsLoc);
+      w_.statement(schedule + ".plan.push_back({" + cppString(key + "fused_logprobs") + ", " +
+                       cppString(fused ? "true" : "false") + ", " + cppString(reason.getValue()) + ", " +
+                       cppInteger(stage.getPlannedForHidden().value_or(0)) + "})",
+                   decisions.logprobsLoc);
+    } else {
+      w_.statement(schedule + ".fusedLogprobs = " + (fused ? "true" : "false"), decisions.logprobsLoc);
+    }
     if (decisions.logprobs->has_value())
       w_.statement(schedule + ".logprobChunk = " + cppInteger(**decisions.logprobs), decisions.logprobsLoc);
   }
@@ -595,7 +605,27 @@ void TrainerEmitter::emitSchedule(train::StageOp stage, const std::string &sched
                                              "final")));
   set("warmup", integer("warmup", stage.getWarmupAttr().getInt()));
   set("batch", integer("batch", stage.getBatchAttr().getInt()));
-  set("microBatch", integer("micro_batch", stage.getMicroBatchAttr().getInt()));
+  // The cost model's memory plan (plan-memory) is the default of micro_batch and activations; its reason goes
+  // to the trainer with the precision's.
+  set("microBatch", integer("micro_batch", stage.getPlannedMicroBatch().value_or(stage.getMicroBatch())));
+  const train::Activations activations =
+      stage.getPlannedActivations().value_or(stage.getActivations().value_or(train::Activations::keep));
+  set("activations", choice("activations", "Activations", train::stringifyActivations(activations)));
+  if (auto reason = stage.getMemoryReasonAttr()) {
+    w_.comment(("micro-batch " + std::to_string(stage.getPlannedMicroBatch().value_or(stage.getMicroBatch())) +
+                ", activations " + train::stringifyActivations(activations) + " (alignc's cost model): " +
+                reason.getValue())
+                   .str());
+    const std::string hidden = cppInteger(stage.getPlannedForHidden().value_or(0));
+    w_.statement(schedule + ".plan.push_back({" + cppString(key + "micro_batch") + ", " +
+                     cppString(std::to_string(*stage.getPlannedMicroBatch())) + ", " + cppString(reason.getValue()) +
+                     ", " + hidden + "})",
+                 loc);
+    w_.statement(schedule + ".plan.push_back({" + cppString(key + "activations") + ", " +
+                     cppString(train::stringifyActivations(activations)) + ", " +
+                     cppString("the same memory plan as micro_batch") + ", " + hidden + "})",
+                 loc);
+  }
   if (auto steps = stage.getStepsAttr())
     set("steps", integer("steps", steps.getInt()));
   if (auto epochs = stage.getEpochsAttr())

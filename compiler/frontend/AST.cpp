@@ -46,6 +46,22 @@ std::string plainText(const std::string &text) {
   return out;
 }
 
+std::string sizeText(double bytes) {
+  static const char *const units[] = {"TiB", "GiB", "MiB", "KiB"};
+  for (int i = 0; i < 4; ++i) {
+    const double unit = std::pow(1024.0, 4 - i);
+    if (bytes >= unit && std::fmod(bytes, unit / 16) == 0) {
+      std::ostringstream os;
+      os << bytes / unit << units[i];
+      return os.str();
+    }
+  }
+  std::ostringstream os;
+  os.precision(15);
+  os << bytes << " bytes";
+  return os.str();
+}
+
 const Argument *Expr::arg(const std::string &key) const {
   for (const Argument &a : args)
     if (a.key == key)
@@ -108,6 +124,8 @@ std::string spell(const ast::Expr &e) {
     return number(e.number) + "deg";
   case ast::ExprKind::Duration:
     return number(e.number) + "s";
+  case ast::ExprKind::Size:
+    return ast::sizeText(e.number);
   case ast::ExprKind::String: {
     // The text keeps the template escapes \\ \{ \} as written (see Expr::text), so they print as is.
     std::string out = "\"";

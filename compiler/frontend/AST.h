@@ -46,6 +46,7 @@ enum class ExprKind {
   Percent,  // 10%      (number holds 10)
   Angle,    // 45deg    (number holds degrees)
   Duration, // 30min    (number holds seconds)
+  Size,     // 8GiB     (number holds bytes)
   String,   // "text"   (escapes decoded)
   Bool,     // true, false
   Ref,      // name, or name.split
@@ -63,7 +64,7 @@ struct Expr {
   ExprKind kind;
   Range range;
 
-  double number = 0;             // Number, Percent, Angle, Duration
+  double number = 0;             // Number, Percent, Angle, Duration, Size
   bool boolean = false;          // Bool
   bool isInteger = false;        // Number written without '.' or exponent
   // String: the value with \n \t \" decoded; the template escapes \\ \{ \} are kept as written, so a
@@ -129,6 +130,10 @@ const char *declKindName(DeclKind kind);
 
 /// A string's value with the template escapes \\ \{ \} decoded too: what a path or plain string means.
 std::string plainText(const std::string &text);
+
+/// A size in bytes as a recipe writes it: the largest binary unit that divides it (`8GiB`), else bytes
+/// (`1000B` is not a literal; this is for messages).
+std::string sizeText(double bytes);
 
 /// `kind name = value { block };`
 struct Decl {

@@ -390,6 +390,13 @@ private:
       double scale = unit == "ms" ? 1e-3 : unit == "s" ? 1 : unit == "min" ? 60 : 3600;
       return number(ast::ExprKind::Duration, r, text.substr(0, digits), scale);
     }
+    case AlignParser::SIZE: {
+      size_t unitStart = text.size() - (text.back() == 'B' && text[text.size() - 2] == 'i' ? 3 : 2);
+      const char prefix = text[unitStart];
+      const bool binary = text[unitStart + 1] == 'i';
+      const int power = prefix == 'K' ? 1 : prefix == 'M' ? 2 : prefix == 'G' ? 3 : 4;
+      return number(ast::ExprKind::Size, r, text.substr(0, unitStart), std::pow(binary ? 1024.0 : 1000.0, power));
+    }
     default:
       return number(ast::ExprKind::Number, r, text, 1);
     }

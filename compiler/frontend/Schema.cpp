@@ -282,7 +282,10 @@ std::vector<Constructor> build() {
                  P("micro_batch", Ty::Int).ge(1).d("examples per forward; accumulation = batch / micro_batch"),
                  P("epochs", Ty::Number).gt(0).def("1"),
                  P("steps", Ty::Int).ge(1).d("optimizer steps; replaces epochs"),
-                 P("precision", Ty::Enum, registry::spellings("Precision")).def("auto").d("auto: alignc's cost model: fp32 below hidden size 256, else bf16 on a GPU or a CPU with native bf16 (AMX-BF16, AVX512-BF16), else fp32"),
+                 P("precision", Ty::Enum, registry::spellings("Precision")).def("auto").d("auto: alignc's cost model: fp32 below hidden size " + std::to_string(registry::kBf16MinHidden) + ", else bf16 on a GPU or a CPU with native bf16 (AMX-BF16, AVX512-BF16), else fp32"),
+                 P("activations", Ty::Enum, registry::spellings("Activations")).def("auto")
+                     .d("keep: the backward keeps every layer's intermediate states; recompute: each layer keeps its input and runs again in backward (about 1/3 more compute, memory that no longer grows with depth); auto: alignc's cost model, from the memory budget"),
+                 P("memory", Ty::Size).gt(0).d("the memory a step may use (8GiB); default: the compiling machine's; alignc's cost model fits micro_batch and activations to it"),
                  P("max_length", Ty::Int).ge(1).def("512").d("tokens per sequence"),
                  P("max_prompt_length", Ty::Int).ge(1).d("tokens kept of the prompt; default: half of max_length"),
                  P("truncation", Ty::Enum, registry::spellings("Truncation")).def("right").d("which end of the prompt is cut"),
@@ -407,6 +410,8 @@ static std::string typeWords(Ty type, const std::string &detail) {
     return "an angle";
   case Ty::Duration:
     return "a duration";
+  case Ty::Size:
+    return "a size (8GiB, 512MB)";
   case Ty::Interval:
     return "a step count or a duration";
   case Ty::String:

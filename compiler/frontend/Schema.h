@@ -21,6 +21,7 @@ enum class Ty {
   Percent,  // 10%
   Angle,    // 45deg
   Duration, // 30min
+  Size,     // 8GiB (bytes)
   Interval, // an Int (steps) or a Duration
   String,   // "text"
   Scalar,   // a string, number or bool

@@ -40,6 +40,8 @@ std::string whatIs(const ast::Expr &e) {
     return "the angle " + spell(e);
   case ast::ExprKind::Duration:
     return "a duration";
+  case ast::ExprKind::Size:
+    return "the size " + spell(e);
   case ast::ExprKind::String:
     return "a string";
   case ast::ExprKind::Bool:
@@ -197,6 +199,7 @@ std::optional<Constant> Sema::fold(const ast::Expr &e, bool report) {
   case ast::ExprKind::Percent:
   case ast::ExprKind::Angle:
   case ast::ExprKind::Duration:
+  case ast::ExprKind::Size:
     return Constant{e.number, e.kind, e.kind == ast::ExprKind::Number && e.isInteger};
   case ast::ExprKind::Negate: {
     auto c = fold(*e.operands[0], report);
@@ -294,10 +297,12 @@ bool Sema::checkValue(ast::ExprPtr &value, const schema::Param &param, const std
   case Ty::Percent:
   case Ty::Angle:
   case Ty::Duration:
+  case Ty::Size:
   case Ty::Interval: {
     ast::ExprKind unit = param.type == Ty::Percent    ? ast::ExprKind::Percent
                          : param.type == Ty::Angle    ? ast::ExprKind::Angle
                          : param.type == Ty::Duration ? ast::ExprKind::Duration
+                         : param.type == Ty::Size     ? ast::ExprKind::Size
                                                       : ast::ExprKind::Number;
     unsigned before = diags_.errorCount();
     std::optional<Constant> c = fold(*value, true);
@@ -319,6 +324,8 @@ bool Sema::checkValue(ast::ExprPtr &value, const schema::Param &param, const std
       diags_.error(value->range, what + " must be a percentage in (0%, 100%), got " + number(c->value) + "%");
       return false;
     }
+    if (unit == ast::ExprKind::Size)
+      return inRange(c->value, ast::sizeText(c->value));
     std::string suffix = unit == ast::ExprKind::Percent ? "%" : unit == ast::ExprKind::Angle ? "deg" : unit == ast::ExprKind::Duration ? "s" : "";
     return inRange(c->value, number(c->value) + suffix);
   }

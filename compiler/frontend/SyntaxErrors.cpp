@@ -80,6 +80,8 @@ std::string expectedName(const antlr4::dfa::Vocabulary &vocab, size_t type) {
     return "an angle";
   case AlignParser::DURATION:
     return "a duration";
+  case AlignParser::SIZE:
+    return "a size";
   case AlignParser::STRING:
     return "a string";
   default:

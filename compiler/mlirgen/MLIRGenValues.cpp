@@ -25,7 +25,7 @@ struct Number {
 
 bool isQuantity(ast::ExprKind kind) {
   return kind == ast::ExprKind::Number || kind == ast::ExprKind::Percent || kind == ast::ExprKind::Angle ||
-         kind == ast::ExprKind::Duration;
+         kind == ast::ExprKind::Duration || kind == ast::ExprKind::Size;
 }
 
 /// Folds a constant expression (`-45deg`, `5 / 2`); Sema has already checked its units.
@@ -83,6 +83,8 @@ Attribute numberAttr(MLIRContext &context, Number n, const schema::Param *param)
     return recipe::AngleAttr::get(&context, n.value);
   case ast::ExprKind::Duration:
     return recipe::DurationAttr::get(&context, n.value);
+  case ast::ExprKind::Size:
+    return recipe::SizeAttr::get(&context, n.value);
   default:
     if (n.isInteger && std::fabs(n.value) < 9.2e18)
       return b.getI64IntegerAttr(static_cast<int64_t>(n.value));

@@ -88,6 +88,19 @@ FailureOr<DictionaryAttr> RecipeLowering::scheduleAttributes(recipe::StageOp sta
   if (!precision)
     return unsupported("precision");
   set("precision", train::PrecisionAttr::get(context_, *precision));
+  // `auto` (the default) is left to plan-memory; a budget in bytes, absent for the machine's.
+  std::optional<train::Activations> activations =
+      train::symbolizeActivations(text("activations") ? text("activations").getValue() : "auto");
+  if (!activations)
+    return unsupported("activations");
+  if (*activations != train::Activations::automatic)
+    set("activations", train::ActivationsAttr::get(context_, *activations));
+  if (Attribute memory = schedule.get("memory")) {
+    auto size = dyn_cast<recipe::SizeAttr>(memory);
+    if (!size || size.getNumber() < 1 || size.getNumber() > 9.2e18)
+      return unsupported("memory");
+    set("memory", builder_.getI64IntegerAttr(static_cast<int64_t>(size.getNumber())));
+  }
   IntegerAttr maxLength = integer("max_length");
   set("max_length", maxLength);
   // The runtime's default prompt budget: half of max_length.

@@ -163,6 +163,29 @@ def FuseLogprobsPass : Pass<"fuse-logprobs", "mlir::ModuleOp"> {
   ];
 }
 
+def PlanMemoryPass : Pass<"plan-memory", "mlir::ModuleOp"> {
+  let summary = "Fit each stage's step to its memory budget: micro-batch and activation recomputation";
+  let description = [{
+    From the trained model's shape, the stage's batch, micro-batch and length bound, and the step the other
+    passes shaped (concat-pairs, fuse-logprobs, a frozen reference, adapters), the cost model
+    (compiler/passes/CostModel.h) estimates a step's peak memory and chooses the largest micro-batch (a
+    divisor of the batch, at most the recipe's) that fits the budget with every layer's activations kept;
+    only when one example does not fit do layers recompute their activations in backward. The budget is the
+    schedule's `memory:`, else the pass option `memory` (bytes), else the compiling machine's memory. A
+    recipe's `activations:` is kept. The plan goes on the stage (`planned_micro_batch`,
+    `planned_activations`, `memory_reason`); the trainer prints the reason and both stay `--set` settings.
+
+    ```mlir
+    train.stage @sft attributes {batch = 8 : i64, micro_batch = 8 : i64, memory = 2147483648 : i64, ...}
+    // becomes, for a step that fits 4 examples of a 134M model in 2 GiB
+    train.stage @sft attributes {..., memory_reason = "a step of micro-batch 4 ...",
+                                 planned_activations = #train.activations<keep>, planned_micro_batch = 4 : i64}
+    ```
+  }];
+  let options = [Option<"memory", "memory", "int64_t", "0",
+                        "the budget in bytes for stages without `memory:` (0: this machine's memory)">];
+}
+
 def EliminateDeadDeclarationsPass : Pass<"eliminate-dead-declarations", "mlir::ModuleOp"> {
   let summary = "Remove loaded models, data and attachments that no stage or evaluation uses";
   let description = [{

@@ -31,6 +31,7 @@ void buildRecipeToTrainPipeline(mlir::OpPassManager &pm, const RecipeToTrainOpti
     fuse.chunk = options.logprobChunk;
     pm.addPass(createFuseLogprobsPass(fuse));
   }
+  pm.addPass(createPlanMemoryPass()); // after the passes that shape the step it estimates
   pm.addPass(mlir::createCanonicalizerPass());
   pm.addPass(mlir::createCSEPass()); // one `train.stage_result` per stage read
   pm.addPass(createEliminateDeadDeclarationsPass());

@@ -18,7 +18,7 @@ struct RecipeToTrainOptions {
 };
 
 /// recipe → train: lower-recipe-to-train, expand-stages, hoist-reference-logprobs, plan-precision, concat-pairs,
-/// share-prefix and fuse-logprobs (unless disabled), canonicalize, cse, eliminate-dead-declarations.
+/// share-prefix and fuse-logprobs (unless disabled), plan-memory, canonicalize, cse, eliminate-dead-declarations.
 void buildRecipeToTrainPipeline(mlir::OpPassManager &pm, const RecipeToTrainOptions &options = {});
 
 /// Registers the pipelines `recipe-to-train` and `recipe-to-train-unfused` and every pass they use.

@@ -8,6 +8,8 @@
 
 #include "model/Llama.h"
 
+#include "model/ActivationRecompute.h"
+
 #include "align/rt/Error.h"
 
 #include <cmath>
@@ -211,7 +213,7 @@ torch::Tensor DecoderImpl::forward(const torch::Tensor &embeddings, const torch:
   auto [cos, sin] = rotary(positions, embeddings.scalar_type());
   torch::Tensor h = embeddings;
   for (size_t i = 0; i < layers->size(); ++i)
-    h = layers[i]->as<DecoderLayer>()->forward(h, cos, sin, cache, i);
+    h = cache ? layers[i]->as<DecoderLayer>()->forward(h, cos, sin, cache, i) : runLayer(i, h, cos, sin, nullptr);
   if (cache)
     cache->length += embeddings.size(1);
   return norm(h);
@@ -226,13 +228,27 @@ torch::Tensor DecoderImpl::forwardPacked(const torch::Tensor &embeddings, const 
       embeddings.reshape({packed.rows * packed.length, hiddenSize}).index_select(0, packed.index).unsqueeze(0);
   auto [cos, sin] = rotary(packed.positions.unsqueeze(0), embeddings.scalar_type());
   for (size_t i = 0; i < layers->size(); ++i)
-    h = layers[i]->as<DecoderLayer>()->forward(h, cos, sin, nullptr, i, &packed);
+    h = runLayer(i, h, cos, sin, &packed);
   h = norm(h).squeeze(0);
   if (packed.outputSource.defined()) // a shared prefix's states serve each sequence of its group
     h = h.index_select(0, packed.outputSource);
   return torch::zeros({packed.rows * packed.length, hiddenSize}, h.options())
       .index_copy(0, packed.outputIndex, h)
       .view({packed.rows, packed.length, hiddenSize});
+}
+
+torch::Tensor DecoderImpl::runLayer(size_t i, const torch::Tensor &x, const torch::Tensor &cos, const torch::Tensor &sin,
+                                    const PackedTokens *packed) {
+  auto layer = std::static_pointer_cast<DecoderLayerImpl>(layers->ptr(i));
+  if (!recomputeLayers)
+    return layer->forward(x, cos, sin, nullptr, i, packed);
+  // The backward runs the layer again after this pass has returned: the closure holds what it reads.
+  auto kept = packed ? std::make_shared<const PackedTokens>(*packed) : nullptr;
+  return recomputeInBackward(
+      [layer, cos, sin, kept, i](const torch::Tensor &input) {
+        return layer->forward(input, cos, sin, nullptr, i, kept.get());
+      },
+      x);
 }
 
 torch::Tensor runDecoder(DecoderImpl &decoder, const torch::Tensor &embeddings, const RowLayout &layout) {

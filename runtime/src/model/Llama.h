@@ -99,6 +99,12 @@ struct DecoderImpl : torch::nn::Module {
   /// The same for right-padded embeddings laid out as `packed` says (model/PackedLayout.h): without the
   /// padding, shared prefixes once; the result is [batch, seq, hidden] again, zero at padded positions.
   torch::Tensor forwardPacked(const torch::Tensor &embeddings, const PackedTokens &packed);
+  /// Layer i on x, recomputed in backward when recomputeLayers says so.
+  torch::Tensor runLayer(size_t i, const torch::Tensor &x, const torch::Tensor &cos, const torch::Tensor &sin,
+                         const PackedTokens *packed);
+  /// Activation checkpointing (model/ActivationRecompute.h): each layer keeps only its input and runs again
+  /// in backward. The stage sets it from its schedule's `activations`; passes without gradients ignore it.
+  bool recomputeLayers = false;
   torch::nn::Embedding embed_tokens{nullptr};
   torch::nn::ModuleList layers{nullptr};
   RMSNorm norm{nullptr};

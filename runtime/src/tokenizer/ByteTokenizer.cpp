@@ -17,6 +17,8 @@
 
 #include "tokenizer/Tokenizer.h"
 
+#include "align/registry/Registry.h"
+
 #include <array>
 #include <cstdlib>
 #include <cstring>
@@ -133,7 +135,8 @@ constexpr int64_t kByteCount = 256;
 constexpr int64_t kBosId = 256;
 constexpr int64_t kEosId = 257;
 constexpr int64_t kPadId = 258;
-constexpr int64_t kVocabSize = 259;
+constexpr int64_t kVocabSize = registry::kByteTokenizerVocab; // the compiler's cost model counts it too
+static_assert(kVocabSize == kPadId + 1);
 
 struct SpecialSpelling {
   const char *text;

@@ -179,6 +179,9 @@ StageResult runStage(StageInputs &inputs, const RunOptions &options, MetricsLog 
   TrainedUnit unit(inputs);
   unit->to(device);
   unit->train();
+  // Activation checkpointing for this stage's steps (evaluation and the reference run without gradients).
+  DecoderImpl &decoder = inputs.policy ? *inputs.policy->model : *inputs.reward->model;
+  decoder.recomputeLayers = schedule.activations == Activations::recompute;
   if (inputs.reference) {
     inputs.reference->to(device);
     inputs.reference->eval();

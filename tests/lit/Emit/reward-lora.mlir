@@ -91,6 +91,7 @@ train.program @personal {
   // CHECK-NEXT: tune_schedule.weightDecay = t.number("tune.schedule.weight_decay", 0.0);
   // CHECK-NEXT: tune_schedule.lrSchedule = t.choice("tune.schedule.lr_schedule", align::rt::LRScheduleKind::constant);
   // CHECK: tune_schedule.microBatch = t.integer("tune.schedule.micro_batch", 4);
+  // CHECK-NEXT: tune_schedule.activations = t.choice("tune.schedule.activations", align::rt::Activations::keep);
   // CHECK-NEXT: tune_schedule.steps = t.integer("tune.schedule.steps", 300);
   // CHECK-NEXT: tune_schedule.precision = t.choice("tune.schedule.precision", align::rt::Precision::bf16);
   // CHECK: tune_schedule.evalEverySeconds = t.number("tune.schedule.eval_every_seconds", 90.0);

@@ -210,18 +210,22 @@ TEST(StageRunner, PrecomputedReferenceEqualsOnline) {
 }
 
 TEST(StageRunner, StepDecisionsLeaveTheStepUnchanged) {
-  // The compiler's decisions (concat-pairs, share-prefix, fuse-logprobs and its chunk) choose how the step is
-  // computed, never what it computes: every combination trains to the same weights. Each pair's prompt is
-  // shared by its two responses (and by the reference precompute's pass).
+  // The compiler's decisions (concat-pairs, share-prefix, fuse-logprobs and its chunk, the memory plan's
+  // micro-batch and activation recomputation) choose how the step is computed, never what it computes: every
+  // combination trains to the same weights. Each pair's prompt is shared by its two responses (and by the
+  // reference precompute's pass).
   Fixture f;
   struct Decisions {
     bool concat, shared, fused;
     int64_t chunk;
+    Activations activations = Activations::keep;
+    int64_t microBatch = 0;
   };
   std::vector<std::vector<torch::Tensor>> results;
   for (Decisions d : {Decisions{true, true, true, 1024}, Decisions{true, false, true, 1024},
                       Decisions{false, false, true, 7}, Decisions{true, true, false, 1},
-                      Decisions{false, true, false, 1}}) {
+                      Decisions{false, true, false, 1}, Decisions{true, true, true, 1024, Activations::recompute},
+                      Decisions{false, false, false, 1, Activations::recompute, 2}}) {
     StageInputs in = f.dpoStage("decide");
     in.terms.push_back(termOf(NllParams{}, 0.3));
     in.train = f.prepare(pairExamples(16), true, true);
@@ -229,6 +233,8 @@ TEST(StageRunner, StepDecisionsLeaveTheStepUnchanged) {
     in.schedule.sharedPrefix = d.shared;
     in.schedule.fusedLogprobs = d.fused;
     in.schedule.logprobChunk = d.chunk;
+    in.schedule.activations = d.activations;
+    in.schedule.microBatch = d.microBatch;
     in.schedule.steps = 3;
     results.push_back(trainedParameters(in));
   }

@@ -223,6 +223,13 @@ inline const std::vector<PresetShape> &presets() {
   return table;
 }
 
+/// `precision: auto` trains models of a smaller hidden size in float32 (the cost model's rule,
+/// compiler/passes/CostModel.h, where its measurements are).
+inline constexpr int64_t kBf16MinHidden = 512;
+
+/// Ids of the built-in byte-level tokenizer (`tokenizer t = bytes()`): the 256 bytes, BOS, EOS and PAD.
+inline constexpr int64_t kByteTokenizerVocab = 259;
+
 /// The size `name` names; null for none.
 inline const PresetShape *findPreset(const std::string &name) {
   for (const PresetShape &p : presets())

@@ -37,7 +37,7 @@ namespace align::rt {
 #define ALIGN_RT_FIELD(type, name, def) ALIGN_RT_TYPE_##type name = def;
 
 //===----------------------------------------------------------------------===//
-// Closed sets (registry Enums.def): OptimizerKind, LRScheduleKind, Precision, Truncation, ReferenceStrategy, ShardStrategy,
+// Closed sets (registry Enums.def): OptimizerKind, LRScheduleKind, Precision, Activations, Truncation, ReferenceStrategy, ShardStrategy,
 // SplitKind, Pooling, By, DataKind, ModelFamily, Preset, UserModelKind, UsersInit, Unseen, OnError,
 // WeightNorm, RankingLikelihood, EStepKind, TypePolicies, DirectionSampling, LatentInit, AggregateKind, RegretEstimator.
 //===----------------------------------------------------------------------===//
@@ -293,6 +293,7 @@ struct ScheduleSpec {
   Truncation truncation = Truncation::right;    ///< which end of the prompt is cut
   ReferenceStrategy reference = ReferenceStrategy::none;
   ShardStrategy shard = ShardStrategy::none; ///< optimizer: ZeRO-1 under torchrun (dist/OptimizerShard.h)
+  Activations activations = Activations::keep; ///< recompute: layers run again in backward (model/ActivationRecompute.h)
   double clip = 1;
   uint64_t seed = 42;
   bool shuffle = true; ///< reshuffle the training rows every epoch; false: batches in data order

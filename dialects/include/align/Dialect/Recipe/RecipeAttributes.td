@@ -45,5 +45,6 @@ class Recipe_QuantityAttr<string name, string attrMnemonic, string unit> : Recip
 def Recipe_PercentAttr : Recipe_QuantityAttr<"Percent", "percent", "percent (`10%` is 10)">;
 def Recipe_AngleAttr : Recipe_QuantityAttr<"Angle", "angle", "degrees">;
 def Recipe_DurationAttr : Recipe_QuantityAttr<"Duration", "duration", "seconds">;
+def Recipe_SizeAttr : Recipe_QuantityAttr<"Size", "size", "bytes">;
 
 #endif // ALIGN_DIALECT_RECIPE_RECIPEATTRIBUTES_TD

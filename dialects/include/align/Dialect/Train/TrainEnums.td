@@ -27,6 +27,7 @@ include "align/Dialect/Train/RegistryEnums.td"
 def Train_OptimizerKindAttr : Train_EnumAttr<Train_OptimizerKind, "optimizer">;
 def Train_LRScheduleKindAttr : Train_EnumAttr<Train_LRScheduleKind, "lr_schedule">;
 def Train_PrecisionAttr : Train_EnumAttr<Train_Precision, "precision">;
+def Train_ActivationsAttr : Train_EnumAttr<Train_Activations, "activations">;
 def Train_TruncationAttr : Train_EnumAttr<Train_Truncation, "truncation">;
 def Train_ReferenceStrategyAttr : Train_EnumAttr<Train_ReferenceStrategy, "reference">;
 def Train_ShardStrategyAttr : Train_EnumAttr<Train_ShardStrategy, "shard">;

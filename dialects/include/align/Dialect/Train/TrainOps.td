@@ -115,7 +115,11 @@ def Train_StageOp : Train_Op<"stage", [Symbol, SingleBlock, NoTerminator, HasPar
 
     `planned_precision` and `precision_reason` are the cost model's choice for a recipe's `precision: auto`
     (the `plan-precision` pass), `planned_for_hidden` the hidden size it assumed (absent: unknown); the
-    recipe's `precision` stays what it asked.
+    recipe's `precision` stays what it asked. `activations` (`keep`, `recompute`; absent: `auto`) and `memory` (bytes;
+    absent: the machine's) are the recipe's; `planned_activations`, `planned_micro_batch` and
+    `memory_reason` are the cost model's memory plan (the `plan-memory` pass): what the backward keeps and
+    how many examples a forward takes so that a step fits the budget. `logprobs_reason` says why
+    `fuse-logprobs` fused the stage's log-probs or left them unfused.
 
     The other decisions of the compiler's passes are not attributes of the stage: each is recorded once, on the
     step op it concerns (`train.forward concat_pairs shared_prefix`, `train.sequence_logprobs fused chunk N`,
@@ -143,6 +147,12 @@ def Train_StageOp : Train_Op<"stage", [Symbol, SingleBlock, NoTerminator, HasPar
     OptionalAttr<Train_PrecisionAttr>:$planned_precision,
     OptionalAttr<StrAttr>:$precision_reason,
     OptionalAttr<I64Attr>:$planned_for_hidden,
+    OptionalAttr<Train_ActivationsAttr>:$activations,
+    OptionalAttr<I64Attr>:$memory,
+    OptionalAttr<Train_ActivationsAttr>:$planned_activations,
+    OptionalAttr<I64Attr>:$planned_micro_batch,
+    OptionalAttr<StrAttr>:$memory_reason,
+    OptionalAttr<StrAttr>:$logprobs_reason,
     I64Attr:$max_length,
     I64Attr:$max_prompt_length,
     Train_TruncationAttr:$truncation,
