@@ -50,7 +50,7 @@ std::string sizeText(double bytes) {
   static const char *const units[] = {"TiB", "GiB", "MiB", "KiB"};
   for (int i = 0; i < 4; ++i) {
     const double unit = std::pow(1024.0, 4 - i);
-    if (bytes >= unit && std::fmod(bytes, unit / 16) == 0) {
+    if (std::fabs(bytes) >= unit && std::fmod(bytes, unit / 16) == 0) {
       std::ostringstream os;
       os << bytes / unit << units[i];
       return os.str();

@@ -38,7 +38,7 @@ bool checkTokens(const SourceFile &file, const std::vector<antlr4::Token *> &tok
     }
     if (t->getType() == AlignParser::BAD_NUMBER && writable) {
       diags.error(tokenRange(file, t), "invalid number '" + t->getText() + "'")
-          .hints.push_back("a number may carry a unit: 10%, 45deg, 500ms, 30s, 10min, 2h");
+          .hints.push_back("a number may carry a unit: 10%, 45deg, 500ms, 30s, 10min, 2h, 512MiB, 8GiB");
       strategy.suppressAfter(t->getLine());
       writable->setType(AlignParser::NUMBER);
       continue;
