@@ -2,7 +2,8 @@
 """recipes/dpo_pairs.align on a Hugging Face checkpoint: a tiny LlamaForCausalLM and a BPE tokenizer.json made
 here with transformers and tokenizers, TRL-style pairs, the trainer pointed at them with --set. DPO's first loss
 is ln 2 (policy = reference), the metrics carry each step's tokens and seconds, and the trainer built with
---no-share-prefix (each response decoded with its own copy of the prompt) trains the same losses in float32.
+--no-share-prefix (each response decoded with its own copy of the prompt) trains the same losses in float32, and so
+do the cost model's other choices set by hand: activations recomputed, the head unfused, two micro-batches.
 Usage: dpo-pairs.py BUILD_DIR SOURCE_DIR"""
 import json
 import math
@@ -88,6 +89,16 @@ with tempfile.TemporaryDirectory() as work:
     for a, b in zip(shared, unshared):
         check(abs(a["loss"] - b["loss"]) <= 1e-5 * max(1.0, abs(b["loss"])),
               f"step {a['step']}: shared loss {a['loss']} = unshared {b['loss']}")
+    # The cost model's other settings change how the step runs, not what it computes: layers recomputed in
+    # backward, two micro-batches, the head unfused.
+    recomputed = train(work, "recomputed", [], model_dir, data, "dpo.schedule.precision=fp32",
+                       "dpo.schedule.activations=recompute", "dpo.schedule.fused_logprobs=false")
+    halves = train(work, "halves", [], model_dir, data, "dpo.schedule.precision=fp32", "dpo.schedule.micro_batch=2")
+    for other, name in ((recomputed, "recomputed and unfused"), (halves, "micro-batch 2")):
+        check([r["tokens"] for r in other] == [r["tokens"] for r in shared], f"{name}: the same tokens per step")
+        for a, b in zip(other, shared):
+            check(abs(a["loss"] - b["loss"]) <= 1e-5 * max(1.0, abs(b["loss"])),
+                  f"step {a['step']}: {name} loss {a['loss']} = {b['loss']}")
 
 if failures:
     sys.exit(f"{len(failures)} check(s) failed")
