@@ -4,7 +4,8 @@
 Builds the shared inputs once, then trains the same Llama on the same pairs with each implementation, each in its
 own process, and compares throughput, peak memory and the per-step loss curves. The alignc sides are the shipped
 recipe's trainer (`alignc build recipes/dpo_pairs.align`; `unfused`: with --no-fuse, `unshared`: with
---no-share-prefix), pointed at the generated files with --set and run as a user runs it:
+--no-share-prefix, `recompute`: with --set dpo.schedule.activations=recompute), pointed at the generated files
+with --set and run as a user runs it:
 
   * tokenizer: a byte-level BPE tokenizer.json trained with `tokenizers` on the HH texts of
     ../shared/data/dsp (or --data; helpful + harmless, in file order; deterministic), vocabulary 32000, with <pad>, <s>
@@ -300,7 +301,9 @@ def machine_facts(threads):
 
 
 RECIPE = os.path.join(ROOT, "recipes", "dpo_pairs.align")
-TRAINER_FLAGS = {"fused": [], "unfused": ["--no-fuse"], "unshared": ["--no-share-prefix"]}
+TRAINER_FLAGS = {"fused": [], "unfused": ["--no-fuse"], "unshared": ["--no-share-prefix"], "recompute": []}
+# Sides that are the default trainer with a setting changed: recompute = layers recomputed in backward.
+SIDE_SETTINGS = {"recompute": {"dpo.schedule.activations": "recompute"}}
 
 
 def build_trainer(build, side, work):
@@ -322,7 +325,7 @@ def run_trainer(trainer, side, cfg, work, model_dir, tok_path, data_path, env):
                 "dpo.schedule.clip": cfg["clip"], "dpo.schedule.batch": cfg["batch"],
                 "dpo.schedule.micro_batch": cfg["micro_batch"], "dpo.schedule.max_length": cfg["max_length"],
                 "dpo.schedule.max_prompt_length": cfg["max_length"] - 1, "dpo.schedule.seed": cfg["seed"],
-                "dpo.schedule.precision": cfg["precision"]}
+                "dpo.schedule.precision": cfg["precision"], **SIDE_SETTINGS.get(side, {})}
     cmd = [trainer, "--out", out, "--data-root", os.path.dirname(data_path), "--steps", str(cfg["steps"]),
            "--threads", str(cfg["threads"])]
     for key, value in settings.items():
@@ -383,7 +386,9 @@ def main():
                         help="bf16: autocast with fp32 master weights on both sides (TRL's bf16=True)")
     parser.add_argument("--small", action="store_true", help="5 steps of batch 4: a quick smoke run")
     parser.add_argument("--sides", default="fused,unfused,unshared,trl",
-                        help="which runs to do (comma-separated; none: recompute --reuse's report, FLOPs included)")
+                        help="which runs to do (comma-separated: fused, unfused, unshared, recompute — the default "
+                             "trainer with activations recomputed in backward —, trl; none: recompute --reuse's "
+                             "report, FLOPs included)")
     parser.add_argument("--build", default=os.path.join(ROOT, "build"))
     parser.add_argument("--work", default=None, help="directory for the generated inputs (default: a temp dir)")
     parser.add_argument("--reuse", default=None,
@@ -448,20 +453,22 @@ def main():
             if name not in results:
                 results[name] = r
                 reused[name] = earlier.get("reused", {}).get(name, earlier["measured_at"])
-        results = {k: results[k] for k in ("fused", "unfused", "unshared", "trl") if k in results}
+        results = {k: results[k] for k in ("fused", "unfused", "unshared", "recompute", "trl") if k in results}
     report = {"config": cfg, "skipped_rows": skipped, "reused": reused, "measured_at": time.strftime("%Y-%m-%d %H:%M:%S"),
               "machine": machine_facts(args.threads), "flops": flops, "matmul_limit": limit,
               "results": results}
     # Achieved FLOP/s of each loop against this machine's matrix-product rate at the same precision and threads.
     for name, r in results.items():
-        work = flops["total"] + (flops["head_recompute"] if name in ("fused", "unshared") else 0)  # TRL: none
-        work -= flops["decoder_shared"] if name in ("fused", "unfused") else 0  # the prompt decoded once
+        work = flops["total"] + (flops["head_recompute"] if name in ("fused", "unshared", "recompute") else 0)
+        work -= flops["decoder_shared"] if name in ("fused", "unfused", "recompute") else 0  # the prompt once
+        if name == "recompute":  # every layer's forward runs again in backward: a third of its products
+            work += (flops["decoder"] - flops["decoder_shared"] + flops["attention"]) / 3
         r["achieved_gflops_per_s"] = work / r["loop_s"] / 1e9
         r["fraction_of_matmul_limit"] = r["achieved_gflops_per_s"] / limit["gflops_per_s"]
     peer = results.get("trl")
     checks = {}
     if peer:
-        for name in ("fused", "unfused", "unshared"):
+        for name in ("fused", "unfused", "unshared", "recompute"):
             if name not in results:
                 continue
             ours = results[name]
