@@ -607,18 +607,19 @@ void TrainerEmitter::emitSchedule(train::StageOp stage, const std::string &sched
   set("batch", integer("batch", stage.getBatchAttr().getInt()));
   // The cost model's memory plan (plan-memory) is the default of micro_batch and activations; its reason goes
   // to the trainer with the precision's.
-  set("microBatch", integer("micro_batch", stage.getPlannedMicroBatch().value_or(stage.getMicroBatch())));
+  const int64_t microBatch = stage.getPlannedMicroBatch().value_or(stage.getMicroBatch());
+  set("microBatch", integer("micro_batch", microBatch));
   const train::Activations activations =
       stage.getPlannedActivations().value_or(stage.getActivations().value_or(train::Activations::keep));
   set("activations", choice("activations", "Activations", train::stringifyActivations(activations)));
   if (auto reason = stage.getMemoryReasonAttr()) {
-    w_.comment(("micro-batch " + std::to_string(stage.getPlannedMicroBatch().value_or(stage.getMicroBatch())) +
+    w_.comment(("micro-batch " + std::to_string(microBatch) +
                 ", activations " + train::stringifyActivations(activations) + " (alignc's cost model): " +
                 reason.getValue())
                    .str());
     const std::string hidden = cppInteger(stage.getPlannedForHidden().value_or(0));
     w_.statement(schedule + ".plan.push_back({" + cppString(key + "micro_batch") + ", " +
-                     cppString(std::to_string(*stage.getPlannedMicroBatch())) + ", " + cppString(reason.getValue()) +
+                     cppString(std::to_string(microBatch)) + ", " + cppString(reason.getValue()) +
                      ", " + hidden + "})",
                  loc);
     w_.statement(schedule + ".plan.push_back({" + cppString(key + "activations") + ", " +

@@ -80,6 +80,12 @@ int64_t vocabOfTokenizerFile(const std::string &path) {
 
 } // namespace
 
+mlir::Value trainedModel(train::StageOp stage) {
+  mlir::Value trained;
+  stage.walk([&](train::OptimizerStepOp step) { trained = step.getModel(); });
+  return trained;
+}
+
 double ModelShape::parameters() const {
   const double h = static_cast<double>(hidden), kv = heads > 0 ? static_cast<double>(kvHeads) / heads : 1.0;
   const double perLayer = 2 * h * h + 2 * h * h * kv + 3 * h * static_cast<double>(intermediate) + 2 * h;

@@ -23,6 +23,9 @@
 
 namespace align::cost {
 
+/// The model a stage's steps optimize (inside an EM or RSF loop too); null for a stage without a step.
+mlir::Value trainedModel(train::StageOp stage);
+
 /// The sizes of a decoder that set its cost per token.
 struct ModelShape {
   int64_t hidden = 0, layers = 0, intermediate = 0;

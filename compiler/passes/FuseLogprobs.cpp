@@ -40,8 +40,7 @@ struct FuseLogprobsPass : impl::FuseLogprobsPassBase<FuseLogprobsPass> {
           !llvm::all_of(logprobs, [](SequenceLogprobsOp op) { return op.getHidden().getDefiningOp<ForwardOp>(); }))
         return;
       IntegerAttr chunkAttr = IntegerAttr::get(IntegerType::get(stage.getContext(), 64), static_cast<int64_t>(chunk));
-      Value trained;
-      stage.walk([&](OptimizerStepOp step) { trained = step.getModel(); });
+      Value trained = cost::trainedModel(stage);
       std::string why = "the stage optimizes no model";
       std::optional<cost::ModelShape> shape = trained ? cost::shapeOf(trained, why) : std::nullopt;
       cost::LogprobsPlan plan =

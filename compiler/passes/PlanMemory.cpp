@@ -30,12 +30,11 @@ struct PlanMemoryPass : impl::PlanMemoryPassBase<PlanMemoryPass> {
 
   void runOnOperation() override {
     getOperation().walk([&](StageOp stage) {
-      Value trained;
-      stage.walk([&](OptimizerStepOp step) { trained = step.getModel(); });
+      Value trained = cost::trainedModel(stage);
       if (!trained) // an EM/RSF bookkeeping stage without a step of its own
         return;
       cost::StepDemand demand = cost::demandOf(stage, trained, memory);
-      std::string why = "the stage optimizes no model";
+      std::string why;
       std::optional<cost::ModelShape> shape = cost::shapeOf(trained, why);
       cost::MemoryPlan plan = cost::planMemory(shape, why, demand);
       Builder builder(stage.getContext());

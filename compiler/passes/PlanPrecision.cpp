@@ -26,8 +26,7 @@ struct PlanPrecisionPass : impl::PlanPrecisionPassBase<PlanPrecisionPass> {
     getOperation().walk([](StageOp stage) {
       if (stage.getPrecision() != Precision::automatic)
         return;
-      Value trained; // the model the stage's steps optimize (inside an EM or RSF loop too)
-      stage.walk([&](OptimizerStepOp step) { trained = step.getModel(); });
+      Value trained = cost::trainedModel(stage);
       std::string why = "the stage optimizes no model";
       std::optional<cost::ModelShape> shape = trained ? cost::shapeOf(trained, why) : std::nullopt;
       cost::PrecisionPlan plan = cost::planPrecision(shape, why);
